@@ -1,0 +1,18 @@
+# The application image: Debian's fonts and HarfBuzz subsetter for PDFs, gunicorn as the server.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_VAR_DIR=/var/lib/perfeval
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-noto-cjk libharfbuzz-subset0 \
+    libpango-1.0-0 libpangoft2-1.0-0 \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements.lock ./
+RUN pip install --no-cache-dir -r requirements.lock
+COPY . .
+RUN DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \
+ && useradd --system --home /app perfeval && mkdir -p /var/lib/perfeval && chown perfeval /var/lib/perfeval
+USER perfeval
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -1,0 +1,59 @@
+"""Plain data of one self-evaluation form, shared by scoring, importers, views and exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+FUNDING_KINDS = ("total", "current_year", "carryover", "other")
+
+
+@dataclass
+class FundingData:
+    """One funding row (万元); blank cells are None."""
+
+    kind: str  # one of FUNDING_KINDS
+    initial_budget: Decimal | None = None  # 年初预算数
+    annual_budget: Decimal | None = None  # 全年预算数
+    executed: Decimal | None = None  # 全年执行数
+    line: int | None = None  # source line (imports only)
+
+
+@dataclass
+class IndicatorData:
+    """One row of the indicator table, as written on the form."""
+
+    level1: str = ""  # 一级指标, e.g. 产出指标
+    level2: str = ""  # 二级指标, e.g. 数量指标
+    name: str = ""  # 三级指标
+    target: str = ""  # 年度指标值, raw text
+    actual: str = ""  # 实际完成值, raw text
+    weight: Decimal | None = None  # 分值
+    score: Decimal | None = None  # 得分 (department's own)
+    deviation: str = ""  # 偏差原因分析及改进措施
+    line: int | None = None  # source line (imports only)
+
+
+@dataclass
+class FormData:
+    """One 项目支出绩效自评表 as written: nothing here is computed."""
+
+    year: int | None = None
+    project_name: str = ""
+    department: str = ""
+    implementing_unit: str = ""
+    goal_target: str = ""  # 年度总体目标: 预期目标
+    goal_actual: str = ""  # 年度总体目标: 实际完成情况
+    funding: list[FundingData] = field(default_factory=list)
+    execution_weight: Decimal | None = Decimal("10")  # 分值 of the total funding row
+    execution_score: Decimal | None = None  # 得分 of the total funding row, as stated
+    stated_total: Decimal | None = None  # 总分 as stated
+    indicators: list[IndicatorData] = field(default_factory=list)
+    line: int | None = None  # source line of the title (imports only)
+
+    def funding_row(self, kind: str) -> FundingData | None:
+        """Return the funding row of the given kind, if the form has one."""
+        for row in self.funding:
+            if row.kind == kind:
+                return row
+        return None

@@ -1,0 +1,248 @@
+"""The self-evaluation form (项目支出绩效自评表): header, funding rows and indicators."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department
+from evaluations.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
+from evaluations.formdata import FormData, FundingData, IndicatorData
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    SUBMITTED = "submitted", _("已提交")
+    RETURNED = "returned", _("已退回")
+    APPROVED = "approved", _("已通过")
+
+
+class FundingKind(models.TextChoices):
+    TOTAL = "total", _("年度资金总额")
+    CURRENT_YEAR = "current_year", _("其中：当年财政拨款")
+    CARRYOVER = "carryover", _("上年结转资金")
+    OTHER = "other", _("其他资金")
+
+
+FUNDING_ORDER = [FundingKind.TOTAL, FundingKind.CURRENT_YEAR, FundingKind.CARRYOVER, FundingKind.OTHER]
+
+MONEY = {"max_digits": 16, "decimal_places": 4, "null": True, "blank": True}
+POINTS = {"max_digits": 7, "decimal_places": 2}
+
+
+class EvaluationQuerySet(models.QuerySet["Evaluation"]):
+    def for_year(self, year: int) -> EvaluationQuerySet:
+        return self.filter(year=year)
+
+    def for_department(self, department: Department | int) -> EvaluationQuerySet:
+        return self.filter(department=department)
+
+    def drafts(self) -> EvaluationQuerySet:
+        return self.filter(status=Status.DRAFT)
+
+    def submitted(self) -> EvaluationQuerySet:
+        return self.filter(status=Status.SUBMITTED)
+
+    def returned(self) -> EvaluationQuerySet:
+        return self.filter(status=Status.RETURNED)
+
+    def approved(self) -> EvaluationQuerySet:
+        return self.filter(status=Status.APPROVED)
+
+    def editable(self) -> EvaluationQuerySet:
+        return self.filter(status__in=[Status.DRAFT, Status.RETURNED])
+
+
+class Evaluation(models.Model):
+    """One 项目支出绩效自评表 of one department, year and project."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("主管部门")
+    )
+    implementing_unit = models.CharField(_("实施单位"), max_length=200, blank=True)
+    project_name = models.CharField(_("项目名称"), max_length=300)
+    template = models.CharField(
+        _("表样版本"),
+        max_length=32,
+        default=DEFAULT_TEMPLATE,
+        choices=list(TEMPLATE_LABELS.items()),
+    )
+    goal_target = models.TextField(_("年度总体目标：预期目标"), blank=True)
+    goal_actual = models.TextField(_("年度总体目标：实际完成情况"), blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+
+    # What the form states (never rewritten by the system).
+    execution_weight = models.DecimalField(_("预算执行分值"), default=Decimal("10"), **POINTS)
+    stated_execution_score = models.DecimalField(
+        _("预算执行得分（表中填写）"), null=True, blank=True, **POINTS
+    )
+    stated_total = models.DecimalField(_("总分（表中填写）"), null=True, blank=True, **POINTS)
+
+    # What the scoring engine computed at the last save (kept for lists and reports).
+    computed_execution_rate = models.DecimalField(
+        _("执行率"), max_digits=12, decimal_places=6, null=True, blank=True
+    )
+    computed_execution_score = models.DecimalField(
+        _("预算执行得分（计算）"), null=True, blank=True, **POINTS
+    )
+    computed_total = models.DecimalField(_("总分（计算）"), null=True, blank=True, **POINTS)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    warning_count = models.PositiveIntegerField(_("警告数"), default=0)
+
+    # Optimistic locking: bumped on every save; a save based on an older revision is refused.
+    revision = models.PositiveIntegerField(_("版本号"), default=1)
+    source = models.CharField(_("来源"), max_length=300, blank=True)
+
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("创建人"),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("最后修改人"),
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("通过时间"), null=True, blank=True)
+
+    objects = EvaluationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-year", "department__name", "project_name"]
+        verbose_name = _("绩效自评表")
+        verbose_name_plural = _("绩效自评表")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "year", "project_name"],
+                name="evaluation_unique_department_year_project",
+                violation_error_message=_("该部门在该年度已有同名项目的自评表。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(execution_weight__gte=0), name="evaluation_execution_weight_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000) & Q(year__lte=2100), name="evaluation_year_range"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "year"]),
+            models.Index(fields=["year", "department"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.project_name}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (Status.DRAFT, Status.RETURNED)
+
+    def as_form_data(self) -> FormData:
+        """Return the form's data for the scoring engine and exports."""
+        funding = sorted(self.funding_rows.all(), key=lambda r: FUNDING_ORDER.index(r.kind))
+        return FormData(
+            year=self.year,
+            project_name=self.project_name,
+            department=self.department.name,
+            implementing_unit=self.implementing_unit,
+            goal_target=self.goal_target,
+            goal_actual=self.goal_actual,
+            funding=[
+                FundingData(
+                    kind=r.kind,
+                    initial_budget=r.initial_budget,
+                    annual_budget=r.annual_budget,
+                    executed=r.executed,
+                )
+                for r in funding
+            ],
+            execution_weight=self.execution_weight,
+            execution_score=self.stated_execution_score,
+            stated_total=self.stated_total,
+            indicators=[
+                IndicatorData(
+                    level1=i.level1,
+                    level2=i.level2,
+                    name=i.name,
+                    target=i.target,
+                    actual=i.actual,
+                    weight=i.weight,
+                    score=i.score,
+                    deviation=i.deviation,
+                )
+                for i in sorted(self.indicators.all(), key=lambda i: i.position)
+            ],
+        )
+
+
+class FundingRow(models.Model):
+    """One row of the funding block (万元)."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="funding_rows", verbose_name=_("自评表")
+    )
+    kind = models.CharField(_("资金类别"), max_length=16, choices=FundingKind.choices)
+    initial_budget = models.DecimalField(_("年初预算数"), **MONEY)
+    annual_budget = models.DecimalField(_("全年预算数"), **MONEY)
+    executed = models.DecimalField(_("全年执行数"), **MONEY)
+
+    class Meta:
+        verbose_name = _("资金行")
+        verbose_name_plural = _("项目资金（万元）")
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "kind"], name="funding_unique_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+
+class Indicator(models.Model):
+    """One row of the indicator table."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("自评表")
+    )
+    position = models.PositiveSmallIntegerField(_("序号"))
+    level1 = models.CharField(_("一级指标"), max_length=50)
+    level2 = models.CharField(_("二级指标"), max_length=50, blank=True)
+    name = models.CharField(_("三级指标"), max_length=500)
+    target = models.CharField(_("年度指标值"), max_length=500, blank=True)
+    actual = models.CharField(_("实际完成值"), max_length=500, blank=True)
+    target_comparator = models.CharField(_("指标值比较符"), max_length=2, blank=True)
+    target_number = models.DecimalField(
+        _("指标值数值"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
+    target_unit = models.CharField(_("指标值单位"), max_length=20, blank=True)
+    actual_comparator = models.CharField(_("完成值比较符"), max_length=2, blank=True)
+    actual_number = models.DecimalField(
+        _("完成值数值"), max_digits=20, decimal_places=6, null=True, blank=True
+    )
+    actual_unit = models.CharField(_("完成值单位"), max_length=20, blank=True)
+    weight = models.DecimalField(_("分值"), default=Decimal("0"), **POINTS)
+    score = models.DecimalField(_("得分"), null=True, blank=True, **POINTS)
+    deviation = models.TextField(_("偏差原因分析及改进措施"), blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("绩效指标")
+        verbose_name_plural = _("绩效指标")
+        constraints = [
+            models.CheckConstraint(condition=Q(weight__gte=0), name="indicator_weight_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian/Ubuntu machine: system packages, then the virtualenv from the lock file.
+# As root the packages are installed with apt-get; otherwise the exact command is printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Fonts and HarfBuzz's subsetter for PDFs, Chromium for browser tests, PostgreSQL for the
+# PostgreSQL test run, poppler-utils for PDF text checks, gettext for translations.
+APT_PACKAGES=(
+  chromium chromium-driver
+  fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
+  postgresql poppler-utils gettext
+)
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  APT_PACKAGES+=(python3-venv)
+fi
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "==> apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "Missing system packages. Run this once, then try again:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
+  echo "Python 3.11 or newer is required (found $("$PYTHON" --version))." >&2
+  exit 1
+}
+
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.requirements.lock.sha256
+want=$(sha256sum requirements.lock | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> pip install -r requirements.lock"
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.lock
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,99 @@
+"""Shared fixtures: fixed users per role, as in healthchecks' tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from departments.models import Department, Membership, Role
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = PROJECT_DIR / "sample_data"
+ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
+PASSWORD = "pass-for-tests-1"
+
+
+def sample_path(prefix: str) -> Path:
+    """Return the sample file whose name starts with prefix ("000", "001", "003")."""
+    return next(SAMPLE_DIR.glob(f"{prefix}_*.txt"))
+
+
+@pytest.fixture
+def dept_a(db) -> Department:
+    return Department.objects.create(name="昌吉回族自治州住房和城乡建设局")
+
+
+@pytest.fixture
+def dept_b(db) -> Department:
+    return Department.objects.create(name="昌吉州民政局")
+
+
+def make_user(username: str, role: str, department: Department | None, **extra):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+    Membership.objects.create(user=user, role=role, department=department)
+    return user
+
+
+@pytest.fixture
+def staff_a(dept_a):
+    """A member of department A (the owner of department A's forms)."""
+    return make_user("alice", Role.STAFF, dept_a)
+
+
+@pytest.fixture
+def colleague_a(dept_a):
+    """A second member of department A."""
+    return make_user("carol", Role.STAFF, dept_a)
+
+
+@pytest.fixture
+def staff_b(dept_b):
+    """A member of department B: an outsider to department A."""
+    return make_user("bob", Role.STAFF, dept_b)
+
+
+@pytest.fixture
+def finance(db):
+    return make_user("fin", Role.FINANCE, None)
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser(
+        username="root", password=PASSWORD, email="root@example.com"
+    )
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def client_a(staff_a) -> Client:
+    return client_for(staff_a)
+
+
+@pytest.fixture
+def client_b(staff_b) -> Client:
+    return client_for(staff_b)
+
+
+@pytest.fixture
+def client_finance(finance) -> Client:
+    return client_for(finance)
+
+
+@pytest.fixture
+def client_admin(admin_user) -> Client:
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    return ARTIFACTS_DIR
