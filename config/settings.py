@@ -236,3 +236,7 @@ LOGGING = {
         "fontTools": {"level": "ERROR"},
     },
 }
+
+if TESTING:
+    # Fast hashing for the many users tests create; production keeps PBKDF2.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

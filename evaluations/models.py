@@ -246,3 +246,158 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class EventAction(models.TextChoices):
+    CREATED = "created", _("新建")
+    EDITED = "edited", _("修改")
+    IMPORTED = "imported", _("导入")
+    SUBMITTED = "submitted", _("提交")
+    RETURNED = "returned", _("退回")
+    APPROVED = "approved", _("审核通过")
+    REOPENED = "reopened", _("重新开放")
+
+
+class EvaluationEvent(models.Model):
+    """One entry of an evaluation's history: an edit (with old and new values) or a transition.
+
+    History is append-only: nothing in the application edits or deletes these rows.
+    """
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.PROTECT, related_name="events", verbose_name=_("自评表")
+    )
+    action = models.CharField(_("操作"), max_length=16, choices=EventAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    from_status = models.CharField(_("原状态"), max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=16, choices=Status.choices, blank=True)
+    revision = models.PositiveIntegerField(_("版本号"))
+    reason = models.TextField(_("原因 / 说明"), blank=True)
+    # Edits: [{"field": "...", "label": "...", "old": ..., "new": ...}]; submissions: acknowledged warnings.
+    changes = models.JSONField(_("变更内容"), default=list, blank=True)
+    acknowledgements = models.JSONField(_("已确认的警告"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("历史记录")
+        verbose_name_plural = _("历史记录")
+
+    def __str__(self) -> str:
+        return f"{self.evaluation_id} {self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class EvaluationVersion(models.Model):
+    """The complete content of an evaluation at one revision (for diffs between versions)."""
+
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.PROTECT, related_name="versions", verbose_name=_("自评表")
+    )
+    revision = models.PositiveIntegerField(_("版本号"))
+    data = models.JSONField(_("内容"))
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-revision"]
+        verbose_name = _("历史版本")
+        verbose_name_plural = _("历史版本")
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "revision"], name="version_unique_revision"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evaluation_id} v{self.revision}"
+
+
+class CommentTarget(models.TextChoices):
+    INDICATOR = "indicator", _("指标行")
+    FUNDING = "funding", _("资金行")
+
+
+class ReviewComment(models.Model):
+    """A reviewer's comment on one indicator or funding row, given with a return."""
+
+    event = models.ForeignKey(
+        EvaluationEvent, on_delete=models.PROTECT, related_name="comments", verbose_name=_("退回记录")
+    )
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.PROTECT, related_name="review_comments", verbose_name=_("自评表")
+    )
+    target = models.CharField(_("位置"), max_length=16, choices=CommentTarget.choices)
+    # Indicators are identified by their position (1-based) at the time of the return;
+    # funding rows by their kind. The label keeps the row's name as the reviewer saw it.
+    position = models.PositiveSmallIntegerField(_("指标序号"), null=True, blank=True)
+    funding_kind = models.CharField(_("资金类别"), max_length=16, choices=FundingKind.choices, blank=True)
+    label = models.CharField(_("行名称"), max_length=500, blank=True)
+    text = models.TextField(_("意见"))
+
+    class Meta:
+        ordering = ["event", "target", "position"]
+        verbose_name = _("审核意见")
+        verbose_name_plural = _("审核意见")
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.text[:40]}"
+
+
+class Notification(models.Model):
+    """An unread marker for one user about one evaluation."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("接收人"),
+    )
+    evaluation = models.ForeignKey(
+        Evaluation, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("自评表")
+    )
+    event = models.ForeignKey(
+        EvaluationEvent, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("事件")
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.evaluation_id} {self.event_id}"
+
+
+class ImportUpload(models.Model):
+    """An uploaded file kept between the import preview and its confirmation.
+
+    Stored in the database (not in process memory or on local disk) so the confirmation
+    may reach any app server; rows expire and are purged on later uploads.
+    """
+
+    batch = models.UUIDField(_("批次"), db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("上传人"),
+    )
+    name = models.CharField(_("文件名"), max_length=255)
+    data = models.BinaryField(_("文件内容"))
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("过期时间"), db_index=True)
+
+    class Meta:
+        ordering = ["batch", "id"]
+        verbose_name = _("待确认的导入文件")
+        verbose_name_plural = _("待确认的导入文件")
+
+    def __str__(self) -> str:
+        return self.name

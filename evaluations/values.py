@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 KIND_NUMBER = "number"
 KIND_DATE = "date"
@@ -112,8 +112,8 @@ _SUFFIX_WORDS = (
 )
 
 _NUMBER_RE = re.compile(r"^(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)")
-# A unit is short and made of letters, CJK, %, ‰ or "/" (万元/套); "m2" comes from NFKC of ㎡.
-_UNIT_RE = re.compile(r"^[A-Za-z\u4e00-\u9fff%‰/·]{0,12}[23]?$")
+# A unit is short (longer text after a number is a sentence) and made of letters, CJK, %, ‰ or "/" (万元/套); "m2" comes from NFKC of ㎡.
+_UNIT_RE = re.compile(r"^[A-Za-z\u4e00-\u9fff%‰/·]{0,8}[23]?$")
 _MAX_INTEGER_DIGITS = 15
 
 _YEAR_MIN, _YEAR_MAX = 1900, 2100
@@ -121,7 +121,8 @@ _FULL_DATE_RE = re.compile(
     r"^(?:(?P<year>\d{4})年)?(?P<month>\d{1,2})月(?:份)?"
     r"(?:(?P<day>\d{1,2})[日号]|底|末|份|上旬|中旬|下旬)?$"
 )
-_ISO_DATE_RE = re.compile(r"^(?P<year>\d{4})[-./](?P<month>\d{1,2})(?:[-./](?P<day>\d{1,2}))?$")
+# The day is required so that a decimal such as "2021.5" is not read as a date.
+_ISO_DATE_RE = re.compile(r"^(?P<year>\d{4})[-./](?P<month>\d{1,2})[-./](?P<day>\d{1,2})$")
 _YEAR_ONLY_RE = re.compile(r"^(?P<year>\d{4})年(?P<end>底|末|度|内)?$")
 _YEAR_END_WORDS = {"年底": 12, "年末": 12, "年内": 12, "全年": 12, "上半年": 6, "年中": 6}
 _RANGE_SPLIT_RE = re.compile(r"[-~—–至到]")
@@ -146,27 +147,32 @@ def parse_value(text: object) -> ParsedValue:
         return ParsedValue(kind=KIND_QUALITATIVE, text=str(text) if text is not None else "")
 
 
-def db_fields(text: object) -> tuple[str, Decimal | None, str]:
-    """Return (comparator, number, unit) for storing a parsed value in model fields."""
+def db_fields(
+    text: object, *, max_digits: int = 20, decimal_places: int = 6
+) -> tuple[str, Decimal | None, str]:
+    """Return (comparator, number, unit) sized for the model's CharField/DecimalField columns."""
     parsed = parse_value(text)
     comparator = parsed.comparator[:COMPARATOR_MAX_LENGTH]
-    if parsed.kind != KIND_NUMBER:
+    if parsed.kind != KIND_NUMBER or parsed.number is None:
         return comparator, None, ""
-    return comparator, parsed.number, parsed.unit[:UNIT_MAX_LENGTH]
+    number = parsed.number
+    if number.as_tuple().exponent < -decimal_places:  # type: ignore[operator]
+        number = number.quantize(Decimal(1).scaleb(-decimal_places), rounding=ROUND_HALF_UP)
+    if number.adjusted() >= max_digits - decimal_places:
+        # Too large for the column: keep the text, drop the number.
+        return comparator, None, parsed.unit[:UNIT_MAX_LENGTH]
+    return comparator, number, parsed.unit[:UNIT_MAX_LENGTH]
 
 
 def compare_dates(a: DateValue, b: DateValue) -> int | None:
     """Compare two dates on the parts both state: -1, 0, 1, or None if nothing is shared."""
     shared = False
-    for x, y in zip(a, b, strict=True):
+    # A year missing on one side is skipped (forms often omit it); month and day are compared
+    # only as far as both sides state them, so "12月" and "12月15日" compare equal.
+    pairs = [(a[0], b[0])] if a[0] is not None and b[0] is not None else []
+    for x, y in (*pairs, (a[1], b[1]), (a[2], b[2])):
         if x is None or y is None:
-            # A missing year on one side is skipped; a missing month/day stops the comparison
-            # there ("12月" vs "12月15日" compare equal at month precision).
-            if shared or x is not None or y is not None:
-                if shared:
-                    break
-                continue
-            continue
+            break
         shared = True
         if x != y:
             return -1 if x < y else 1
@@ -211,7 +217,9 @@ def _parse(text: object) -> ParsedValue:
         return ParsedValue(kind=KIND_DATE, comparator=comparator, date_value=date_value, text=s)
     number, unit = _parse_number(body)
     if number is not None:
-        return ParsedValue(kind=KIND_NUMBER, comparator=comparator, number=number, unit=unit, text=s)
+        return ParsedValue(
+            kind=KIND_NUMBER, comparator=comparator, number=number, unit=unit, text=s
+        )
     return ParsedValue(kind=KIND_QUALITATIVE, text=s)
 
 
@@ -234,12 +242,12 @@ def _strip_comparator(s: str) -> tuple[str, str]:
                 symbol, s = op, s[len(op) :]
                 break
     suffix = ""
-    for ending, op in _SUFFIX_WORDS:
-        if s.endswith(ending) and len(s) > len(ending) and s[: -len(ending)][-1:] not in "底末":
-            suffix, s = op, s[: -len(ending)]
-            break
-    if s.endswith("底前") or s.endswith("末前"):
-        s, suffix = s[:-1], suffix or "<="
+    # "年内" is a date on its own; only strip a suffix from text that is not already one.
+    if _parse_date(s) is None:
+        for ending, op in _SUFFIX_WORDS:
+            if s.endswith(ending) and len(s) > len(ending):
+                suffix, s = op, s[: -len(ending)]
+                break
     return symbol or word or suffix, s
 
 

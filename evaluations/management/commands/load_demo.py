@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from departments.models import Department, Membership, Role
+from evaluations.importer.service import import_paths
+
+DEMO_PASSWORD = "demo12345"
+SAMPLE_DIR = Path(settings.BASE_DIR) / "sample_data"
+# Each demo staff account belongs to the department of one sample file.
+DEMO_STAFF = [("staff1", "000"), ("staff2", "001"), ("staff3", "003")]
 
 
 class Command(BaseCommand):
@@ -11,5 +23,40 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
-            raise CommandError("演示账号只能在 DEBUG 模式下创建（设置 DJANGO_DEBUG=1）。")
-        self.stdout.write("TODO")
+            raise CommandError("演示账号只能在 DEBUG 模式下创建（请设置 DJANGO_DEBUG=1）。")
+        files = sorted(SAMPLE_DIR.glob("*.txt"))
+        reports = import_paths(files)
+        for report in reports:
+            self.stdout.write(
+                f"示例文件 {Path(report.path).name}：新建 {report.count('created')}，"
+                f"更新 {report.count('updated')}，无变化 {report.count('unchanged')}"
+            )
+        with transaction.atomic():
+            self._account("finance", Role.FINANCE, None)
+            for username, prefix in DEMO_STAFF:
+                report = next((r for r in reports if Path(r.path).name.startswith(prefix)), None)
+                if report is None or not report.forms:
+                    continue
+                department = Department.objects.get(name=report.forms[0].form.department.strip())
+                self._account(username, Role.STAFF, department)
+            self._admin()
+        self.stdout.write(self.style.SUCCESS(f"演示账号（密码均为 {DEMO_PASSWORD}）："))
+        for m in Membership.objects.select_related("user", "department").order_by("user__username"):
+            dept = f" · {m.department.name}" if m.department else ""
+            self.stdout.write(f"  {m.user.username:10} {m.get_role_display()}{dept}")
+        self.stdout.write("  admin      系统管理员（/admin/）")
+
+    def _account(self, username: str, role: str, department: Department | None) -> None:
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        Membership.objects.update_or_create(
+            user=user, defaults={"role": role, "department": department}
+        )
+
+    def _admin(self) -> None:
+        user, _ = get_user_model().objects.get_or_create(username="admin")
+        user.is_staff = True
+        user.is_superuser = True
+        user.set_password(DEMO_PASSWORD)
+        user.save()

@@ -1,0 +1,477 @@
+"""Forms of the evaluation pages: the official form's header, funding rows and indicator table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from departments.models import Department
+from evaluations.categories import DEFAULT_TEMPLATE, all_level2, level1_choices, level2_choices
+from evaluations.formdata import FormData, FundingData, IndicatorData
+from evaluations.importer.service import SUPPORTED_EXTENSIONS
+from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind, Status
+
+INDICATOR_PREFIX = "ind"
+MAX_INDICATORS = 200
+
+
+def decimal_text(value: Decimal | None) -> str:
+    """A stored decimal as a person would type it: 70.0000 -> "70", 57.5500 -> "57.55"."""
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def _number_input(**attrs: str) -> forms.TextInput:
+    # A text box rather than <input type=number>: the browser must keep whatever was typed
+    # ("12万") so the page can show it again with an error instead of silently dropping it.
+    return forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", **attrs})
+
+
+def _points(label: str, *, min_value: int | None = None, **kwargs: Any) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        max_digits=7,
+        decimal_places=2,
+        min_value=min_value,
+        widget=_number_input(),
+        **kwargs,
+    )
+
+
+def _money(label: str) -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, required=False, max_digits=16, decimal_places=4, widget=_number_input()
+    )
+
+
+class BootstrapMixin:
+    """Give every widget its Bootstrap class and mark fields with errors as invalid."""
+
+    def _style(self) -> None:
+        for name, bound in self.fields.items():  # type: ignore[attr-defined]
+            widget = bound.widget
+            if isinstance(widget, forms.HiddenInput):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+            if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
+                widget.attrs["class"] += " is-invalid"
+                widget.attrs["aria-invalid"] = "true"
+
+    def full_clean(self) -> None:
+        super().full_clean()  # type: ignore[misc]
+        self._style()
+
+
+class EvaluationHeaderForm(BootstrapMixin, forms.Form):
+    """Header, execution weight, stated scores and goals of one form."""
+
+    year = forms.IntegerField(
+        label=_("年度"),
+        min_value=2000,
+        max_value=2100,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": "4", "autocomplete": "off"}),
+        error_messages={"required": _("请填写年度。"), "invalid": _("年度应为四位数字，如 2021。")},
+    )
+    project_name = forms.CharField(
+        label=_("项目名称"),
+        max_length=300,
+        error_messages={"required": _("请填写项目名称。")},
+    )
+    department = forms.ModelChoiceField(
+        label=_("主管部门"),
+        queryset=Department.objects.none(),
+        empty_label=_("— 请选择主管部门 —"),
+        error_messages={"required": _("请选择主管部门。")},
+    )
+    implementing_unit = forms.CharField(label=_("实施单位"), max_length=200, required=False)
+    execution_weight = _points(_("分值"), min_value=0)
+    stated_execution_score = _points(_("得分（本部门填写）"))
+    stated_total = _points(_("总分（本部门填写）"))
+    goal_target = forms.CharField(
+        label=_("预期目标"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    goal_actual = forms.CharField(
+        label=_("实际完成情况"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    # Carried through for the stale-copy check (the revision the page was loaded from).
+    revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, departments: QuerySet[Department] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if departments is None:
+            # Department staff always write for their own department.
+            del self.fields["department"]
+        else:
+            self.fields["department"].queryset = departments  # type: ignore[attr-defined]
+        self._style()
+
+
+class FundingForm(BootstrapMixin, forms.Form):
+    """One row of the funding block (万元)."""
+
+    initial_budget = _money(_("年初预算数"))
+    annual_budget = _money(_("全年预算数"))
+    executed = _money(_("全年执行数"))
+
+    def __init__(self, *args: Any, kind: str, **kwargs: Any):
+        kwargs.setdefault("prefix", f"funding-{kind}")
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.label = FundingKind(kind).label
+        self._style()
+
+
+def funding_forms(
+    data: Any = None, initial: dict[str, dict[str, str]] | None = None
+) -> list[FundingForm]:
+    """The four funding rows in the official order."""
+    initial = initial or {}
+    return [FundingForm(data, kind=kind, initial=initial.get(kind)) for kind in FUNDING_ORDER]
+
+
+def _choices(names: list[str], current: str) -> list[tuple[str, str]]:
+    choices = [("", gettext("— 请选择 —"))] + [(n, n) for n in names]
+    if current and current not in names:
+        # Imported forms may carry labels of their own ("产出"): keep them selectable.
+        choices.append((current, current))
+    return choices
+
+
+class IndicatorForm(BootstrapMixin, forms.Form):
+    """One row of the indicator table."""
+
+    level1 = forms.CharField(label=_("一级指标"), required=False, max_length=50, widget=forms.Select)
+    level2 = forms.CharField(label=_("二级指标"), required=False, max_length=50, widget=forms.Select)
+    name = forms.CharField(label=_("三级指标"), required=False, max_length=500)
+    target = forms.CharField(label=_("年度指标值"), required=False, max_length=500)
+    actual = forms.CharField(label=_("实际完成值"), required=False, max_length=500)
+    weight = _points(_("分值"), min_value=0)
+    score = _points(_("得分"))
+    deviation = forms.CharField(
+        label=_("偏差原因分析及改进措施"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 1}),
+    )
+
+    CONTENT_FIELDS = ("name", "target", "actual", "weight", "score", "deviation")
+
+    def __init__(self, *args: Any, template: str = DEFAULT_TEMPLATE, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        level1 = self._current("level1")
+        level2 = self._current("level2")
+        by_level1 = level2_choices(template)
+        self.fields["level1"].widget.choices = _choices(level1_choices(template), level1)
+        self.fields["level2"].widget.choices = _choices(
+            by_level1.get(level1, all_level2(template)), level2
+        )
+        self._style()
+        for name in ("name", "target", "actual", "weight", "score", "deviation"):
+            self.fields[name].widget.attrs["aria-label"] = str(self.fields[name].label)
+        self.fields["level1"].widget.attrs.update(
+            {"aria-label": gettext("一级指标"), "data-role": "level1"}
+        )
+        self.fields["level2"].widget.attrs.update(
+            {"aria-label": gettext("二级指标"), "data-role": "level2"}
+        )
+
+    def _current(self, name: str) -> str:
+        if self.is_bound:
+            return str(self.data.get(self.add_prefix(name), "") or "").strip()
+        return str(self.initial.get(name, "") or "").strip()
+
+    def is_blank(self) -> bool:
+        """True when nothing but categories was typed: such a row is dropped on save."""
+        data = getattr(self, "cleaned_data", {})
+        return all(data.get(f) in (None, "") for f in self.CONTENT_FIELDS)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not (data.get("name") or "").strip() and not self.is_blank():
+            self.add_error("name", gettext("请填写三级指标名称。"))
+        return data
+
+
+class BaseIndicatorFormSet(forms.BaseFormSet):
+    ordering_widget = forms.HiddenInput
+    deletion_widget = forms.HiddenInput
+
+
+IndicatorFormSet = forms.formset_factory(
+    IndicatorForm,
+    formset=BaseIndicatorFormSet,
+    extra=0,
+    can_order=True,
+    can_delete=True,
+    max_num=MAX_INDICATORS,
+    validate_max=True,
+)
+
+
+def indicator_formset(
+    data: Any = None, initial: list[dict[str, Any]] | None = None, template: str = DEFAULT_TEMPLATE
+) -> forms.BaseFormSet:
+    """The indicator table of one form."""
+    return IndicatorFormSet(
+        data, initial=initial, prefix=INDICATOR_PREFIX, form_kwargs={"template": template}
+    )
+
+
+@dataclass
+class EvaluationForms:
+    """Everything the edit page posts, bound or unbound, as one unit."""
+
+    header: EvaluationHeaderForm
+    funding: list[FundingForm]
+    indicators: forms.BaseFormSet
+    # Formset form numbers in the order of FormData.indicators (findings point at these).
+    row_numbers: list[int] = field(default_factory=list)
+
+    def is_valid(self) -> bool:
+        valid = self.header.is_valid()
+        valid = all([f.is_valid() for f in self.funding]) and valid
+        return self.indicators.is_valid() and valid
+
+    def error_count(self) -> int:
+        count = len(self.header.errors) + sum(len(f.errors) for f in self.funding)
+        count += sum(len(e) for e in self.indicators.errors)
+        return count + len(self.indicators.non_form_errors())
+
+    def form_data(self, *, department_name: str = "") -> FormData:
+        """Convert to FormData, leniently: a value that did not validate counts as blank.
+
+        Call is_valid() first. Deleted and empty indicator rows are dropped and the rest
+        put in the order the page shows them; row_numbers maps each back to its row.
+        """
+        header = getattr(self.header, "cleaned_data", {})
+        funding = []
+        for form in self.funding:
+            data = getattr(form, "cleaned_data", {})
+            values = [data.get(n) for n in ("initial_budget", "annual_budget", "executed")]
+            if any(v is not None for v in values):
+                funding.append(FundingData(form.kind, *values))
+        rows: list[tuple[int, int, IndicatorForm]] = []
+        for number, form in enumerate(self.indicators.forms):
+            data = getattr(form, "cleaned_data", None)
+            if data is None or data.get("DELETE") or form.is_blank():
+                continue
+            order = data.get("ORDER")
+            rows.append((order if order is not None else 10**6, number, form))
+        rows.sort(key=lambda r: (r[0], r[1]))
+        self.row_numbers = [number for _order, number, _form in rows]
+        indicators = []
+        for _order, _number, form in rows:
+            data = form.cleaned_data
+            indicators.append(
+                IndicatorData(
+                    level1=data.get("level1") or "",
+                    level2=data.get("level2") or "",
+                    name=data.get("name") or "",
+                    target=data.get("target") or "",
+                    actual=data.get("actual") or "",
+                    weight=data.get("weight"),
+                    score=data.get("score"),
+                    deviation=data.get("deviation") or "",
+                )
+            )
+        weight = header.get("execution_weight")
+        return FormData(
+            year=header.get("year"),
+            project_name=header.get("project_name") or "",
+            department=department_name,
+            implementing_unit=header.get("implementing_unit") or "",
+            goal_target=header.get("goal_target") or "",
+            goal_actual=header.get("goal_actual") or "",
+            funding=funding,
+            execution_weight=weight if weight is not None else Decimal("10"),
+            execution_score=header.get("stated_execution_score"),
+            stated_total=header.get("stated_total"),
+            indicators=indicators,
+        )
+
+
+def evaluation_forms(
+    data: Any = None,
+    *,
+    departments: QuerySet[Department] | None = None,
+    initial: dict[str, Any] | None = None,
+    template: str = DEFAULT_TEMPLATE,
+) -> EvaluationForms:
+    """Build the edit page's forms; ``initial`` as made by initial_from()."""
+    initial = initial or {}
+    return EvaluationForms(
+        header=EvaluationHeaderForm(
+            data, departments=departments, initial=initial.get("header", {"execution_weight": "10"})
+        ),
+        funding=funding_forms(data, initial=initial.get("funding")),
+        indicators=indicator_formset(data, initial=initial.get("indicators"), template=template),
+    )
+
+
+def initial_from(evaluation: Evaluation, *, next_year: bool = False) -> dict[str, Any]:
+    """Initial values of the edit page from a stored evaluation.
+
+    With ``next_year`` the result is the start of next year's form: same project, unit,
+    goal, indicators, targets and weights; actuals, scores, deviations and executed
+    amounts blank.
+    """
+    header: dict[str, Any] = {
+        "year": evaluation.year + 1 if next_year else evaluation.year,
+        "project_name": evaluation.project_name,
+        "department": evaluation.department_id,
+        "implementing_unit": evaluation.implementing_unit,
+        "execution_weight": decimal_text(evaluation.execution_weight),
+        "goal_target": evaluation.goal_target,
+    }
+    if not next_year:
+        header.update(
+            {
+                "goal_actual": evaluation.goal_actual,
+                "stated_execution_score": decimal_text(evaluation.stated_execution_score),
+                "stated_total": decimal_text(evaluation.stated_total),
+                "revision": evaluation.revision,
+            }
+        )
+    funding = {
+        row.kind: {
+            "initial_budget": decimal_text(row.initial_budget),
+            "annual_budget": decimal_text(row.annual_budget),
+            "executed": "" if next_year else decimal_text(row.executed),
+        }
+        for row in evaluation.funding_rows.all()
+    }
+    indicators = []
+    for ind in sorted(evaluation.indicators.all(), key=lambda i: i.position):
+        row = {
+            "level1": ind.level1,
+            "level2": ind.level2,
+            "name": ind.name,
+            "target": ind.target,
+            "weight": decimal_text(ind.weight),
+        }
+        if not next_year:
+            row.update(
+                {"actual": ind.actual, "score": decimal_text(ind.score), "deviation": ind.deviation}
+            )
+        indicators.append(row)
+    return {"header": header, "funding": funding, "indicators": indicators}
+
+
+# --- list filters --------------------------------------------------------------------------
+
+
+class EvaluationFilterForm(forms.Form):
+    """Filters of the list page (GET)."""
+
+    q = forms.CharField(label=_("项目名称"), required=False, max_length=100)
+    year = forms.TypedChoiceField(label=_("年度"), required=False, coerce=int, empty_value=None)
+    status = forms.ChoiceField(label=_("状态"), required=False)
+    department = forms.TypedChoiceField(
+        label=_("主管部门"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        years: list[int],
+        departments: QuerySet[Department] | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": gettext("搜索项目名称"), "type": "search"}
+        )
+        self.fields["year"].choices = [("", gettext("全部年度"))] + [
+            (y, gettext("%(year)s年度") % {"year": y}) for y in years
+        ]
+        self.fields["status"].choices = [("", gettext("全部状态")), *Status.choices]
+        if departments is None:
+            del self.fields["department"]
+        else:
+            self.fields["department"].choices = [("", gettext("全部部门"))] + [
+                (d.pk, d.name) for d in departments
+            ]
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """A file field that accepts several files at once."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        # Empty files are reported with their names in the form's clean_files().
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        if isinstance(data, list | tuple):
+            if data:
+                return [super(MultipleFileField, self).clean(d, initial) for d in data]
+            data = None
+        result = super().clean(data, initial)
+        return [result] if result else []
+
+
+class ImportUploadForm(forms.Form):
+    """One or more .txt/.xlsx/.docx files of self-evaluation forms."""
+
+    files = MultipleFileField(
+        label=_("自评表文件"),
+        help_text=_("可一次选择多个文件；支持 .txt、.xlsx、.docx 格式。"),
+        error_messages={
+            "required": _("请选择至少一个文件。"),
+            "invalid": _("上传的不是文件，请重新选择。"),
+        },
+        widget=MultipleFileInput(attrs={"accept": ",".join(SUPPORTED_EXTENSIONS)}),
+    )
+
+    def clean_files(self) -> list[UploadedFile]:
+        files: list[UploadedFile] = self.cleaned_data["files"]
+        limit = settings.IMPORT_MAX_FILES
+        if len(files) > limit:
+            raise forms.ValidationError(
+                gettext("一次最多导入 %(limit)s 个文件，您选择了 %(count)s 个。")
+                % {"limit": limit, "count": len(files)}
+            )
+        problems = []
+        for f in files:
+            name = Path(f.name or "").name
+            if Path(name).suffix.lower() not in SUPPORTED_EXTENSIONS:
+                problems.append(
+                    gettext("“%(name)s”格式不支持，只能导入 .txt、.xlsx、.docx 文件。")
+                    % {"name": name}
+                )
+            elif f.size is None or f.size == 0:
+                problems.append(gettext("“%(name)s”是空文件。") % {"name": name})
+            elif f.size > settings.IMPORT_MAX_FILE_SIZE:
+                problems.append(
+                    gettext("“%(name)s”太大（%(size)s），单个文件不能超过 %(limit)s。")
+                    % {
+                        "name": name,
+                        "size": filesizeformat(f.size),
+                        "limit": filesizeformat(settings.IMPORT_MAX_FILE_SIZE),
+                    }
+                )
+        if problems:
+            raise forms.ValidationError(problems)
+        return files

@@ -1,0 +1,318 @@
+"""Importing files of forms into the database: one transaction per file, with a report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
+
+from departments.models import Department
+from evaluations.formdata import FormData
+from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
+from evaluations.models import Evaluation, EventAction
+from evaluations.scoring import ScoreResult, evaluate
+from evaluations.services import (
+    current_rules,
+    evaluation_create,
+    evaluation_is_unchanged,
+    evaluation_write,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+SUPPORTED_EXTENSIONS = (".txt", ".xlsx", ".docx")
+
+
+class _Rollback(Exception):
+    """Raised inside the file's transaction to undo everything written for that file."""
+
+
+@dataclass
+class FormReport:
+    """What happened to one form of a file."""
+
+    form: FormData
+    result: ScoreResult
+    action: str  # created | updated | unchanged | would-create | would-update | skipped | failed
+    evaluation_id: int | None = None
+
+
+@dataclass
+class FileReport:
+    """What happened to one file: its problems and its forms."""
+
+    path: str
+    problems: list[Problem] = field(default_factory=list)
+    forms: list[FormReport] = field(default_factory=list)
+    readable: bool = True  # False when the file could not be read at all
+    failed: bool = False  # True when nothing of the file was written
+
+    def count(self, action: str) -> int:
+        return sum(1 for f in self.forms if f.action == action)
+
+
+def parse_file(data: bytes, name: str) -> ParseResult:
+    """Parse a file of forms by its extension (.txt text dump, .xlsx, .docx)."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xlsx":
+        from evaluations.importer.xlsx import parse_xlsx
+
+        return parse_xlsx(data)
+    if suffix == ".docx":
+        from evaluations.importer.docx import parse_docx
+
+        return parse_docx(data)
+    from evaluations.importer.text import parse_text
+
+    return parse_text(data)
+
+
+def import_file(
+    *,
+    data: bytes,
+    name: str,
+    dry_run: bool = False,
+    user: AbstractBaseUser | None = None,
+    department: Department | None = None,
+) -> FileReport:
+    """Import every form of one file in one transaction.
+
+    With ``department`` given (department staff importing), every form goes to that
+    department; otherwise departments are looked up or created by the name on the form.
+    A file that fails at any point writes nothing. A dry run does all the work and
+    then rolls it back, so its report is exactly what a real import would do.
+    """
+    report = FileReport(path=name)
+    try:
+        parsed = parse_file(data, name)
+    except UnreadableFile as exc:
+        report.readable = False
+        report.failed = True
+        report.problems.append(Problem(line=None, message=str(exc)))
+        return report
+    except Exception as exc:  # noqa: BLE001 - a reader bug must not become a traceback
+        report.readable = False
+        report.failed = True
+        report.problems.append(
+            Problem(line=None, message=_("无法读取该文件：%(error)s") % {"error": exc})
+        )
+        return report
+
+    report.problems.extend(parsed.problems)
+    if not parsed.forms:
+        report.readable = False
+        report.failed = True
+        if not report.problems:
+            report.problems.append(Problem(line=1, message=_("文件中没有找到自评表。")))
+        return report
+
+    rules = current_rules()
+    try:
+        with transaction.atomic():
+            seen: set[tuple[str, int, str]] = set()
+            for form in parsed.forms:
+                report.forms.append(
+                    _import_form(form, rules, report, seen, dry_run, user, department, name)
+                )
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    except (ValidationError, DatabaseError) as exc:
+        report.failed = True
+        for f in report.forms:
+            f.action = "failed"
+            f.evaluation_id = None
+        report.problems.append(
+            Problem(line=None, message=_("导入失败，本文件未写入任何数据：%(error)s") % {"error": exc})
+        )
+    return report
+
+
+def _import_form(
+    form: FormData,
+    rules: Any,
+    report: FileReport,
+    seen: set[tuple[str, int, str]],
+    dry_run: bool,
+    user: AbstractBaseUser | None,
+    department: Department | None,
+    source: str,
+) -> FormReport:
+    result = evaluate(form, rules)
+    missing = []
+    if not form.year:
+        missing.append(_("年度"))
+    if not form.project_name.strip():
+        missing.append(_("项目名称"))
+    if department is None and not form.department.strip():
+        missing.append(_("主管部门"))
+    if missing:
+        report.problems.append(
+            Problem(
+                line=form.line,
+                message=_("该表缺少%(fields)s，未导入。") % {"fields": "、".join(missing)},
+            )
+        )
+        return FormReport(form=form, result=result, action="skipped")
+
+    if department is not None:
+        target_department = department
+        stated = form.department.strip()
+        if stated and stated != department.name:
+            report.problems.append(
+                Problem(
+                    line=form.line,
+                    message=_("表中主管部门为“%(stated)s”，将导入到您所在的部门“%(own)s”。")
+                    % {"stated": stated, "own": department.name},
+                )
+            )
+    else:
+        target_department, _created = Department.objects.get_or_create(
+            name=form.department.strip()[:200]
+        )
+
+    key = (target_department.name, int(form.year or 0), form.project_name.strip())
+    if key in seen:
+        report.problems.append(
+            Problem(
+                line=form.line,
+                message=_("同一文件中“%(name)s”（%(year)s年度）出现了不止一次，以后一张为准。")
+                % {"name": key[2], "year": key[1]},
+            )
+        )
+    seen.add(key)
+
+    existing = (
+        Evaluation.objects.select_for_update()
+        .filter(department=target_department, year=form.year, project_name=form.project_name.strip())
+        .first()
+    )
+    if existing is not None:
+        if evaluation_is_unchanged(evaluation=existing, data=form):
+            return FormReport(form=form, result=result, action="unchanged", evaluation_id=existing.pk)
+        if not existing.is_editable:
+            report.problems.append(
+                Problem(
+                    line=form.line,
+                    message=_("“%(name)s”已%(status)s，不能通过导入修改。")
+                    % {"name": existing.project_name, "status": existing.get_status_display()},
+                )
+            )
+            return FormReport(form=form, result=result, action="skipped", evaluation_id=existing.pk)
+        existing.source = source[:300]
+        evaluation_write(evaluation=existing, data=form, user=user, action=EventAction.IMPORTED)
+        return FormReport(
+            form=form,
+            result=result,
+            action="would-update" if dry_run else "updated",
+            evaluation_id=None if dry_run else existing.pk,
+        )
+    evaluation, _result = evaluation_create(
+        department=target_department, data=form, user=user, source=source,
+        action=EventAction.IMPORTED,
+    )
+    return FormReport(
+        form=form,
+        result=result,
+        action="would-create" if dry_run else "created",
+        evaluation_id=None if dry_run else evaluation.pk,
+    )
+
+
+def import_paths(paths: list[str | Path], *, dry_run: bool = False) -> list[FileReport]:
+    """Import files from disk, one transaction each."""
+    reports = []
+    for path in paths:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            reports.append(
+                FileReport(
+                    path=str(path),
+                    readable=False,
+                    failed=True,
+                    problems=[Problem(line=None, message=_("无法打开文件：%(error)s") % {"error": exc.strerror or exc})],
+                )
+            )
+            continue
+        report = import_file(data=data, name=str(path), dry_run=dry_run)
+        reports.append(report)
+    return reports
+
+
+def _num(value: Decimal | None) -> int | float | None:
+    """A Decimal as a JSON number (int when integral), None as null."""
+    if value is None:
+        return None
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def form_as_json(report: FormReport) -> dict[str, Any]:
+    """The JSON report of one form (format documented in the README)."""
+    form = report.form
+    return {
+        "line": form.line,
+        "year": form.year,
+        "project_name": form.project_name,
+        "department": form.department,
+        "implementing_unit": form.implementing_unit,
+        "funding": [
+            {
+                "kind": row.kind,
+                "initial_budget": _num(row.initial_budget),
+                "annual_budget": _num(row.annual_budget),
+                "executed": _num(row.executed),
+            }
+            for row in form.funding
+        ],
+        "execution_weight": _num(form.execution_weight),
+        "execution_score": _num(form.execution_score),
+        "indicators": [
+            {
+                "level1": ind.level1,
+                "level2": ind.level2,
+                "name": ind.name,
+                "target": ind.target,
+                "actual": ind.actual,
+                "weight": _num(ind.weight),
+                "score": _num(ind.score),
+                "deviation": ind.deviation,
+            }
+            for ind in form.indicators
+        ],
+        "stated_total": _num(form.stated_total),
+        "computed_total": _num(report.result.computed_total),
+        "findings": [
+            {
+                "code": f.code,
+                "severity": f.severity,
+                "message": str(f.message),
+                "indicator": f.indicator,
+            }
+            for f in report.result.findings
+        ],
+        "action": report.action,
+    }
+
+
+def reports_as_json(reports: list[FileReport]) -> dict[str, Any]:
+    """The whole JSON report of an import run."""
+    return {
+        "files": [
+            {
+                "path": r.path,
+                "problems": [{"line": p.line, "message": str(p.message)} for p in r.problems],
+                "forms": [form_as_json(f) for f in r.forms],
+            }
+            for r in reports
+        ]
+    }

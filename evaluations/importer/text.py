@@ -1,0 +1,167 @@
+"""Read text dumps of Word tables: one row per block of lines, one cell per leading TAB."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from evaluations.importer.tables import (
+    Cell,
+    ParseResult,
+    Problem,
+    Row,
+    UnreadableFile,
+    _,
+    parse_rows,
+)
+
+# Magic numbers of the office files people upload instead of the text dump.
+_SIGNATURES = (
+    (b"PK\x03\x04", "zip"),  # .docx / .xlsx
+    (b"\xd0\xcf\x11\xe0", "ole"),  # .doc / .xls
+    (b"%PDF", "pdf"),
+)
+# Control characters that do occur in text saved from Word: TAB, line breaks,
+# the vertical tab of a manual line break, form feed and the cell-end mark.
+_ALLOWED_CONTROLS = frozenset("\t\n\r\x0b\x0c\x07")
+_MAX_JUNK_RATIO = 0.02
+_MAX_BAD_BYTES_RATIO = 0.001
+
+
+def _junk_ratio(text: str) -> float:
+    """Return the share of characters that do not belong in a text file."""
+    if not text:
+        return 0.0
+    bad = 0
+    for char in text:
+        if char in _ALLOWED_CONTROLS:
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Co", "Cn", "Cs") or char == "\ufffd":
+            bad += 1
+    return bad / len(text)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    """Return the 1-based line of a byte offset."""
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _decode(data: bytes) -> tuple[str, list[Problem]]:
+    """Decode a dump and say what was damaged on the way; raise UnreadableFile for junk."""
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            if kind == "pdf":
+                raise UnreadableFile(_("这是PDF文件，不是文本文件，无法读取。"))
+            raise UnreadableFile(_("这是Word或Excel文件，不是文本文件：请另存为“纯文本”后再导入。"))
+    problems: list[Problem] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        candidates = ["utf-8"]
+        data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "gb18030"]
+
+    text: str | None = None
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError as error:
+            if error.reason == "unexpected end of data" and encoding == "utf-8":
+                # Cut in the middle of a character: the file was truncated.
+                text = data[: error.start].decode("utf-8", errors="replace")
+                problems.append(
+                    Problem(
+                        _line_of(data, error.start),
+                        _("文件末尾有不完整的字符，文件可能被截断。"),
+                    )
+                )
+                break
+            continue
+    if text is None:
+        # A few damaged bytes in an otherwise readable file: keep the rest, say where.
+        for encoding in candidates:
+            replaced = data.decode(encoding, errors="replace")
+            bad = replaced.count("\ufffd")
+            if bad <= max(3, len(replaced) * _MAX_BAD_BYTES_RATIO):
+                text = replaced
+                first = replaced.index("\ufffd")
+                problems.append(
+                    Problem(
+                        replaced.count("\n", 0, first) + 1,
+                        _("文件中有%(count)d处无法识别的字符，已替换为“\ufffd”。") % {"count": bad},
+                    )
+                )
+                break
+    if text is None:
+        raise UnreadableFile(_("无法识别文件的编码（不是UTF-8或GB18030文本），无法读取。"))
+    if _junk_ratio(text) > _MAX_JUNK_RATIO:
+        raise UnreadableFile(_("文件含有大量非文本内容（可能是二进制文件），无法读取。"))
+    return text, problems
+
+
+def decode(data: bytes) -> str:
+    """Decode a dump: UTF-8 with or without BOM, UTF-16 with BOM, else GB18030."""
+    text, _problems = _decode(data)
+    return text
+
+
+def read_rows(text: str) -> list[Row]:
+    """Split a dump into rows of cells, keeping the 1-based line where each cell starts.
+
+    A row is a block of lines between blank lines; each cell starts with a TAB;
+    a line without a leading TAB continues the previous cell (even after a
+    blank line: paragraphs inside a cell are separated by blank lines too).
+    """
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    rows: list[Row] = []
+    cells: list[Cell] = []
+    blank_lines = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip(" \u3000"):
+            blank_lines += 1
+            continue
+        if line.startswith("\t"):
+            if blank_lines and cells:
+                rows.append(Row(cells=cells, line=cells[0].line))
+                cells = []
+            # Some dumps put a whole row on one line: every TAB starts a cell.
+            for part in line[1:].split("\t"):
+                cells.append(Cell(text=part, line=number))
+        elif cells:
+            cells[-1].text += "\n" * (blank_lines + 1) + line
+        else:
+            cells.append(Cell(text=line, line=number))
+        blank_lines = 0
+    if cells:
+        rows.append(Row(cells=cells, line=cells[0].line))
+    return rows
+
+
+def parse_text(data: bytes | str) -> ParseResult:
+    """Read every form in a text dump; never raises, problems say what could not be read."""
+    problems: list[Problem] = []
+    try:
+        if isinstance(data, bytes):
+            text, problems = _decode(data)
+        else:
+            text = data
+    except UnreadableFile as error:
+        return ParseResult(forms=[], problems=[Problem(1, error.message)])
+    if not text.strip():
+        return ParseResult(forms=[], problems=[*problems, Problem(1, _("文件为空。"))])
+    try:
+        rows = read_rows(text)
+    except Exception as error:  # noqa: BLE001 - a bug must become a reported problem, not a crash
+        return ParseResult(
+            forms=[],
+            problems=[
+                *problems,
+                Problem(
+                    None, _("读取时发生内部错误（%(error)s）。") % {"error": type(error).__name__}
+                ),
+            ],
+        )
+    forms, row_problems = parse_rows(rows)
+    return ParseResult(forms=forms, problems=problems + row_problems)

@@ -1,0 +1,367 @@
+"""Printing evaluations to PDF with WeasyPrint: one form, or many merged or zipped."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable
+from decimal import Decimal
+from functools import lru_cache
+from io import BytesIO
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from evaluations.formdata import FormData
+from evaluations.models import Evaluation, FundingKind, Status
+from evaluations.scoring import ScoreResult, evaluate, format_percent, quantize2
+from evaluations.services import current_rules
+
+if TYPE_CHECKING:
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+TEMPLATE = "evaluations/pdf/form.html"
+STYLESHEET = "css/print.css"
+# Nine columns of the printed form (mm); they add up to the A4 text width.
+COLUMN_WIDTHS = (15, 15, 17, 37, 21, 21, 12, 13, 31)
+FULL_MARK = Decimal(100)
+_TOLERANCE = Decimal("0.01")
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def format_money(value: Decimal | None) -> str:
+    """万元 as printed: at least two decimals, up to the four the database keeps."""
+    if value is None:
+        return ""
+    q = value.quantize(Decimal("0.0001")).normalize()
+    exponent = q.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -2:
+        q = q.quantize(Decimal("0.01"))
+    return f"{q:f}"
+
+
+def format_points(value: Decimal | None) -> str:
+    """Weights and scores without trailing zeros: 10, 0.84, 97.06."""
+    if value is None:
+        return ""
+    q = value.quantize(Decimal("0.01")).normalize()
+    text = f"{q:f}"
+    return "0" if text in ("-0", "") else text
+
+
+def _differs(stated: Decimal | None, computed: Decimal | None) -> bool:
+    if computed is None:
+        return False
+    return stated is None or abs(stated - computed) > _TOLERANCE
+
+
+def _computed_note(value: Decimal | None) -> str:
+    return _("计算值：%(value)s") % {"value": format_points(value)}
+
+
+def format_date(value: Any) -> str:
+    """A date or datetime as 2022年3月1日 (local time)."""
+    if value is None:
+        return ""
+    if hasattr(value, "tzinfo") and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return _("%(year)d年%(month)d月%(day)d日") % {
+        "year": value.year,
+        "month": value.month,
+        "day": value.day,
+    }
+
+
+def watermark_for(status: str) -> str:
+    """The watermark a form of this status carries: 草稿, 未审核, or none when approved."""
+    if status in (Status.DRAFT, Status.RETURNED):
+        return _("草稿")
+    if status == Status.SUBMITTED:
+        return _("未审核")
+    return ""
+
+
+# --------------------------------------------------------------------------- context
+
+
+def _spans(values: list[str]) -> list[int]:
+    """Rowspan of each cell of a column: n at the start of a run of equal labels, 0 below."""
+    spans = [0] * len(values)
+    start = 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start] or not values[i]:
+            spans[start] = i - start
+            start = i
+    return spans
+
+
+def indicator_groups(form: FormData) -> tuple[list[int], list[int]]:
+    """Rowspans of the 一级指标 and 二级指标 columns, merged as on the official form."""
+    level1 = [ind.level1 for ind in form.indicators]
+    level1_spans = _spans(level1)
+    # A second level never spans across a change of first level.
+    level2_keys = [f"{ind.level1}\x00{ind.level2}" if ind.level2 else "" for ind in form.indicators]
+    level2_spans = _spans(level2_keys)
+    for i, key in enumerate(level2_keys):
+        if not key and level2_spans[i] == 0:
+            level2_spans[i] = 1
+    return level1_spans, level2_spans
+
+
+def form_context(
+    form: FormData,
+    result: ScoreResult,
+    *,
+    status: str = Status.DRAFT,
+    approved_at: Any = None,
+) -> dict[str, Any]:
+    """Template context of one printed form: the stated figures, computed ones as notes."""
+    funding = [
+        {
+            "label": FundingKind(row.kind).label if row.kind in FundingKind.values else row.kind,
+            "is_total": row.kind == FundingKind.TOTAL,
+            "initial_budget": format_money(row.initial_budget),
+            "annual_budget": format_money(row.annual_budget),
+            "executed": format_money(row.executed),
+        }
+        for row in form.funding
+    ]
+    if not any(row["is_total"] for row in funding):
+        # The execution weight, rate and score belong to the total row: print it even blank.
+        funding.insert(
+            0,
+            {
+                "label": FundingKind.TOTAL.label,
+                "is_total": True,
+                "initial_budget": "",
+                "annual_budget": "",
+                "executed": "",
+            },
+        )
+    execution = {
+        "weight": format_points(form.execution_weight),
+        "rate": format_percent(result.execution_rate) if result.execution_rate is not None else "",
+        "score": format_points(form.execution_score),
+        "score_note": _computed_note(result.execution_score)
+        if _differs(form.execution_score, result.execution_score)
+        else "",
+    }
+    level1_spans, level2_spans = indicator_groups(form)
+    indicators = []
+    for i, ind in enumerate(form.indicators):
+        suggested = result.indicators[i].suggested_score if i < len(result.indicators) else None
+        indicators.append(
+            {
+                "level1": ind.level1,
+                "level2": ind.level2,
+                "level1_span": level1_spans[i],
+                "level2_span": level2_spans[i],
+                "name": ind.name,
+                "target": ind.target,
+                "actual": ind.actual,
+                "weight": format_points(ind.weight),
+                "score": format_points(ind.score),
+                "score_note": _("按规则：%(value)s") % {"value": format_points(suggested)}
+                if suggested is not None and ind.score is not None and _differs(ind.score, suggested)
+                else "",
+                "deviation": ind.deviation,
+            }
+        )
+    weight_sum = result.weight_sum
+    total = {
+        "full_mark": format_points(FULL_MARK),
+        "score": format_points(form.stated_total),
+        "score_note": _computed_note(result.computed_total)
+        if _differs(form.stated_total, result.computed_total)
+        else "",
+        "weight_note": _("分值合计：%(value)s") % {"value": format_points(weight_sum)}
+        if quantize2(weight_sum) != FULL_MARK
+        else "",
+    }
+    has_notes = bool(
+        execution["score_note"]
+        or total["score_note"]
+        or total["weight_note"]
+        or any(row["score_note"] for row in indicators)
+    )
+    return {
+        "title": _("项目支出绩效自评表"),
+        "form": form,
+        "funding": funding,
+        "funding_rowspan": len(funding) + 1,
+        "execution": execution,
+        "indicators": indicators,
+        "total": total,
+        "column_widths": COLUMN_WIDTHS,
+        "watermark": watermark_for(status),
+        "approved_on": format_date(approved_at) if status == Status.APPROVED else "",
+        "has_notes": has_notes,
+    }
+
+
+def evaluation_context(evaluation: Evaluation) -> dict[str, Any]:
+    """Template context of a stored evaluation."""
+    form = evaluation.as_form_data()
+    result = evaluate(form, current_rules())
+    return form_context(
+        form, result, status=evaluation.status, approved_at=evaluation.approved_at
+    )
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _static_roots() -> list[Path]:
+    roots = [Path(p).resolve() for p in getattr(settings, "STATICFILES_DIRS", [])]
+    if getattr(settings, "STATIC_ROOT", None):
+        roots.append(Path(settings.STATIC_ROOT).resolve())
+    return roots
+
+
+def _stylesheet_path() -> Path:
+    for root in _static_roots():
+        candidate = root / STYLESHEET
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(STYLESHEET)
+
+
+def _local_fetcher() -> Any:
+    """A URL fetcher that serves files under the static directories and nothing else."""
+    from weasyprint.urls import URLFetcher
+
+    roots = _static_roots()
+
+    class LocalStaticFetcher(URLFetcher):
+        """Refuses the network and any file outside static/."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parts = urlsplit(url)
+            if parts.scheme != "file":
+                raise ValueError(f"refused non-local URL: {url}")
+            path = Path(url2pathname(parts.path)).resolve()
+            if not any(path.is_relative_to(root) for root in roots):
+                raise ValueError(f"refused file outside static/: {url}")
+            return super().fetch(url, headers)
+
+    return LocalStaticFetcher(allowed_protocols={"file"}, timeout=2)
+
+
+@lru_cache(maxsize=1)
+def _resources() -> tuple[CSS, FontConfiguration, Any]:
+    """The parsed stylesheet, font configuration and fetcher, shared by every render."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = _local_fetcher()
+    font_config = FontConfiguration()
+    css = CSS(filename=str(_stylesheet_path()), font_config=font_config, url_fetcher=fetcher)
+    return css, font_config, fetcher
+
+
+def render_html_pdf(html: str, target: IO[bytes] | None = None) -> bytes | None:
+    """Render the printed-form HTML to PDF bytes (or into ``target``)."""
+    from weasyprint import HTML
+
+    css, font_config, fetcher = _resources()
+    base_url = _stylesheet_path().parent.parent.as_uri() + "/"
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
+        stylesheets=[css], font_config=font_config
+    )
+    return document.write_pdf(target)
+
+
+def form_pdf(
+    form: FormData,
+    *,
+    status: str = Status.DRAFT,
+    approved_at: Any = None,
+    result: ScoreResult | None = None,
+) -> bytes:
+    """PDF of form data that is not (or not yet) stored."""
+    result = result or evaluate(form, current_rules())
+    html = render_to_string(
+        TEMPLATE, form_context(form, result, status=status, approved_at=approved_at)
+    )
+    data = render_html_pdf(html)
+    assert data is not None
+    return data
+
+
+def evaluation_pdf(evaluation: Evaluation) -> bytes:
+    """PDF of one stored evaluation."""
+    data = render_html_pdf(render_to_string(TEMPLATE, evaluation_context(evaluation)))
+    assert data is not None
+    return data
+
+
+def write_merged_pdf(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
+    """Write the evaluations one after the other as one PDF; return how many were written.
+
+    Each form is rendered on its own, so its page numbers start at 1 and the layout
+    work of one form is freed before the next begins.
+    """
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    count = 0
+    for evaluation in evaluations:
+        first_page = len(writer.pages)
+        reader = PdfReader(BytesIO(evaluation_pdf(evaluation)))
+        writer.append(reader, outline_item=f"{evaluation.year} {evaluation.project_name}")
+        writer.set_page_label(first_page, len(writer.pages) - 1, style="/D", start=1)
+        count += 1
+    writer.write(target)
+    writer.close()
+    return count
+
+
+def write_pdf_zip(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
+    """Write one PDF per evaluation into a ZIP archive; return how many were written."""
+    count = 0
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for evaluation in evaluations:
+            count += 1
+            name = f"{count:03d}_{export_filename(evaluation, 'pdf')}"
+            archive.writestr(name, evaluation_pdf(evaluation))
+    return count
+
+
+# --------------------------------------------------------------------------- file names
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
+
+
+def safe_filename(text: str, max_length: int = 80) -> str:
+    """Text usable as a file name on every system (no path separators or reserved signs)."""
+    text = unicodedata.normalize("NFC", text)
+    text = _UNSAFE.sub("_", text).strip(" ._")
+    return text[:max_length] or "file"
+
+
+def export_filename(evaluation: Evaluation, extension: str) -> str:
+    """Download name of one form, e.g. 2021年度_消防安全专项_绩效自评表.pdf."""
+    name = _("%(year)s年度_%(project)s_绩效自评表") % {
+        "year": evaluation.year,
+        "project": safe_filename(evaluation.project_name, 60),
+    }
+    return f"{safe_filename(name, 100)}.{extension}"
+
+
+def bulk_filename(year: int, department_name: str | None, extension: str) -> str:
+    """Download name of a bulk export, e.g. 2021年度_昌吉州民政局_绩效自评表.zip."""
+    name = _("%(year)s年度_%(department)s_绩效自评表") % {
+        "year": year,
+        "department": safe_filename(department_name or _("全部部门"), 60),
+    }
+    return f"{safe_filename(name, 100)}.{extension}"
