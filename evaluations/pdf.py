@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 TEMPLATE = "evaluations/pdf/form.html"
 STYLESHEET = "css/print.css"
 # Nine columns of the printed form (mm); they add up to the A4 text width.
-COLUMN_WIDTHS = (15, 15, 17, 37, 21, 21, 12, 13, 31)
+COLUMN_WIDTHS = (17, 15, 17, 30, 21, 19, 11, 13, 39)
 FULL_MARK = Decimal(100)
 _TOLERANCE = Decimal("0.01")
 

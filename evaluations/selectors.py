@@ -58,7 +58,7 @@ def departments_for(user: User) -> QuerySet[Department]:
 
 def evaluation_for(user: User, pk: int, *, with_rows: bool = False) -> Evaluation:
     """One evaluation the user may see, or 404 (also for another department's form)."""
-    qs = visible_evaluations(user).select_related("department")
+    qs = visible_evaluations(user).select_related("department", "updated_by")
     if with_rows:
         qs = qs.prefetch_related(
             Prefetch("funding_rows", queryset=FundingRow.objects.all()),

@@ -51,6 +51,15 @@ def evaluation_score(*, evaluation: Evaluation) -> ScoreResult:
     return evaluate(evaluation.as_form_data(), current_rules())
 
 
+_COMPUTED_FIELDS = [
+    "computed_execution_rate",
+    "computed_execution_score",
+    "computed_total",
+    "error_count",
+    "warning_count",
+]
+
+
 def _store_computed(evaluation: Evaluation, result: ScoreResult) -> None:
     evaluation.computed_execution_rate = (
         result.execution_rate.quantize(Decimal("0.000001"))
@@ -67,15 +76,7 @@ def evaluation_recompute(*, evaluation: Evaluation) -> ScoreResult:
     """Recompute and store the cached figures (execution rate, total, finding counts)."""
     result = evaluation_score(evaluation=evaluation)
     _store_computed(evaluation, result)
-    evaluation.save(
-        update_fields=[
-            "computed_execution_rate",
-            "computed_execution_score",
-            "computed_total",
-            "error_count",
-            "warning_count",
-        ]
-    )
+    evaluation.save(update_fields=_COMPUTED_FIELDS)
     return result
 
 
@@ -144,7 +145,21 @@ def evaluation_write(
             evaluation.created_by = user
     if not is_new:
         evaluation.revision += 1
-    evaluation.full_clean(exclude=["created_by", "updated_by"])
+    # Field checks here; of the constraints only the key needs a friendly message (the
+    # database enforces the rest), and one query is cheaper than validating them all.
+    evaluation.full_clean(exclude=["created_by", "updated_by"], validate_constraints=False)
+    if (
+        Evaluation.objects.filter(
+            department_id=evaluation.department_id,
+            year=evaluation.year,
+            project_name=evaluation.project_name,
+        )
+        .exclude(pk=evaluation.pk)
+        .exists()
+    ):
+        raise ValidationError(
+            {"project_name": [_("该部门在该年度已有同名项目的自评表。")]}
+        )
     evaluation.save()
     funding = []
     for row in sorted(data.funding, key=lambda r: FUNDING_ORDER.index(r.kind)):
@@ -155,7 +170,9 @@ def evaluation_write(
             annual_budget=row.annual_budget,
             executed=row.executed,
         )
-        obj.full_clean(exclude=["evaluation"])
+        # Field validation only: constraint checks would cost one query per row; the
+        # database enforces them anyway.
+        obj.full_clean(exclude=["evaluation"], validate_constraints=False)
         funding.append(obj)
     indicators = []
     for position, ind in enumerate(data.indicators, start=1):
@@ -180,7 +197,9 @@ def evaluation_write(
             deviation=ind.deviation,
         )
         try:
-            obj.full_clean(exclude=["evaluation"])
+            if obj.weight < 0:
+                raise ValidationError({"weight": [_("分值不能为负数。")]})
+            obj.full_clean(exclude=["evaluation"], validate_constraints=False)
         except ValidationError as exc:
             raise ValidationError(
                 {f"第{position}行指标": [m for msgs in exc.message_dict.values() for m in msgs]}
@@ -194,9 +213,12 @@ def evaluation_write(
     # Drop prefetched rows so the recompute reads what was just written.
     if hasattr(evaluation, "_prefetched_objects_cache"):
         evaluation._prefetched_objects_cache.clear()
-    result = evaluation_recompute(evaluation=evaluation)
+    stored = evaluation.as_form_data()
+    result = evaluate(stored, current_rules())
+    _store_computed(evaluation, result)
+    evaluation.save(update_fields=_COMPUTED_FIELDS)
 
-    after = snapshot(evaluation.as_form_data())
+    after = snapshot(stored)
     changes = diff_snapshots(before, after) if before is not None else []
     EvaluationVersion.objects.create(
         evaluation=evaluation, revision=evaluation.revision, data=after

@@ -1,14 +1,398 @@
-"""Views of the self-evaluations."""
+"""Views of the self-evaluations: list, entry form, detail, live scoring and browser import."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import json
+import uuid
+from pathlib import Path
+from typing import Any
 
-from departments.access import visible_evaluations
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from departments.access import is_finance, membership_of
+from departments.models import Department
+from evaluations import selectors, services
+from evaluations.categories import level2_choices
+from evaluations.forms import (
+    EvaluationFilterForm,
+    EvaluationForms,
+    ImportUploadForm,
+    evaluation_forms,
+    initial_from,
+)
+from evaluations.importer.service import FileReport, import_file
+from evaluations.importer.uploads import upload_discard, upload_load, upload_store
+from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind
+from evaluations.presentation import finding_json, official_indicator_rows
+from evaluations.scoring import ScoreResult, evaluate, format_percent
+
+PAGE_SIZE = 50
 
 
+def _own_department(request: HttpRequest) -> Department | None:
+    """The department staff write for; None for finance (who choose). 403 for anyone else."""
+    if is_finance(request.user):
+        return None
+    membership = membership_of(request.user)
+    if membership is None or membership.department is None:
+        raise PermissionDenied(_("您的账号未分配部门，请联系管理员。"))
+    return membership.department
+
+
+# --- list ---------------------------------------------------------------------------------
+
+
+@require_GET
 def evaluation_list(request: HttpRequest) -> HttpResponse:
-    """List the evaluations the user may see."""
-    evaluations = visible_evaluations(request.user).select_related("department")[:200]
-    return render(request, "evaluations/list.html", {"evaluations": evaluations})
+    """The evaluations the user may see, filtered and paginated."""
+    finance = is_finance(request.user)
+    form = EvaluationFilterForm(
+        request.GET or None,
+        years=selectors.evaluation_years_for(request.user),
+        departments=selectors.departments_for(request.user) if finance else None,
+    )
+    filters = selectors.ListFilters()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.ListFilters(
+            year=data.get("year"),
+            status=data.get("status") or "",
+            department_id=data.get("department"),
+            query=data.get("q") or "",
+        )
+    page = Paginator(selectors.evaluation_list_for(request.user, filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "evaluations/list.html",
+        {
+            "filter_form": form,
+            "page": page,
+            "evaluations": page.object_list,
+            "is_finance": finance,
+            "querystring": query.urlencode(),
+            "filtered": any([filters.year, filters.status, filters.department_id, filters.query]),
+        },
+    )
+
+
+# --- entry form ---------------------------------------------------------------------------
+
+
+def _attach_findings(forms: EvaluationForms, result: ScoreResult | None) -> None:
+    """Hang each indicator row's findings on its form, for the template."""
+    for form in forms.indicators.forms:
+        form.findings = []  # type: ignore[attr-defined]
+    if result is None:
+        return
+    for index, number in enumerate(forms.row_numbers):
+        forms.indicators.forms[number].findings = result.findings_for_indicator(index)  # type: ignore[attr-defined]
+
+
+def _score(forms: EvaluationForms, department_name: str = "") -> ScoreResult:
+    """Score whatever the page currently holds (invalid values count as blank)."""
+    return evaluate(forms.form_data(department_name=department_name), services.current_rules())
+
+
+def _add_service_errors(forms: EvaluationForms, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                label = field if field != "__all__" else ""
+                if field in forms.header.fields:
+                    forms.header.add_error(field, error)
+                else:
+                    forms.header.add_error(None, f"{label}：{error}" if label else error)
+    else:
+        for error in exc.messages:
+            forms.header.add_error(None, error)
+
+
+def _render_form(
+    request: HttpRequest,
+    forms: EvaluationForms,
+    *,
+    evaluation: Evaluation | None,
+    department: Department | None,
+    result: ScoreResult | None,
+    copied_from: Evaluation | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    _attach_findings(forms, result)
+    template = evaluation.template if evaluation is not None else None
+    funding_findings = result.findings_for_funding() if result is not None else []
+    context: dict[str, Any] = {
+        "forms": forms,
+        "header": forms.header,
+        "funding_forms": forms.funding,
+        "formset": forms.indicators,
+        "evaluation": evaluation,
+        "department": department,
+        "result": result,
+        "form_findings": result.form_findings() if result is not None else [],
+        "funding_findings": funding_findings,
+        "copied_from": copied_from,
+        "level2_json": json.dumps(
+            level2_choices(template) if template else level2_choices(), ensure_ascii=False
+        ),
+        "input_error_count": forms.error_count() if forms.header.is_bound else 0,
+    }
+    return render(request, "evaluations/form.html", context, status=status)
+
+
+def _after_save(request: HttpRequest, evaluation: Evaluation, result: ScoreResult) -> HttpResponse:
+    if result.findings:
+        messages.success(
+            request,
+            _("已保存。自动校验发现 %(errors)s 个错误、%(warnings)s 个提示，请在提交前处理。")
+            % {"errors": len(result.errors), "warnings": len(result.warnings)},
+        )
+    else:
+        messages.success(request, _("已保存，自动校验未发现问题。"))
+    if request.POST.get("next") == "detail":
+        return redirect("evaluations:detail", pk=evaluation.pk)
+    return redirect("evaluations:edit", pk=evaluation.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def evaluation_new(request: HttpRequest) -> HttpResponse:
+    """Create an evaluation, blank or as next year's copy of an earlier one (?copy_from=)."""
+    own = _own_department(request)
+    departments = selectors.departments_for(request.user) if own is None else None
+    if request.method == "POST":
+        forms = evaluation_forms(request.POST, departments=departments)
+        if forms.is_valid():
+            department = own or forms.header.cleaned_data["department"]
+            data = forms.form_data(department_name=department.name)
+            try:
+                evaluation, result = services.evaluation_create(
+                    department=department, data=data, user=request.user
+                )
+            except ValidationError as exc:
+                _add_service_errors(forms, exc)
+            else:
+                return _after_save(request, evaluation, result)
+        return _render_form(
+            request,
+            forms,
+            evaluation=None,
+            department=own,
+            result=_score(forms, own.name if own else ""),
+        )
+
+    copied_from = None
+    initial = None
+    if "copy_from" in request.GET:
+        try:
+            source_pk = int(request.GET["copy_from"])
+        except ValueError as exc:
+            raise Http404 from exc
+        copied_from = selectors.evaluation_for(request.user, source_pk, with_rows=True)
+        initial = initial_from(copied_from, next_year=True)
+    forms = evaluation_forms(departments=departments, initial=initial)
+    return _render_form(
+        request, forms, evaluation=None, department=own, result=None, copied_from=copied_from
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a draft or returned evaluation; saving always works unless an input is malformed."""
+    evaluation = selectors.evaluation_for(request.user, pk, with_rows=True)
+    if not evaluation.is_editable:
+        messages.info(
+            request,
+            _("此表状态为“%(status)s”，不能修改。") % {"status": evaluation.get_status_display()},
+        )
+        return redirect("evaluations:detail", pk=evaluation.pk)
+    department = evaluation.department
+    if request.method == "POST":
+        forms = evaluation_forms(request.POST, template=evaluation.template)
+        if forms.is_valid():
+            data = forms.form_data(department_name=department.name)
+            try:
+                result = services.evaluation_write(
+                    evaluation=evaluation,
+                    data=data,
+                    user=request.user,
+                    expected_revision=forms.header.cleaned_data.get("revision"),
+                )
+            except services.StaleEvaluationError as exc:
+                forms.header.add_error(None, str(exc))
+            except ValidationError as exc:
+                _add_service_errors(forms, exc)
+            else:
+                return _after_save(request, evaluation, result)
+            # The failed save may have touched the instance; show the stored state's header.
+            evaluation.refresh_from_db()
+        return _render_form(
+            request,
+            forms,
+            evaluation=evaluation,
+            department=department,
+            result=_score(forms, department.name),
+        )
+    forms = evaluation_forms(initial=initial_from(evaluation), template=evaluation.template)
+    result = services.evaluation_score(evaluation=evaluation)
+    # Stored indicators always have a name, so rows and indicators correspond one to one.
+    forms.row_numbers = list(range(len(forms.indicators.forms)))
+    return _render_form(request, forms, evaluation=evaluation, department=department, result=result)
+
+
+@require_POST
+def score_preview(request: HttpRequest) -> JsonResponse:
+    """Score the posted entry form as it stands and answer with figures and findings (JSON)."""
+    forms = evaluation_forms(request.POST)
+    forms.is_valid()
+    result = _score(forms)
+    field_errors: dict[str, list[str]] = {}
+    for form in [forms.header, *forms.funding, *forms.indicators.forms]:
+        for name, errors in form.errors.items():
+            if name in form.fields:
+                field_errors[form.add_prefix(name)] = [str(e) for e in errors]
+    return JsonResponse(
+        {
+            "execution_rate": format_percent(result.execution_rate),
+            "execution_score": _plain(result.execution_score),
+            "computed_total": _plain(result.computed_total),
+            "weight_sum": _plain(result.weight_sum),
+            "indicator_weight_sum": _plain(result.indicator_weight_sum),
+            "indicator_score_sum": _plain(result.indicator_score_sum),
+            "error_count": len(result.errors),
+            "warning_count": len(result.warnings),
+            "findings": [finding_json(f, forms.row_numbers) for f in result.findings],
+            "field_errors": field_errors,
+        }
+    )
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "—"
+    return f"{value.normalize():f}" if value != 0 else "0"
+
+
+# --- detail -------------------------------------------------------------------------------
+
+
+@require_GET
+def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The form read-only, in the official layout, with its findings."""
+    evaluation = selectors.evaluation_for(request.user, pk, with_rows=True)
+    form_data = evaluation.as_form_data()
+    result = evaluate(form_data, services.current_rules())
+    by_kind = {row.kind: row for row in evaluation.funding_rows.all()}
+    funding = [
+        {"kind": kind, "label": FundingKind(kind).label, "row": by_kind.get(kind)}
+        for kind in FUNDING_ORDER
+    ]
+    return render(
+        request,
+        "evaluations/detail.html",
+        {
+            "evaluation": evaluation,
+            "result": result,
+            "funding": funding,
+            "rows": official_indicator_rows(form_data, result),
+            "form_findings": result.form_findings(),
+            "funding_findings": result.findings_for_funding(),
+        },
+    )
+
+
+# --- import -------------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "would-create": gettext_lazy("将新建"),
+    "would-update": gettext_lazy("将更新"),
+    "created": gettext_lazy("已新建"),
+    "updated": gettext_lazy("已更新"),
+    "unchanged": gettext_lazy("无变化"),
+    "skipped": gettext_lazy("跳过"),
+    "failed": gettext_lazy("失败"),
+}
+
+
+def _report_context(reports: list[FileReport]) -> dict[str, Any]:
+    counts = {key.replace("-", "_"): 0 for key in ACTION_LABELS}
+    for report in reports:
+        for form in report.forms:
+            key = form.action.replace("-", "_")
+            counts[key] = counts.get(key, 0) + 1
+            form.action_label = ACTION_LABELS.get(form.action, form.action)  # type: ignore[attr-defined]
+    return {
+        "reports": reports,
+        "counts": counts,
+        "problem_count": sum(len(r.problems) for r in reports),
+        "failed_files": sum(1 for r in reports if r.failed),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload files and preview what importing them would do (nothing is written yet)."""
+    department = _own_department(request)
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        files = [(Path(f.name or "").name, f.read()) for f in form.cleaned_data["files"]]
+        batch = upload_store(owner=request.user, files=files)
+        reports = [
+            import_file(data=data, name=name, dry_run=True, user=request.user, department=department)
+            for name, data in files
+        ]
+        context = _report_context(reports)
+        context.update({"batch": batch, "department": department})
+        context["importable"] = context["counts"]["would_create"] + context["counts"]["would_update"]
+        return render(request, "evaluations/import_preview.html", context)
+    return render(
+        request,
+        "evaluations/import.html",
+        {
+            "form": form,
+            "department": department,
+            "max_size": settings.IMPORT_MAX_FILE_SIZE,
+            "max_files": settings.IMPORT_MAX_FILES,
+        },
+    )
+
+
+@require_POST
+def import_confirm(request: HttpRequest) -> HttpResponse:
+    """Import the files of a preview for real."""
+    department = _own_department(request)
+    try:
+        batch = uuid.UUID(request.POST.get("batch", ""))
+    except ValueError:
+        batch = None
+    files = upload_load(owner=request.user, batch=batch) if batch else []
+    if not files:
+        messages.error(request, _("导入预览已过期或不存在，请重新上传文件。"))
+        return redirect("evaluations:import")
+    reports = [
+        import_file(data=data, name=name, dry_run=False, user=request.user, department=department)
+        for name, data in files
+    ]
+    upload_discard(owner=request.user, batch=batch)
+    context = _report_context(reports)
+    context["department"] = department
+    created, updated = context["counts"]["created"], context["counts"]["updated"]
+    if created or updated:
+        messages.success(
+            request,
+            _("导入完成：新建 %(created)s 张，更新 %(updated)s 张。")
+            % {"created": created, "updated": updated},
+        )
+    else:
+        messages.warning(request, _("没有导入或更新任何自评表。"))
+    return render(request, "evaluations/import_done.html", context)

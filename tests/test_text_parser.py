@@ -523,7 +523,7 @@ def test_it_reads_a_form_from_rows_built_by_another_reader() -> None:
 
     rows = [
         row(1, "附件1：", "项目支出绩效自评表（2022年度）"),
-        row(2, "项目名称", "测试项目"),
+        row(2, "项目名称\u3000", "\u3000测试项目\u3000"),
         row(3, "主管部门", "甲局", "实施单位", "甲局本级"),
         row(
             4,
@@ -549,7 +549,7 @@ def test_it_reads_a_form_from_rows_built_by_another_reader() -> None:
             "偏差原因分析及改进措施",
         ),
         row(7, "产出指标", "数量指标", "件数", "=1件", "1件", "90", "90", ""),
-        row(8, "总分", "100", "100"),
+        row(8, "总\u3000分", "100", "１００．００分"),
     ]
     forms, problems = parse_rows(rows)
     assert problems == []
@@ -564,6 +564,22 @@ def test_it_reads_a_form_from_rows_built_by_another_reader() -> None:
     assert [(i.level1, i.name, i.weight, i.line) for i in form.indicators] == [
         ("产出指标", "件数", D(90), 7)
     ]
+
+
+def test_it_reads_header_variants_in_one_form() -> None:
+    """Year before the title, title and year in one cell, "项目名称：X" in one cell."""
+    text = (
+        "\t（2021年度）\n\n\t附件1：\t项目支出绩效自评表\n\n\t项目名称：甲项目\n\n"
+        "\t主管部门\t甲局\t实施单位\t甲局本级\n\n"
+        "\t项目支出绩效自评表（2022年度）\t项目名称\t乙项目\n"
+    )
+    result = parse_text(text)
+    assert [(f.line, f.year, f.project_name, f.department) for f in result.forms] == [
+        (3, 2021, "甲项目", "甲局"),
+        (9, 2022, "乙项目", ""),
+    ]
+    # Both forms lack their tables; nothing else is wrong with their headers.
+    assert [p.line for p in result.problems] == [3, 9]
 
 
 def test_it_survives_degenerate_rows() -> None:

@@ -258,8 +258,6 @@ class _Parser:
         self.state = _FormState(
             form=FormData(line=line, execution_weight=None), has_title=has_title
         )
-        if not has_title:
-            self.problem(line, _("此处开始的自评表没有标题“项目支出绩效自评表”，按新表读取。"))
         return self.state
 
     def close_form(self) -> None:
@@ -269,6 +267,8 @@ class _Parser:
         form = state.form
         line = form.line
         name = form.project_name
+        if not state.has_title:
+            self.problem(line, _("此处开始的自评表没有标题“项目支出绩效自评表”，按新表读取。"))
         if not name or form.year is None:
             missing = []
             if not name:
@@ -379,12 +379,24 @@ class _Parser:
                 % {"title": _snippet(row.cells[at].text)},
             )
             return
-        state = self.open_form(row.cells[at].line, has_title=True)
+        line = row.cells[at].line
+        state = self.state
+        if (
+            state
+            and not state.has_title
+            and state.section == "header"
+            and not state.form.project_name
+        ):
+            # The year row came before the title: both belong to the same form.
+            state.has_title = True
+            state.form.line = line
+        else:
+            state = self.open_form(line, has_title=True)
         year = _YEAR_ANYWHERE.search(norm)
         if year:
             self.set_year(state, int(year.group(1)), row.cells[at].line)
         rest = Row(cells=row.cells[at + 1 :], line=row.line)
-        self.header_tokens(rest, norms[at + 1 :], strict=False)
+        self.header_tokens(rest, norms[at + 1 :], strict=False, same_form=True)
 
     def set_year(self, state: _FormState, year: int, line: int) -> None:
         if not 2000 <= year <= 2100:
@@ -394,11 +406,14 @@ class _Parser:
 
     # -- header: title, year, 项目名称, 主管部门, 实施单位
 
-    def header_tokens(self, row: Row, norms: list[str], *, strict: bool) -> bool:
+    def header_tokens(
+        self, row: Row, norms: list[str], *, strict: bool, same_form: bool = False
+    ) -> bool:
         """Read the header cells of a row; return whether the row was a header row.
 
         strict: only a year alone in its row or an exact 项目名称 label counts, since
         inside the indicator table a target such as "2021年度" must stay data.
+        same_form: the cells follow the title in its row, so they never start a new form.
         """
         cells = row.cells
         nonempty = [i for i, n in enumerate(norms) if n]
@@ -418,7 +433,7 @@ class _Parser:
 
         state = self.state
         # A repeated header field means the previous form ended without a new title.
-        if (
+        if not same_form and (
             state is None
             or state.section != "header"
             or (has_name and state.form.project_name)

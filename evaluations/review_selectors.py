@@ -1,0 +1,109 @@
+"""Read queries of the review workflow: the queue, history, changes since a return, comments."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+
+from departments.access import visible_evaluations
+from evaluations.models import (
+    Evaluation,
+    EvaluationEvent,
+    EvaluationVersion,
+    EventAction,
+    Notification,
+    ReviewComment,
+    Status,
+)
+from evaluations.snapshots import diff_snapshots, snapshot
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def review_queue(
+    *, user: AbstractBaseUser, year: int | None = None, department_id: int | None = None
+) -> QuerySet[Evaluation]:
+    """Submitted forms the user may review, oldest submission first."""
+    qs = (
+        visible_evaluations(user)
+        .submitted()
+        .select_related("department")
+        .order_by("submitted_at", "pk")
+    )
+    if year:
+        qs = qs.filter(year=year)
+    if department_id:
+        qs = qs.filter(department_id=department_id)
+    return qs
+
+
+def evaluation_history(*, evaluation: Evaluation) -> QuerySet[EvaluationEvent]:
+    """The evaluation's history, newest first, with actors and row comments."""
+    return (
+        EvaluationEvent.objects.filter(evaluation=evaluation)
+        .select_related("actor")
+        .prefetch_related("comments")
+        .order_by("-created_at", "-id")
+    )
+
+
+def last_return(evaluation: Evaluation) -> EvaluationEvent | None:
+    """The most recent return of this evaluation, if any."""
+    return (
+        EvaluationEvent.objects.filter(evaluation=evaluation, action=EventAction.RETURNED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def evaluation_changes_since_return(*, evaluation: Evaluation) -> dict[str, Any] | None:
+    """What changed since the version the reviewer returned, or None if never returned."""
+    event = last_return(evaluation)
+    if event is None:
+        return None
+    version = EvaluationVersion.objects.filter(
+        evaluation=evaluation, revision__lte=event.revision
+    ).order_by("-revision").first()
+    if version is None:
+        return None
+    current = snapshot(evaluation.as_form_data())
+    return {
+        "returned": event,
+        "changes": diff_snapshots(version.data, current),
+        "comments": list(event.comments.all()),
+    }
+
+
+def evaluation_open_comments(*, evaluation: Evaluation) -> dict[str, Any]:
+    """The last return's reason and row comments while the form is back with the department."""
+    if evaluation.status != Status.RETURNED:
+        return {"event": None, "indicator": {}, "funding": {}}
+    event = last_return(evaluation)
+    if event is None:
+        return {"event": None, "indicator": {}, "funding": {}}
+    comments = list(ReviewComment.objects.filter(event=event))
+    return {
+        "event": event,
+        "indicator": {c.position: c for c in comments if c.position is not None},
+        "funding": {c.funding_kind: c for c in comments if c.funding_kind},
+    }
+
+
+def unread_evaluation_ids(*, user: AbstractBaseUser) -> set[int]:
+    """Evaluations with unread notifications for this user (one query)."""
+    return set(
+        Notification.objects.filter(user=user, read_at__isnull=True).values_list(
+            "evaluation_id", flat=True
+        )
+    )
+
+
+def unread_notifications(*, user: AbstractBaseUser) -> QuerySet[Notification]:
+    """The user's unread notifications, newest first."""
+    return (
+        Notification.objects.filter(user=user, read_at__isnull=True)
+        .select_related("evaluation", "event", "event__actor")
+        .order_by("-created_at")
+    )

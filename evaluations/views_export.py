@@ -1,0 +1,144 @@
+"""Downloads: one evaluation or a department's year as PDF, ZIP of PDFs, or Excel."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import IO
+from urllib.parse import quote
+
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from departments.access import visible_departments, visible_evaluations
+from evaluations import excel, pdf
+from evaluations.models import Evaluation, Status
+
+PDF = "application/pdf"
+ZIP = "application/zip"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Bulk exports are written to a temporary file: kept in memory up to this size only.
+SPOOL_LIMIT = 8 * 1024 * 1024
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """An attachment header every browser understands: ASCII name plus RFC 5987 UTF-8 name."""
+    ascii_name = fallback.encode("ascii", "ignore").decode().replace('"', "") or "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _attachment(response: HttpResponse, filename: str, fallback: str) -> HttpResponse:
+    response["Content-Disposition"] = content_disposition(filename, fallback)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _evaluation(request: HttpRequest, pk: int) -> Evaluation:
+    """The evaluation if the user may see it; another department's form is a 404."""
+    return get_object_or_404(visible_evaluations(request.user).select_related("department"), pk=pk)
+
+
+@require_GET
+def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download one evaluation as PDF."""
+    evaluation = _evaluation(request, pk)
+    response = HttpResponse(pdf.evaluation_pdf(evaluation), content_type=PDF)
+    return _attachment(
+        response, pdf.export_filename(evaluation, "pdf"), f"evaluation-{evaluation.pk}.pdf"
+    )
+
+
+@require_GET
+def evaluation_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download one evaluation as an Excel workbook in the official layout."""
+    evaluation = _evaluation(request, pk)
+    response = HttpResponse(excel.evaluations_xlsx([evaluation]), content_type=XLSX)
+    return _attachment(
+        response, pdf.export_filename(evaluation, "xlsx"), f"evaluation-{evaluation.pk}.xlsx"
+    )
+
+
+def _bulk_selection(request: HttpRequest) -> tuple[int, str | None, QuerySet[Evaluation]]:
+    """Year, department name and evaluations chosen by the GET parameters, scoped to the user."""
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        raise _BadRequest(_("请选择要导出的年度。")) from None
+    evaluations = visible_evaluations(request.user).filter(year=year)
+    department_name = None
+    department = request.GET.get("department", "")
+    if department:
+        try:
+            department_id = int(department)
+        except ValueError:
+            raise _BadRequest(_("主管部门参数无效。")) from None
+        found = get_object_or_404(visible_departments(request.user), pk=department_id)
+        department_name = found.name
+        evaluations = evaluations.filter(department=found)
+    status = request.GET.get("status", "")
+    if status:
+        if status not in Status.values:
+            raise _BadRequest(_("状态参数无效。"))
+        evaluations = evaluations.filter(status=status)
+    evaluations = evaluations.select_related("department").order_by(
+        "department__name", "project_name", "pk"
+    )
+    if not evaluations.exists():
+        raise Http404(_("没有符合条件的自评表。"))
+    return year, department_name, evaluations
+
+
+class _BadRequest(Exception):
+    """A bulk export request with missing or invalid parameters."""
+
+
+def iter_evaluations(evaluations: QuerySet[Evaluation]) -> Iterator[Evaluation]:
+    """Stream evaluations with their rows, a few at a time, so memory stays flat."""
+    yield from evaluations.prefetch_related("funding_rows", "indicators").iterator(chunk_size=20)
+
+
+def _bulk(
+    request: HttpRequest,
+    writer: Callable[[Iterator[Evaluation], IO[bytes]], int],
+    extension: str,
+    content_type: str,
+) -> HttpResponse:
+    try:
+        year, department_name, evaluations = _bulk_selection(request)
+    except _BadRequest as error:
+        return HttpResponseBadRequest(str(error))
+    # Written form by form into a temporary file that FileResponse streams and then closes.
+    target = tempfile.TemporaryFile()
+    try:
+        writer(iter_evaluations(evaluations), target)
+        target.seek(0)
+    except BaseException:
+        target.close()
+        raise
+    response = FileResponse(target, content_type=content_type)
+    return _attachment(
+        response,
+        pdf.bulk_filename(year, department_name, extension),
+        f"evaluations-{year}.{extension}",
+    )
+
+
+@require_GET
+def bulk_pdf_view(request: HttpRequest) -> HttpResponse:
+    """Download a year's evaluations (of one department, or all visible) as one PDF."""
+    return _bulk(request, pdf.write_merged_pdf, "pdf", PDF)
+
+
+@require_GET
+def bulk_zip_view(request: HttpRequest) -> HttpResponse:
+    """Download a year's evaluations as a ZIP archive of single PDFs."""
+    return _bulk(request, pdf.write_pdf_zip, "zip", ZIP)
+
+
+@require_GET
+def bulk_xlsx_view(request: HttpRequest) -> HttpResponse:
+    """Download a year's evaluations as one workbook: one sheet per form and a flat sheet."""
+    return _bulk(request, excel.write_workbook, "xlsx", XLSX)

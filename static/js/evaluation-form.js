@@ -1,0 +1,227 @@
+// Entry form of one self-evaluation: indicator rows (add / remove / move), second-level
+// choices filtered by the first level, and live scoring by the server (no rules in here).
+(function () {
+  "use strict";
+
+  const form = document.getElementById("evaluation-form");
+  if (!form) return;
+
+  const PREFIX = "ind";
+  const table = document.getElementById("indicator-table");
+  const template = document.getElementById("indicator-template");
+  const totalForms = form.querySelector(`input[name="${PREFIX}-TOTAL_FORMS"]`);
+  const level2Map = JSON.parse(form.dataset.level2Map || "{}");
+  const texts = document.getElementById("preview-messages").dataset;
+  const status = document.getElementById("preview-status");
+  const DEBOUNCE_MS = 300;
+
+  // --- rows -------------------------------------------------------------------------------
+
+  function rows() {
+    return Array.from(table.querySelectorAll("tbody.indicator")).filter(
+      (row) => !row.classList.contains("is-deleted")
+    );
+  }
+
+  function field(row, name) {
+    return row.querySelector(`[name$="-${name}"]`);
+  }
+
+  // ORDER carries the visible position to the server; the number column shows it.
+  function renumber() {
+    rows().forEach((row, i) => {
+      field(row, "ORDER").value = String(i + 1);
+      row.querySelector('[data-role="number"]').textContent = String(i + 1);
+    });
+  }
+
+  function fillLevel2(select, level1, keep) {
+    const names = level2Map[level1] || [];
+    const current = keep ? select.value : "";
+    const blank = select.querySelector('option[value=""]');
+    const blankText = blank ? blank.textContent : "";
+    select.replaceChildren(new Option(blankText, ""));
+    names.forEach((name) => select.add(new Option(name, name)));
+    if (current && !names.includes(current)) select.add(new Option(current, current));
+    select.value = current;
+  }
+
+  function addRow() {
+    const index = Number(totalForms.value);
+    const parser = document.createElement("template");
+    parser.innerHTML = template.innerHTML.replaceAll("__prefix__", String(index));
+    const row = parser.content.querySelector("tbody.indicator");
+    table.querySelector("tfoot").before(row);
+    totalForms.value = String(index + 1);
+    // A new row usually continues the category of the row above it.
+    const visible = rows();
+    const previous = visible.length > 1 ? visible[visible.length - 2] : null;
+    if (previous) {
+      const level1 = field(previous, "level1").value;
+      field(row, "level1").value = level1;
+      fillLevel2(field(row, "level2"), level1, false);
+      field(row, "level2").value = field(previous, "level2").value;
+    }
+    renumber();
+    field(row, "name").focus();
+  }
+
+  function removeRow(row) {
+    field(row, "DELETE").value = "1";
+    row.classList.add("is-deleted", "d-none");
+    renumber();
+    schedulePreview();
+  }
+
+  function moveRow(row, direction) {
+    const visible = rows();
+    const i = visible.indexOf(row);
+    const j = i + direction;
+    if (j < 0 || j >= visible.length) return;
+    if (direction < 0) visible[j].before(row);
+    else visible[j].after(row);
+    renumber();
+    schedulePreview();
+    row.querySelector(`[data-action="${direction < 0 ? "up" : "down"}"]`).focus();
+  }
+
+  table.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const row = button.closest("tbody.indicator");
+    if (button.dataset.action === "remove") removeRow(row);
+    if (button.dataset.action === "up") moveRow(row, -1);
+    if (button.dataset.action === "down") moveRow(row, 1);
+  });
+
+  document.getElementById("add-indicator").addEventListener("click", () => {
+    addRow();
+    schedulePreview();
+  });
+
+  table.addEventListener("change", (event) => {
+    if (event.target.dataset.role === "level1") {
+      const row = event.target.closest("tbody.indicator");
+      fillLevel2(field(row, "level2"), event.target.value, true);
+    }
+  });
+
+  // --- live scoring -----------------------------------------------------------------------
+
+  let timer = null;
+  let pending = null;
+
+  function schedulePreview() {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(preview, DEBOUNCE_MS);
+  }
+
+  function setText(name, value) {
+    form.querySelectorAll(`[data-computed="${name}"]`).forEach((el) => {
+      el.textContent = value;
+    });
+  }
+
+  function findingItem(finding) {
+    const li = document.createElement("li");
+    li.className = `finding finding-${finding.severity}`;
+    li.textContent = finding.message;
+    return li;
+  }
+
+  function showFindings(list, findings) {
+    const row = list.closest("tr.findings-row");
+    list.replaceChildren(...findings.map(findingItem));
+    if (row) row.classList.toggle("d-none", findings.length === 0);
+  }
+
+  function showFieldErrors(errors) {
+    form.querySelectorAll(".is-invalid[data-live-error]").forEach((el) => {
+      el.classList.remove("is-invalid");
+      el.removeAttribute("data-live-error");
+      el.removeAttribute("title");
+    });
+    Object.entries(errors).forEach(([name, messages]) => {
+      const input = form.querySelector(`[name="${name}"]`);
+      if (!input || input.classList.contains("is-invalid")) return;
+      input.classList.add("is-invalid");
+      input.dataset.liveError = "1";
+      input.title = messages.join(" ");
+    });
+  }
+
+  function update(data) {
+    [
+      "execution_rate",
+      "execution_score",
+      "computed_total",
+      "weight_sum",
+    ].forEach((name) => setText(name, data[name]));
+    form.querySelector('[data-count="error"]').textContent = `${texts.errorLabel} ${data.error_count}`;
+    form.querySelector('[data-count="warning"]').textContent = `${texts.warningLabel} ${data.warning_count}`;
+
+    const byRow = new Map();
+    const funding = [];
+    const general = [];
+    data.findings.forEach((f) => {
+      if (f.row !== null && f.row !== undefined) {
+        if (!byRow.has(f.row)) byRow.set(f.row, []);
+        byRow.get(f.row).push(f);
+      } else if (f.funding) {
+        funding.push(f);
+      } else {
+        general.push(f);
+      }
+    });
+    table.querySelectorAll("tbody.indicator").forEach((row) => {
+      const list = row.querySelector(".row-findings");
+      showFindings(list, byRow.get(Number(row.dataset.formIndex)) || []);
+    });
+    showFindings(document.getElementById("funding-findings"), funding);
+    showFindings(document.getElementById("form-findings"), general);
+    document.getElementById("no-findings").classList.toggle("d-none", data.findings.length > 0);
+    showFieldErrors(data.field_errors || {});
+  }
+
+  async function preview() {
+    if (pending) pending.abort();
+    pending = new AbortController();
+    const body = new FormData(form);
+    status.textContent = status.dataset.busy || status.textContent;
+    status.classList.remove("d-none");
+    try {
+      const response = await fetch(form.dataset.previewUrl, {
+        method: "POST",
+        body: body,
+        headers: { "X-CSRFToken": body.get("csrfmiddlewaretoken"), Accept: "application/json" },
+        credentials: "same-origin",
+        signal: pending.signal,
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      update(await response.json());
+      status.classList.add("d-none");
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      status.textContent = texts.failed;
+    }
+  }
+
+  form.addEventListener("input", schedulePreview);
+  form.addEventListener("change", schedulePreview);
+
+  // Warn before leaving with unsaved changes.
+  let dirty = false;
+  form.addEventListener("input", () => {
+    dirty = true;
+  });
+  form.addEventListener("submit", () => {
+    dirty = false;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (dirty) event.preventDefault();
+  });
+
+  status.dataset.busy = status.textContent;
+  renumber();
+  if (form.dataset.computedReady !== "1") preview();
+})();
