@@ -1,0 +1,89 @@
+"""A headless Chromium for browser tests (Debian's chromium + chromedriver), plus helpers.
+
+Use it from a test module with ``from tests.browser import browser  # noqa: F401`` and the
+``live_server`` fixture; mark the tests ``@pytest.mark.browser``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WINDOW = (1400, 1000)
+CHROME_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--lang=zh-CN",
+    f"--window-size={WINDOW[0]},{WINDOW[1]}",
+]
+TIMEOUT = 10
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """A fresh headless Chromium with its own temporary profile, closed after the test."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("chromium/chromedriver not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    driver.set_window_size(*WINDOW)
+    driver.implicitly_wait(0)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIMEOUT) -> Any:
+    """Wait until ``condition(driver)`` is truthy and return its value."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def sign_in(driver: Any, live_server_url: str, username: str, password: str) -> None:
+    """Sign in through the login form and wait for the list page."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{live_server_url}/accounts/login/")
+    driver.find_element(By.NAME, "username").send_keys(username)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait_for(driver, lambda d: "/accounts/login/" not in d.current_url)
+
+
+def full_page_screenshot(driver: Any, path: Path, width: int = WINDOW[0]) -> Path:
+    """Save a screenshot of the whole page (the window is resized to the page height)."""
+    height = driver.execute_script(
+        "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"
+    )
+    original = driver.get_window_size()
+    driver.set_window_size(width, min(int(height) + 140, 8000))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(path))
+    finally:
+        driver.set_window_size(original["width"], original["height"])
+    return path
