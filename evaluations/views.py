@@ -192,7 +192,6 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
         )
 
     copied_from = None
-    initial = None
     if "copy_from" in request.GET:
         try:
             source_pk = int(request.GET["copy_from"])
@@ -200,6 +199,14 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
             raise Http404 from exc
         copied_from = selectors.evaluation_for(request.user, source_pk, with_rows=True)
         initial = initial_from(copied_from, next_year=True)
+    else:
+        # A blank form starts with one empty row per first-level category.
+        initial = {
+            "header": {"execution_weight": "10"},
+            "indicators": [
+                {"level1": level1, "level2": names[0]} for level1, names in level2_choices().items()
+            ],
+        }
     forms = evaluation_forms(departments=departments, initial=initial)
     return _render_form(
         request, forms, evaluation=None, department=own, result=None, copied_from=copied_from

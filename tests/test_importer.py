@@ -144,3 +144,49 @@ def test_it_imports_into_the_staff_department_when_given(dept_b):
     assert report.count("created") == 10
     assert set(Evaluation.objects.values_list("department__name", flat=True)) == {dept_b.name}
     assert any("将导入到您所在的部门" in p.message for p in report.problems)
+
+
+SAMPLE_LINES = sample_path("003").read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_never_half_writes_a_mutated_file():
+    """Whatever happens to a file, the database holds exactly what the report says."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    mutation = st.tuples(
+        st.sampled_from(["delete", "duplicate", "junk", "truncate", "number"]),
+        st.integers(min_value=0, max_value=len(SAMPLE_LINES) - 1),
+        st.text(min_size=0, max_size=12),
+    )
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.lists(mutation, min_size=1, max_size=6))
+    def check(mutations):
+        lines = list(SAMPLE_LINES)
+        for kind, index, text in mutations:
+            index %= max(len(lines), 1)
+            if not lines:
+                break
+            if kind == "delete":
+                del lines[index]
+            elif kind == "duplicate":
+                lines.insert(index, lines[index])
+            elif kind == "junk":
+                lines.insert(index, "\t" + text + "\n")
+            elif kind == "truncate":
+                lines = lines[:index]
+            else:
+                lines[index] = "\t99999999999" + text + "\n"
+        before = set(Evaluation.objects.values_list("pk", flat=True))
+        report = import_file(data="".join(lines).encode("utf-8"), name="mutated.txt")
+        after = set(Evaluation.objects.values_list("pk", flat=True))
+        created = {f.evaluation_id for f in report.forms if f.action == "created"}
+        assert all(p.message for p in report.problems)
+        if report.failed:
+            assert after == before
+        else:
+            assert after - before == created
+
+    check()

@@ -35,14 +35,15 @@
     });
   }
 
+  // Offer only the second levels of the chosen first level; keep the current choice if it
+  // belongs there.
   function fillLevel2(select, level1, keep) {
     const names = level2Map[level1] || [];
-    const current = keep ? select.value : "";
+    const current = keep && names.includes(select.value) ? select.value : "";
     const blank = select.querySelector('option[value=""]');
     const blankText = blank ? blank.textContent : "";
     select.replaceChildren(new Option(blankText, ""));
     names.forEach((name) => select.add(new Option(name, name)));
-    if (current && !names.includes(current)) select.add(new Option(current, current));
     select.value = current;
   }
 
