@@ -15,4 +15,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("evaluations/", include("evaluations.urls")),
     path("review/", include("evaluations.urls_review")),
+    path("dashboard/", include("evaluations.urls_dashboard")),
 ]

@@ -66,8 +66,13 @@ class BootstrapMixin:
             if isinstance(widget, forms.HiddenInput):
                 continue
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-            if self.is_bound and name in self.errors:  # type: ignore[attr-defined]
+            classes = widget.attrs.get("class", "").split()
+            if css not in classes:
+                widget.attrs["class"] = " ".join([*classes, css])
+            # Only once validated: reading self.errors here would validate too early (before
+            # the formset adds its ORDER and DELETE fields).
+            errors = self._errors  # type: ignore[attr-defined]
+            if errors is not None and name in errors and "is-invalid" not in widget.attrs["class"]:
                 widget.attrs["class"] += " is-invalid"
                 widget.attrs["aria-invalid"] = "true"
 
@@ -117,6 +122,9 @@ class EvaluationHeaderForm(BootstrapMixin, forms.Form):
             del self.fields["department"]
         else:
             self.fields["department"].queryset = departments  # type: ignore[attr-defined]
+        self.fields["stated_execution_score"].widget.attrs["placeholder"] = gettext("本部门填写，可不填")
+        self.fields["stated_total"].widget.attrs["placeholder"] = gettext("可不填")
+        self.fields["project_name"].widget.attrs["placeholder"] = gettext("与预算批复的项目名称一致")
         self._style()
 
 

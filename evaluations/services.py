@@ -123,7 +123,7 @@ def evaluation_write(
     is_new = evaluation.pk is None
     before: dict | None = None
     if not is_new:
-        locked = Evaluation.objects.select_for_update().select_related("updated_by").get(pk=evaluation.pk)
+        locked = Evaluation.objects.select_for_update(of=("self",)).get(pk=evaluation.pk)
         if expected_revision is not None and locked.revision != expected_revision:
             raise StaleEvaluationError(locked)
         evaluation.revision = locked.revision
@@ -281,7 +281,11 @@ def warning_key(finding: Any) -> str:
 
 
 def _lock(evaluation: Evaluation) -> Evaluation:
-    return Evaluation.objects.select_for_update().select_related("department").get(pk=evaluation.pk)
+    return (
+        Evaluation.objects.select_for_update(of=("self",))
+        .select_related("department")
+        .get(pk=evaluation.pk)
+    )
 
 
 def _record(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations import views, views_workflow
+from evaluations import views, views_export, views_workflow
 
 app_name = "evaluations"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("<int:pk>/submit/", views_workflow.evaluation_submit_view, name="submit"),
     path("<int:pk>/reopen/", views_workflow.evaluation_reopen_view, name="reopen"),
     path("<int:pk>/history/", views_workflow.evaluation_history_view, name="history"),
+    path("<int:pk>/pdf/", views_export.evaluation_pdf_view, name="pdf"),
+    path("<int:pk>/xlsx/", views_export.evaluation_xlsx_view, name="xlsx"),
+    path("export/pdf/", views_export.bulk_pdf_view, name="bulk_pdf"),
+    path("export/zip/", views_export.bulk_zip_view, name="bulk_zip"),
+    path("export/xlsx/", views_export.bulk_xlsx_view, name="bulk_xlsx"),
 ]

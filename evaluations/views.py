@@ -265,9 +265,11 @@ def score_preview(request: HttpRequest) -> JsonResponse:
     result = _score(forms)
     field_errors: dict[str, list[str]] = {}
     for form in [forms.header, *forms.funding, *forms.indicators.forms]:
-        for name, errors in form.errors.items():
-            if name in form.fields:
-                field_errors[form.add_prefix(name)] = [str(e) for e in errors]
+        for name, errors in form.errors.as_data().items():
+            # Fields not filled in yet are not worth a red mark while typing; saving says so.
+            messages_ = [m for e in errors if e.code != "required" for m in e.messages]
+            if name in form.fields and messages_:
+                field_errors[form.add_prefix(name)] = messages_
     return JsonResponse(
         {
             "execution_rate": format_percent(result.execution_rate),

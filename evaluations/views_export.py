@@ -20,8 +20,6 @@ from evaluations.models import Evaluation, Status
 PDF = "application/pdf"
 ZIP = "application/zip"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# Bulk exports are written to a temporary file: kept in memory up to this size only.
-SPOOL_LIMIT = 8 * 1024 * 1024
 
 
 def content_disposition(filename: str, fallback: str) -> str:

@@ -63,6 +63,12 @@ def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIME
     return WebDriverWait(driver, timeout).until(condition)
 
 
+def click(driver: Any, element: Any) -> None:
+    """Scroll an element to the middle of the window (clear of sticky bars) and click it."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    element.click()
+
+
 def sign_in(driver: Any, live_server_url: str, username: str, password: str) -> None:
     """Sign in through the login form and wait for the list page."""
     from selenium.webdriver.common.by import By

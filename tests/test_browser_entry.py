@@ -6,7 +6,7 @@ import pytest
 
 from evaluations.categories import level2_choices
 from evaluations.models import Evaluation
-from tests.browser import browser, full_page_screenshot, sign_in, wait_for  # noqa: F401
+from tests.browser import browser, click, full_page_screenshot, sign_in, wait_for  # noqa: F401
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -87,7 +87,7 @@ def test_it_lets_staff_fill_in_save_and_reopen_a_form(
 
     add = browser.find_element(By.ID, "add-indicator")
     while len(_rows(browser)) < len(INDICATORS):
-        add.click()
+        click(browser, add)
     rows = _rows(browser)
     assert len(rows) == len(INDICATORS)
     for row, values in zip(rows, INDICATORS, strict=True):
@@ -111,7 +111,7 @@ def test_it_lets_staff_fill_in_save_and_reopen_a_form(
     )
     assert browser.find_element(By.CSS_SELECTOR, '[data-computed="execution_rate"]').text == "90.00%"
 
-    browser.find_element(By.ID, "save-draft").click()
+    click(browser, browser.find_element(By.ID, "save-draft"))
     wait_for(browser, lambda d: "/edit/" in d.current_url)
     assert "已保存" in browser.page_source
     evaluation = Evaluation.objects.get(project_name=HEADER["project_name"])
@@ -147,14 +147,14 @@ def test_it_moves_and_removes_indicator_rows(live_server, staff_a, browser):  # 
     browser.find_element(By.NAME, "project_name").send_keys("顺序测试项目")
     add = browser.find_element(By.ID, "add-indicator")
     while len(_rows(browser)) < 3:
-        add.click()
+        click(browser, add)
     for row, name in zip(_rows(browser), ("甲", "乙", "丙"), strict=True):
         _type(_cell(row, "name"), name)
         _type(_cell(row, "weight"), "5")
     rows = _rows(browser)
-    rows[2].find_element(By.CSS_SELECTOR, '[data-action="up"]').click()  # 甲 丙 乙
-    rows[0].find_element(By.CSS_SELECTOR, '[data-action="remove"]').click()  # 丙 乙
-    browser.find_element(By.ID, "save-draft").click()
+    click(browser, rows[2].find_element(By.CSS_SELECTOR, '[data-action="up"]'))  # 甲 丙 乙
+    click(browser, rows[0].find_element(By.CSS_SELECTOR, '[data-action="remove"]'))  # 丙 乙
+    click(browser, browser.find_element(By.ID, "save-draft"))
     wait_for(browser, lambda d: "/edit/" in d.current_url)
     evaluation = Evaluation.objects.get(project_name="顺序测试项目")
     assert list(evaluation.indicators.values_list("name", flat=True)) == ["丙", "乙"]

@@ -1,0 +1,325 @@
+"""Excel export in the official layout: one sheet per form plus a flat sheet of indicators."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from io import BytesIO
+from typing import IO, Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from evaluations.formdata import FormData
+from evaluations.models import Evaluation, FundingKind, Status
+from evaluations.pdf import indicator_groups
+from evaluations.scoring import ScoreResult, evaluate
+from evaluations.services import current_rules
+
+# Sheet of one row per indicator; the importer skips it.
+FLAT_SHEET_TITLE = "指标明细"
+COLUMNS = 9
+# Column widths (characters) of A..I: label, 一级, 二级, 三级, 指标值, 完成值, 分值, 得分, 偏差.
+COLUMN_WIDTHS = (12, 10, 13, 26, 14, 14, 7, 9, 30)
+FULL_MARK = Decimal(100)
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+TITLE = "title"  # title rows above the table
+HEAD = "head"  # a printed label of the form
+TEXT = "text"  # what the department wrote
+MONEY = "money"
+POINTS = "points"
+PERCENT = "percent"
+
+
+@dataclass
+class GridCell:
+    """One (possibly merged) cell of the official layout; row and col are 1-based."""
+
+    row: int
+    col: int
+    value: str | Decimal | None
+    kind: str = TEXT
+    rows: int = 1
+    cols: int = 1
+
+
+def form_grid(form: FormData, result: ScoreResult | None = None) -> list[GridCell]:
+    """The official form as merged cells on a nine-column grid (rows 1-2 are the title)."""
+    result = result or evaluate(form, current_rules())
+    cells: list[GridCell] = []
+
+    def put(row: int, col: int, value: Any, kind: str = TEXT, rows: int = 1, cols: int = 1) -> None:
+        cells.append(GridCell(row, col, value, kind, rows, cols))
+
+    put(1, 1, _("项目支出绩效自评表"), TITLE, cols=COLUMNS)
+    put(2, 1, _("（%(year)s年度）") % {"year": form.year or ""}, TITLE, cols=COLUMNS)
+    put(3, 1, _("项目名称"), HEAD)
+    put(3, 2, form.project_name, TEXT, cols=8)
+    put(4, 1, _("主管部门"), HEAD)
+    put(4, 2, form.department, TEXT, cols=3)
+    put(4, 5, _("实施单位"), HEAD)
+    put(4, 6, form.implementing_unit, TEXT, cols=4)
+
+    row = 5
+    put(row, 1, _("项目资金（万元）"), HEAD, rows=len(form.funding) + 1)
+    put(row, 2, "", HEAD, cols=2)
+    for col, label in enumerate(
+        (_("年初预算数"), _("全年预算数"), _("全年执行数"), _("分值"), _("执行率"), _("得分")),
+        start=4,
+    ):
+        put(row, col, label, HEAD)
+    for funding in form.funding:
+        row += 1
+        label = FundingKind(funding.kind).label if funding.kind in FundingKind.values else funding.kind
+        put(row, 2, str(label), HEAD, cols=2)
+        put(row, 4, funding.initial_budget, MONEY)
+        put(row, 5, funding.annual_budget, MONEY)
+        put(row, 6, funding.executed, MONEY)
+        if funding.kind == FundingKind.TOTAL:
+            put(row, 7, form.execution_weight, POINTS)
+            put(row, 8, result.execution_rate, PERCENT)
+            put(row, 9, form.execution_score, POINTS)
+        else:
+            for col in (7, 8, 9):
+                put(row, col, "—", HEAD)
+
+    row += 1
+    put(row, 1, _("年度总体目标"), HEAD, rows=2)
+    put(row, 2, _("预期目标"), HEAD, cols=4)
+    put(row, 6, _("实际完成情况"), HEAD, cols=4)
+    row += 1
+    put(row, 2, form.goal_target, TEXT, cols=4)
+    put(row, 6, form.goal_actual, TEXT, cols=4)
+
+    row += 1
+    put(row, 1, _("年度绩效指标完成情况"), HEAD, rows=len(form.indicators) + 1)
+    for col, label in enumerate(
+        (
+            _("一级指标"),
+            _("二级指标"),
+            _("三级指标"),
+            _("年度指标值"),
+            _("实际完成值"),
+            _("分值"),
+            _("得分"),
+            _("偏差原因分析及改进措施"),
+        ),
+        start=2,
+    ):
+        put(row, col, label, HEAD)
+    level1_spans, level2_spans = indicator_groups(form)
+    for i, ind in enumerate(form.indicators):
+        row += 1
+        if level1_spans[i]:
+            put(row, 2, ind.level1, TEXT, rows=level1_spans[i])
+        if level2_spans[i]:
+            put(row, 3, ind.level2, TEXT, rows=level2_spans[i])
+        put(row, 4, ind.name)
+        put(row, 5, ind.target)
+        put(row, 6, ind.actual)
+        put(row, 7, ind.weight, POINTS)
+        put(row, 8, ind.score, POINTS)
+        put(row, 9, ind.deviation)
+
+    row += 1
+    put(row, 1, _("总分"), HEAD, cols=6)
+    put(row, 7, FULL_MARK, POINTS)
+    put(row, 8, form.stated_total, POINTS, cols=2)
+    return cells
+
+
+# --------------------------------------------------------------------------- writing
+
+_THIN = Side(style="thin", color="000000")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_FONT = Font(name="宋体", size=10)
+_HEAD_FONT = Font(name="宋体", size=10, bold=True)
+_TITLE_FONT = Font(name="宋体", size=16, bold=True)
+_YEAR_FONT = Font(name="宋体", size=11)
+_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+_RIGHT = Alignment(horizontal="right", vertical="center")
+
+
+def set_text(cell: Cell, value: str) -> None:
+    """Write text that stays text: a leading =, +, - or @ never becomes a formula."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell.value = value
+    if value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _write_value(cell: Cell, value: Any, kind: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, Decimal):
+        cell.value = value
+        if kind == MONEY:
+            cell.number_format = "0.00##"
+        elif kind == PERCENT:
+            cell.number_format = "0.00%"
+        else:
+            cell.number_format = "General"
+        return
+    set_text(cell, str(value))
+
+
+def write_form_sheet(ws: Worksheet, form: FormData, result: ScoreResult | None = None) -> None:
+    """Fill a worksheet with one form in the official layout, ready to print on A4."""
+    grid = form_grid(form, result)
+    last_row = max(c.row + c.rows - 1 for c in grid)
+    header_row = next(c.row for c in grid if c.col == 2 and c.value == _("一级指标"))
+    for cell in grid:
+        target = ws.cell(row=cell.row, column=cell.col)
+        _write_value(target, cell.value, cell.kind)
+        if cell.rows > 1 or cell.cols > 1:
+            ws.merge_cells(
+                start_row=cell.row,
+                start_column=cell.col,
+                end_row=cell.row + cell.rows - 1,
+                end_column=cell.col + cell.cols - 1,
+            )
+        if cell.kind == TITLE:
+            target.font = _TITLE_FONT if cell.row == 1 else _YEAR_FONT
+            target.alignment = _CENTER
+            continue
+        target.font = _HEAD_FONT if cell.kind == HEAD else _FONT
+        if cell.kind == MONEY:
+            target.alignment = _RIGHT
+        elif cell.kind == TEXT and (cell.col in (4, 9) or cell.cols > 1):
+            target.alignment = _LEFT
+        else:
+            target.alignment = _CENTER
+        # Every grid position of a merged cell gets the border, or Excel draws gaps.
+        for r in range(cell.row, cell.row + cell.rows):
+            for c in range(cell.col, cell.col + cell.cols):
+                ws.cell(row=r, column=c).border = _BORDER
+
+    for col, width in enumerate(COLUMN_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.row_dimensions[1].height = 30
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_PORTRAIT
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_area = f"A1:{get_column_letter(COLUMNS)}{last_row}"
+    ws.oddFooter.center.text = _("第 &P 页，共 &N 页")
+
+
+_SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(index: int, project_name: str, taken: set[str]) -> str:
+    """A unique sheet name of at most 31 characters: 序号_项目名称."""
+    base = _SHEET_UNSAFE.sub("_", f"{index}_{project_name}").strip("'")[:31] or str(index)
+    title, n = base, 1
+    while title in taken or title == FLAT_SHEET_TITLE:
+        n += 1
+        suffix = f"~{n}"
+        title = base[: 31 - len(suffix)] + suffix
+    taken.add(title)
+    return title
+
+
+FLAT_HEADERS = (
+    N_("年度"),
+    N_("主管部门"),
+    N_("实施单位"),
+    N_("项目名称"),
+    N_("状态"),
+    N_("序号"),
+    N_("一级指标"),
+    N_("二级指标"),
+    N_("三级指标"),
+    N_("年度指标值"),
+    N_("实际完成值"),
+    N_("分值"),
+    N_("得分"),
+    N_("规则建议得分"),
+    N_("得分差异"),
+    N_("偏差原因分析及改进措施"),
+)
+
+
+def _flat_rows(form: FormData, result: ScoreResult, status: str) -> Iterable[list[Any]]:
+    status_label = Status(status).label if status in Status.values else status
+    for i, ind in enumerate(form.indicators):
+        suggested = result.indicators[i].suggested_score if i < len(result.indicators) else None
+        difference = (
+            ind.score - suggested if ind.score is not None and suggested is not None else None
+        )
+        yield [
+            form.year,
+            form.department,
+            form.implementing_unit,
+            form.project_name,
+            str(status_label),
+            i + 1,
+            ind.level1,
+            ind.level2,
+            ind.name,
+            ind.target,
+            ind.actual,
+            ind.weight,
+            ind.score,
+            suggested,
+            difference,
+            ind.deviation,
+        ]
+
+
+def write_workbook(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
+    """Write the evaluations to an .xlsx file: one sheet per form, then the flat sheet."""
+    wb = Workbook()
+    flat = wb.active
+    flat.title = FLAT_SHEET_TITLE
+    for col, header in enumerate(FLAT_HEADERS, start=1):
+        cell = flat.cell(row=1, column=col)
+        cell.value = _(header)
+        cell.font = _HEAD_FONT
+    flat.freeze_panes = "A2"
+    taken: set[str] = set()
+    count = 0
+    rules = current_rules()
+    for evaluation in evaluations:
+        count += 1
+        form = evaluation.as_form_data()
+        result = evaluate(form, rules)
+        ws = wb.create_sheet(sheet_title(count, evaluation.project_name, taken), index=count - 1)
+        write_form_sheet(ws, form, result)
+        for values in _flat_rows(form, result, evaluation.status):
+            flat.append([None] * len(values))
+            row = flat.max_row
+            for col, value in enumerate(values, start=1):
+                cell = flat.cell(row=row, column=col)
+                if isinstance(value, str):
+                    set_text(cell, value)
+                else:
+                    cell.value = value
+    for col, width in enumerate((8, 24, 20, 30, 8, 6, 12, 14, 30, 14, 14, 7, 7, 10, 9, 40), start=1):
+        flat.column_dimensions[get_column_letter(col)].width = width
+    flat.auto_filter.ref = f"A1:{get_column_letter(len(FLAT_HEADERS))}{max(flat.max_row, 1)}"
+    if count:
+        wb.active = 0
+    wb.save(target)
+    return count
+
+
+def evaluations_xlsx(evaluations: Iterable[Evaluation]) -> bytes:
+    """The workbook of the evaluations as bytes."""
+    buffer = BytesIO()
+    write_workbook(evaluations, buffer)
+    return buffer.getvalue()

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from evaluations import views_dashboard
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views_dashboard.dashboard_index, name="index"),
+    path("export.xlsx", views_dashboard.dashboard_export, name="export"),
+]
