@@ -100,7 +100,9 @@ def progress_svg(points: Sequence[ProgressPoint], unit: str) -> SafeString:
     """Cumulative submissions and approvals over time: two lines."""
     width, height, left, right, top, bottom = 640, 260, 40, 20, 30, 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max([p.cumulative_submissions for p in points] + [p.cumulative_approvals for p in points] + [1])
+    peak = max(
+        [p.cumulative_submissions for p in points] + [p.cumulative_approvals for p in points] + [1]
+    )
     step = plot_w / max(len(points) - 1, 1)
 
     def xy(index: int, value: int) -> tuple[float, float]:

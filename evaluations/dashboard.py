@@ -10,10 +10,10 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Avg, Count, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
@@ -63,7 +63,7 @@ class DepartmentRow:
         """Average computed total score of the forms that have one."""
         if not self.total_count:
             return None
-        return (self.total_sum / self.total_count).quantize(Decimal("0.01"))
+        return (self.total_sum / self.total_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
     @property
     def execution_rate(self) -> Decimal | None:
@@ -181,8 +181,15 @@ def totals_row(rows: list[DepartmentRow]) -> DepartmentRow:
     total = DepartmentRow(department_id=0, name=_("合计"))
     for row in rows:
         for name in (
-            "draft", "submitted", "returned", "approved", "total_sum", "total_count",
-            "with_errors", "annual_budget", "executed",
+            "draft",
+            "submitted",
+            "returned",
+            "approved",
+            "total_sum",
+            "total_count",
+            "with_errors",
+            "annual_budget",
+            "executed",
         ):
             setattr(total, name, getattr(total, name) + getattr(row, name))
     return total
@@ -247,7 +254,9 @@ def dashboard_overview(user: User, year: int | None = None) -> Overview:
     if year is None:
         year = years[0] if years else None
     if year is None:
-        return Overview(year=None, years=[], rows=[], histogram=[], progress=[], progress_unit="day")
+        return Overview(
+            year=None, years=[], rows=[], histogram=[], progress=[], progress_unit="day"
+        )
     rows = department_rows(user, year)
     points, unit = progress(user, year)
     return Overview(
@@ -284,19 +293,38 @@ def overview_xlsx(overview: Overview) -> bytes:
     sheet.title = str(overview.year or "")
     sheet.append([_("%(year)s年度自评汇总") % {"year": overview.year}])
     headers = [
-        _("主管部门"), _("草稿"), _("已提交"), _("已退回"), _("已通过"), _("合计"),
-        _("平均总分（计算）"), _("全年预算数（万元）"), _("全年执行数（万元）"), _("执行率"),
-        _("有错误的表"), _("提交情况"),
+        _("主管部门"),
+        _("草稿"),
+        _("已提交"),
+        _("已退回"),
+        _("已通过"),
+        _("合计"),
+        _("平均总分（计算）"),
+        _("全年预算数（万元）"),
+        _("全年执行数（万元）"),
+        _("执行率"),
+        _("有错误的表"),
+        _("提交情况"),
     ]
     sheet.append(headers)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in [*overview.rows, overview.totals]:
         values = [
-            row.name, row.draft, row.submitted, row.returned, row.approved, row.forms,
-            row.average_total, row.annual_budget, row.executed, row.execution_rate,
-            row.with_errors, (row.pending_reason if row.pending else _("已全部提交"))
-            if row is not overview.totals else "",
+            row.name,
+            row.draft,
+            row.submitted,
+            row.returned,
+            row.approved,
+            row.forms,
+            row.average_total,
+            row.annual_budget,
+            row.executed,
+            row.execution_rate,
+            row.with_errors,
+            (row.pending_reason if row.pending else _("已全部提交"))
+            if row is not overview.totals
+            else "",
         ]
         sheet.append(values)
         current = sheet.max_row

@@ -78,7 +78,9 @@ def form_grid(form: FormData, result: ScoreResult | None = None) -> list[GridCel
         put(row, col, label, HEAD)
     for funding in form.funding:
         row += 1
-        label = FundingKind(funding.kind).label if funding.kind in FundingKind.values else funding.kind
+        label = (
+            FundingKind(funding.kind).label if funding.kind in FundingKind.values else funding.kind
+        )
         put(row, 2, str(label), HEAD, cols=2)
         put(row, 4, funding.initial_budget, MONEY)
         put(row, 5, funding.annual_budget, MONEY)
@@ -309,7 +311,9 @@ def write_workbook(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
                     set_text(cell, value)
                 else:
                     cell.value = value
-    for col, width in enumerate((8, 24, 20, 30, 8, 6, 12, 14, 30, 14, 14, 7, 7, 10, 9, 40), start=1):
+    for col, width in enumerate(
+        (8, 24, 20, 30, 8, 6, 12, 14, 30, 14, 14, 7, 7, 10, 9, 40), start=1
+    ):
         flat.column_dimensions[get_column_letter(col)].width = width
     flat.auto_filter.ref = f"A1:{get_column_letter(len(FLAT_HEADERS))}{max(flat.max_row, 1)}"
     if count:

@@ -122,9 +122,10 @@ class EvaluationHeaderForm(BootstrapMixin, forms.Form):
             del self.fields["department"]
         else:
             self.fields["department"].queryset = departments  # type: ignore[attr-defined]
-        self.fields["stated_execution_score"].widget.attrs["placeholder"] = gettext("本部门填写，可不填")
-        self.fields["stated_total"].widget.attrs["placeholder"] = gettext("可不填")
-        self.fields["project_name"].widget.attrs["placeholder"] = gettext("与预算批复的项目名称一致")
+        self.fields["stated_execution_score"].widget.attrs["placeholder"] = gettext("本部门填写")
+        self.fields["project_name"].widget.attrs["placeholder"] = gettext(
+            "与预算批复的项目名称一致"
+        )
         self._style()
 
 
@@ -162,9 +163,19 @@ def _choices(names: list[str], current: str) -> list[tuple[str, str]]:
 class IndicatorForm(BootstrapMixin, forms.Form):
     """One row of the indicator table."""
 
-    level1 = forms.CharField(label=_("一级指标"), required=False, max_length=50, widget=forms.Select)
-    level2 = forms.CharField(label=_("二级指标"), required=False, max_length=50, widget=forms.Select)
-    name = forms.CharField(label=_("三级指标"), required=False, max_length=500)
+    level1 = forms.CharField(
+        label=_("一级指标"), required=False, max_length=50, widget=forms.Select
+    )
+    level2 = forms.CharField(
+        label=_("二级指标"), required=False, max_length=50, widget=forms.Select
+    )
+    # A one-line text that wraps: long indicator names stay readable in a narrow column.
+    name = forms.CharField(
+        label=_("三级指标"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 1, "data-single-line": "1"}),
+    )
     target = forms.CharField(label=_("年度指标值"), required=False, max_length=500)
     actual = forms.CharField(label=_("实际完成值"), required=False, max_length=500)
     weight = _points(_("分值"), min_value=0)
@@ -205,6 +216,9 @@ class IndicatorForm(BootstrapMixin, forms.Form):
         """True when nothing but categories was typed: such a row is dropped on save."""
         data = getattr(self, "cleaned_data", {})
         return all(data.get(f) in (None, "") for f in self.CONTENT_FIELDS)
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].splitlines()).strip()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

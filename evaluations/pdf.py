@@ -172,7 +172,9 @@ def form_context(
                 "weight": format_points(ind.weight),
                 "score": format_points(ind.score),
                 "score_note": _("按规则：%(value)s") % {"value": format_points(suggested)}
-                if suggested is not None and ind.score is not None and _differs(ind.score, suggested)
+                if suggested is not None
+                and ind.score is not None
+                and _differs(ind.score, suggested)
                 else "",
                 "deviation": ind.deviation,
             }
@@ -213,9 +215,7 @@ def evaluation_context(evaluation: Evaluation) -> dict[str, Any]:
     """Template context of a stored evaluation."""
     form = evaluation.as_form_data()
     result = evaluate(form, current_rules())
-    return form_context(
-        form, result, status=evaluation.status, approved_at=evaluation.approved_at
-    )
+    return form_context(form, result, status=evaluation.status, approved_at=evaluation.approved_at)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -318,7 +318,11 @@ def write_merged_pdf(evaluations: Iterable[Evaluation], target: IO[bytes]) -> in
     for evaluation in evaluations:
         first_page = len(writer.pages)
         reader = PdfReader(BytesIO(evaluation_pdf(evaluation)))
-        writer.append(reader, outline_item=f"{evaluation.year} {evaluation.project_name}")
+        writer.append(
+            reader,
+            outline_item=f"{evaluation.year} {evaluation.project_name}",
+            import_outline=False,
+        )
         writer.set_page_label(first_page, len(writer.pages) - 1, style="/D", start=1)
         count += 1
     writer.write(target)

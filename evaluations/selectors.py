@@ -41,6 +41,8 @@ def evaluation_list_for(user: User, filters: ListFilters | None = None) -> Query
         qs = qs.for_department(filters.department_id)
     if filters.query:
         qs = qs.filter(project_name__icontains=filters.query.strip())
+    # The long goal texts are not shown in lists.
+    qs = qs.defer("goal_target", "goal_actual")
     return qs.order_by("-year", "department__name", "project_name", "pk")
 
 

@@ -273,8 +273,11 @@ def score_preview(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "execution_rate": format_percent(result.execution_rate),
-            "execution_score": _plain(result.execution_score),
-            "computed_total": _plain(result.computed_total),
+            # Scores with two decimals, as on the printed form.
+            "execution_score": str(result.execution_score)
+            if result.execution_score is not None
+            else "—",
+            "computed_total": str(result.computed_total),
             "weight_sum": _plain(result.weight_sum),
             "indicator_weight_sum": _plain(result.indicator_weight_sum),
             "indicator_score_sum": _plain(result.indicator_score_sum),
@@ -352,17 +355,24 @@ def _report_context(reports: list[FileReport]) -> dict[str, Any]:
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload files and preview what importing them would do (nothing is written yet)."""
     department = _own_department(request)
-    form = ImportUploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES)
+    else:
+        form = ImportUploadForm()
+    if form.is_bound and form.is_valid():
         files = [(Path(f.name or "").name, f.read()) for f in form.cleaned_data["files"]]
         batch = upload_store(owner=request.user, files=files)
         reports = [
-            import_file(data=data, name=name, dry_run=True, user=request.user, department=department)
+            import_file(
+                data=data, name=name, dry_run=True, user=request.user, department=department
+            )
             for name, data in files
         ]
         context = _report_context(reports)
         context.update({"batch": batch, "department": department})
-        context["importable"] = context["counts"]["would_create"] + context["counts"]["would_update"]
+        context["importable"] = (
+            context["counts"]["would_create"] + context["counts"]["would_update"]
+        )
         return render(request, "evaluations/import_preview.html", context)
     return render(
         request,

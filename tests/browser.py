@@ -65,7 +65,9 @@ def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIME
 
 def click(driver: Any, element: Any) -> None:
     """Scroll an element to the middle of the window (clear of sticky bars) and click it."""
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element
+    )
     element.click()
 
 

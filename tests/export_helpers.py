@@ -90,7 +90,9 @@ def forty_indicator_form() -> FormData:
                     actual=f"{n}个",
                     weight=Decimal("2.25"),
                     score=Decimal("2.25"),
-                    deviation="偏差说明：原计划任务调整，今后将及时调整预算。" if n % 7 == 0 else "",
+                    deviation="偏差说明：原计划任务调整，今后将及时调整预算。"
+                    if n % 7 == 0
+                    else "",
                 )
             )
     return FormData(

@@ -31,13 +31,21 @@ INDICATORS = [
     ("产出指标", "时效指标", "检查完成时间", "2022年12月31日", "2022年12月20日", "10", "10", ""),
     ("产出指标", "成本指标", "检查工作经费", "<=100万元", "90万元", "10", "10", ""),
     ("效益指标", "社会效益指标", "群众居住条件", "有效改善", "有效改善", "10", "10", ""),
-    ("效益指标", "经济效益指标", "带动建材消费", "逐步提高", "部分提高", "10", "9",
-     "受疫情影响部分项目延期开工，明年提前安排检查计划。"),
+    (
+        "效益指标",
+        "经济效益指标",
+        "带动建材消费",
+        "逐步提高",
+        "部分提高",
+        "10",
+        "9",
+        "受疫情影响部分项目延期开工，明年提前安排检查计划。",
+    ),
     ("效益指标", "可持续影响指标", "质量监管长效机制", "持续有效", "持续有效", "10", "10", ""),
     ("满意度指标", "满意度指标", "群众满意度", ">=95%", "96%", "10", "10", ""),
 ]
 # 90 / 100 → 9.00 for execution; indicators 89 → 98.
-EXPECTED_TOTAL = "98"
+EXPECTED_TOTAL = "98.00"
 
 
 def _select(element, text: str) -> None:
@@ -70,7 +78,10 @@ def _cell(row, name: str):
 
 @pytest.mark.django_db(transaction=True)
 def test_it_lets_staff_fill_in_save_and_reopen_a_form(
-    live_server, staff_a, browser, artifacts_dir  # noqa: F811
+    live_server,
+    staff_a,
+    browser,  # noqa: F811
+    artifacts_dir,
 ):
     from selenium.webdriver.common.by import By
 
@@ -82,7 +93,9 @@ def test_it_lets_staff_fill_in_save_and_reopen_a_form(
     for name, value in HEADER.items():
         _type(by_name(name), value)
     for kind, values in FUNDING.items():
-        for column, value in zip(("initial_budget", "annual_budget", "executed"), values, strict=True):
+        for column, value in zip(
+            ("initial_budget", "annual_budget", "executed"), values, strict=True
+        ):
             _type(by_name(f"funding-{kind}-{column}"), value)
 
     add = browser.find_element(By.ID, "add-indicator")
@@ -109,7 +122,9 @@ def test_it_lets_staff_fill_in_save_and_reopen_a_form(
         browser,
         lambda d: d.find_element(By.ID, "computed-total").text == EXPECTED_TOTAL,
     )
-    assert browser.find_element(By.CSS_SELECTOR, '[data-computed="execution_rate"]').text == "90.00%"
+    assert (
+        browser.find_element(By.CSS_SELECTOR, '[data-computed="execution_rate"]').text == "90.00%"
+    )
 
     click(browser, browser.find_element(By.ID, "save-draft"))
     wait_for(browser, lambda d: "/edit/" in d.current_url)
@@ -124,7 +139,9 @@ def test_it_lets_staff_fill_in_save_and_reopen_a_form(
     for name, value in HEADER.items():
         assert by_name(name).get_attribute("value") == value, name
     for kind, values in FUNDING.items():
-        for column, value in zip(("initial_budget", "annual_budget", "executed"), values, strict=True):
+        for column, value in zip(
+            ("initial_budget", "annual_budget", "executed"), values, strict=True
+        ):
             assert by_name(f"funding-{kind}-{column}").get_attribute("value") == value
     rows = _rows(browser)
     assert len(rows) == len(INDICATORS)

@@ -126,7 +126,9 @@ def parse_docx(data: bytes) -> ParseResult:
         rows = document_rows(document, places)
     except Exception as error:  # noqa: BLE001 - unexpected XML must become a report
         result.problems.append(
-            Problem(None, _("读取 Word 文件内容时出错：%(error)s") % {"error": type(error).__name__})
+            Problem(
+                None, _("读取 Word 文件内容时出错：%(error)s") % {"error": type(error).__name__}
+            )
         )
         return result
     if not rows:

@@ -127,7 +127,9 @@ def _sheet_rows(ws: Any, sheet: str, places: _Locations, problems: list[Problem]
                     continue
             source = ws.cell(row=r, column=c)
             cells.append(
-                Cell(text=cell_text(source.value, source.number_format), line=places.add(sheet, r, c))
+                Cell(
+                    text=cell_text(source.value, source.number_format), line=places.add(sheet, r, c)
+                )
             )
         if any(cell.text.strip() for cell in cells):
             rows.append(Row(cells=cells, line=cells[0].line))
@@ -192,7 +194,12 @@ def parse_xlsx(data: bytes) -> ParseResult:
     result = ParseResult()
     if data[:4] == _OLE_MAGIC:
         result.problems.append(
-            Problem(None, _("这是旧版 Excel（.xls）或其他 Office 二进制文件，请在 Excel 中另存为 .xlsx 后再导入。"))
+            Problem(
+                None,
+                _(
+                    "这是旧版 Excel（.xls）或其他 Office 二进制文件，请在 Excel 中另存为 .xlsx 后再导入。"
+                ),
+            )
         )
         return result
     try:

@@ -222,6 +222,24 @@
     if (dirty) event.preventDefault();
   });
 
+  // Indicator names are one line of text that wraps: Enter does not start a new line.
+  table.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.dataset.singleLine) event.preventDefault();
+  });
+
+  // Text cells grow with their text; CSS does it where field-sizing is supported.
+  if (!(window.CSS && CSS.supports("field-sizing", "content"))) {
+    const growing = ".cell-deviation textarea, .cell-name textarea";
+    const grow = (el) => {
+      el.style.height = "auto";
+      el.style.height = `${el.scrollHeight + 2}px`;
+    };
+    form.querySelectorAll(growing).forEach(grow);
+    table.addEventListener("input", (event) => {
+      if (event.target.matches(growing)) grow(event.target);
+    });
+  }
+
   status.dataset.busy = status.textContent;
   renumber();
   if (form.dataset.computedReady !== "1") preview();

@@ -1,0 +1,178 @@
+"""Importing files in the browser: upload, preview (nothing written), confirm."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+
+from departments.models import Department
+from evaluations.models import Evaluation, ImportUpload
+from tests.conftest import sample_path
+
+pytestmark = pytest.mark.django_db
+
+
+def sample_upload(prefix: str = "000", name: str | None = None) -> SimpleUploadedFile:
+    path = sample_path(prefix)
+    return SimpleUploadedFile(name or path.name, path.read_bytes(), content_type="text/plain")
+
+
+def batch_of(page: str) -> str:
+    match = re.search(r'name="batch" value="([0-9a-f-]+)"', page)
+    assert match, "no confirm form on the page"
+    return match.group(1)
+
+
+def test_it_shows_the_upload_form_in_chinese(client_a, dept_a):
+    page = client_a.get("/evaluations/import/").content.decode()
+    assert "导入自评表文件" in page
+    assert f"本部门（{dept_a.name}）" in page
+    assert 'type="file"' in page and "multiple" in page
+    assert "上传并预览" in page
+
+
+def test_it_previews_without_writing_then_imports_on_confirm(client_a, staff_a, dept_a):
+    response = client_a.post("/evaluations/import/", {"files": [sample_upload("000")]})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "导入预览" in page
+    assert "将新建" in page
+    assert "农村住房提升改造工程质量监督检查费" in page
+    assert "97.06" in page  # the sample's stated total, with the computed one beside it
+    assert not Evaluation.objects.exists()
+    assert ImportUpload.objects.filter(owner=staff_a).exists()
+
+    response = client_a.post("/evaluations/import/confirm/", {"batch": batch_of(page)})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "导入完成" in page
+    assert "已新建" in page
+    created = Evaluation.objects.all()
+    assert created.exists()
+    assert {e.department_id for e in created} == {dept_a.pk}
+    assert all(e.created_by == staff_a for e in created)
+    assert not ImportUpload.objects.exists()
+    # The report links to what was created.
+    first = created.order_by("pk").first()
+    assert f"/evaluations/{first.pk}/" in page
+
+
+def test_it_shows_findings_of_each_form_in_the_preview(client_a):
+    page = client_a.post("/evaluations/import/", {"files": [sample_upload("000")]}).content.decode()
+    assert "错误" in page and "提示" in page
+    assert 'class="finding finding-' in page
+
+
+def test_it_imports_staff_files_into_their_own_department(client_b, dept_b):
+    # Sample 000 is a form of another department.
+    page = client_b.post("/evaluations/import/", {"files": [sample_upload("000")]}).content.decode()
+    assert f"将导入到您所在的部门“{dept_b.name}”" in page
+    client_b.post("/evaluations/import/confirm/", {"batch": batch_of(page)})
+    assert Evaluation.objects.exists()
+    assert set(Evaluation.objects.values_list("department_id", flat=True)) == {dept_b.pk}
+
+
+def test_it_imports_finance_files_into_the_stated_department(client_finance):
+    page = client_finance.post(
+        "/evaluations/import/", {"files": [sample_upload("000"), sample_upload("001")]}
+    ).content.decode()
+    assert page.count("import-file") == 2
+    client_finance.post("/evaluations/import/confirm/", {"batch": batch_of(page)})
+    names = set(Evaluation.objects.values_list("department__name", flat=True))
+    assert "昌吉回族自治州住房和城乡建设局" in names
+    assert len(names) >= 2
+    assert Department.objects.count() >= 2
+
+
+def test_it_reports_updates_on_a_second_import(client_a):
+    for _ in range(2):
+        page = client_a.post(
+            "/evaluations/import/", {"files": [sample_upload("000")]}
+        ).content.decode()
+        client_a.post("/evaluations/import/confirm/", {"batch": batch_of(page)})
+    page = client_a.post("/evaluations/import/", {"files": [sample_upload("000")]}).content.decode()
+    assert "无变化" in page
+    assert "将新建" not in page.split("导入预览", 2)[-1].split("import-file", 1)[-1]
+
+
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (SimpleUploadedFile("表.pdf", b"%PDF-1.4"), "“表.pdf”格式不支持"),
+        (SimpleUploadedFile("空.txt", b""), "“空.txt”是空文件"),
+        (SimpleUploadedFile("表.exe", b"MZ"), "只能导入 .txt、.xlsx、.docx 文件"),
+    ],
+)
+def test_it_refuses_bad_files_with_a_clear_message(client_a, upload, message):
+    response = client_a.post("/evaluations/import/", {"files": [upload]})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not ImportUpload.objects.exists()
+
+
+def test_it_asks_for_a_file(client_a):
+    page = client_a.post("/evaluations/import/", {}).content.decode()
+    assert "请选择至少一个文件" in page
+
+
+def test_it_refuses_files_that_are_too_big(client_a, settings):
+    settings.IMPORT_MAX_FILE_SIZE = 100
+    page = client_a.post(
+        "/evaluations/import/", {"files": [sample_upload("000", "大.txt")]}
+    ).content.decode()
+    assert "“大.txt”太大" in page
+    assert "单个文件不能超过" in page
+    assert not ImportUpload.objects.exists()
+
+
+def test_it_refuses_too_many_files(client_a, settings):
+    settings.IMPORT_MAX_FILES = 2
+    files = [sample_upload("000", f"{i}.txt") for i in range(3)]
+    page = client_a.post("/evaluations/import/", {"files": files}).content.decode()
+    assert "一次最多导入 2 个文件，您选择了 3 个" in page
+    assert not ImportUpload.objects.exists()
+
+
+def test_it_reports_an_unreadable_file_in_the_preview(client_a):
+    upload = SimpleUploadedFile("乱码.txt", "这不是自评表\n随便写的内容\n".encode())
+    page = client_a.post("/evaluations/import/", {"files": [upload]}).content.decode()
+    assert "乱码.txt" in page
+    assert "未能导入" in page
+    assert "确认导入" in page and "disabled" in page
+
+
+def test_it_refuses_to_confirm_someone_elses_batch(client_a, colleague_a):
+    page = client_a.post("/evaluations/import/", {"files": [sample_upload("000")]}).content.decode()
+    other = Client()
+    other.force_login(colleague_a)
+    response = other.post("/evaluations/import/confirm/", {"batch": batch_of(page)}, follow=True)
+    assert "导入预览已过期或不存在" in response.content.decode()
+    assert not Evaluation.objects.exists()
+    assert ImportUpload.objects.exists()
+
+
+def test_it_refuses_an_expired_batch(client_a):
+    page = client_a.post("/evaluations/import/", {"files": [sample_upload("000")]}).content.decode()
+    ImportUpload.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    response = client_a.post("/evaluations/import/confirm/", {"batch": batch_of(page)}, follow=True)
+    assert "导入预览已过期或不存在" in response.content.decode()
+    assert not Evaluation.objects.exists()
+
+
+def test_it_refuses_a_malformed_batch(client_a):
+    response = client_a.post("/evaluations/import/confirm/", {"batch": "../../etc"})
+    assert response.status_code == 302
+    assert response["Location"] == "/evaluations/import/"
+
+
+def test_it_purges_expired_uploads_on_the_next_upload(client_a):
+    client_a.post("/evaluations/import/", {"files": [sample_upload("000")]})
+    ImportUpload.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    client_a.post("/evaluations/import/", {"files": [sample_upload("001")]})
+    assert ImportUpload.objects.count() == 1
+    assert ImportUpload.objects.get().name.startswith("001")
