@@ -20,6 +20,8 @@ from evaluations.categories import DEFAULT_TEMPLATE, all_level2, level1_choices,
 from evaluations.formdata import FormData, FundingData, IndicatorData
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
 from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind, Status
+from evaluations.scoring import with_computed_totals
+from evaluations.services import current_rules
 
 INDICATOR_PREFIX = "ind"
 MAX_INDICATORS = 200
@@ -82,7 +84,7 @@ class BootstrapMixin:
 
 
 class EvaluationHeaderForm(BootstrapMixin, forms.Form):
-    """Header, execution weight, stated scores and goals of one form."""
+    """Header, execution weight and goals of one form (scores and totals are computed)."""
 
     year = forms.IntegerField(
         label=_("年度"),
@@ -104,8 +106,6 @@ class EvaluationHeaderForm(BootstrapMixin, forms.Form):
     )
     implementing_unit = forms.CharField(label=_("实施单位"), max_length=200, required=False)
     execution_weight = _points(_("分值"), min_value=0)
-    stated_execution_score = _points(_("得分（本部门填写）"))
-    stated_total = _points(_("总分（本部门填写）"))
     goal_target = forms.CharField(
         label=_("预期目标"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -122,7 +122,6 @@ class EvaluationHeaderForm(BootstrapMixin, forms.Form):
             del self.fields["department"]
         else:
             self.fields["department"].queryset = departments  # type: ignore[attr-defined]
-        self.fields["stated_execution_score"].widget.attrs["placeholder"] = gettext("本部门填写")
         self.fields["project_name"].widget.attrs["placeholder"] = gettext(
             "与预算批复的项目名称一致"
         )
@@ -310,7 +309,7 @@ class EvaluationForms:
                 )
             )
         weight = header.get("execution_weight")
-        return FormData(
+        form = FormData(
             year=header.get("year"),
             project_name=header.get("project_name") or "",
             department=department_name,
@@ -319,10 +318,10 @@ class EvaluationForms:
             goal_actual=header.get("goal_actual") or "",
             funding=funding,
             execution_weight=weight if weight is not None else Decimal("10"),
-            execution_score=header.get("stated_execution_score"),
-            stated_total=header.get("stated_total"),
             indicators=indicators,
         )
+        # Totals are never typed on the web form: the form states what the rules give.
+        return with_computed_totals(form, current_rules())
 
 
 def evaluation_forms(
@@ -362,8 +361,6 @@ def initial_from(evaluation: Evaluation, *, next_year: bool = False) -> dict[str
         header.update(
             {
                 "goal_actual": evaluation.goal_actual,
-                "stated_execution_score": decimal_text(evaluation.stated_execution_score),
-                "stated_total": decimal_text(evaluation.stated_total),
                 "revision": evaluation.revision,
             }
         )

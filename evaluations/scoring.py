@@ -671,3 +671,14 @@ def _indicator_findings(
 
 def _has_text(text: str) -> bool:
     return _norm(text) not in _BLANK_DEVIATIONS
+
+
+def with_computed_totals(form: FormData, rules: ScoringRules | None = None) -> FormData:
+    """Set the form's stated execution score and total to what the rules compute.
+
+    Used for forms filled in on the web, where these figures are never typed.
+    """
+    result = evaluate(form, rules)
+    form.execution_score = result.execution_score
+    form.stated_total = result.computed_total
+    return form

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from departments.access import is_finance, membership_of
+from departments.access import is_admin, is_finance, membership_of
 from departments.models import Department
 from evaluations import selectors, services
 from evaluations.categories import level2_choices
@@ -32,7 +32,13 @@ from evaluations.importer.service import FileReport, import_file
 from evaluations.importer.uploads import upload_discard, upload_load, upload_store
 from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind
 from evaluations.presentation import finding_json, official_indicator_rows
+from evaluations.review_selectors import (
+    evaluation_open_comments,
+    unread_evaluation_ids,
+    unread_notifications,
+)
 from evaluations.scoring import ScoreResult, evaluate, format_percent
+from evaluations.services import notifications_mark_read
 
 PAGE_SIZE = 50
 
@@ -83,6 +89,8 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             "is_finance": finance,
             "querystring": query.urlencode(),
             "filtered": any([filters.year, filters.status, filters.department_id, filters.query]),
+            "unread": unread_evaluation_ids(user=request.user),
+            "notifications": unread_notifications(user=request.user)[:10],
         },
     )
 
@@ -130,6 +138,13 @@ def _render_form(
     status: int = 200,
 ) -> HttpResponse:
     _attach_findings(forms, result)
+    review = (
+        evaluation_open_comments(evaluation=evaluation)
+        if evaluation is not None
+        else {"event": None, "indicator": {}, "funding": {}}
+    )
+    for index, form in enumerate(forms.indicators.forms):
+        form.review_comment = review["indicator"].get(index + 1)
     template = evaluation.template if evaluation is not None else None
     funding_findings = result.findings_for_funding() if result is not None else []
     context: dict[str, Any] = {
@@ -147,6 +162,7 @@ def _render_form(
             level2_choices(template) if template else level2_choices(), ensure_ascii=False
         ),
         "input_error_count": forms.error_count() if forms.header.is_bound else 0,
+        "review": review,
     }
     return render(request, "evaluations/form.html", context, status=status)
 
@@ -304,6 +320,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = selectors.evaluation_for(request.user, pk, with_rows=True)
     form_data = evaluation.as_form_data()
     result = evaluate(form_data, services.current_rules())
+    notifications_mark_read(user=request.user, evaluation=evaluation)
     by_kind = {row.kind: row for row in evaluation.funding_rows.all()}
     funding = [
         {"kind": kind, "label": FundingKind(kind).label, "row": by_kind.get(kind)}
@@ -319,6 +336,9 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "rows": official_indicator_rows(form_data, result),
             "form_findings": result.form_findings(),
             "funding_findings": result.findings_for_funding(),
+            "review": evaluation_open_comments(evaluation=evaluation),
+            "membership": membership_of(request.user),
+            "is_admin": is_admin(request.user),
         },
     )
 

@@ -296,16 +296,15 @@ def test_it_goes_to_the_detail_page_on_save_and_view(client_a):
 def test_it_saves_a_draft_with_scoring_errors(client_a):
     data = clean_form_data(project_name="有错误的草稿")
     data.indicators[0].score = Decimal("12")  # above its weight of 10
-    data.stated_total = None
-    data.execution_score = None
     response = client_a.post("/evaluations/new/", post_data(data), follow=True)
     evaluation = Evaluation.objects.get(project_name="有错误的草稿")
-    assert evaluation.error_count >= 2
-    assert evaluation.stated_total is None
+    # Totals are never typed on the web: the form states what the rules compute.
+    assert evaluation.stated_total == evaluation.computed_total == Decimal("102.00")
+    assert evaluation.stated_execution_score == Decimal("10.00")
+    assert evaluation.error_count == 1  # SCORE_EXCEEDS_WEIGHT
     page = response.content.decode()
     assert "已保存" in page
     assert "得分 12.00 超出范围" in page  # shown next to the row
-    assert "未填写总分" in page
 
 
 def test_it_computes_execution_figures_on_the_server(client_a):
@@ -320,7 +319,7 @@ def test_it_computes_execution_figures_on_the_server(client_a):
     assert evaluation.computed_execution_rate == Decimal("0.822100")
     assert evaluation.computed_execution_score == Decimal("8.22")
     assert evaluation.computed_total == Decimal("98.22")
-    assert evaluation.stated_total == Decimal("100")
+    assert evaluation.stated_total == Decimal("98.22")
 
 
 def test_it_keeps_everything_typed_when_an_input_is_malformed(client_a):
