@@ -36,7 +36,7 @@ TIMEOUT = 10
 def browser() -> Iterator[Any]:
     """A fresh headless Chromium with its own temporary profile, closed after the test."""
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip("chromium/chromedriver not installed")
+        pytest.fail("chromium and chromedriver are missing: run scripts/setup.sh (make test does)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
