@@ -152,7 +152,10 @@ class Evaluation(models.Model):
 
     def as_form_data(self) -> FormData:
         """Return the form's data for the scoring engine and exports."""
-        funding = sorted(self.funding_rows.all(), key=lambda r: FUNDING_ORDER.index(r.kind))
+        return self.form_data_with(list(self.funding_rows.all()), list(self.indicators.all()))
+
+    def form_data_with(self, funding: list[FundingRow], indicators: list[Indicator]) -> FormData:
+        """The form's data with the given rows (stored or about to be stored)."""
         return FormData(
             year=self.year,
             project_name=self.project_name,
@@ -167,7 +170,7 @@ class Evaluation(models.Model):
                     annual_budget=r.annual_budget,
                     executed=r.executed,
                 )
-                for r in funding
+                for r in sorted(funding, key=lambda r: FUNDING_ORDER.index(r.kind))
             ],
             execution_weight=self.execution_weight,
             execution_score=self.stated_execution_score,
@@ -183,7 +186,7 @@ class Evaluation(models.Model):
                     score=i.score,
                     deviation=i.deviation,
                 )
-                for i in sorted(self.indicators.all(), key=lambda i: i.position)
+                for i in sorted(indicators, key=lambda i: i.position)
             ],
         )
 

@@ -160,11 +160,9 @@ def evaluation_write(
         raise ValidationError(
             {"project_name": [_("该部门在该年度已有同名项目的自评表。")]}
         )
-    evaluation.save()
     funding = []
     for row in sorted(data.funding, key=lambda r: FUNDING_ORDER.index(r.kind)):
         obj = FundingRow(
-            evaluation=evaluation,
             kind=row.kind,
             initial_budget=row.initial_budget,
             annual_budget=row.annual_budget,
@@ -179,7 +177,6 @@ def evaluation_write(
         t_cmp, t_num, t_unit = db_fields(ind.target)
         a_cmp, a_num, a_unit = db_fields(ind.actual)
         obj = Indicator(
-            evaluation=evaluation,
             position=position,
             level1=ind.level1.strip(),
             level2=ind.level2.strip(),
@@ -206,17 +203,21 @@ def evaluation_write(
             ) from exc
         indicators.append(obj)
 
-    evaluation.funding_rows.all().delete()
-    evaluation.indicators.all().delete()
-    FundingRow.objects.bulk_create(funding)
-    Indicator.objects.bulk_create(indicators)
-    # Drop prefetched rows so the recompute reads what was just written.
-    if hasattr(evaluation, "_prefetched_objects_cache"):
-        evaluation._prefetched_objects_cache.clear()
-    stored = evaluation.as_form_data()
+    # Score the rows as they will be stored, then write everything once.
+    stored = evaluation.form_data_with(funding, indicators)
     result = evaluate(stored, current_rules())
     _store_computed(evaluation, result)
-    evaluation.save(update_fields=_COMPUTED_FIELDS)
+    evaluation.save()
+    if not is_new:
+        evaluation.funding_rows.all().delete()
+        evaluation.indicators.all().delete()
+    for obj in [*funding, *indicators]:
+        obj.evaluation = evaluation
+    FundingRow.objects.bulk_create(funding)
+    Indicator.objects.bulk_create(indicators)
+    # Drop prefetched rows: they are stale now.
+    if hasattr(evaluation, "_prefetched_objects_cache"):
+        evaluation._prefetched_objects_cache.clear()
 
     after = snapshot(stored)
     changes = diff_snapshots(before, after) if before is not None else []
