@@ -33,3 +33,7 @@ lint:
 
 migrations-check:
 	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
+
+## Load benchmark (docs/benchmarks.md): 10,000 forms, gunicorn, 20 users, throwaway PostgreSQL.
+bench:
+	scripts/with-postgres.sh $(PY) scripts/bench_load.py

@@ -103,11 +103,13 @@ def progress_svg(points: Sequence[ProgressPoint], unit: str) -> SafeString:
     peak = max(
         [p.cumulative_submissions for p in points] + [p.cumulative_approvals for p in points] + [1]
     )
-    step = plot_w / max(len(points) - 1, 1)
+    # Time runs to scale: a quiet week takes as much room as a busy one.
+    first = points[0].start if points else None
+    span = max((points[-1].start - first).days, 1) if points else 1
 
     def xy(index: int, value: int) -> tuple[float, float]:
-        x = left + (index * step if len(points) > 1 else plot_w / 2)
-        return x, top + plot_h - plot_h * value / peak
+        offset = (points[index].start - first).days if len(points) > 1 else span / 2
+        return left + plot_w * offset / span, top + plot_h - plot_h * value / peak
 
     body = [
         f'<line class="chart-axis" x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}"/>',
@@ -130,11 +132,12 @@ def progress_svg(points: Sequence[ProgressPoint], unit: str) -> SafeString:
                 f'<circle class="{css}" cx="{_n(x)}" cy="{_n(y)}" r="3">'
                 f"<title>{point.start:%Y-%m-%d} {escape(label)}: {getattr(point, attr)}</title></circle>"
             )
-    every = max(1, len(points) // 6)
-    for index, point in enumerate(points):
-        if index % every and index != len(points) - 1:
-            continue
+    last_label = -1000.0
+    for index, point in reversed(list(enumerate(points))):
         x, _y = xy(index, 0)
+        if abs(last_label - x) < 60:  # keep date labels from overlapping
+            continue
+        last_label = x
         body.append(
             f'<text class="chart-label" x="{_n(x)}" y="{top + plot_h + 18}" '
             f'text-anchor="middle">{point.start:%m-%d}</text>'
