@@ -190,3 +190,34 @@ def test_it_never_half_writes_a_mutated_file():
             assert after - before == created
 
     check()
+
+
+def test_it_prints_only_json_on_stdout_from_the_command_line(tmp_path):
+    """The real command in a subprocess: stdout parses as JSON, exit status 0."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_DIR
+
+    env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=PROJECT_DIR, env=env, check=True, capture_output=True,
+    )
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_evaluations", str(sample_path("003")), "--json"],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["files"][0]["forms"]) == 7
+    bad = tmp_path / "junk.txt"
+    bad.write_bytes(b"\x00\xff" * 100)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "import_evaluations", str(bad), "--json"],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+    )
+    assert done.returncode != 0
+    assert json.loads(done.stdout)["files"][0]["problems"][0]["message"]

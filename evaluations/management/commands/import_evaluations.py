@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,6 +21,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="只在标准输出打印 JSON 报告")
 
     def handle(self, *args, **options) -> None:
+        if options["json"]:
+            # Logs normally go to stdout; with --json stdout carries only the report.
+            for handler in logging.getLogger().handlers:
+                if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
+                    handler.setStream(sys.stderr)
         reports = import_paths(options["paths"], dry_run=options["dry_run"])
         if options["json"]:
             self.stdout.write(json.dumps(reports_as_json(reports), ensure_ascii=False, indent=1))
