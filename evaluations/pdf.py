@@ -8,7 +8,6 @@ import zipfile
 from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
-from io import BytesIO
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -308,25 +307,17 @@ def evaluation_pdf(evaluation: Evaluation) -> bytes:
 def write_merged_pdf(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
     """Write the evaluations one after the other as one PDF; return how many were written.
 
-    Each form is rendered on its own, so its page numbers start at 1 and the layout
-    work of one form is freed before the next begins.
+    Each form is rendered on its own (its page numbers start at 1) and streamed into the
+    target at once, so memory stays flat however many forms there are.
     """
-    from pypdf import PdfReader, PdfWriter
+    from evaluations.pdfmerge import StreamingPdfMerger
 
-    writer = PdfWriter()
+    merger = StreamingPdfMerger(target)
     count = 0
     for evaluation in evaluations:
-        first_page = len(writer.pages)
-        reader = PdfReader(BytesIO(evaluation_pdf(evaluation)))
-        writer.append(
-            reader,
-            outline_item=f"{evaluation.year} {evaluation.project_name}",
-            import_outline=False,
-        )
-        writer.set_page_label(first_page, len(writer.pages) - 1, style="/D", start=1)
+        merger.append(evaluation_pdf(evaluation), f"{evaluation.year} {evaluation.project_name}")
         count += 1
-    writer.write(target)
-    writer.close()
+    merger.close()
     return count
 
 
