@@ -15,4 +15,5 @@ RUN DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost python manage.py coll
  && useradd --system --home /app perfeval && mkdir -p /var/lib/perfeval && chown perfeval /var/lib/perfeval
 USER perfeval
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, timeout and logging come from gunicorn.conf.py (WEB_CONCURRENCY, PORT, ...).
+CMD ["gunicorn", "config.wsgi"]
