@@ -551,7 +551,7 @@ def test_it_marks_findings_next_to_their_rows(client_a, dept_a, staff_a):
     data.indicators[2].score = Decimal("11")
     evaluation = make_evaluation(dept_a, staff_a, project_name="有问题", indicators=data.indicators)
     page = client_a.get(f"/evaluations/{evaluation.pk}/").content.decode()
-    assert 'id="indicator-3" class="has-findings"' in page
+    assert 'id="indicator-3" class="has-findings has-error"' in page
     assert 'href="#finding-row-3"' in page
     assert "第 3 行（工程质量达标率）" in page
     assert "得分 11.00 超出范围" in page
