@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -14,6 +16,12 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = PROJECT_DIR / "sample_data"
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
 PASSWORD = "pass-for-tests-1"
+
+# CI runs the property tests with fixed seeds and no time limit per example, so a busy
+# machine cannot make them flaky; locally they explore new examples on every run.
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def sample_path(prefix: str) -> Path:
