@@ -34,9 +34,10 @@ class ContentSecurityPolicyMiddleware:
         if request.path.startswith("/admin/"):
             # The Django admin ships inline scripts and styles of its own.
             response.headers.setdefault(
-                "Content-Security-Policy", CONTENT_SECURITY_POLICY.replace(
+                "Content-Security-Policy",
+                CONTENT_SECURITY_POLICY.replace(
                     "script-src 'self'", "script-src 'self' 'unsafe-inline'"
-                ).replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+                ).replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
             )
         else:
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

@@ -28,7 +28,12 @@ class FundingKind(models.TextChoices):
     OTHER = "other", _("其他资金")
 
 
-FUNDING_ORDER = [FundingKind.TOTAL, FundingKind.CURRENT_YEAR, FundingKind.CARRYOVER, FundingKind.OTHER]
+FUNDING_ORDER = [
+    FundingKind.TOTAL,
+    FundingKind.CURRENT_YEAR,
+    FundingKind.CARRYOVER,
+    FundingKind.OTHER,
+]
 
 MONEY = {"max_digits": 16, "decimal_places": 4, "null": True, "blank": True}
 POINTS = {"max_digits": 7, "decimal_places": 2}
@@ -74,7 +79,9 @@ class Evaluation(models.Model):
     )
     goal_target = models.TextField(_("年度总体目标：预期目标"), blank=True)
     goal_actual = models.TextField(_("年度总体目标：实际完成情况"), blank=True)
-    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
 
     # What the form states (never rewritten by the system).
     execution_weight = models.DecimalField(_("预算执行分值"), default=Decimal("10"), **POINTS)
@@ -132,7 +139,8 @@ class Evaluation(models.Model):
                 violation_error_message=_("该部门在该年度已有同名项目的自评表。"),
             ),
             models.CheckConstraint(
-                condition=Q(execution_weight__gte=0), name="evaluation_execution_weight_non_negative"
+                condition=Q(execution_weight__gte=0),
+                name="evaluation_execution_weight_non_negative",
             ),
             models.CheckConstraint(
                 condition=Q(year__gte=2000) & Q(year__lte=2100), name="evaluation_year_range"
@@ -244,7 +252,9 @@ class Indicator(models.Model):
         verbose_name = _("绩效指标")
         verbose_name_plural = _("绩效指标")
         constraints = [
-            models.CheckConstraint(condition=Q(weight__gte=0), name="indicator_weight_non_negative"),
+            models.CheckConstraint(
+                condition=Q(weight__gte=0), name="indicator_weight_non_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -312,7 +322,9 @@ class EvaluationVersion(models.Model):
         verbose_name = _("历史版本")
         verbose_name_plural = _("历史版本")
         constraints = [
-            models.UniqueConstraint(fields=["evaluation", "revision"], name="version_unique_revision"),
+            models.UniqueConstraint(
+                fields=["evaluation", "revision"], name="version_unique_revision"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -328,16 +340,24 @@ class ReviewComment(models.Model):
     """A reviewer's comment on one indicator or funding row, given with a return."""
 
     event = models.ForeignKey(
-        EvaluationEvent, on_delete=models.PROTECT, related_name="comments", verbose_name=_("退回记录")
+        EvaluationEvent,
+        on_delete=models.PROTECT,
+        related_name="comments",
+        verbose_name=_("退回记录"),
     )
     evaluation = models.ForeignKey(
-        Evaluation, on_delete=models.PROTECT, related_name="review_comments", verbose_name=_("自评表")
+        Evaluation,
+        on_delete=models.PROTECT,
+        related_name="review_comments",
+        verbose_name=_("自评表"),
     )
     target = models.CharField(_("位置"), max_length=16, choices=CommentTarget.choices)
     # Indicators are identified by their position (1-based) at the time of the return;
     # funding rows by their kind. The label keeps the row's name as the reviewer saw it.
     position = models.PositiveSmallIntegerField(_("指标序号"), null=True, blank=True)
-    funding_kind = models.CharField(_("资金类别"), max_length=16, choices=FundingKind.choices, blank=True)
+    funding_kind = models.CharField(
+        _("资金类别"), max_length=16, choices=FundingKind.choices, blank=True
+    )
     label = models.CharField(_("行名称"), max_length=500, blank=True)
     text = models.TextField(_("意见"))
 
@@ -363,7 +383,10 @@ class Notification(models.Model):
         Evaluation, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("自评表")
     )
     event = models.ForeignKey(
-        EvaluationEvent, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("事件")
+        EvaluationEvent,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("事件"),
     )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)

@@ -63,9 +63,11 @@ def evaluation_changes_since_return(*, evaluation: Evaluation) -> dict[str, Any]
     event = last_return(evaluation)
     if event is None:
         return None
-    version = EvaluationVersion.objects.filter(
-        evaluation=evaluation, revision__lte=event.revision
-    ).order_by("-revision").first()
+    version = (
+        EvaluationVersion.objects.filter(evaluation=evaluation, revision__lte=event.revision)
+        .order_by("-revision")
+        .first()
+    )
     if version is None:
         return None
     current = snapshot(evaluation.as_form_data())

@@ -157,9 +157,7 @@ def evaluation_write(
         .exclude(pk=evaluation.pk)
         .exists()
     ):
-        raise ValidationError(
-            {"project_name": [_("该部门在该年度已有同名项目的自评表。")]}
-        )
+        raise ValidationError({"project_name": [_("该部门在该年度已有同名项目的自评表。")]})
     funding = []
     for row in sorted(data.funding, key=lambda r: FUNDING_ORDER.index(r.kind)):
         obj = FundingRow(
@@ -322,9 +320,7 @@ def _notify(event: EvaluationEvent, users: Any) -> None:
         }
         body = subject + ("\n\n" + event.reason if event.reason else "")
         # Mail only once the transition is committed; a rolled-back step sends nothing.
-        transaction.on_commit(
-            lambda: send_mail(subject, body, None, emails, fail_silently=True)
-        )
+        transaction.on_commit(lambda: send_mail(subject, body, None, emails, fail_silently=True))
 
 
 def _department_staff(evaluation: Evaluation) -> Any:
@@ -438,7 +434,9 @@ def evaluation_return(
     from_status = ev.status
     ev.status = Status.RETURNED
     ev.save(update_fields=["status", "updated_at"])
-    event = _record(ev, action=EventAction.RETURNED, actor=user, from_status=from_status, reason=reason)
+    event = _record(
+        ev, action=EventAction.RETURNED, actor=user, from_status=from_status, reason=reason
+    )
     data = ev.as_form_data()
     rows = []
     for c in comments or []:
@@ -452,16 +450,25 @@ def evaluation_return(
             label = data.indicators[position - 1].name
             rows.append(
                 ReviewComment(
-                    event=event, evaluation=ev, target=CommentTarget.INDICATOR,
-                    position=position, label=label[:500], text=text,
+                    event=event,
+                    evaluation=ev,
+                    target=CommentTarget.INDICATOR,
+                    position=position,
+                    label=label[:500],
+                    text=text,
                 )
             )
-        elif c.get("target") == CommentTarget.FUNDING and c.get("funding_kind") in FundingKind.values:
+        elif (
+            c.get("target") == CommentTarget.FUNDING and c.get("funding_kind") in FundingKind.values
+        ):
             rows.append(
                 ReviewComment(
-                    event=event, evaluation=ev, target=CommentTarget.FUNDING,
+                    event=event,
+                    evaluation=ev,
+                    target=CommentTarget.FUNDING,
                     funding_kind=c["funding_kind"],
-                    label=str(FundingKind(c["funding_kind"]).label), text=text,
+                    label=str(FundingKind(c["funding_kind"]).label),
+                    text=text,
                 )
             )
     ReviewComment.objects.bulk_create(rows)
@@ -512,7 +519,9 @@ def evaluation_reopen(*, evaluation: Evaluation, user: AbstractBaseUser, reason:
     ev.status = Status.DRAFT
     ev.approved_at = None
     ev.save(update_fields=["status", "approved_at", "updated_at"])
-    event = _record(ev, action=EventAction.REOPENED, actor=user, from_status=from_status, reason=reason)
+    event = _record(
+        ev, action=EventAction.REOPENED, actor=user, from_status=from_status, reason=reason
+    )
     _notify(event, _department_staff(ev))
     evaluation.status, evaluation.approved_at = ev.status, ev.approved_at
     return True
@@ -520,6 +529,6 @@ def evaluation_reopen(*, evaluation: Evaluation, user: AbstractBaseUser, reason:
 
 def notifications_mark_read(*, user: AbstractBaseUser, evaluation: Evaluation) -> int:
     """Mark the user's notifications about one evaluation as read."""
-    return Notification.objects.filter(user=user, evaluation=evaluation, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    return Notification.objects.filter(
+        user=user, evaluation=evaluation, read_at__isnull=True
+    ).update(read_at=timezone.now())

@@ -103,7 +103,13 @@ def diff_snapshots(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict
     for key, label in HEADER_LABELS.items():
         if old.get(key) != new.get(key):
             changes.append(
-                {"field": key, "label": label, "old": old.get(key), "new": new.get(key), "row": None}
+                {
+                    "field": key,
+                    "label": label,
+                    "old": old.get(key),
+                    "new": new.get(key),
+                    "row": None,
+                }
             )
     old_funding = {row["kind"]: row for row in old.get("funding", [])}
     new_funding = {row["kind"]: row for row in new.get("funding", [])}

@@ -99,9 +99,7 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
         department_id=int(department) if department.isdigit() else None,
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    years = (
-        Evaluation.objects.values_list("year", flat=True).distinct().order_by("-year")
-    )
+    years = Evaluation.objects.values_list("year", flat=True).distinct().order_by("-year")
     return render(
         request,
         "review/queue.html",
@@ -148,27 +146,39 @@ def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
     for key, text in request.POST.items():
         if key.startswith("comment-indicator-") and text.strip():
             comments.append(
-                {"target": "indicator", "position": key.removeprefix("comment-indicator-"), "text": text}
+                {
+                    "target": "indicator",
+                    "position": key.removeprefix("comment-indicator-"),
+                    "text": text,
+                }
             )
         elif key.startswith("comment-funding-") and text.strip():
             comments.append(
-                {"target": "funding", "funding_kind": key.removeprefix("comment-funding-"), "text": text}
+                {
+                    "target": "funding",
+                    "funding_kind": key.removeprefix("comment-funding-"),
+                    "text": text,
+                }
             )
     for c in comments:
         if c["target"] == "indicator":
             c["position"] = int(c["position"]) if str(c["position"]).isdigit() else 0
     try:
         returned = evaluation_return(
-            evaluation=evaluation, user=request.user, reason=request.POST.get("reason", ""), comments=comments
+            evaluation=evaluation,
+            user=request.user,
+            reason=request.POST.get("reason", ""),
+            comments=comments,
         )
     except TransitionError as exc:
         evaluation.refresh_from_db()
-        context = _review_context(
-            evaluation, error_message=exc.message, posted=request.POST
-        )
+        context = _review_context(evaluation, error_message=exc.message, posted=request.POST)
         return render(request, "review/detail.html", context, status=400)
     if returned:
-        messages.success(request, _("已退回“%(name)s”，部门将看到退回原因和意见。") % {"name": evaluation.project_name})
+        messages.success(
+            request,
+            _("已退回“%(name)s”，部门将看到退回原因和意见。") % {"name": evaluation.project_name},
+        )
     else:
         messages.info(request, _("此表已经退回过了。"))
     return redirect("review:queue")
@@ -200,7 +210,9 @@ def evaluation_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
     error_message = ""
     if request.method == "POST":
         try:
-            evaluation_reopen(evaluation=evaluation, user=request.user, reason=request.POST.get("reason", ""))
+            evaluation_reopen(
+                evaluation=evaluation, user=request.user, reason=request.POST.get("reason", "")
+            )
         except TransitionError as exc:
             error_message = exc.message
         else:
@@ -209,7 +221,11 @@ def evaluation_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "evaluations/reopen.html",
-        {"evaluation": evaluation, "error_message": error_message, "reason": request.POST.get("reason", "")},
+        {
+            "evaluation": evaluation,
+            "error_message": error_message,
+            "reason": request.POST.get("reason", ""),
+        },
     )
 
 
@@ -221,5 +237,3 @@ def evaluation_history_view(request: HttpRequest, pk: int) -> HttpResponse:
         "evaluations/history.html",
         {"evaluation": evaluation, "events": evaluation_history(evaluation=evaluation)},
     )
-
-

@@ -55,10 +55,16 @@ def main() -> None:
         parse_times.append(time.perf_counter() - t0)
 
         with connection.cursor() as c:  # start from an empty database each round
-            for table in ("evaluations_notification", "evaluations_reviewcomment",
-                          "evaluations_evaluationevent", "evaluations_evaluationversion",
-                          "evaluations_indicator", "evaluations_fundingrow",
-                          "evaluations_evaluation", "departments_department"):
+            for table in (
+                "evaluations_notification",
+                "evaluations_reviewcomment",
+                "evaluations_evaluationevent",
+                "evaluations_evaluationversion",
+                "evaluations_indicator",
+                "evaluations_fundingrow",
+                "evaluations_evaluation",
+                "departments_department",
+            ):
                 c.execute(f"DELETE FROM {table}")
         t0 = time.perf_counter()
         for name, data in blobs:

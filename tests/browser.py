@@ -1,6 +1,6 @@
 """A headless Chromium for browser tests (Debian's chromium + chromedriver), plus helpers.
 
-Use it from a test module with ``from tests.browser import browser  # noqa: F401`` and the
+The fixture is registered in conftest.py; use it from a test module with the
 ``live_server`` fixture; mark the tests ``@pytest.mark.browser``.
 """
 

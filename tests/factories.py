@@ -22,7 +22,9 @@ CLEAN_INDICATORS = [
 ]
 
 
-def clean_form_data(project_name: str = "农村住房质量监督", year: int = 2021, **overrides) -> FormData:
+def clean_form_data(
+    project_name: str = "农村住房质量监督", year: int = 2021, **overrides
+) -> FormData:
     """A form with no findings: weights 10/50/30/10, everything met, totals right."""
     form = FormData(
         year=year,

@@ -6,7 +6,7 @@ import pytest
 
 from evaluations.categories import level2_choices
 from evaluations.models import Evaluation
-from tests.browser import browser, click, full_page_screenshot, sign_in, wait_for  # noqa: F401
+from tests.browser import click, full_page_screenshot, sign_in, wait_for
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -80,7 +80,7 @@ def _cell(row, name: str):
 def test_it_lets_staff_fill_in_save_and_reopen_a_form(
     live_server,
     staff_a,
-    browser,  # noqa: F811
+    browser,
     artifacts_dir,
 ):
     from selenium.webdriver.common.by import By
@@ -155,7 +155,7 @@ def test_it_lets_staff_fill_in_save_and_reopen_a_form(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_moves_and_removes_indicator_rows(live_server, staff_a, browser):  # noqa: F811
+def test_it_moves_and_removes_indicator_rows(live_server, staff_a, browser):
     from selenium.webdriver.common.by import By
 
     sign_in(browser, live_server.url, staff_a.username, PASSWORD)

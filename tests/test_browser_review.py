@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evaluations.models import EventAction, Status
-from tests.browser import browser, click, full_page_screenshot, sign_in, wait_for  # noqa: F401
+from tests.browser import click, full_page_screenshot, sign_in, wait_for
 from tests.conftest import PASSWORD
 from tests.factories import make_evaluation
 
@@ -17,7 +17,12 @@ def sign_out(driver) -> None:
 
 
 def test_it_runs_the_whole_review_loop_in_a_browser(
-    live_server, dept_a, staff_a, finance, browser, artifacts_dir  # noqa: F811
+    live_server,
+    dept_a,
+    staff_a,
+    finance,
+    browser,
+    artifacts_dir,
 ):
     from selenium.webdriver.common.by import By
 
@@ -77,8 +82,11 @@ def test_it_runs_the_whole_review_loop_in_a_browser(
     evaluation.refresh_from_db()
     assert evaluation.status == Status.APPROVED
     assert [e.action for e in evaluation.events.order_by("id")][-5:] == [
-        EventAction.SUBMITTED, EventAction.RETURNED, EventAction.EDITED,
-        EventAction.SUBMITTED, EventAction.APPROVED,
+        EventAction.SUBMITTED,
+        EventAction.RETURNED,
+        EventAction.EDITED,
+        EventAction.SUBMITTED,
+        EventAction.APPROVED,
     ]
 
     # The approved form can no longer be edited by the department.
@@ -87,4 +95,6 @@ def test_it_runs_the_whole_review_loop_in_a_browser(
     browser.get(f"{base}/evaluations/{evaluation.pk}/edit/")
     wait_for(browser, lambda d: "/edit/" not in d.current_url)
     assert "不能修改" in browser.page_source
-    assert not browser.find_elements(By.CSS_SELECTOR, f"a[href='/evaluations/{evaluation.pk}/edit/']")
+    assert not browser.find_elements(
+        By.CSS_SELECTOR, f"a[href='/evaluations/{evaluation.pk}/edit/']"
+    )

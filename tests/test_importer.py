@@ -33,13 +33,22 @@ def test_it_imports_every_sample_file_and_reports_json():
     assert first["project_name"] == "农村住房提升改造工程质量监督检查费"
     assert first["year"] == 2021
     assert first["funding"][0] == {
-        "kind": "total", "initial_budget": 70, "annual_budget": 70, "executed": 57.55,
+        "kind": "total",
+        "initial_budget": 70,
+        "annual_budget": 70,
+        "executed": 57.55,
     }
     assert first["execution_weight"] == 10
     assert first["execution_score"] == 8.22
     assert first["indicators"][0] == {
-        "level1": "产出指标", "level2": "数量指标", "name": "对农村住房提升工程进行工程质量安全监督的户数",
-        "target": "=1600户", "actual": "1600", "weight": 10, "score": 10, "deviation": "",
+        "level1": "产出指标",
+        "level2": "数量指标",
+        "name": "对农村住房提升工程进行工程质量安全监督的户数",
+        "target": "=1600户",
+        "actual": "1600",
+        "weight": 10,
+        "score": 10,
+        "deviation": "",
     }
     # Every imported form records who/what created it in its history.
     assert EvaluationEvent.objects.filter(action=EventAction.IMPORTED).count() == 38
@@ -60,7 +69,10 @@ def test_it_updates_an_existing_evaluation_from_a_changed_file(tmp_path):
     path = sample_path("003")
     run_json(str(path))
     changed = tmp_path / "changed.txt"
-    changed.write_text(path.read_text(encoding="utf-8").replace("为民办实事好事件数", "为民办实事件数", 1), encoding="utf-8")
+    changed.write_text(
+        path.read_text(encoding="utf-8").replace("为民办实事好事件数", "为民办实事件数", 1),
+        encoding="utf-8",
+    )
     report = run_json(str(changed))
     actions = [f["action"] for f in report["files"][0]["forms"]]
     assert actions.count("updated") == 1
@@ -204,11 +216,17 @@ def test_it_prints_only_json_on_stdout_from_the_command_line(tmp_path):
     env.pop("DATABASE_URL", None)
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=PROJECT_DIR, env=env, check=True, capture_output=True,
+        cwd=PROJECT_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     done = subprocess.run(
         [sys.executable, "manage.py", "import_evaluations", str(sample_path("003")), "--json"],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -217,7 +235,10 @@ def test_it_prints_only_json_on_stdout_from_the_command_line(tmp_path):
     bad.write_bytes(b"\x00\xff" * 100)
     done = subprocess.run(
         [sys.executable, "manage.py", "import_evaluations", str(bad), "--json"],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode != 0
     assert json.loads(done.stdout)["files"][0]["problems"][0]["message"]

@@ -75,7 +75,9 @@ def test_it_hides_the_submit_page_from_others(who, request, evaluation):
     assert evaluation.status == Status.DRAFT
 
 
-def test_it_shows_the_queue_to_finance_oldest_first(client_finance, dept_a, dept_b, staff_a, staff_b):
+def test_it_shows_the_queue_to_finance_oldest_first(
+    client_finance, dept_a, dept_b, staff_a, staff_b
+):
     first = make_evaluation(dept_b, staff_b, project_name="先提交的项目")
     evaluation_submit(evaluation=first, user=staff_b)
     second = make_evaluation(dept_a, staff_a, project_name="后提交的项目")
@@ -124,7 +126,11 @@ def test_it_enforces_csrf_on_decisions(finance, submitted):
 def test_it_returns_with_comments_on_rows(client_finance, submitted, staff_a):
     response = client_finance.post(
         f"/review/{submitted.pk}/return/",
-        {"reason": "请补充成本测算", "comment-indicator-5": "测算依据不足", "comment-funding-total": "核对执行数"},
+        {
+            "reason": "请补充成本测算",
+            "comment-indicator-5": "测算依据不足",
+            "comment-funding-total": "核对执行数",
+        },
     )
     assert response.status_code == 302
     submitted.refresh_from_db()
@@ -134,7 +140,9 @@ def test_it_returns_with_comments_on_rows(client_finance, submitted, staff_a):
         ("funding", None, "total", "核对执行数"),
         ("indicator", 5, "", "测算依据不足"),
     ]
-    assert Notification.objects.filter(user=staff_a, evaluation=submitted, read_at=None).count() == 1
+    assert (
+        Notification.objects.filter(user=staff_a, evaluation=submitted, read_at=None).count() == 1
+    )
 
 
 def test_it_refuses_a_return_without_reason_and_keeps_the_comments(client_finance, submitted):
@@ -188,8 +196,10 @@ def test_it_hides_reopen_from_non_administrators(who, request, client_finance, s
 def test_it_shows_the_history_newest_first(client_a, client_finance, submitted):
     client_finance.post(f"/review/{submitted.pk}/return/", {"reason": "请补充说明"})
     body = client_a.get(f"/evaluations/{submitted.pk}/history/").content.decode()
-    assert body.index('data-action="returned"') < body.index('data-action="submitted"') < body.index(
-        'data-action="created"'
+    assert (
+        body.index('data-action="returned"')
+        < body.index('data-action="submitted"')
+        < body.index('data-action="created"')
     )
     assert "请补充说明" in body
     assert client_finance.get(f"/evaluations/{submitted.pk}/history/").status_code == 200

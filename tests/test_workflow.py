@@ -46,9 +46,14 @@ def test_it_submits_a_clean_draft(dept_a, staff_a, finance):
     assert evaluation.submitted_at is not None
     event = last_event(evaluation)
     assert (event.action, event.from_status, event.to_status, event.actor) == (
-        EventAction.SUBMITTED, Status.DRAFT, Status.SUBMITTED, staff_a,
+        EventAction.SUBMITTED,
+        Status.DRAFT,
+        Status.SUBMITTED,
+        staff_a,
     )
-    assert list(Notification.objects.filter(evaluation=evaluation).values_list("user", flat=True)) == [finance.pk]
+    assert list(
+        Notification.objects.filter(evaluation=evaluation).values_list("user", flat=True)
+    ) == [finance.pk]
 
 
 def test_it_treats_a_repeated_submit_as_harmless(dept_a, staff_a):
@@ -111,7 +116,11 @@ def test_it_returns_with_reason_and_row_comments(dept_a, staff_a, colleague_a, f
     evaluation.refresh_from_db()
     assert evaluation.status == Status.RETURNED
     event = last_event(evaluation)
-    assert (event.action, event.reason, event.actor) == (EventAction.RETURNED, "成本指标说明不足", finance)
+    assert (event.action, event.reason, event.actor) == (
+        EventAction.RETURNED,
+        "成本指标说明不足",
+        finance,
+    )
     comments = list(ReviewComment.objects.filter(event=event).order_by("target"))
     assert [(c.target, c.position, c.funding_kind, c.label) for c in comments] == [
         ("funding", None, "total", "年度资金总额"),
@@ -216,7 +225,9 @@ def test_it_reopens_with_a_recorded_reason(dept_a, staff_a, finance, admin_user)
     assert evaluation.approved_at is None
     event = last_event(evaluation)
     assert (event.action, event.reason, event.actor) == (
-        EventAction.REOPENED, "审计发现执行数有误", admin_user,
+        EventAction.REOPENED,
+        "审计发现执行数有误",
+        admin_user,
     )
 
 

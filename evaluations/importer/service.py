@@ -130,7 +130,9 @@ def import_file(
             f.action = "failed"
             f.evaluation_id = None
         report.problems.append(
-            Problem(line=None, message=_("导入失败，本文件未写入任何数据：%(error)s") % {"error": exc})
+            Problem(
+                line=None, message=_("导入失败，本文件未写入任何数据：%(error)s") % {"error": exc}
+            )
         )
     return report
 
@@ -191,12 +193,16 @@ def _import_form(
 
     existing = (
         Evaluation.objects.select_for_update()
-        .filter(department=target_department, year=form.year, project_name=form.project_name.strip())
+        .filter(
+            department=target_department, year=form.year, project_name=form.project_name.strip()
+        )
         .first()
     )
     if existing is not None:
         if evaluation_is_unchanged(evaluation=existing, data=form):
-            return FormReport(form=form, result=result, action="unchanged", evaluation_id=existing.pk)
+            return FormReport(
+                form=form, result=result, action="unchanged", evaluation_id=existing.pk
+            )
         if not existing.is_editable:
             report.problems.append(
                 Problem(
@@ -215,7 +221,10 @@ def _import_form(
             evaluation_id=None if dry_run else existing.pk,
         )
     evaluation, _result = evaluation_create(
-        department=target_department, data=form, user=user, source=source,
+        department=target_department,
+        data=form,
+        user=user,
+        source=source,
         action=EventAction.IMPORTED,
     )
     return FormReport(
@@ -238,7 +247,12 @@ def import_paths(paths: list[str | Path], *, dry_run: bool = False) -> list[File
                     path=str(path),
                     readable=False,
                     failed=True,
-                    problems=[Problem(line=None, message=_("无法打开文件：%(error)s") % {"error": exc.strerror or exc})],
+                    problems=[
+                        Problem(
+                            line=None,
+                            message=_("无法打开文件：%(error)s") % {"error": exc.strerror or exc},
+                        )
+                    ],
                 )
             )
             continue
