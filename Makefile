@@ -30,6 +30,7 @@ test-fast:
 
 lint:
 	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 
 migrations-check:
 	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
