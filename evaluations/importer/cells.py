@@ -1,0 +1,75 @@
+"""Table cells and rows, and reading their text as labels, values and numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+
+@dataclass
+class Cell:
+    """One table cell and the 1-based source line where it starts."""
+
+    text: str
+    line: int
+
+
+@dataclass
+class Row:
+    """One table row; a paragraph outside a table is a row of one cell."""
+
+    cells: list[Cell]
+    line: int
+
+
+_WHITESPACE = re.compile(r"\s+")
+# Cells that mean "nothing here" on these forms.
+_PLACEHOLDERS = frozenset({"", "-", "--", "—", "——", "–", "/", "\\", "无数据", "〃", "同上"})
+_NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?)(?:分|万元|万|元)?$")
+_UNIT_ONLY = frozenset({"分", "万元", "万", "元"})
+
+
+def _norm(text: str) -> str:
+    """Return text in the form used to recognise labels: NFKC, no whitespace at all."""
+    return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
+
+
+def _clean(text: str) -> str:
+    """Return a value as written, without the surrounding (also full-width) spaces."""
+    return text.replace("\x07", "").replace("\x0b", "\n").strip()
+
+
+def _label(text: str) -> str:
+    """Return a category label without inner breaks (社会效益 / 指标 → 社会效益指标)."""
+    label = _WHITESPACE.sub("", text.replace("\x07", ""))
+    return "" if _norm(label) in _PLACEHOLDERS else label
+
+
+def _snippet(text: str, size: int = 30) -> str:
+    """Return a short single-line excerpt of a cell for a message."""
+    flat = _WHITESPACE.sub(" ", text).strip()
+    return flat if len(flat) <= size else flat[:size] + "…"
+
+
+def parse_number(text: str) -> tuple[Decimal | None, bool]:
+    """Read a decimal as written ("10.00分", "13万", " 8.22 "); blanks give (None, True).
+
+    The second item is False when the text is neither blank nor a number.
+    """
+    value = _norm(text).replace(",", "")
+    if value in _PLACEHOLDERS or value in _UNIT_ONLY:
+        return None, True
+    match = _NUMBER.match(value)
+    if not match:
+        return None, False
+    try:
+        return Decimal(match.group(1)), True
+    except InvalidOperation:  # pragma: no cover - the regex only lets decimals through
+        return None, False
+
+
+def row_snippet(cells: list[Cell]) -> str:
+    """Return a short single-line excerpt of a row's non-empty cells for a message."""
+    return _snippet(" | ".join(_clean(c.text) for c in cells if c.text.strip()), 40)

@@ -1,0 +1,312 @@
+"""The walk over a file's rows: one form open at a time, each row read as the part it is."""
+
+from __future__ import annotations
+
+import re
+
+from evaluations.formdata import FormData
+from evaluations.importer.body import _BodyReader, _FormState
+from evaluations.importer.cells import Row, _clean, _norm, _snippet, row_snippet
+from evaluations.importer.results import Problem, _
+from evaluations.importer.sections import (
+    _ATTACHMENT,
+    _FUNDING_COLUMNS,
+    _HEADER_LABELS,
+    _YEAR_ANYWHERE,
+    _YEAR_CELL,
+    _funding_kind,
+    find_title,
+    funding_header,
+    indicator_header,
+    is_goal_header,
+    is_total,
+    looks_like_form_content,
+    looks_like_indicator,
+    next_value,
+)
+
+
+class _Parser(_BodyReader):
+    """Walks the rows once, keeping one form open at a time."""
+
+    def __init__(self) -> None:
+        self.forms: list[FormData] = []
+        self.problems: list[Problem] = []
+        self.state: _FormState | None = None
+        self.orphans_reported = False
+        self.skipping_other_form = False
+        self.reported_forms = 0  # forms dropped or skipped, each with its own problem
+
+    # -- form boundaries
+
+    def open_form(self, line: int, *, has_title: bool) -> _FormState:
+        self.close_form()
+        self.skipping_other_form = False
+        self.state = _FormState(
+            form=FormData(line=line, execution_weight=None), has_title=has_title
+        )
+        return self.state
+
+    def close_form(self) -> None:
+        state, self.state = self.state, None
+        if state is None:
+            return
+        form = state.form
+        line = form.line
+        name = form.project_name
+        if not state.has_title:
+            self.problem(line, _("此处开始的自评表没有标题“项目支出绩效自评表”，按新表读取。"))
+        if not name or form.year is None:
+            missing = []
+            if not name:
+                missing.append(_("项目名称"))
+            if form.year is None:
+                missing.append(_("年度"))
+            self.problem(
+                line,
+                _("此处开始的自评表缺少%(missing)s，未导入。") % {"missing": "、".join(missing)},
+            )
+            self.reported_forms += 1
+            return
+        missing = []
+        if not form.department:
+            missing.append(_("主管部门"))
+        if not form.implementing_unit:
+            missing.append(_("实施单位"))
+        if form.funding_row("total") is None:
+            missing.append(_("资金表（年度资金总额行）"))
+        if not form.indicators:
+            missing.append(_("绩效指标"))
+        if not state.has_total:
+            missing.append(_("总分行"))
+        if missing:
+            self.problem(
+                line,
+                _("自评表“%(name)s”缺少%(missing)s。")
+                % {"name": name, "missing": "、".join(missing)},
+            )
+        self.forms.append(form)
+
+    # -- the walk
+
+    def run(self, rows: list[Row]) -> None:
+        for row in rows:
+            self.row(row)
+        self.close_form()
+        if not self.forms and not self.reported_forms:
+            first = rows[0].line if rows else 1
+            self.problem(
+                first, _("没有找到项目支出绩效自评表：文件内容不是自评表，或缺少标题和项目名称。")
+            )
+
+    def row(self, row: Row) -> None:
+        cells = row.cells
+        norms = [_norm(c.text) for c in cells]
+        if not any(norms):
+            return
+        title_at = find_title(norms)
+        if title_at is not None:
+            self.title(row, title_at, norms)
+            return
+        if self.skipping_other_form:
+            return
+        state = self.state
+        section = state.section if state else None
+
+        if section == "indicators":
+            if self.header_tokens(row, norms, strict=True):
+                return
+            self.indicator_section_row(row, norms)
+            return
+        if section == "done":
+            if self.header_tokens(row, norms, strict=True):
+                return
+            if looks_like_form_content(norms):
+                self.problem(
+                    row.line,
+                    _("总分行之后的表格内容不属于任何自评表，未读取：%(text)s")
+                    % {"text": row_snippet(cells)},
+                )
+            return
+        if self.header_tokens(row, norms, strict=False):
+            return
+        if state is None:
+            if looks_like_form_content(norms) and not self.orphans_reported:
+                self.orphans_reported = True
+                self.problem(row.line, _("表格内容出现在自评表标题和项目名称之前，未读取。"))
+            return
+        self.body_row(state, row, norms)
+
+    def title(self, row: Row, at: int, norms: list[str]) -> None:
+        norm = norms[at]
+        if "部门整体" in norm:
+            self.close_form()
+            self.skipping_other_form = True
+            self.reported_forms += 1
+            self.problem(
+                row.cells[at].line,
+                _("“%(title)s”不是项目支出绩效自评表，已跳过。")
+                % {"title": _snippet(row.cells[at].text)},
+            )
+            return
+        line = row.cells[at].line
+        state = self.state
+        if (
+            state
+            and not state.has_title
+            and state.section == "header"
+            and not state.form.project_name
+        ):
+            # The year row came before the title: both belong to the same form.
+            state.has_title = True
+            state.form.line = line
+        else:
+            state = self.open_form(line, has_title=True)
+        year = _YEAR_ANYWHERE.search(norm)
+        if year:
+            self.set_year(state, int(year.group(1)), row.cells[at].line)
+        rest = Row(cells=row.cells[at + 1 :], line=row.line)
+        self.header_tokens(rest, norms[at + 1 :], strict=False, same_form=True)
+
+    def set_year(self, state: _FormState, year: int, line: int) -> None:
+        if not 2000 <= year <= 2100:
+            self.problem(line, _("年度“%(year)s”不在合理范围内，未读取。") % {"year": year})
+            return
+        state.form.year = year
+
+    # -- header: title, year, 项目名称, 主管部门, 实施单位
+
+    def header_tokens(
+        self, row: Row, norms: list[str], *, strict: bool, same_form: bool = False
+    ) -> bool:
+        """Read the header cells of a row; return whether the row was a header row.
+
+        strict: only a year alone in its row or an exact 项目名称 label counts, since
+        inside the indicator table a target such as "2021年度" must stay data.
+        same_form: the cells follow the title in its row, so they never start a new form.
+        """
+        cells = row.cells
+        nonempty = [i for i, n in enumerate(norms) if n]
+        has_name = any(n == "项目名称" or n.startswith("项目名称:") for n in norms)
+        year_cells = [i for i in nonempty if _YEAR_CELL.match(norms[i])]
+        has_dept = any(
+            n in ("主管部门", "实施单位") or n.startswith(("主管部门:", "实施单位:")) for n in norms
+        )
+        if strict:
+            alone_year = len(nonempty) == 1 and year_cells
+            if not (has_name or alone_year):
+                return False
+        elif not (has_name or year_cells or has_dept):
+            return False
+        if all(_ATTACHMENT.match(norms[i]) for i in nonempty):
+            return True
+
+        state = self.state
+        # A repeated header field means the previous form ended without a new title.
+        if not same_form and (
+            state is None
+            or state.section != "header"
+            or (has_name and state.form.project_name)
+            or (year_cells and state.form.year is not None)
+        ):
+            if not (has_name or year_cells):
+                self.problem(row.line, _("主管部门/实施单位行不在自评表表头中，未读取。"))
+                return True
+            state = self.open_form(row.line, has_title=False)
+
+        i = 0
+        while i < len(cells):
+            norm = norms[i]
+            if not norm or _ATTACHMENT.match(norm):
+                i += 1
+                continue
+            year = _YEAR_CELL.match(norm)
+            attr = next(
+                (
+                    attr
+                    for label, attr in _HEADER_LABELS
+                    if norm == label or norm.startswith(label + ":")
+                ),
+                None,
+            )
+            if year:
+                self.set_year(state, int(year.group(1) or year.group(2)), cells[i].line)
+            elif attr:
+                parts = re.split(r"[:：︰]", cells[i].text, maxsplit=1)
+                value = _clean(parts[1]) if ":" in norm and len(parts) > 1 else ""
+                if not value:
+                    i, value = next_value(cells, norms, i)
+                if value:
+                    setattr(state.form, attr, value)
+            else:
+                self.problem(
+                    cells[i].line,
+                    _("表头中无法识别的内容：%(text)s") % {"text": _snippet(cells[i].text)},
+                )
+            i += 1
+        return True
+
+    # -- body: funding, goals, indicators, total
+
+    def body_row(self, state: _FormState, row: Row, norms: list[str]) -> None:
+        cells = row.cells
+        if (
+            sum(
+                1
+                for n in norms
+                if n in _FUNDING_COLUMNS
+                and _FUNDING_COLUMNS[n] in ("initial_budget", "annual_budget", "executed")
+            )
+            >= 2
+        ):
+            state.section = "funding"
+            state.funding_columns = funding_header(norms)
+            return
+        for i, norm in enumerate(norms[:3]):
+            kind = _funding_kind(norm)
+            if kind:
+                state.section = "funding"
+                self.funding_row(state, row, i, kind)
+                return
+        if is_goal_header(norms):
+            state.section = "goal"
+            self.goal_header(state, row, norms)
+            return
+        columns = indicator_header(norms)
+        if columns is not None:
+            self.start_indicators(state, columns, len(cells))
+            return
+        if is_total(norms):
+            self.total_row(state, row, norms)
+            return
+        if looks_like_indicator(norms):
+            # The indicator header is missing: read the row with the printed layout.
+            self.start_indicators(state, None, len(cells), line=row.line)
+            self.indicator_row(state, row)
+            return
+        if state.section == "goal":
+            self.goal_text(state, row, norms)
+            return
+        self.problem(row.line, _("无法识别的行：%(text)s") % {"text": row_snippet(cells)})
+
+    def indicator_section_row(self, row: Row, norms: list[str]) -> None:
+        state = self.state
+        if state is None:  # pragma: no cover - only called with a form open
+            return
+        if is_total(norms):
+            self.total_row(state, row, norms)
+            return
+        columns = indicator_header(norms)
+        if columns is not None:
+            self.start_indicators(state, columns, len(row.cells))
+            return
+        if not state.indicator_data_seen and self.is_header_continuation(state, norms):
+            return
+        if any(_funding_kind(n) for n in norms[:3]) or is_goal_header(norms):
+            self.problem(
+                row.line,
+                _("绩效指标表中出现了资金或目标行，未读取：%(text)s")
+                % {"text": row_snippet(row.cells)},
+            )
+            return
+        self.indicator_row(state, row)
