@@ -158,6 +158,46 @@ def evaluation_write(
         .exists()
     ):
         raise ValidationError({"project_name": [_("该部门在该年度已有同名项目的自评表。")]})
+    funding, indicators = form_rows(data)
+    # Score the rows as they will be stored, then write everything once.
+    stored = evaluation.form_data_with(funding, indicators)
+    result = evaluate(stored, current_rules())
+    _store_computed(evaluation, result)
+    evaluation.save()
+    if not is_new:
+        evaluation.funding_rows.all().delete()
+        evaluation.indicators.all().delete()
+    for obj in [*funding, *indicators]:
+        obj.evaluation = evaluation
+    FundingRow.objects.bulk_create(funding)
+    Indicator.objects.bulk_create(indicators)
+    # Drop prefetched rows: they are stale now.
+    if hasattr(evaluation, "_prefetched_objects_cache"):
+        evaluation._prefetched_objects_cache.clear()
+
+    after = snapshot(stored)
+    changes = diff_snapshots(before, after) if before is not None else []
+    EvaluationVersion.objects.create(
+        evaluation=evaluation, revision=evaluation.revision, data=after
+    )
+    EvaluationEvent.objects.create(
+        evaluation=evaluation,
+        action=action or (EventAction.CREATED if is_new else EventAction.EDITED),
+        actor=user if user is not None and user.is_authenticated else None,
+        from_status=evaluation.status,
+        to_status=evaluation.status,
+        revision=evaluation.revision,
+        changes=_json_safe(changes),
+    )
+    return result
+
+
+def form_rows(data: FormData) -> tuple[list[FundingRow], list[Indicator]]:
+    """Unsaved funding and indicator rows for ``data``, field-validated, without evaluation.
+
+    Raises ValidationError (Chinese messages, naming the indicator row) when a value
+    does not fit the model.
+    """
     funding = []
     for row in sorted(data.funding, key=lambda r: FUNDING_ORDER.index(r.kind)):
         obj = FundingRow(
@@ -201,37 +241,7 @@ def evaluation_write(
             ) from exc
         indicators.append(obj)
 
-    # Score the rows as they will be stored, then write everything once.
-    stored = evaluation.form_data_with(funding, indicators)
-    result = evaluate(stored, current_rules())
-    _store_computed(evaluation, result)
-    evaluation.save()
-    if not is_new:
-        evaluation.funding_rows.all().delete()
-        evaluation.indicators.all().delete()
-    for obj in [*funding, *indicators]:
-        obj.evaluation = evaluation
-    FundingRow.objects.bulk_create(funding)
-    Indicator.objects.bulk_create(indicators)
-    # Drop prefetched rows: they are stale now.
-    if hasattr(evaluation, "_prefetched_objects_cache"):
-        evaluation._prefetched_objects_cache.clear()
-
-    after = snapshot(stored)
-    changes = diff_snapshots(before, after) if before is not None else []
-    EvaluationVersion.objects.create(
-        evaluation=evaluation, revision=evaluation.revision, data=after
-    )
-    EvaluationEvent.objects.create(
-        evaluation=evaluation,
-        action=action or (EventAction.CREATED if is_new else EventAction.EDITED),
-        actor=user if user is not None and user.is_authenticated else None,
-        from_status=evaluation.status,
-        to_status=evaluation.status,
-        revision=evaluation.revision,
-        changes=_json_safe(changes),
-    )
-    return result
+    return funding, indicators
 
 
 def _json_safe(changes: list[dict]) -> list[dict]:

@@ -17,6 +17,7 @@ Only ever talks to 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import random
@@ -122,15 +123,15 @@ def seed(forms: int, departments: int) -> dict:
         Status,
     )
     from evaluations.scoring import evaluate
-    from evaluations.services import current_rules
+    from evaluations.services import current_rules, form_rows
     from evaluations.snapshots import snapshot
-    from evaluations.values import db_fields
 
     User = get_user_model()
     variants = []
     for index in range(40):
         data = _variant(index)
         variants.append((data, evaluate(data, current_rules())))
+    rows_of = {id(data): form_rows(data) for data, _result in variants}
     password = make_password(PASSWORD)
     statuses = (
         [Status.DRAFT] * 12 + [Status.SUBMITTED] * 3 + [Status.RETURNED] + [Status.APPROVED] * 4
@@ -181,39 +182,17 @@ def seed(forms: int, departments: int) -> dict:
             Evaluation.objects.bulk_create(evaluations)
             funding, indicators, versions, events = [], [], [], []
             for evaluation, data in zip(evaluations, payloads, strict=True):
-                for row in data.funding:
-                    funding.append(
-                        FundingRow(
-                            evaluation=evaluation,
-                            kind=row.kind,
-                            initial_budget=row.initial_budget,
-                            annual_budget=row.annual_budget,
-                            executed=row.executed,
-                        )
-                    )
-                for position, ind in enumerate(data.indicators, start=1):
-                    t_cmp, t_num, t_unit = db_fields(ind.target)
-                    a_cmp, a_num, a_unit = db_fields(ind.actual)
-                    indicators.append(
-                        Indicator(
-                            evaluation=evaluation,
-                            position=position,
-                            level1=ind.level1,
-                            level2=ind.level2,
-                            name=ind.name,
-                            target=ind.target,
-                            actual=ind.actual,
-                            target_comparator=t_cmp,
-                            target_number=t_num,
-                            target_unit=t_unit,
-                            actual_comparator=a_cmp,
-                            actual_number=a_num,
-                            actual_unit=a_unit,
-                            weight=ind.weight,
-                            score=ind.score,
-                            deviation=ind.deviation,
-                        )
-                    )
+                # The same rows the application's save would build (services.form_rows),
+                # prepared once per variant and copied for each form.
+                variant_funding, variant_indicators = rows_of[id(data)]
+                for target, prepared in (
+                    (funding, variant_funding),
+                    (indicators, variant_indicators),
+                ):
+                    for row in prepared:
+                        row = copy.copy(row)
+                        row.evaluation = evaluation
+                        target.append(row)
                 data.project_name = evaluation.project_name
                 versions.append(
                     EvaluationVersion(evaluation=evaluation, revision=1, data=snapshot(data))
