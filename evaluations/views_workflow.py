@@ -99,7 +99,12 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
         department_id=int(department) if department.isdigit() else None,
     )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    years = Evaluation.objects.values_list("year", flat=True).distinct().order_by("-year")
+    years = (
+        visible_evaluations(request.user)
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year")
+    )
     return render(
         request,
         "review/queue.html",
@@ -144,15 +149,18 @@ def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = _get(request, pk)
     comments = []
     for key, text in request.POST.items():
-        if key.startswith("comment-indicator-") and text.strip():
+        if not text.strip():
+            continue
+        if key.startswith("comment-indicator-"):
+            position = key.removeprefix("comment-indicator-")
             comments.append(
                 {
                     "target": "indicator",
-                    "position": key.removeprefix("comment-indicator-"),
+                    "position": int(position) if position.isdigit() else 0,
                     "text": text,
                 }
             )
-        elif key.startswith("comment-funding-") and text.strip():
+        elif key.startswith("comment-funding-"):
             comments.append(
                 {
                     "target": "funding",
@@ -160,9 +168,6 @@ def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
                     "text": text,
                 }
             )
-    for c in comments:
-        if c["target"] == "indicator":
-            c["position"] = int(c["position"]) if str(c["position"]).isdigit() else 0
     try:
         returned = evaluation_return(
             evaluation=evaluation,

@@ -268,3 +268,22 @@ def test_it_refuses_a_save_based_on_a_stale_copy(dept_a, staff_a, colleague_a):
     evaluation.refresh_from_db()
     assert evaluation.goal_actual == "甲的修改"
     assert evaluation.revision == 2
+
+
+def test_it_recomputes_cached_figures_after_a_rule_change(dept_a, staff_a, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    data = clean_form_data()
+    data.funding[0].executed = Decimal("49")  # 70% execution: the local cap allows at most 89
+    data.funding[1].executed = Decimal("49")
+    data.indicators[0].deviation = "部分资金未拨付。"
+    evaluation = make_evaluation(dept_a, staff_a, funding=data.funding, indicators=data.indicators)
+    assert evaluation.computed_total == Decimal("97.00")
+    settings.SCORING_EXECUTION_RATE_CAP = True
+    out = StringIO()
+    call_command("recompute_scores", stdout=out)
+    evaluation.refresh_from_db()
+    assert evaluation.computed_total == Decimal("89.00")
+    assert "已重新计算 1 张自评表，其中 1 张的结果有变化" in out.getvalue()
