@@ -135,8 +135,17 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite locks the whole file; wait for a writer instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # SQLite locks the whole file. A write transaction that starts as a reader and then
+    # wants to write cannot wait for the lock (SQLITE_BUSY at once, "database is locked"):
+    # begin every transaction IMMEDIATE so it queues for the write lock up front, wait up
+    # to SQLITE_BUSY_TIMEOUT seconds for it, and use WAL so readers never block writers.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -183,9 +192,24 @@ MEDIA_URL = "media/"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Uploads: imports are small text, Excel or Word files.
-IMPORT_MAX_FILE_SIZE = env_int("IMPORT_MAX_FILE_SIZE", 5 * 1024 * 1024)
-IMPORT_MAX_FILES = env_int("IMPORT_MAX_FILES", 20)
+# Uploads: imports are small text, Excel or Word files. Every limit on what a user may
+# upload is here, once; docs/security.md lists them. A real department's file is far below
+# each (the sample files: 55-90 KB, 7-21 forms of at most 15 indicator rows).
+IMPORT_MAX_FILE_SIZE = env_int("IMPORT_MAX_FILE_SIZE", 5 * 1024 * 1024)  # bytes per file
+IMPORT_MAX_FILES = env_int("IMPORT_MAX_FILES", 20)  # files per request
+IMPORT_MAX_FORMS_PER_FILE = env_int("IMPORT_MAX_FORMS_PER_FILE", 200)
+IMPORT_MAX_FORMS_PER_REQUEST = env_int("IMPORT_MAX_FORMS_PER_REQUEST", 500)
+# .xlsx and .docx are zip archives: checked entry by entry before anything is parsed.
+IMPORT_MAX_ARCHIVE_ENTRIES = env_int("IMPORT_MAX_ARCHIVE_ENTRIES", 1000)
+IMPORT_MAX_UNCOMPRESSED_SIZE = env_int("IMPORT_MAX_UNCOMPRESSED_SIZE", 50 * 1024 * 1024)
+IMPORT_MAX_COMPRESSION_RATIO = env_int("IMPORT_MAX_COMPRESSION_RATIO", 100)
+# What a sheet or a document may hold: far more than any form, far less than a bomb.
+IMPORT_MAX_SHEET_ROWS = env_int("IMPORT_MAX_SHEET_ROWS", 5000)
+IMPORT_MAX_SHEET_COLUMNS = env_int("IMPORT_MAX_SHEET_COLUMNS", 40)
+IMPORT_MAX_DOCUMENT_ROWS = env_int("IMPORT_MAX_DOCUMENT_ROWS", 20000)
+# Previews kept for confirmation: lifetime and what one user may hold at once.
+IMPORT_PREVIEW_LIFETIME = env_int("IMPORT_PREVIEW_LIFETIME", 2 * 3600)  # seconds
+IMPORT_PREVIEW_QUOTA = env_int("IMPORT_PREVIEW_QUOTA", 20 * 1024 * 1024)  # bytes per user
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000

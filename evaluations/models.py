@@ -5,13 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from evaluations.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
 from evaluations.formdata import FormData, FundingData, IndicatorData
+from evaluations.limits import TEXT_LIMITS
+from evaluations.safetext import validate_clean_text
 
 
 class Status(models.TextChoices):
@@ -35,8 +40,34 @@ FUNDING_ORDER = [
     FundingKind.OTHER,
 ]
 
-MONEY = {"max_digits": 16, "decimal_places": 4, "null": True, "blank": True}
+MONEY = {
+    "max_digits": 16,
+    "decimal_places": 4,
+    "null": True,
+    "blank": True,
+    "validators": [MinValueValidator(0, message=_("金额不能为负数。"))],
+}
 POINTS = {"max_digits": 7, "decimal_places": 2}
+NON_NEGATIVE = [MinValueValidator(0, message=_("分值不能为负数。"))]
+CLEAN = [validate_clean_text]
+
+
+def _text(label: str, key: str, **kwargs: object) -> models.Field:
+    """A text field of the form: bounded by TEXT_LIMITS, free of control characters.
+
+    Long texts are TextFields (max_length then bounds forms and validation only; a check
+    constraint bounds the database); short ones are CharFields.
+    """
+    limit = TEXT_LIMITS[key]
+    if limit >= 500:
+        return models.TextField(label, max_length=limit, validators=CLEAN, **kwargs)
+    return models.CharField(label, max_length=limit, validators=CLEAN, **kwargs)
+
+
+def _length_check(field: str, key: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=LessThanOrEqual(Length(field), TEXT_LIMITS[key]), name=name
+    )
 
 
 class EvaluationQuerySet(models.QuerySet["Evaluation"]):
@@ -69,22 +100,24 @@ class Evaluation(models.Model):
     department = models.ForeignKey(
         Department, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("主管部门")
     )
-    implementing_unit = models.CharField(_("实施单位"), max_length=200, blank=True)
-    project_name = models.CharField(_("项目名称"), max_length=300)
+    implementing_unit = _text(_("实施单位"), "implementing_unit", blank=True)
+    project_name = _text(_("项目名称"), "project_name")
     template = models.CharField(
         _("表样版本"),
         max_length=32,
         default=DEFAULT_TEMPLATE,
         choices=list(TEMPLATE_LABELS.items()),
     )
-    goal_target = models.TextField(_("年度总体目标：预期目标"), blank=True)
-    goal_actual = models.TextField(_("年度总体目标：实际完成情况"), blank=True)
+    goal_target = _text(_("年度总体目标：预期目标"), "goal_target", blank=True)
+    goal_actual = _text(_("年度总体目标：实际完成情况"), "goal_actual", blank=True)
     status = models.CharField(
         _("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT
     )
 
     # What the form states (never rewritten by the system).
-    execution_weight = models.DecimalField(_("预算执行分值"), default=Decimal("10"), **POINTS)
+    execution_weight = models.DecimalField(
+        _("预算执行分值"), default=Decimal("10"), validators=NON_NEGATIVE, **POINTS
+    )
     stated_execution_score = models.DecimalField(
         _("预算执行得分（表中填写）"), null=True, blank=True, **POINTS
     )
@@ -145,6 +178,8 @@ class Evaluation(models.Model):
             models.CheckConstraint(
                 condition=Q(year__gte=2000) & Q(year__lte=2100), name="evaluation_year_range"
             ),
+            _length_check("goal_target", "goal_target", "evaluation_goal_target_length"),
+            _length_check("goal_actual", "goal_actual", "evaluation_goal_actual_length"),
         ]
         indexes = [
             models.Index(fields=["status", "year"]),
@@ -215,6 +250,14 @@ class FundingRow(models.Model):
         verbose_name_plural = _("项目资金（万元）")
         constraints = [
             models.UniqueConstraint(fields=["evaluation", "kind"], name="funding_unique_kind"),
+            models.CheckConstraint(
+                condition=(
+                    (Q(initial_budget__isnull=True) | Q(initial_budget__gte=0))
+                    & (Q(annual_budget__isnull=True) | Q(annual_budget__gte=0))
+                    & (Q(executed__isnull=True) | Q(executed__gte=0))
+                ),
+                name="funding_money_non_negative",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -228,11 +271,11 @@ class Indicator(models.Model):
         Evaluation, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("自评表")
     )
     position = models.PositiveSmallIntegerField(_("序号"))
-    level1 = models.CharField(_("一级指标"), max_length=50)
-    level2 = models.CharField(_("二级指标"), max_length=50, blank=True)
-    name = models.CharField(_("三级指标"), max_length=500)
-    target = models.CharField(_("年度指标值"), max_length=500, blank=True)
-    actual = models.CharField(_("实际完成值"), max_length=500, blank=True)
+    level1 = _text(_("一级指标"), "level1")
+    level2 = _text(_("二级指标"), "level2", blank=True)
+    name = _text(_("三级指标"), "name")
+    target = _text(_("年度指标值"), "target", blank=True)
+    actual = _text(_("实际完成值"), "actual", blank=True)
     target_comparator = models.CharField(_("指标值比较符"), max_length=2, blank=True)
     target_number = models.DecimalField(
         _("指标值数值"), max_digits=20, decimal_places=6, null=True, blank=True
@@ -243,9 +286,11 @@ class Indicator(models.Model):
         _("完成值数值"), max_digits=20, decimal_places=6, null=True, blank=True
     )
     actual_unit = models.CharField(_("完成值单位"), max_length=20, blank=True)
-    weight = models.DecimalField(_("分值"), default=Decimal("0"), **POINTS)
+    weight = models.DecimalField(
+        _("分值"), default=Decimal("0"), validators=NON_NEGATIVE, **POINTS
+    )
     score = models.DecimalField(_("得分"), null=True, blank=True, **POINTS)
-    deviation = models.TextField(_("偏差原因分析及改进措施"), blank=True)
+    deviation = _text(_("偏差原因分析及改进措施"), "deviation", blank=True)
 
     class Meta:
         ordering = ["position"]
@@ -255,6 +300,7 @@ class Indicator(models.Model):
             models.CheckConstraint(
                 condition=Q(weight__gte=0), name="indicator_weight_non_negative"
             ),
+            _length_check("deviation", "deviation", "indicator_deviation_length"),
         ]
 
     def __str__(self) -> str:
