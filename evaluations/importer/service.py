@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from departments.models import Department
 from evaluations.formdata import FormData
+from evaluations.importer.checks import check_forms
 from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
 from evaluations.models import Evaluation, EventAction
 from evaluations.scoring import ScoreResult, evaluate
@@ -105,6 +106,8 @@ def import_file(
         return report
 
     report.problems.extend(parsed.problems)
+    # What every way into the database enforces: lengths, characters, rows, signs.
+    report.problems.extend(check_forms(parsed.forms))
     if not parsed.forms:
         report.readable = False
         report.failed = True
