@@ -33,6 +33,7 @@ SCORE_DIFFERS_FROM_RULE = "SCORE_DIFFERS_FROM_RULE"
 FUNDS_NOT_SUMMED = "FUNDS_NOT_SUMMED"
 OVER_ACHIEVEMENT = "OVER_ACHIEVEMENT"
 EXECUTION_OVER_100 = "EXECUTION_OVER_100"
+EXECUTION_UNEXPLAINED = "EXECUTION_UNEXPLAINED"
 
 FUNDING_TOTAL = "total"
 COST_CATEGORY = "成本指标"
@@ -560,7 +561,9 @@ def _funding_findings(
                 funding=FUNDING_TOTAL,
             )
         )
-    # The form has no deviation cell for funding: any explanation on the form counts.
+    # The form has no deviation cell for funding, so rule 5 cannot be checked cell by cell
+    # as for indicators (DEVIATION_MISSING): any explanation on the form counts, and its
+    # absence is a warning to explain at submission, not an error that blocks it.
     if (
         rate is not None
         and rate < _ONE
@@ -568,9 +571,12 @@ def _funding_findings(
     ):
         findings.append(
             Finding(
-                DEVIATION_MISSING,
-                ERROR,
-                _("执行率 %(rate)s 低于 100%%，但表中没有填写任何偏差原因分析及改进措施")
+                EXECUTION_UNEXPLAINED,
+                WARNING,
+                _(
+                    "执行率 %(rate)s 低于 100%%，表中没有说明原因：请在偏差原因分析及改进措施中说明，"
+                    "或在提交时说明"
+                )
                 % {"rate": format_percent(rate)},
                 funding=FUNDING_TOTAL,
             )
