@@ -31,3 +31,9 @@ urlpatterns = [
     path("review/", include("evaluations.urls_review")),
     path("dashboard/", include("evaluations.urls_dashboard")),
 ]
+
+# Error pages in Chinese and in the site's layout. 500 keeps Django's handler, which renders
+# templates/500.html without a request (no context processors, nothing that can fail twice).
+handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"

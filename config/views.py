@@ -1,11 +1,18 @@
-"""Project-level views."""
+"""Project-level views: the health check and the error pages (in Chinese, in the site's layout)."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+# Messages the application writes for users are Chinese; Django's own (English, naming
+# models: "No Evaluation matches the given query.") are not shown.
+_CHINESE = re.compile("[\u4e00-\u9fff]")
 
 
 @login_not_required
@@ -19,3 +26,33 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def _user_message(exception: Exception | None) -> str:
+    """The exception's message when the application wrote it for the user, else ""."""
+    args = getattr(exception, "args", ())
+    message = args[0] if args else ""
+    return str(message) if _CHINESE.search(str(message)) else ""
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """400: a request the application cannot read (a malformed parameter)."""
+    context = {"message": _user_message(exception)}
+    return render(request, "400.html", context, status=400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """403: signed in, but not allowed."""
+    context = {"message": _user_message(exception)}
+    return render(request, "403.html", context, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404: no such page, or one the user may not see (other departments' forms)."""
+    context = {"message": _user_message(exception)}
+    return render(request, "404.html", context, status=404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """403 on a POST without a valid CSRF token: mostly a page left open past a sign-out."""
+    return render(request, "403_csrf.html", status=403)

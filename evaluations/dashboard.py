@@ -22,7 +22,6 @@ from evaluations.models import EvaluationEvent, EventAction, FundingKind, Fundin
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-    from openpyxl.cell.cell import Cell
 
     User = AbstractBaseUser | AnonymousUser
 
@@ -272,26 +271,23 @@ def dashboard_overview(user: User, year: int | None = None) -> Overview:
 
 # --- export ----------------------------------------------------------------------------------
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
-
-
-def _set_text(cell: Cell, value: str) -> None:
-    """Write text that stays text: a leading =, +, - or @ never becomes a formula."""
-    cell.value = value
-    if value.startswith(FORMULA_PREFIXES):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-
 
 def overview_xlsx(overview: Overview) -> bytes:
-    """The department table as an .xlsx workbook (text cells can never become formulas)."""
+    """The department table as an .xlsx workbook (text cells can never become formulas).
+
+    Text cells and the sheet title are written by the same helpers as the forms'
+    workbook (``excel.set_text``, ``excel.safe_sheet_title``).
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from evaluations.excel import safe_sheet_title, set_text
+
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = str(overview.year or "")
-    sheet.append([_("%(year)s年度自评汇总") % {"year": overview.year}])
+    sheet.title = safe_sheet_title(str(overview.year or ""), _("汇总"))
+    sheet.append([None])
+    set_text(sheet.cell(row=1, column=1), _("%(year)s年度自评汇总") % {"year": overview.year})
     headers = [
         _("主管部门"),
         _("草稿"),
@@ -306,8 +302,10 @@ def overview_xlsx(overview: Overview) -> bytes:
         _("有错误的表"),
         _("提交情况"),
     ]
-    sheet.append(headers)
-    for cell in sheet[2]:
+    sheet.append([None] * len(headers))
+    for column, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=2, column=column)
+        set_text(cell, header)
         cell.font = Font(bold=True)
     for row in [*overview.rows, overview.totals]:
         values = [
@@ -326,12 +324,12 @@ def overview_xlsx(overview: Overview) -> bytes:
             if row is not overview.totals
             else "",
         ]
-        sheet.append(values)
+        # Texts (department names come from users and imports) through set_text only.
+        sheet.append([None if isinstance(value, str) else value for value in values])
         current = sheet.max_row
-        # Department names come from users and imports: force them to plain text.
-        _set_text(sheet.cell(row=current, column=1), row.name)
-        reason_cell = sheet.cell(row=current, column=12)
-        _set_text(reason_cell, str(reason_cell.value or ""))
+        for column, value in enumerate(values, start=1):
+            if isinstance(value, str):
+                set_text(sheet.cell(row=current, column=column), value)
         sheet.cell(row=current, column=10).number_format = "0.00%"
         for column in (7, 8, 9):
             sheet.cell(row=current, column=column).number_format = "0.00"

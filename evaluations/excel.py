@@ -1,4 +1,10 @@
-"""Excel export in the official layout: one sheet per form plus a flat sheet of indicators."""
+"""Excel export in the official layout: one sheet per form plus a flat sheet of indicators.
+
+Every text cell and sheet title of every workbook the application writes (here and in
+``dashboard.py``) goes through ``set_text`` and ``safe_sheet_title``: what users typed or
+imported can then neither break the file (control characters, which XML cannot hold)
+nor become a formula.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from typing import IO, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop as N_
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -20,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from evaluations.formdata import FormData
 from evaluations.models import Evaluation, FundingKind, Status
 from evaluations.pdf import indicator_groups
+from evaluations.safetext import clean_text
 from evaluations.scoring import ScoreResult, evaluate
 from evaluations.services import current_rules
 
@@ -30,6 +37,9 @@ COLUMNS = 9
 COLUMN_WIDTHS = (12, 10, 13, 26, 14, 14, 7, 9, 30)
 FULL_MARK = Decimal(100)
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+# What Excel accepts: characters per cell, characters per sheet title.
+CELL_MAX_LENGTH = 32767
+SHEET_TITLE_MAX_LENGTH = 31
 
 TITLE = "title"  # title rows above the table
 HEAD = "head"  # a printed label of the form
@@ -152,8 +162,14 @@ _RIGHT = Alignment(horizontal="right", vertical="center")
 
 
 def set_text(cell: Cell, value: str) -> None:
-    """Write text that stays text: a leading =, +, - or @ never becomes a formula."""
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    """Write text that stays text: a leading =, +, - or @ never becomes a formula.
+
+    Characters an .xlsx cannot hold are dropped (``safetext.clean_text``: control
+    characters, U+FFFE/U+FFFF, lone surrogates; openpyxl's own ``ILLEGAL_CHARACTERS_RE``
+    misses the non-characters, which make Excel refuse the file), so a stored text from
+    before the forms cleaned their input still exports.
+    """
+    value = clean_text(value)[:CELL_MAX_LENGTH]
     cell.value = value
     if value.startswith(FORMULA_PREFIXES):
         cell.data_type = "s"
@@ -221,18 +237,39 @@ def write_form_sheet(ws: Worksheet, form: FormData, result: ScoreResult | None =
     ws.oddFooter.center.text = _("第 &P 页，共 &N 页")
 
 
+# Excel refuses these in a sheet title; line breaks and tabs become spaces.
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+_SHEET_SPACES = re.compile(r"\s+")
+
+
+def _fit_utf16(text: str, limit: int) -> str:
+    """The longest start of ``text`` of at most ``limit`` UTF-16 units (Excel's count)."""
+    while len(text.encode("utf-16-le")) > 2 * limit:
+        text = text[:-1]
+    return text
+
+
+def safe_sheet_title(text: str, fallback: str = "Sheet") -> str:
+    """A sheet title Excel accepts: no control or forbidden characters, at most 31 long."""
+    title = _SHEET_SPACES.sub(" ", clean_text(text))
+    title = _fit_utf16(_SHEET_UNSAFE.sub("_", title).strip().strip("'"), SHEET_TITLE_MAX_LENGTH)
+    title = title.strip().strip("'")
+    # "History" is reserved by Excel (in any case).
+    if title.casefold() == "history":
+        title += "_"
+    return title or fallback
 
 
 def sheet_title(index: int, project_name: str, taken: set[str]) -> str:
     """A unique sheet name of at most 31 characters: 序号_项目名称."""
-    base = _SHEET_UNSAFE.sub("_", f"{index}_{project_name}").strip("'")[:31] or str(index)
+    base = safe_sheet_title(f"{index}_{project_name}", str(index))
     title, n = base, 1
-    while title in taken or title == FLAT_SHEET_TITLE:
+    # Excel compares sheet names without regard to case.
+    while title.casefold() in taken or title == FLAT_SHEET_TITLE:
         n += 1
         suffix = f"~{n}"
-        title = base[: 31 - len(suffix)] + suffix
-    taken.add(title)
+        title = _fit_utf16(base, SHEET_TITLE_MAX_LENGTH - len(suffix)) + suffix
+    taken.add(title.casefold())
     return title
 
 
@@ -287,10 +324,10 @@ def write_workbook(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
     """Write the evaluations to an .xlsx file: one sheet per form, then the flat sheet."""
     wb = Workbook()
     flat = wb.active
-    flat.title = FLAT_SHEET_TITLE
+    flat.title = safe_sheet_title(FLAT_SHEET_TITLE)
     for col, header in enumerate(FLAT_HEADERS, start=1):
         cell = flat.cell(row=1, column=col)
-        cell.value = _(header)
+        set_text(cell, _(header))
         cell.font = _HEAD_FONT
     flat.freeze_panes = "A2"
     taken: set[str] = set()

@@ -19,12 +19,15 @@ from departments.models import Department
 from evaluations.categories import DEFAULT_TEMPLATE, all_level2, level1_choices, level2_choices
 from evaluations.formdata import FormData, FundingData, IndicatorData
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
+from evaluations.limits import MAX_INDICATORS, TEXT_LIMITS
 from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind, Status
+from evaluations.safetext import clean_text, count_forbidden
 from evaluations.scoring import with_computed_totals
 from evaluations.services import current_rules
 
 INDICATOR_PREFIX = "ind"
-MAX_INDICATORS = 200
+# Text fields whose character counter is always shown (the others show it near the limit).
+COUNTED_ALWAYS = ("goal_target", "goal_actual", "name", "deviation")
 
 
 def decimal_text(value: Decimal | None) -> str:
@@ -42,6 +45,7 @@ def _number_input(**attrs: str) -> forms.TextInput:
 
 
 def _points(label: str, *, min_value: int | None = None, **kwargs: Any) -> forms.DecimalField:
+    error_messages = {"min_value": _("分值不能为负数。")} if min_value == 0 else {}
     return forms.DecimalField(
         label=label,
         required=False,
@@ -49,14 +53,71 @@ def _points(label: str, *, min_value: int | None = None, **kwargs: Any) -> forms
         decimal_places=2,
         min_value=min_value,
         widget=_number_input(),
+        error_messages=error_messages,
         **kwargs,
     )
 
 
 def _money(label: str) -> forms.DecimalField:
+    """An amount in 万元: never negative (as the model and the importers require)."""
     return forms.DecimalField(
-        label=label, required=False, max_digits=16, decimal_places=4, widget=_number_input()
+        label=label,
+        required=False,
+        max_digits=16,
+        decimal_places=4,
+        min_value=0,
+        widget=_number_input(),
+        error_messages={"min_value": _("金额不能为负数。")},
     )
+
+
+class FormTextField(forms.CharField):
+    """A text of the official form: bounded by TEXT_LIMITS, cleaned of control characters.
+
+    Control characters, U+FFFE/U+FFFF and lone surrogates (``safetext.clean_text``) are
+    removed before validation, and how many were removed is kept in ``removed`` so the
+    page can say so. The length is checked on the server only: no ``maxlength`` attribute,
+    so a browser never cuts pasted text silently; the page's counter shows the limit
+    (``data-maxlength``) instead.
+    """
+
+    def __init__(self, *, key: str, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs["error_messages"] = {
+            "max_length": _("最多 %(limit_value)d 字（现有 %(show_value)d 字），请删减后再保存。"),
+            **kwargs.get("error_messages", {}),
+        }
+        # Read by widget_attrs(), which the base class calls.
+        self.counter_always = key in COUNTED_ALWAYS
+        self.removed = 0
+        super().__init__(max_length=TEXT_LIMITS[key], **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        if isinstance(value, str):
+            # Browsers post a textarea's line breaks as CRLF but count them as one character.
+            value = value.replace("\r\n", "\n")
+            # Assigned, not added: has_changed() and clean() may both convert the same value.
+            self.removed = count_forbidden(value)
+            value = clean_text(value)
+        return super().to_python(value)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # A page shown again after an error holds the text as it will be stored.
+        data = super().bound_data(data, initial)
+        return clean_text(data) if isinstance(data, str) else data
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        if isinstance(widget, forms.TextInput | forms.Textarea):
+            attrs["data-maxlength"] = str(self.max_length)
+            attrs["data-counter"] = "always" if self.counter_always else "near"
+        return attrs
+
+
+def _removed_in(form: forms.Form) -> int:
+    """How many control characters the form's text fields removed from what was posted."""
+    return sum(getattr(field, "removed", 0) for field in form.fields.values())
 
 
 class BootstrapMixin:
@@ -93,9 +154,10 @@ class EvaluationHeaderForm(BootstrapMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "size": "4", "autocomplete": "off"}),
         error_messages={"required": _("请填写年度。"), "invalid": _("年度应为四位数字，如 2021。")},
     )
-    project_name = forms.CharField(
+    project_name = FormTextField(
+        key="project_name",
         label=_("项目名称"),
-        max_length=300,
+        required=True,
         error_messages={"required": _("请填写项目名称。")},
     )
     department = forms.ModelChoiceField(
@@ -104,13 +166,13 @@ class EvaluationHeaderForm(BootstrapMixin, forms.Form):
         empty_label=_("— 请选择主管部门 —"),
         error_messages={"required": _("请选择主管部门。")},
     )
-    implementing_unit = forms.CharField(label=_("实施单位"), max_length=200, required=False)
+    implementing_unit = FormTextField(key="implementing_unit", label=_("实施单位"))
     execution_weight = _points(_("分值"), min_value=0)
-    goal_target = forms.CharField(
-        label=_("预期目标"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    goal_target = FormTextField(
+        key="goal_target", label=_("预期目标"), widget=forms.Textarea(attrs={"rows": 4})
     )
-    goal_actual = forms.CharField(
-        label=_("实际完成情况"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    goal_actual = FormTextField(
+        key="goal_actual", label=_("实际完成情况"), widget=forms.Textarea(attrs={"rows": 4})
     )
     # Carried through for the stale-copy check (the revision the page was loaded from).
     revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -162,26 +224,21 @@ def _choices(names: list[str], current: str) -> list[tuple[str, str]]:
 class IndicatorForm(BootstrapMixin, forms.Form):
     """One row of the indicator table."""
 
-    level1 = forms.CharField(
-        label=_("一级指标"), required=False, max_length=50, widget=forms.Select
-    )
-    level2 = forms.CharField(
-        label=_("二级指标"), required=False, max_length=50, widget=forms.Select
-    )
+    level1 = FormTextField(key="level1", label=_("一级指标"), widget=forms.Select)
+    level2 = FormTextField(key="level2", label=_("二级指标"), widget=forms.Select)
     # A one-line text that wraps: long indicator names stay readable in a narrow column.
-    name = forms.CharField(
+    name = FormTextField(
+        key="name",
         label=_("三级指标"),
-        required=False,
-        max_length=500,
         widget=forms.Textarea(attrs={"rows": 1, "data-single-line": "1"}),
     )
-    target = forms.CharField(label=_("年度指标值"), required=False, max_length=500)
-    actual = forms.CharField(label=_("实际完成值"), required=False, max_length=500)
+    target = FormTextField(key="target", label=_("年度指标值"))
+    actual = FormTextField(key="actual", label=_("实际完成值"))
     weight = _points(_("分值"), min_value=0)
     score = _points(_("得分"))
-    deviation = forms.CharField(
+    deviation = FormTextField(
+        key="deviation",
         label=_("偏差原因分析及改进措施"),
-        required=False,
         widget=forms.Textarea(attrs={"rows": 1}),
     )
 
@@ -229,6 +286,10 @@ class IndicatorForm(BootstrapMixin, forms.Form):
 class BaseIndicatorFormSet(forms.BaseFormSet):
     ordering_widget = forms.HiddenInput
     deletion_widget = forms.HiddenInput
+    # Merged with the base class's messages by BaseFormSet.
+    default_error_messages = {
+        "too_many_forms": _("每张表最多 %(num)d 行指标，请删去多余的行后再保存。"),
+    }
 
 
 IndicatorFormSet = forms.formset_factory(
@@ -265,6 +326,20 @@ class EvaluationForms:
         valid = self.header.is_valid()
         valid = all([f.is_valid() for f in self.funding]) and valid
         return self.indicators.is_valid() and valid
+
+    def removed_characters(self) -> int:
+        """How many invisible control characters were removed from the posted texts."""
+        kept = [
+            f for f in self.indicators.forms if not getattr(f, "cleaned_data", {}).get("DELETE")
+        ]
+        return sum(_removed_in(form) for form in [self.header, *kept])
+
+    def cleaning_note(self) -> str:
+        """The note telling the user that control characters were removed ("" if none)."""
+        count = self.removed_characters()
+        if not count:
+            return ""
+        return gettext("已删除 %(count)s 个不可见的控制字符。") % {"count": count}
 
     def error_count(self) -> int:
         count = len(self.header.errors) + sum(len(f.errors) for f in self.funding)
@@ -493,4 +568,17 @@ class ImportUploadForm(forms.Form):
                 )
         if problems:
             raise forms.ValidationError(problems)
+        total = sum(f.size or 0 for f in files)
+        if total > settings.IMPORT_PREVIEW_QUOTA:
+            # A preview is kept until confirmed: more than one user may hold is refused.
+            raise forms.ValidationError(
+                gettext(
+                    "所选文件共 %(size)s，超过每位用户可暂存待确认的 %(limit)s（上限），"
+                    "请分批导入。"
+                )
+                % {
+                    "size": filesizeformat(total),
+                    "limit": filesizeformat(settings.IMPORT_PREVIEW_QUOTA),
+                }
+            )
         return files

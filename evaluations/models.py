@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from departments.models import Department
 from evaluations.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
 from evaluations.formdata import FormData, FundingData, IndicatorData
-from evaluations.limits import TEXT_LIMITS
+from evaluations.limits import LONG_TEXTS, TEXT_LIMITS
 from evaluations.safetext import validate_clean_text
 
 
@@ -59,7 +59,7 @@ def _text(label: str, key: str, **kwargs: object) -> models.Field:
     constraint bounds the database); short ones are CharFields.
     """
     limit = TEXT_LIMITS[key]
-    if limit >= 500:
+    if key in LONG_TEXTS:
         return models.TextField(label, max_length=limit, validators=CLEAN, **kwargs)
     return models.CharField(label, max_length=limit, validators=CLEAN, **kwargs)
 
@@ -286,9 +286,7 @@ class Indicator(models.Model):
         _("完成值数值"), max_digits=20, decimal_places=6, null=True, blank=True
     )
     actual_unit = models.CharField(_("完成值单位"), max_length=20, blank=True)
-    weight = models.DecimalField(
-        _("分值"), default=Decimal("0"), validators=NON_NEGATIVE, **POINTS
-    )
+    weight = models.DecimalField(_("分值"), default=Decimal("0"), validators=NON_NEGATIVE, **POINTS)
     score = models.DecimalField(_("得分"), null=True, blank=True, **POINTS)
     deviation = _text(_("偏差原因分析及改进措施"), "deviation", blank=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 import zipfile
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from evaluations.formdata import FormData
 from evaluations.models import Evaluation, FundingKind, Status
+from evaluations.safetext import clean_text, safe_filename_text
 from evaluations.scoring import ScoreResult, evaluate, format_percent, quantize2
 from evaluations.services import current_rules
 
@@ -36,6 +38,40 @@ _TOLERANCE = Decimal("0.01")
 
 
 # --------------------------------------------------------------------------- formatting
+
+# Line breaks a printed cell keeps (the text cells print with ``white-space: pre-line``);
+# further breaks print as spaces. A goal cell carries about 50 lines at its length limit,
+# an indicator's deviation about 40: text of one character per line (within the limits)
+# would otherwise print 300 pages and take 14 s; real forms have at most 6 breaks.
+PRINTED_LINE_BREAKS = {"goal_target": 40, "goal_actual": 40, "deviation": 20}
+DEFAULT_PRINTED_LINE_BREAKS = 5
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
+
+
+def printed_text(text: str, field: str = "") -> str:
+    """A text as the PDF prints it: no control characters, a bounded number of line breaks."""
+    text = clean_text(text or "")
+    limit = PRINTED_LINE_BREAKS.get(field, DEFAULT_PRINTED_LINE_BREAKS)
+    parts = _LINE_BREAK.split(text)
+    if len(parts) <= limit + 1:
+        return text
+    return "\n".join(parts[:limit]) + "\n" + " ".join(parts[limit:])
+
+
+def printed_form(form: FormData) -> FormData:
+    """A copy of the form with every text as the PDF prints it (``printed_text``)."""
+    texts = ("project_name", "department", "implementing_unit", "goal_target", "goal_actual")
+    indicator_texts = ("level1", "level2", "name", "target", "actual", "deviation")
+    return dataclasses.replace(
+        form,
+        **{name: printed_text(getattr(form, name), name) for name in texts},
+        indicators=[
+            dataclasses.replace(
+                ind, **{name: printed_text(getattr(ind, name), name) for name in indicator_texts}
+            )
+            for ind in form.indicators
+        ],
+    )
 
 
 def format_money(value: Decimal | None) -> str:
@@ -125,6 +161,7 @@ def form_context(
     approved_at: Any = None,
 ) -> dict[str, Any]:
     """Template context of one printed form: the stated figures, computed ones as notes."""
+    form = printed_form(form)
     funding = [
         {
             "label": FundingKind(row.kind).label if row.kind in FundingKind.values else row.kind,
@@ -315,7 +352,8 @@ def write_merged_pdf(evaluations: Iterable[Evaluation], target: IO[bytes]) -> in
     merger = StreamingPdfMerger(target)
     count = 0
     for evaluation in evaluations:
-        merger.append(evaluation_pdf(evaluation), f"{evaluation.year} {evaluation.project_name}")
+        title = clean_text(f"{evaluation.year} {evaluation.project_name}")
+        merger.append(evaluation_pdf(evaluation), title)
         count += 1
     merger.close()
     return count
@@ -338,8 +376,13 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
 
 def safe_filename(text: str, max_length: int = 80) -> str:
-    """Text usable as a file name on every system (no path separators or reserved signs)."""
-    text = unicodedata.normalize("NFC", text)
+    """Text usable as a file name on every system (no path separators or reserved signs).
+
+    Control characters and bidirectional controls are dropped first: U+202E (right-to-left
+    override) would let a displayed name lie about its extension ("abc", U+202E, "fdp.exe"
+    shows as "abcexe.pdf").
+    """
+    text = unicodedata.normalize("NFC", safe_filename_text(text))
     text = _UNSAFE.sub("_", text).strip(" ._")
     return text[:max_length] or "file"
 

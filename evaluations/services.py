@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.access import is_admin, membership_of
 from departments.models import Department, Role
 from evaluations.formdata import FormData
+from evaluations.limits import COMMENT_MAX_LENGTH, MAX_INDICATORS, REASON_MAX_LENGTH
 from evaluations.models import (
     FUNDING_ORDER,
     CommentTarget,
@@ -30,6 +32,7 @@ from evaluations.models import (
     ReviewComment,
     Status,
 )
+from evaluations.safetext import clean_text
 from evaluations.scoring import ScoreResult, ScoringRules, evaluate
 from evaluations.snapshots import diff_snapshots, snapshot
 from evaluations.values import db_fields
@@ -104,19 +107,29 @@ class StaleEvaluationError(Exception):
         )
 
 
+class Revision(Enum):
+    """What ``evaluation_write`` may overwrite without a revision to compare."""
+
+    # The importer replaces the stored form on purpose, whatever its revision.
+    ANY = "any"
+
+
 @transaction.atomic
 def evaluation_write(
     *,
     evaluation: Evaluation,
     data: FormData,
     user: AbstractBaseUser | None,
-    expected_revision: int | None = None,
+    expected_revision: int | None | Literal[Revision.ANY] = Revision.ANY,
     action: str | None = None,
 ) -> ScoreResult:
     """Replace the evaluation's header, funding rows and indicators with ``data``.
 
-    The department is not changed here; callers decide it. With ``expected_revision``
-    the save is refused (StaleEvaluationError) when someone saved in between. Every
+    The department is not changed here; callers decide it. ``expected_revision`` is the
+    revision the editor's copy was loaded from: the save is refused (StaleEvaluationError)
+    when the stored revision differs, and also when it is None (a web save whose page did
+    not say which revision it holds cannot be told from a stale one). Only callers that
+    replace the stored form on purpose (the importer) leave it at ``Revision.ANY``. Every
     write records a version and a history entry with the old and new values. Raises
     ValidationError (with Chinese messages) when a value does not fit the model.
     """
@@ -124,7 +137,7 @@ def evaluation_write(
     before: dict | None = None
     if not is_new:
         locked = Evaluation.objects.select_for_update(of=("self",)).get(pk=evaluation.pk)
-        if expected_revision is not None and locked.revision != expected_revision:
+        if expected_revision is not Revision.ANY and locked.revision != expected_revision:
             raise StaleEvaluationError(locked)
         evaluation.revision = locked.revision
         before = snapshot(locked.as_form_data())
@@ -148,22 +161,24 @@ def evaluation_write(
     # Field checks here; of the constraints only the key needs a friendly message (the
     # database enforces the rest), and one query is cheaper than validating them all.
     evaluation.full_clean(exclude=["created_by", "updated_by"], validate_constraints=False)
-    if (
-        Evaluation.objects.filter(
-            department_id=evaluation.department_id,
-            year=evaluation.year,
-            project_name=evaluation.project_name,
-        )
-        .exclude(pk=evaluation.pk)
-        .exists()
-    ):
+    if _is_duplicate(evaluation):
         raise ValidationError({"project_name": [_("该部门在该年度已有同名项目的自评表。")]})
     funding, indicators = form_rows(data)
     # Score the rows as they will be stored, then write everything once.
     stored = evaluation.form_data_with(funding, indicators)
     result = evaluate(stored, current_rules())
     _store_computed(evaluation, result)
-    evaluation.save()
+    try:
+        # A savepoint: two saves may pass the check above at once (PostgreSQL runs them
+        # side by side); the loser gets the same message instead of a database error.
+        with transaction.atomic():
+            evaluation.save()
+    except IntegrityError as exc:
+        if _is_duplicate(evaluation):
+            raise ValidationError(
+                {"project_name": [_("该部门在该年度已有同名项目的自评表。")]}
+            ) from exc
+        raise
     if not is_new:
         evaluation.funding_rows.all().delete()
         evaluation.indicators.all().delete()
@@ -192,12 +207,30 @@ def evaluation_write(
     return result
 
 
+def _is_duplicate(evaluation: Evaluation) -> bool:
+    """True when another form of the department and year has the same project name."""
+    return (
+        Evaluation.objects.filter(
+            department_id=evaluation.department_id,
+            year=evaluation.year,
+            project_name=evaluation.project_name,
+        )
+        .exclude(pk=evaluation.pk)
+        .exists()
+    )
+
+
 def form_rows(data: FormData) -> tuple[list[FundingRow], list[Indicator]]:
     """Unsaved funding and indicator rows for ``data``, field-validated, without evaluation.
 
     Raises ValidationError (Chinese messages, naming the indicator row) when a value
-    does not fit the model.
+    does not fit the model, or when the form has more rows than any way in allows.
     """
+    if len(data.indicators) > MAX_INDICATORS:
+        raise ValidationError(
+            _("每张表最多 %(limit)d 行指标，此表有 %(count)d 行。")
+            % {"limit": MAX_INDICATORS, "count": len(data.indicators)}
+        )
     funding = []
     for row in sorted(data.funding, key=lambda r: FUNDING_ORDER.index(r.kind)):
         obj = FundingRow(
@@ -361,6 +394,35 @@ def _require_finance(user: AbstractBaseUser) -> None:
         raise TransitionError(_("只有财政局审核人可以执行此操作。"))
 
 
+def _workflow_text(text: str | None, *, limit: int, what: str) -> str:
+    """A reason or comment as stored: control characters removed, trimmed, within ``limit``."""
+    text = clean_text(text or "").strip()
+    if len(text) > limit:
+        raise TransitionError(
+            _("%(what)s最多 %(limit)d 字（现有 %(count)d 字），请删减后再提交。")
+            % {"what": what, "limit": limit, "count": len(text)}
+        )
+    return text
+
+
+_TRANSITIONS = [
+    EventAction.SUBMITTED,
+    EventAction.RETURNED,
+    EventAction.APPROVED,
+    EventAction.REOPENED,
+]
+
+
+def _last_transition(evaluation: Evaluation) -> str | None:
+    """The action of the evaluation's latest state change (edits and imports excluded)."""
+    return (
+        EvaluationEvent.objects.filter(evaluation=evaluation, action__in=_TRANSITIONS)
+        .order_by("-created_at", "-id")
+        .values_list("action", flat=True)
+        .first()
+    )
+
+
 @transaction.atomic
 def evaluation_submit(
     *,
@@ -400,7 +462,9 @@ def evaluation_submit(
             "code": w.code,
             "indicator": w.indicator,
             "message": str(w.message),
-            "comment": acknowledgements.get(warning_key(w), "").strip(),
+            "comment": _workflow_text(
+                acknowledgements.get(warning_key(w)), limit=COMMENT_MAX_LENGTH, what=_("说明")
+            ),
         }
         for w in result.warnings
     ]
@@ -438,9 +502,13 @@ def evaluation_return(
             _("此表当前状态为“%(status)s”，只有已提交的表可以退回。")
             % {"status": ev.get_status_display()}
         )
-    reason = (reason or "").strip()
+    reason = _workflow_text(reason, limit=REASON_MAX_LENGTH, what=_("退回原因"))
     if not reason:
         raise TransitionError(_("退回时必须填写退回原因。"))
+    texts = [
+        _workflow_text(c.get("text"), limit=COMMENT_MAX_LENGTH, what=_("审核意见"))
+        for c in comments or []
+    ]
     from_status = ev.status
     ev.status = Status.RETURNED
     ev.save(update_fields=["status", "updated_at"])
@@ -449,13 +517,13 @@ def evaluation_return(
     )
     data = ev.as_form_data()
     rows = []
-    for c in comments or []:
-        text = (c.get("text") or "").strip()
+    for c, text in zip(comments or [], texts, strict=True):
         if not text:
             continue
         if c.get("target") == CommentTarget.INDICATOR:
-            position = int(c["position"])
-            if not 1 <= position <= len(data.indicators):
+            position = c.get("position")
+            # Rows that do not exist (any more) have nothing to attach a comment to.
+            if not isinstance(position, int) or not 1 <= position <= len(data.indicators):
                 continue
             label = data.indicators[position - 1].name
             rows.append(
@@ -511,18 +579,22 @@ def evaluation_approve(*, evaluation: Evaluation, user: AbstractBaseUser) -> boo
 
 @transaction.atomic
 def evaluation_reopen(*, evaluation: Evaluation, user: AbstractBaseUser, reason: str) -> bool:
-    """Reopen an approved form as a draft (administrators only, with a reason)."""
+    """Reopen an approved form as a draft (administrators only, with a reason).
+
+    Returns False when the form was reopened already and has not changed state since
+    (a second click); any other form that is not approved is refused (TransitionError).
+    """
     ev = _lock(evaluation)
     if not is_admin(user):
         raise TransitionError(_("只有系统管理员可以重新开放已通过的表。"))
-    if ev.status in (Status.DRAFT, Status.RETURNED):
+    if ev.status == Status.DRAFT and _last_transition(ev) == EventAction.REOPENED:
         return False
     if ev.status != Status.APPROVED:
         raise TransitionError(
             _("此表当前状态为“%(status)s”，只有已通过的表可以重新开放。")
             % {"status": ev.get_status_display()}
         )
-    reason = (reason or "").strip()
+    reason = _workflow_text(reason, limit=REASON_MAX_LENGTH, what=_("原因"))
     if not reason:
         raise TransitionError(_("重新开放时必须填写原因。"))
     from_status = ev.status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import DatabaseError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from departments.access import is_admin, is_finance, membership_of
 from departments.models import Department
-from evaluations import selectors, services
+from evaluations import forms_workflow, selectors, services
 from evaluations.categories import level2_choices
 from evaluations.forms import (
     EvaluationFilterForm,
@@ -28,8 +30,8 @@ from evaluations.forms import (
     evaluation_forms,
     initial_from,
 )
-from evaluations.importer.service import FileReport, import_file
-from evaluations.importer.uploads import upload_discard, upload_load, upload_store
+from evaluations.importer.service import FileReport, import_file, over_request_limit
+from evaluations.importer.uploads import ClaimState, upload_claim, upload_discard, upload_store
 from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind
 from evaluations.presentation import finding_json, official_indicator_rows
 from evaluations.review_selectors import (
@@ -167,7 +169,44 @@ def _render_form(
     return render(request, "evaluations/form.html", context, status=status)
 
 
-def _after_save(request: HttpRequest, evaluation: Evaluation, result: ScoreResult) -> HttpResponse:
+logger = logging.getLogger(__name__)
+
+# What a database says when a write could not get its lock in time: SQLite after the busy
+# timeout, PostgreSQL on a deadlock or a lock timeout.
+_BUSY_ERRORS = (
+    "database is locked",
+    "database table is locked",
+    "deadlock detected",
+    "lock timeout",
+)
+BUSY_MESSAGE = gettext_lazy(
+    "保存失败：此表正在被其他人保存，暂时无法写入。您填写的内容仍保留在页面上，请稍后再点“保存”。"
+)
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    """True when the database refused a write only because another one held the lock."""
+    return any(text in str(exc).lower() for text in _BUSY_ERRORS)
+
+
+def _busy_message(evaluation: Evaluation | None, revision: int | None) -> str:
+    """The stale-copy message if someone saved meanwhile, else: try again in a moment."""
+    if evaluation is not None:
+        try:
+            current = Evaluation.objects.select_related("updated_by").get(pk=evaluation.pk)
+        except DatabaseError:
+            current = None
+        if current is not None and current.revision != revision:
+            return str(services.StaleEvaluationError(current))
+    return str(BUSY_MESSAGE)
+
+
+def _after_save(
+    request: HttpRequest, evaluation: Evaluation, result: ScoreResult, forms: EvaluationForms
+) -> HttpResponse:
+    if note := forms.cleaning_note():
+        # Invisible control characters were removed from what was typed: say so.
+        messages.warning(request, note)
     if result.findings:
         messages.success(
             request,
@@ -197,8 +236,13 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationError as exc:
                 _add_service_errors(forms, exc)
+            except OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                logger.warning("New evaluation not saved, database busy: %s", exc)
+                forms.header.add_error(None, str(BUSY_MESSAGE))
             else:
-                return _after_save(request, evaluation, result)
+                return _after_save(request, evaluation, result, forms)
         return _render_form(
             request,
             forms,
@@ -209,10 +253,9 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
 
     copied_from = None
     if "copy_from" in request.GET:
-        try:
-            source_pk = int(request.GET["copy_from"])
-        except ValueError as exc:
-            raise Http404 from exc
+        source_pk = forms_workflow.parse_id(request.GET["copy_from"])
+        if source_pk is None:
+            raise Http404
         copied_from = selectors.evaluation_for(request.user, source_pk, with_rows=True)
         initial = initial_from(copied_from, next_year=True)
     else:
@@ -241,7 +284,12 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("evaluations:detail", pk=evaluation.pk)
     department = evaluation.department
     if request.method == "POST":
-        forms = evaluation_forms(request.POST, template=evaluation.template)
+        # The revision the page was loaded from; missing or malformed counts as stale (the
+        # service refuses None), and the page keeps carrying what it was given.
+        revision = forms_workflow.parse_revision(request.POST.get("revision"))
+        posted = request.POST.copy()
+        posted["revision"] = "" if revision is None else str(revision)
+        forms = evaluation_forms(posted, template=evaluation.template)
         if forms.is_valid():
             data = forms.form_data(department_name=department.name)
             try:
@@ -249,16 +297,24 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     evaluation=evaluation,
                     data=data,
                     user=request.user,
-                    expected_revision=forms.header.cleaned_data.get("revision"),
+                    expected_revision=revision,
                 )
             except services.StaleEvaluationError as exc:
                 forms.header.add_error(None, str(exc))
             except ValidationError as exc:
                 _add_service_errors(forms, exc)
+            except OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                logger.warning("Evaluation %s not saved, database busy: %s", evaluation.pk, exc)
+                forms.header.add_error(None, _busy_message(evaluation, revision))
             else:
-                return _after_save(request, evaluation, result)
+                return _after_save(request, evaluation, result, forms)
             # The failed save may have touched the instance; show the stored state's header.
-            evaluation.refresh_from_db()
+            try:
+                evaluation.refresh_from_db()
+            except DatabaseError:
+                pass  # still locked: the page shows the header as loaded
         return _render_form(
             request,
             forms,
@@ -371,6 +427,38 @@ def _report_context(reports: list[FileReport]) -> dict[str, Any]:
     }
 
 
+def _import_files(
+    files: list[tuple[str, bytes]],
+    *,
+    dry_run: bool,
+    user: Any,
+    department: Department | None,
+) -> list[FileReport]:
+    """Import (or preview) the files of one request: IMPORT_MAX_FORMS_PER_REQUEST in all.
+
+    Files are taken in order; one whose forms would go over the limit is not imported,
+    and once the limit is reached the rest are not even read. Preview and confirmation
+    run the same files in the same order, so they agree.
+    """
+    reports = []
+    left = settings.IMPORT_MAX_FORMS_PER_REQUEST
+    for name, data in files:
+        if left <= 0:
+            reports.append(FileReport(path=name, failed=True, problems=[over_request_limit()]))
+            continue
+        report = import_file(
+            data=data,
+            name=name,
+            dry_run=dry_run,
+            user=user,
+            department=department,
+            forms_left=left,
+        )
+        left -= len(report.forms)
+        reports.append(report)
+    return reports
+
+
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload files and preview what importing them would do (nothing is written yet)."""
@@ -381,15 +469,11 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         form = ImportUploadForm()
     if form.is_bound and form.is_valid():
         files = [(Path(f.name or "").name, f.read()) for f in form.cleaned_data["files"]]
-        batch = upload_store(owner=request.user, files=files)
-        reports = [
-            import_file(
-                data=data, name=name, dry_run=True, user=request.user, department=department
-            )
-            for name, data in files
-        ]
+        # The form refused files larger than the quota; older previews make room.
+        stored = upload_store(owner=request.user, files=files)
+        reports = _import_files(files, dry_run=True, user=request.user, department=department)
         context = _report_context(reports)
-        context.update({"batch": batch, "department": department})
+        context.update({"batch": stored.batch, "dropped": stored.dropped, "department": department})
         context["importable"] = (
             context["counts"]["would_create"] + context["counts"]["would_update"]
         )
@@ -402,27 +486,36 @@ def import_upload(request: HttpRequest) -> HttpResponse:
             "department": department,
             "max_size": settings.IMPORT_MAX_FILE_SIZE,
             "max_files": settings.IMPORT_MAX_FILES,
+            "max_forms_per_file": settings.IMPORT_MAX_FORMS_PER_FILE,
+            "max_forms": settings.IMPORT_MAX_FORMS_PER_REQUEST,
+            "lifetime_hours": settings.IMPORT_PREVIEW_LIFETIME / 3600,
+            "quota": settings.IMPORT_PREVIEW_QUOTA,
         },
     )
 
 
 @require_POST
 def import_confirm(request: HttpRequest) -> HttpResponse:
-    """Import the files of a preview for real."""
+    """Import the files of a preview for real, once however often it is confirmed."""
     department = _own_department(request)
     try:
         batch = uuid.UUID(request.POST.get("batch", ""))
     except ValueError:
         batch = None
-    files = upload_load(owner=request.user, batch=batch) if batch else []
-    if not files:
+    claim = upload_claim(owner=request.user, batch=batch) if batch else None
+    if claim is not None and claim.state is ClaimState.CONFIRMED:
+        # A second click, or another tab: the first confirmation imports the files.
+        messages.info(request, _("此导入已确认过，导入的自评表见下表。"))
+        return redirect("evaluations:list")
+    if claim is None or claim.state is not ClaimState.CLAIMED:
         messages.error(request, _("导入预览已过期或不存在，请重新上传文件。"))
         return redirect("evaluations:import")
-    reports = [
-        import_file(data=data, name=name, dry_run=False, user=request.user, department=department)
-        for name, data in files
-    ]
-    upload_discard(owner=request.user, batch=batch)
+    try:
+        reports = _import_files(
+            claim.files, dry_run=False, user=request.user, department=department
+        )
+    finally:
+        upload_discard(owner=request.user, batch=batch)
     context = _report_context(reports)
     context["department"] = department
     created, updated = context["counts"]["created"], context["counts"]["updated"]

@@ -2,32 +2,37 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from departments.access import is_finance
 from evaluations import charts
-from evaluations.dashboard import Overview, dashboard_overview, overview_xlsx
+from evaluations.dashboard import dashboard_overview, overview_xlsx
+from evaluations.forms_workflow import DashboardFilterForm
 from evaluations.views_export import XLSX, content_disposition
 
 
-def _overview(request: HttpRequest) -> Overview:
-    """The overview for ?year= (default: the latest year with data); 404 on a malformed year."""
-    raw = request.GET.get("year", "").strip()
-    year: int | None = None
-    if raw:
-        try:
-            year = int(raw)
-        except ValueError as exc:
-            raise Http404 from exc
-    return dashboard_overview(request.user, year)
+def _year_form(request: HttpRequest) -> DashboardFilterForm:
+    """?year= (blank: the latest year with data), validated."""
+    form = DashboardFilterForm(request.GET)
+    form.is_valid()
+    return form
+
+
+def _bad_year(request: HttpRequest, form: DashboardFilterForm) -> HttpResponse:
+    # Rendered here rather than raised (BadRequest): a typo in a URL is not worth a traceback
+    # in the log.
+    return render(request, "400.html", {"message": form.errors["year"][0]}, status=400)
 
 
 @require_GET
 def dashboard_index(request: HttpRequest) -> HttpResponse:
     """The overview page with its table and server-rendered charts."""
-    overview = _overview(request)
+    form = _year_form(request)
+    if form.errors:
+        return _bad_year(request, form)
+    overview = dashboard_overview(request.user, form.cleaned_data["year"])
     context = {
         "overview": overview,
         "is_finance": is_finance(request.user),
@@ -45,7 +50,10 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard_export(request: HttpRequest) -> HttpResponse:
     """The department table as an Excel workbook."""
-    overview = _overview(request)
+    form = _year_form(request)
+    if form.errors:
+        return _bad_year(request, form)
+    overview = dashboard_overview(request.user, form.cleaned_data["year"])
     response = HttpResponse(overview_xlsx(overview), content_type=XLSX)
     year = overview.year or "none"
     response["Content-Disposition"] = content_disposition(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from typing import IO
@@ -15,16 +16,28 @@ from django.views.decorators.http import require_GET
 
 from departments.access import visible_departments, visible_evaluations
 from evaluations import excel, pdf
-from evaluations.models import Evaluation, Status
+from evaluations.forms_workflow import BulkExportForm
+from evaluations.models import Evaluation
+from evaluations.safetext import safe_filename_text
 
 PDF = "application/pdf"
 ZIP = "application/zip"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# Line breaks, tabs, quotes and backslashes cannot stand in the quoted ASCII name.
+_NOT_IN_QUOTED_NAME = re.compile(r'[\x00-\x1f\x7f"\\]')
+
+
 def content_disposition(filename: str, fallback: str) -> str:
-    """An attachment header every browser understands: ASCII name plus RFC 5987 UTF-8 name."""
-    ascii_name = fallback.encode("ascii", "ignore").decode().replace('"', "") or "download"
+    """An attachment header every browser understands: ASCII name plus RFC 5987 UTF-8 name.
+
+    Whatever the caller built the name from, control and bidirectional characters are
+    dropped here too: a browser shows the decoded name, and U+202E would reverse it.
+    """
+    filename = safe_filename_text(filename) or "download"
+    ascii_name = safe_filename_text(fallback).encode("ascii", "ignore").decode()
+    ascii_name = _NOT_IN_QUOTED_NAME.sub("", ascii_name) or "download"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
@@ -61,25 +74,19 @@ def evaluation_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _bulk_selection(request: HttpRequest) -> tuple[int, str | None, QuerySet[Evaluation]]:
     """Year, department name and evaluations chosen by the GET parameters, scoped to the user."""
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        raise _BadRequest(_("请选择要导出的年度。")) from None
+    form = BulkExportForm(request.GET)
+    if not form.is_valid():
+        raise _BadRequest(form.first_error())
+    year = form.cleaned_data["year"]
     evaluations = visible_evaluations(request.user).filter(year=year)
     department_name = None
-    department = request.GET.get("department", "")
-    if department:
-        try:
-            department_id = int(department)
-        except ValueError:
-            raise _BadRequest(_("主管部门参数无效。")) from None
+    department_id = form.cleaned_data["department"]
+    if department_id is not None:
         found = get_object_or_404(visible_departments(request.user), pk=department_id)
         department_name = found.name
         evaluations = evaluations.filter(department=found)
-    status = request.GET.get("status", "")
+    status = form.cleaned_data["status"]
     if status:
-        if status not in Status.values:
-            raise _BadRequest(_("状态参数无效。"))
         evaluations = evaluations.filter(status=status)
     evaluations = evaluations.select_related("department").order_by(
         "department__name", "project_name", "pk"

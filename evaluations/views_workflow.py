@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from departments.access import is_admin, membership_of, visible_departments, visible_evaluations
 from departments.models import Role
+from evaluations.forms_workflow import ReopenForm, ReturnForm, ReviewQueueFilterForm, SubmitForm
 from evaluations.models import Evaluation, FundingKind, Status
 from evaluations.presentation import official_indicator_rows
 from evaluations.review_selectors import (
@@ -51,31 +53,40 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     if m is None or m.role != Role.STAFF:
         raise Http404
     result = evaluation_score(evaluation=evaluation)
-    warnings = [{"key": warning_key(w), "finding": w} for w in result.warnings]
+    keys = [warning_key(w) for w in result.warnings]
+    form = SubmitForm(request.POST if request.method == "POST" else None, warning_keys=keys)
     error_message = ""
     if request.method == "POST":
-        acknowledgements = {}
-        for item in warnings:
-            comment = request.POST.get(f"comment-{item['key']}", "").strip()
-            if request.POST.get(f"ack-{item['key']}") or comment:
-                acknowledgements[item["key"]] = comment
-        try:
-            submitted = evaluation_submit(
-                evaluation=evaluation, user=request.user, acknowledgements=acknowledgements
-            )
-        except TransitionError as exc:
-            error_message = exc.message
-        else:
-            if submitted:
-                messages.success(request, _("已提交财政局审核。提交后本部门不能再修改此表。"))
+        if form.is_valid():
+            try:
+                submitted = evaluation_submit(
+                    evaluation=evaluation,
+                    user=request.user,
+                    acknowledgements=form.acknowledgements(),
+                )
+            except TransitionError as exc:
+                error_message = exc.message
             else:
-                messages.info(request, _("此表已经提交过了。"))
-            return redirect("evaluations:detail", pk=evaluation.pk)
-    for item in warnings:
-        item["ack"] = bool(request.POST.get(f"ack-{item['key']}"))
-        item["comment"] = request.POST.get(f"comment-{item['key']}", "")
-        ind = item["finding"].indicator
-        item["row"] = ind + 1 if ind is not None else None
+                if submitted:
+                    messages.success(request, _("已提交财政局审核。提交后本部门不能再修改此表。"))
+                else:
+                    messages.info(request, _("此表已经提交过了，未重复提交。"))
+                return redirect("evaluations:detail", pk=evaluation.pk)
+        else:
+            error_message = _("未提交：请按下面的提示修改说明后再提交。")
+    warnings = []
+    for finding, key in zip(result.warnings, keys, strict=True):
+        ack, comment = form[f"ack-{key}"], form[f"comment-{key}"]
+        warnings.append(
+            {
+                "key": key,
+                "finding": finding,
+                "ack": bool(ack.value()),
+                "comment": comment.value() or "",
+                "errors": comment.errors,
+                "row": finding.indicator + 1 if finding.indicator is not None else None,
+            }
+        )
     return render(
         request,
         "evaluations/submit.html",
@@ -91,14 +102,9 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
 def review_queue_view(request: HttpRequest) -> HttpResponse:
     """Submitted forms of every department, oldest first, for the finance bureau."""
     _require_finance(request)
-    year = request.GET.get("year", "")
-    department = request.GET.get("department", "")
-    qs = review_queue(
-        user=request.user,
-        year=int(year) if year.isdigit() else None,
-        department_id=int(department) if department.isdigit() else None,
-    )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    filters = ReviewQueueFilterForm(request.GET).filters()
+    qs = review_queue(user=request.user, year=filters["year"], department_id=filters["department"])
+    page = Paginator(qs, 50).get_page(filters["page"])
     years = (
         visible_evaluations(request.user)
         .values_list("year", flat=True)
@@ -112,8 +118,12 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "years": list(years),
             "departments": visible_departments(request.user),
-            "year": year,
-            "department": department,
+            "year": filters["year"],
+            "department": filters["department"],
+            # The filters of the page links, as parsed (never the raw query string).
+            "querystring": urlencode(
+                {k: v for k, v in filters.items() if k != "page" and v is not None}
+            ),
         },
     )
 
@@ -126,15 +136,29 @@ def review_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "review/detail.html", _review_context(evaluation))
 
 
-def _review_context(evaluation: Evaluation, **extra: Any) -> dict[str, Any]:
+def _review_context(
+    evaluation: Evaluation, return_form: ReturnForm | None = None, **extra: Any
+) -> dict[str, Any]:
     form = evaluation.as_form_data()
     result = evaluation_score(evaluation=evaluation)
+    if return_form is None:
+        return_form = ReturnForm(indicator_count=len(form.indicators))
+    rows = official_indicator_rows(form, result)
+
+    def comment_field(name: str) -> Any:
+        # A return form bound to fewer rows than the form has now cannot comment on the rest.
+        return return_form[name] if name in return_form.fields else None
+
     context = {
         "evaluation": evaluation,
         "form": form,
         "result": result,
-        "rows": official_indicator_rows(form, result),
-        "funding_kinds": FundingKind.choices,
+        "indicator_rows": [(row, comment_field(f"comment-indicator-{row.number}")) for row in rows],
+        "funding_rows": [
+            (row, FundingKind(row.kind).label, comment_field(f"comment-funding-{row.kind}"))
+            for row in form.funding
+        ],
+        "return_form": return_form,
         "changes": evaluation_changes_since_return(evaluation=evaluation),
         "can_decide": evaluation.status == Status.SUBMITTED,
     }
@@ -147,37 +171,21 @@ def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Return a submitted form with a reason and optional comments on rows."""
     _require_finance(request)
     evaluation = _get(request, pk)
-    comments = []
-    for key, text in request.POST.items():
-        if not text.strip():
-            continue
-        if key.startswith("comment-indicator-"):
-            position = key.removeprefix("comment-indicator-")
-            comments.append(
-                {
-                    "target": "indicator",
-                    "position": int(position) if position.isdigit() else 0,
-                    "text": text,
-                }
-            )
-        elif key.startswith("comment-funding-"):
-            comments.append(
-                {
-                    "target": "funding",
-                    "funding_kind": key.removeprefix("comment-funding-"),
-                    "text": text,
-                }
-            )
+    form = ReturnForm(request.POST, indicator_count=evaluation.indicators.count())
+    if not form.is_valid():
+        # Nothing is lost: the page comes back with the reason and every row comment typed.
+        context = _review_context(evaluation, form, error_message=form.error_message())
+        return render(request, "review/detail.html", context, status=400)
     try:
         returned = evaluation_return(
             evaluation=evaluation,
             user=request.user,
-            reason=request.POST.get("reason", ""),
-            comments=comments,
+            reason=form.cleaned_data["reason"],
+            comments=form.comments(),
         )
     except TransitionError as exc:
         evaluation.refresh_from_db()
-        context = _review_context(evaluation, error_message=exc.message, posted=request.POST)
+        context = _review_context(evaluation, form, error_message=exc.message)
         return render(request, "review/detail.html", context, status=400)
     if returned:
         messages.success(
@@ -185,7 +193,7 @@ def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
             _("已退回“%(name)s”，部门将看到退回原因和意见。") % {"name": evaluation.project_name},
         )
     else:
-        messages.info(request, _("此表已经退回过了。"))
+        messages.info(request, _("此表已经退回过了，未重复退回。"))
     return redirect("review:queue")
 
 
@@ -202,7 +210,7 @@ def review_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
     if approved:
         messages.success(request, _("已审核通过“%(name)s”。") % {"name": evaluation.project_name})
     else:
-        messages.info(request, _("此表已经审核通过了。"))
+        messages.info(request, _("此表已经审核通过了，未重复操作。"))
     return redirect("review:queue")
 
 
@@ -212,25 +220,41 @@ def evaluation_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not is_admin(request.user):
         raise Http404
     evaluation = _get(request, pk)
+    form = ReopenForm(request.POST if request.method == "POST" else None)
     error_message = ""
+    status = 200
     if request.method == "POST":
-        try:
-            evaluation_reopen(
-                evaluation=evaluation, user=request.user, reason=request.POST.get("reason", "")
-            )
-        except TransitionError as exc:
-            error_message = exc.message
+        if form.is_valid():
+            try:
+                reopened = evaluation_reopen(
+                    evaluation=evaluation, user=request.user, reason=form.cleaned_data["reason"]
+                )
+            except TransitionError as exc:
+                error_message = exc.message
+            else:
+                if reopened:
+                    messages.success(request, _("已重新开放，部门可以再次修改此表。"))
+                else:
+                    messages.info(request, _("此表已经重新开放过了（现为草稿），未重复操作。"))
+                return redirect("evaluations:detail", pk=evaluation.pk)
         else:
-            messages.success(request, _("已重新开放，部门可以再次修改此表。"))
-            return redirect("evaluations:detail", pk=evaluation.pk)
+            error_message = " ".join(str(e) for e in form.errors.get("reason", []))
+        status = 400
+        evaluation.refresh_from_db()
+    elif evaluation.status != Status.APPROVED:
+        error_message = _("此表当前状态为“%(status)s”，只有已通过的表可以重新开放。") % {
+            "status": evaluation.get_status_display()
+        }
     return render(
         request,
         "evaluations/reopen.html",
         {
             "evaluation": evaluation,
+            "form": form,
             "error_message": error_message,
-            "reason": request.POST.get("reason", ""),
+            "can_reopen": evaluation.status == Status.APPROVED,
         },
+        status=status,
     )
 
 

@@ -2,10 +2,16 @@
 """Benchmark PDF rendering on the sample forms, in a throwaway SQLite database.
 
 Usage: .venv/bin/python scripts/bench_pdf.py [--repeat N]
+       .venv/bin/python scripts/bench_pdf.py --longest [--repeat N]
 
 Prints the median seconds per one-page form and the total seconds of the bulk
 export (merged PDF and ZIP) of every sample form. Exits 1 when a target is missed
 (median < 0.5 s, bulk < 20 s).
+
+With --longest: the longest form the limits allow (every text at its length in
+evaluations/limits.py, MAX_INDICATORS rows), stored through the service like any
+form, rendered beside a 12-row baseline form in the same run, in two shapes of
+text: Chinese prose, and one character per line. Exits 1 when it takes 5 s or more.
 """
 
 from __future__ import annotations
@@ -18,16 +24,132 @@ import tempfile
 import time
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MEDIAN_TARGET = 0.5
 BULK_TARGET = 20.0
+LONGEST_TARGET = 5.0
+BASELINE_ROWS = 12
+# Shapes of text for the longest form: every character a break opportunity (prose), and
+# a line break after every character (the most lines a text of that length can print).
+FILLERS = {
+    "prose": "项目资金按计划拨付到位，绩效目标全面完成，群众满意度较高。",
+    "lines": "一\n",
+}
+
+
+def _fill(length: int, filler: str) -> str:
+    return (filler * (length // len(filler) + 1))[:length]
+
+
+def longest_form(filler: str = FILLERS["prose"], rows: int | None = None) -> Any:
+    """The longest form the limits allow: every text at its limit, MAX_INDICATORS rows.
+
+    Texts end with a marker ("…末行" for the last indicator row) so a test can find them
+    in the PDF's text. Needs Django set up (only for the imports).
+    """
+    from decimal import Decimal
+
+    from evaluations.formdata import FormData, FundingData, IndicatorData
+    from evaluations.limits import MAX_INDICATORS, TEXT_LIMITS
+
+    rows = MAX_INDICATORS if rows is None else rows
+
+    def text(field: str, marker: str = "", prefix: str = "") -> str:
+        return prefix + _fill(TEXT_LIMITS[field] - len(marker) - len(prefix), filler) + marker
+
+    weight = (Decimal(90) / rows).quantize(Decimal("0.01"))
+    indicators = [
+        IndicatorData(
+            # A label of its own on every row: no merged cells, the slowest to lay out.
+            level1=text("level1", prefix=f"{i}"),
+            level2=text("level2", prefix=f"{i}"),
+            name=text("name", f"第{i}行" if i < rows else "末行"),
+            target=text("target"),
+            actual=text("actual"),
+            weight=weight,
+            score=weight,
+            deviation=text("deviation"),
+        )
+        for i in range(1, rows + 1)
+    ]
+    money = Decimal("99999999.9999")
+    return FormData(
+        year=2021,
+        project_name=text("project_name"),
+        department=text("department"),
+        implementing_unit=text("implementing_unit"),
+        goal_target=text("goal_target"),
+        goal_actual=text("goal_actual"),
+        funding=[
+            FundingData(kind, money, money, money)
+            for kind in ("total", "current_year", "carryover", "other")
+        ],
+        execution_weight=Decimal("10"),
+        execution_score=Decimal("10"),
+        stated_total=Decimal("100"),
+        indicators=indicators,
+    )
+
+
+def _longest(repeat: int) -> int:
+    """Time the longest allowed form against a 12-row baseline, both stored."""
+    from pypdf import PdfReader
+
+    from departments.models import Department
+    from evaluations import pdf
+    from evaluations.limits import MAX_INDICATORS
+    from evaluations.services import evaluation_create
+
+    department = Department.objects.create(name="基准测试部门")
+    baseline_form = longest_form(FILLERS["prose"], rows=BASELINE_ROWS)
+    # The baseline is an ordinary form: short texts, 12 rows.
+    for field in ("project_name", "implementing_unit", "goal_target", "goal_actual"):
+        setattr(baseline_form, field, getattr(baseline_form, field)[:40])
+    for ind in baseline_form.indicators:
+        ind.level1, ind.level2, ind.name = "产出指标", "数量指标", ind.name[-12:]
+        ind.target, ind.actual, ind.deviation = ">=95%", "96%", ""
+    baseline_form.project_name = "基准：十二行的普通表"
+    cases = [("baseline, 12 rows", baseline_form)]
+    for shape, filler in FILLERS.items():
+        form = longest_form(filler)
+        form.project_name = f"{shape}-{form.project_name}"[: len(form.project_name)]
+        cases.append((f"longest, {MAX_INDICATORS} rows, {shape}", form))
+    stored = []
+    for label, form in cases:
+        form.department = department.name
+        evaluation, _result = evaluation_create(department=department, data=form, user=None)
+        stored.append((label, evaluation))
+
+    pdf.evaluation_pdf(stored[0][1])  # loads fonts and the stylesheet once
+    worst = 0.0
+    for label, evaluation in stored:
+        walls, cpus = [], []
+        for _round in range(repeat):
+            wall, cpu = time.perf_counter(), time.process_time()
+            data = pdf.evaluation_pdf(evaluation)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+        pages = len(PdfReader(BytesIO(data)).pages)
+        print(
+            f"{label}: median {statistics.median(walls):.2f} s wall, "
+            f"{statistics.median(cpus):.2f} s CPU, {pages} pages, {len(data) / 1e3:.0f} KB"
+        )
+        if label.startswith("longest"):
+            worst = max(worst, statistics.median(walls))
+    ok = worst < LONGEST_TARGET
+    print(f"target: longest < {LONGEST_TARGET} s: " + ("met" if ok else "MISSED"))
+    return 0 if ok else 1
 
 
 def main() -> int:
     """Run the benchmark and report the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="render every form N times")
+    parser.add_argument(
+        "--longest", action="store_true", help="time the longest form the limits allow"
+    )
     args = parser.parse_args()
 
     var_dir = tempfile.mkdtemp(prefix="bench-pdf-")
@@ -49,6 +171,9 @@ def main() -> int:
     from evaluations.models import Evaluation
 
     call_command("migrate", verbosity=0)
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    if args.longest:
+        return _longest(max(args.repeat, 1))
     samples = sorted((PROJECT_DIR / "sample_data").glob("*.txt"))
     for path in samples:
         import_file(data=path.read_bytes(), name=path.name)
@@ -57,7 +182,6 @@ def main() -> int:
         .prefetch_related("funding_rows", "indicators")
         .order_by("department__name", "project_name")
     )
-    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     print(f"database: {var_dir}/db.sqlite3, {len(evaluations)} forms from {len(samples)} files")
 
     started = time.perf_counter()

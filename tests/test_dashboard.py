@@ -186,7 +186,8 @@ def test_it_selects_the_year(year_2021, client_finance, dept_b):
     row_b = _row(html, dept_b)
     assert _cell(row_b, "num-approved") == "1"
     assert _cell(row_b, "num-forms") == "1"
-    assert client_finance.get("/dashboard/?year=abc").status_code == 404
+    # A malformed year is a bad request (issue 9, item 11: 400, never 404 or 500).
+    assert client_finance.get("/dashboard/?year=abc").status_code == 400
 
 
 def test_it_sends_anonymous_users_to_login(client):

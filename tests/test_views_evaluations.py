@@ -149,8 +149,10 @@ def test_it_shows_cached_figures_in_each_row(client_a, dept_a, staff_a):
     assert "草稿" in row
     assert "100" in row  # stated total
     assert "98.22" in row  # computed: 8.22 + 90
-    # Errors: stated execution score and total differ from the rules, no deviation text.
-    assert 'text-bg-danger" title="错误">3<' in row
+    # Errors: stated execution score and total differ from the rules; the missing reason for
+    # the execution rate is a warning (EXECUTION_UNEXPLAINED).
+    assert 'text-bg-danger" title="错误">2<' in row
+    assert 'text-bg-warning" title="提示">1<' in row
 
 
 def test_it_filters_by_year_status_and_name(client_a, dept_a, staff_a):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+from django.conf import settings
 
 from evaluations.formdata import FormData
 from evaluations.importer.body import _BodyReader, _FormState
@@ -26,6 +29,19 @@ from evaluations.importer.sections import (
 )
 
 
+def too_many_forms() -> Problem:
+    """The problem of a file with more forms than IMPORT_MAX_FORMS_PER_FILE."""
+    return Problem(
+        None,
+        _("文件中的自评表超过 %(limit)s 张（上限），本文件未导入：请拆分成多个文件后再导入。")
+        % {"limit": settings.IMPORT_MAX_FORMS_PER_FILE},
+    )
+
+
+class _TooManyForms(Exception):
+    """More forms begin in the file than IMPORT_MAX_FORMS_PER_FILE: reading stops."""
+
+
 class _Parser(_BodyReader):
     """Walks the rows once, keeping one form open at a time."""
 
@@ -36,11 +52,16 @@ class _Parser(_BodyReader):
         self.orphans_reported = False
         self.skipping_other_form = False
         self.reported_forms = 0  # forms dropped or skipped, each with its own problem
+        self.started_forms = 0
+        self.max_forms = settings.IMPORT_MAX_FORMS_PER_FILE
 
     # -- form boundaries
 
     def open_form(self, line: int, *, has_title: bool) -> _FormState:
         self.close_form()
+        self.started_forms += 1
+        if self.started_forms > self.max_forms:
+            raise _TooManyForms
         self.skipping_other_form = False
         self.state = _FormState(
             form=FormData(line=line, execution_weight=None), has_title=has_title
@@ -89,14 +110,25 @@ class _Parser(_BodyReader):
 
     # -- the walk
 
-    def run(self, rows: list[Row]) -> None:
-        for row in rows:
-            self.row(row)
+    def run(self, rows: Iterable[Row]) -> None:
+        """Read the rows in order; they may come one at a time (text.iter_rows)."""
+        first: int | None = None
+        try:
+            for row in rows:
+                if first is None:
+                    first = row.line
+                self.row(row)
+        except _TooManyForms:
+            # Nothing of such a file is imported: a real department never comes near.
+            self.state = None
+            self.forms = []
+            self.problems = [too_many_forms()]
+            return
         self.close_form()
         if not self.forms and not self.reported_forms:
-            first = rows[0].line if rows else 1
             self.problem(
-                first, _("没有找到项目支出绩效自评表：文件内容不是自评表，或缺少标题和项目名称。")
+                first or 1,
+                _("没有找到项目支出绩效自评表：文件内容不是自评表，或缺少标题和项目名称。"),
             )
 
     def row(self, row: Row) -> None:

@@ -7,12 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from departments.models import Department
 from evaluations.formdata import FormData
+from evaluations.importer.archive import megabytes
 from evaluations.importer.checks import check_forms
 from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
 from evaluations.models import Evaluation, EventAction
@@ -58,8 +60,32 @@ class FileReport:
         return sum(1 for f in self.forms if f.action == action)
 
 
+def too_big() -> Problem:
+    """The problem of a file over IMPORT_MAX_FILE_SIZE."""
+    return Problem(
+        line=None,
+        message=_("文件超过 %(limit)s（单个文件的上限），未读取。")
+        % {"limit": megabytes(settings.IMPORT_MAX_FILE_SIZE)},
+    )
+
+
+def over_request_limit() -> Problem:
+    """The problem of a file whose forms would take a request over its limit."""
+    return Problem(
+        line=None,
+        message=_("本次导入的自评表超过 %(limit)s 张（一次导入的上限），此文件未导入：请分批导入。")
+        % {"limit": settings.IMPORT_MAX_FORMS_PER_REQUEST},
+    )
+
+
 def parse_file(data: bytes, name: str) -> ParseResult:
-    """Parse a file of forms by its extension (.txt text dump, .xlsx, .docx)."""
+    """Parse a file of forms by its extension (.txt text dump, .xlsx, .docx).
+
+    Whatever the way in (upload, command, script), a file over IMPORT_MAX_FILE_SIZE is
+    not read; each reader bounds the rest (archive.py, xlsx.py, docx.py, the forms cap).
+    """
+    if len(data) > settings.IMPORT_MAX_FILE_SIZE:
+        return ParseResult(problems=[too_big()])
     suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
         from evaluations.importer.xlsx import parse_xlsx
@@ -81,6 +107,7 @@ def import_file(
     dry_run: bool = False,
     user: AbstractBaseUser | None = None,
     department: Department | None = None,
+    forms_left: int | None = None,
 ) -> FileReport:
     """Import every form of one file in one transaction.
 
@@ -88,6 +115,8 @@ def import_file(
     department; otherwise departments are looked up or created by the name on the form.
     A file that fails at any point writes nothing. A dry run does all the work and
     then rolls it back, so its report is exactly what a real import would do.
+    ``forms_left``: what the request may still import (IMPORT_MAX_FORMS_PER_REQUEST);
+    a file with more forms is not imported at all.
     """
     report = FileReport(path=name)
     try:
@@ -103,6 +132,10 @@ def import_file(
         report.problems.append(
             Problem(line=None, message=_("无法读取该文件：%(error)s") % {"error": exc})
         )
+        return report
+    if forms_left is not None and len(parsed.forms) > forms_left:
+        report.failed = True
+        report.problems.append(over_request_limit())
         return report
 
     report.problems.extend(parsed.problems)
@@ -243,7 +276,10 @@ def import_paths(paths: list[str | Path], *, dry_run: bool = False) -> list[File
     reports = []
     for path in paths:
         try:
-            data = Path(path).read_bytes()
+            # At most one byte over the limit is read: the same limit as an upload, and a
+            # device or pipe given by mistake cannot fill the memory.
+            with Path(path).open("rb") as file:
+                data = file.read(settings.IMPORT_MAX_FILE_SIZE + 1)
         except OSError as exc:
             reports.append(
                 FileReport(

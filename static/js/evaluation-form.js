@@ -13,7 +13,13 @@
   const level2Map = JSON.parse(form.dataset.level2Map || "{}");
   const texts = document.getElementById("preview-messages").dataset;
   const status = document.getElementById("preview-status");
+  const maxRows = Number(
+    (form.querySelector(`input[name="${PREFIX}-MAX_NUM_FORMS"]`) || {}).value || 0
+  );
+  const addButton = document.getElementById("add-indicator");
   const DEBOUNCE_MS = 300;
+  // A counter turns to a warning from this share of the limit on.
+  const COUNTER_NEAR = 0.9;
 
   // --- rows -------------------------------------------------------------------------------
 
@@ -47,7 +53,16 @@
     select.value = current;
   }
 
+  // The server refuses more than maxRows rows (the printed form's limit): stop adding there.
+  function updateAddButton() {
+    if (!maxRows) return;
+    const full = rows().length >= maxRows;
+    addButton.disabled = full;
+    addButton.title = full ? texts.maxRows.replace("{n}", String(maxRows)) : "";
+  }
+
   function addRow() {
+    if (maxRows && rows().length >= maxRows) return;
     const index = Number(totalForms.value);
     const parser = document.createElement("template");
     parser.innerHTML = template.innerHTML.replaceAll("__prefix__", String(index));
@@ -64,6 +79,8 @@
       field(row, "level2").value = field(previous, "level2").value;
     }
     renumber();
+    updateAddButton();
+    row.querySelectorAll("[data-maxlength]").forEach(updateCounter);
     field(row, "name").focus();
   }
 
@@ -71,6 +88,7 @@
     field(row, "DELETE").value = "1";
     row.classList.add("is-deleted", "d-none");
     renumber();
+    updateAddButton();
     schedulePreview();
   }
 
@@ -95,7 +113,7 @@
     if (button.dataset.action === "down") moveRow(row, 1);
   });
 
-  document.getElementById("add-indicator").addEventListener("click", () => {
+  addButton.addEventListener("click", () => {
     addRow();
     schedulePreview();
   });
@@ -105,6 +123,48 @@
       const row = event.target.closest("tbody.indicator");
       fillLevel2(field(row, "level2"), event.target.value, true);
     }
+  });
+
+  // --- character counters -----------------------------------------------------------------
+
+  // Every bounded text (data-maxlength) shows "123 / 2000" below it: the long texts always
+  // (data-counter="always"), the short ones once near the limit. The counter turns to a
+  // warning near the limit and to an error beyond it; the server checks the same limit.
+  // Characters are counted as the server counts them: code points, a line break as one.
+  function textLength(text) {
+    return Array.from(text.replace(/\r\n/g, "\n")).length;
+  }
+
+  function counterFor(input) {
+    const next = input.nextElementSibling;
+    if (next && next.classList.contains("char-counter")) return next;
+    const counter = document.createElement("div");
+    counter.className = "char-counter form-text text-end mt-0";
+    input.after(counter);
+    return counter;
+  }
+
+  function updateCounter(input) {
+    const limit = Number(input.dataset.maxlength);
+    if (!limit) return;
+    const used = textLength(input.value);
+    const near = used >= limit * COUNTER_NEAR;
+    const over = used > limit;
+    const shown = input.dataset.counter === "always" || near;
+    const existing = input.nextElementSibling;
+    if (!shown && !(existing && existing.classList.contains("char-counter"))) return;
+    const counter = counterFor(input);
+    let text = `${used} / ${limit}`;
+    if (over) text += ` ${texts.counterOver.replace("{n}", String(used - limit))}`;
+    counter.textContent = text;
+    counter.classList.toggle("d-none", !shown);
+    counter.classList.toggle("text-warning-emphasis", near && !over);
+    counter.classList.toggle("text-danger", over);
+    counter.classList.toggle("fw-semibold", near);
+  }
+
+  form.addEventListener("input", (event) => {
+    if (event.target.dataset && event.target.dataset.maxlength) updateCounter(event.target);
   });
 
   // --- live scoring -----------------------------------------------------------------------
@@ -241,6 +301,8 @@
   }
 
   status.dataset.busy = status.textContent;
+  form.querySelectorAll("[data-maxlength]").forEach(updateCounter);
+  updateAddButton();
   renumber();
   if (form.dataset.computedReady !== "1") preview();
 })();

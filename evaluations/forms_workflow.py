@@ -1,0 +1,256 @@
+"""Forms of the review workflow and of every query string: nothing a user sends is read raw.
+
+Each view reads its GET and POST parameters through one of these forms. A field that does
+not validate is ignored (filters) or answered with 400 (required parameters), never with
+a 500: numbers are ASCII digits within the range the database can hold, so "²" (which
+``str.isdigit()`` accepts and ``int()`` refuses) or a 5,000-digit year never reaches
+``int()`` or a query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from evaluations.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
+from evaluations.models import FUNDING_ORDER, Status
+from evaluations.safetext import clean_text
+
+# The largest primary key the database holds (a 64-bit signed integer).
+MAX_ID = 2**63 - 1
+# Years as a filter: anything a form's year could be, and no more than four digits.
+MIN_YEAR, MAX_YEAR = 1, 9999
+MAX_PAGE = 10**9
+
+
+class StrictIntegerField(forms.IntegerField):
+    """An integer typed in ASCII digits (optionally signed) that fits its bounds.
+
+    Django's IntegerField hands the text to ``int()``, which also reads other scripts'
+    digits ("١٢") and fails on over 4,300 digits; this one refuses both before ``int()``.
+    """
+
+    def __init__(self, *, min_value: int, max_value: int, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = str(value).strip() if value is not None else ""
+        if text in self.empty_values:
+            return None
+        digits = text.removeprefix("-")
+        width = max(len(str(abs(b))) for b in (self.min_value, self.max_value) if b is not None)
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= width):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return int(text)
+
+
+def id_field(**kwargs: Any) -> StrictIntegerField:
+    """A database id: 1 to MAX_ID."""
+    return StrictIntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def year_field(**kwargs: Any) -> StrictIntegerField:
+    """A year: MIN_YEAR to MAX_YEAR."""
+    malformed = _("年度应为四位数字，如 2021。")
+    kwargs["error_messages"] = {
+        "invalid": malformed,
+        "min_value": malformed,
+        "max_value": malformed,
+        **kwargs.get("error_messages", {}),
+    }
+    return StrictIntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR, **kwargs)
+
+
+def page_field(**kwargs: Any) -> StrictIntegerField:
+    """A page number (the paginator shows the last page for one past the end)."""
+    return StrictIntegerField(min_value=1, max_value=MAX_PAGE, **kwargs)
+
+
+def _parse(field: StrictIntegerField, value: Any) -> int | None:
+    try:
+        return field.clean(value)
+    except ValidationError:
+        return None
+
+
+def parse_id(value: Any) -> int | None:
+    """A database id from untrusted text, or None when it is not one."""
+    return _parse(id_field(), value)
+
+
+def parse_revision(value: Any) -> int | None:
+    """The edit page's hidden revision, or None when missing or malformed (a stale copy)."""
+    return _parse(StrictIntegerField(min_value=0, max_value=2**31 - 1), value)
+
+
+class WorkflowTextField(forms.CharField):
+    """A reason, comment or explanation: control characters removed, at most ``max_length``.
+
+    The length is checked on the server only (no ``maxlength`` attribute), so a browser
+    never cuts pasted text silently: the page comes back with the text and the limit.
+    """
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        error_messages = {
+            "max_length": _("最多 %(limit_value)d 字（现有 %(show_value)d 字），请删减后再提交。"),
+            **kwargs.pop("error_messages", {}),
+        }
+        super().__init__(max_length=max_length, error_messages=error_messages, **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        if isinstance(value, str):
+            # Browsers post a textarea's line breaks as CRLF but count them as one character.
+            value = clean_text(value.replace("\r\n", "\n"))
+        return super().to_python(value)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        attrs["data-maxlength"] = str(self.max_length)
+        return attrs
+
+
+def _comment_widget(label: str) -> forms.Textarea:
+    return forms.Textarea(
+        attrs={"class": "form-control form-control-sm", "rows": 1, "aria-label": label}
+    )
+
+
+# --- query strings --------------------------------------------------------------------------
+
+
+class ReviewQueueFilterForm(forms.Form):
+    """Filters of the review queue (GET); an invalid value means "any"."""
+
+    year = year_field()
+    department = id_field()
+    page = page_field()
+
+    def filters(self) -> dict[str, int | None]:
+        """The valid filters and page; a value that did not validate is left out (None)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {name: data.get(name) for name in ("year", "department", "page")}
+
+
+class DashboardFilterForm(forms.Form):
+    """The dashboard's ?year= (none: the latest year with data)."""
+
+    year = year_field()
+
+
+class BulkExportForm(forms.Form):
+    """What a bulk download covers: a year, optionally one department and one status."""
+
+    year = year_field(required=True, error_messages={"required": _("请选择要导出的年度。")})
+    department = id_field(error_messages={"invalid": _("主管部门参数无效。")})
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", ""), *Status.choices],
+        error_messages={"invalid_choice": _("状态参数无效。")},
+    )
+
+    def first_error(self) -> str:
+        """The first problem, for a 400 answer."""
+        for name in ("year", "department", "status"):
+            if name in self.errors:
+                return str(self.errors[name][0])
+        return gettext("参数无效。")
+
+
+# --- workflow POSTs ---------------------------------------------------------------------------
+
+
+class SubmitForm(forms.Form):
+    """The submission page: for each warning an acknowledgement box and an explanation."""
+
+    def __init__(self, *args: Any, warning_keys: Iterable[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.warning_keys = list(warning_keys)
+        for key in self.warning_keys:
+            self.fields[f"ack-{key}"] = forms.BooleanField(required=False)
+            self.fields[f"comment-{key}"] = WorkflowTextField(
+                max_length=COMMENT_MAX_LENGTH, label=_("说明")
+            )
+
+    def acknowledgements(self) -> dict[str, str]:
+        """warning_key → explanation, for every warning ticked or explained."""
+        acks = {}
+        for key in self.warning_keys:
+            comment = self.cleaned_data.get(f"comment-{key}", "").strip()
+            if self.cleaned_data.get(f"ack-{key}") or comment:
+                acks[key] = comment
+        return acks
+
+
+class ReturnForm(forms.Form):
+    """A return: the reason and a comment per indicator row and per funding row.
+
+    Only rows the form has are fields; anything else posted (``comment-indicator-²``,
+    a row that does not exist) is ignored.
+    """
+
+    reason = WorkflowTextField(
+        max_length=REASON_MAX_LENGTH,
+        required=True,
+        label=_("退回原因"),
+        error_messages={"required": _("退回时必须填写退回原因。")},
+        widget=forms.Textarea(attrs={"class": "form-control mb-2", "rows": 3}),
+    )
+
+    def __init__(self, *args: Any, indicator_count: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.indicator_count = indicator_count
+        for number in range(1, indicator_count + 1):
+            label = gettext("第%(n)s行意见") % {"n": number}
+            self.fields[f"comment-indicator-{number}"] = WorkflowTextField(
+                max_length=COMMENT_MAX_LENGTH, label=label, widget=_comment_widget(label)
+            )
+        for kind in FUNDING_ORDER:
+            label = gettext("资金行意见")
+            self.fields[f"comment-funding-{kind}"] = WorkflowTextField(
+                max_length=COMMENT_MAX_LENGTH, label=label, widget=_comment_widget(label)
+            )
+
+    def comments(self) -> list[dict[str, Any]]:
+        """The row comments in the shape ``services.evaluation_return`` takes."""
+        comments: list[dict[str, Any]] = []
+        for number in range(1, self.indicator_count + 1):
+            text = self.cleaned_data.get(f"comment-indicator-{number}", "")
+            if text.strip():
+                comments.append({"target": "indicator", "position": number, "text": text})
+        for kind in FUNDING_ORDER:
+            text = self.cleaned_data.get(f"comment-funding-{kind}", "")
+            if text.strip():
+                comments.append({"target": "funding", "funding_kind": kind, "text": text})
+        return comments
+
+    def error_message(self) -> str:
+        """Every problem of the form in one line, each with the row it concerns."""
+        messages = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            for error in errors:
+                messages.append(f"{label}：{error}" if label and name != "reason" else error)
+        return " ".join(messages)
+
+
+class ReopenForm(forms.Form):
+    """Reopening an approved form: the reason, recorded in the history."""
+
+    reason = WorkflowTextField(
+        max_length=REASON_MAX_LENGTH,
+        required=True,
+        label=_("原因"),
+        error_messages={"required": _("重新开放时必须填写原因。")},
+        widget=forms.Textarea(attrs={"class": "form-control mb-3", "rows": 3}),
+    )
