@@ -208,6 +208,12 @@ IMPORT_MAX_COMPRESSION_RATIO = env_int("IMPORT_MAX_COMPRESSION_RATIO", 100)
 IMPORT_MAX_SHEET_ROWS = env_int("IMPORT_MAX_SHEET_ROWS", 5000)
 IMPORT_MAX_SHEET_COLUMNS = env_int("IMPORT_MAX_SHEET_COLUMNS", 40)
 IMPORT_MAX_DOCUMENT_ROWS = env_int("IMPORT_MAX_DOCUMENT_ROWS", 20000)
+# XML tags ("<") parsed in one reading of an .xlsx/.docx, and in one part parsed whole
+# (styles, relationships); characters across all cells (one shared string may repeat in
+# every cell). An exported workbook of 200 forms has 0.17 million tags.
+IMPORT_MAX_XML_MARKUP = env_int("IMPORT_MAX_XML_MARKUP", 2_000_000)
+IMPORT_MAX_XML_PART_MARKUP = env_int("IMPORT_MAX_XML_PART_MARKUP", 100_000)
+IMPORT_MAX_TEXT_CHARACTERS = env_int("IMPORT_MAX_TEXT_CHARACTERS", 5_000_000)
 # Previews kept for confirmation: lifetime and what one user may hold at once.
 IMPORT_PREVIEW_LIFETIME = env_int("IMPORT_PREVIEW_LIFETIME", 2 * 3600)  # seconds
 IMPORT_PREVIEW_QUOTA = env_int("IMPORT_PREVIEW_QUOTA", 20 * 1024 * 1024)  # bytes per user

@@ -38,6 +38,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import signal
 import sqlite3
 import sys
@@ -605,6 +606,11 @@ def main() -> None:
         print(f"crash x{count}: {crash}")
     if totals.saved:
         print(f"{len(totals.saved)} failing inputs saved in {out}")
+    for path in work.iterdir():  # the databases and results; failures stay
+        if path != out:
+            path.unlink() if path.is_file() else shutil.rmtree(path, ignore_errors=True)
+    if not any(work.iterdir()):
+        work.rmdir()
     failures = sum(totals.outcomes[k] for k in ("crash", "hang", "memory", "partial write"))
     sys.exit(1 if failures else 0)
 

@@ -312,6 +312,25 @@ def test_it_refuses_an_encrypted_entry():
     ]
 
 
+def _patch(data: bytes, offset: int, fmt: str, value: int) -> bytes:
+    """Change a field of the first central directory header."""
+    at = data.index(b"PK\x01\x02") + offset
+    return data[:at] + struct.pack(fmt, value) + data[at + struct.calcsize(fmt) :]
+
+
+def test_it_refuses_zip_features_it_cannot_read():
+    data = bombs.exported_workbook()
+    flags = struct.unpack("<H", data[data.index(b"PK\x01\x02") + 8 :][:2])[0]
+    patched = _patch(data, 8, "<H", flags | 0x20)  # "compressed patched data"
+    assert [p.message for p in parse_file(patched, "表.xlsx").problems] == [
+        "文件结构异常（不支持的压缩方式），未读取。"
+    ]
+    newer = _patch(data, 6, "<H", 105)  # needs zip version 10.5 to extract
+    assert [p.message for p in parse_file(newer, "表.docx").problems] == [
+        "文件结构异常（不支持的压缩格式），未读取。"
+    ]
+
+
 @pytest.mark.parametrize(
     "prolog",
     [
@@ -346,6 +365,17 @@ def test_it_bounds_a_part_read_whole():
     result = parse_file(rewrite(data, "xl/styles.xml", styles), "表.xlsx")
     assert [p.message for p in result.problems] == [
         "文件内容过于复杂：XML 标记超过 100,000 个（上限），未读取。"
+    ]
+
+
+def test_it_bounds_the_size_of_a_part_read_whole():
+    data = bombs.exported_workbook()
+    text = os.urandom(3 * MIB).hex().encode()  # 6 MB that do not compress much
+    styles = b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    styles += b"<x>" + text + b"</x></styleSheet>"
+    result = parse_file(rewrite(data, "xl/styles.xml", styles), "表.xlsx")
+    assert [p.message for p in result.problems] == [
+        "文件内容过于复杂：其中一个部分超过 5 MB（上限），未读取。"
     ]
 
 
@@ -698,9 +728,10 @@ def test_it_imports_once_when_two_confirmations_race(tmp_path, staff_a, monkeypa
     assert responses["count"] == 10
 
 
-def test_megabytes_are_written_as_the_limits_are():
+def test_it_writes_sizes_as_the_limits_are_written():
     assert archive.megabytes(50 * MIB) == "50 MB"
     assert archive.megabytes(5 * MIB // 2) == "2.5 MB"
+    assert archive.megabytes(20 * 1024) == "20 KB"
 
 
 # ------------------------------------------------------------------- fuzzing, fixed seed
@@ -740,3 +771,42 @@ def test_it_states_the_limits_on_the_upload_page(client_a):
     page = client_a.get("/evaluations/import/").content.decode()
     assert "每个文件最多 200 张自评表，一次最多 500 张。" in page
     assert "预览保留 2 小时，过期后需重新上传；每人待确认的文件最多暂存 20.0\xa0MB" in page
+
+
+# --- found by the fuzzer and by the text-limit work -----------------------------------------
+
+
+def test_it_reads_a_label_holding_a_nul_and_says_it_removed_it():
+    from evaluations.importer.text import parse_text
+
+    text = sample_path("000").read_bytes().decode("utf-8")
+    damaged = text.replace("其中：当年财政拨款", "其中：当年财\x00政拨款", 1)
+    assert damaged != text
+    clean, dirty = parse_text(text.encode()), parse_text(damaged.encode())
+    assert [f.funding for f in dirty.forms] == [f.funding for f in clean.forms]
+    line = text[: text.index("其中：当年财政拨款")].count("\n") + 1
+    assert [(p.line, p.message) for p in dirty.problems] == [
+        *[(p.line, p.message) for p in clean.problems],
+        (line, f"第{line}行含有 1 个不可见的控制字符（U+0000），已删除。"),
+    ]
+    assert "\x00" not in repr(dirty.forms)
+
+
+def test_it_reads_excel_float_noise_as_the_number_excel_shows():
+    from evaluations.importer.xlsx import cell_text
+
+    assert cell_text(57.547000000000004) == "57.547"
+    assert cell_text(0.1 + 0.2) == "0.3"
+    assert cell_text(0.8221000000000001, "0.00%") == "82.21%"
+    assert cell_text(70.0) == "70"
+
+
+def test_it_reads_a_second_header_row_that_points_past_the_table():
+    # The fuzzer's input 3847 (seed 2026): a header row whose 分值/得分 columns lie beyond the
+    # width of the indicator rows made aligned() raise IndexError ("内部错误").
+    from evaluations.importer.text import parse_text
+
+    data = (Path(__file__).parent / "data" / "fuzz-header-past-table.txt").read_bytes()
+    result = parse_text(data)
+    assert result.forms
+    assert not [p for p in result.problems if "内部错误" in p.message]

@@ -381,8 +381,16 @@ def test_it_strips_control_characters_at_import_naming_form_and_row():
     form = imported_form(project_name="控\x01制字符")
     form.goal_actual = "完成\x00任务\uffff"
     form.indicators[1].deviation = "说\x02明"
+    # A text dump is cleaned before its rows are read (a NUL inside a label would hide the
+    # label): the problems name the lines of the file.
     report = import_file(data=text_dump(form), name="nul.txt")
-    assert only_messages(report) == [
+    assert [(p.line, p.message) for p in report.problems] == [
+        (7, "第7行含有 1 个不可见的控制字符（U+0001），已删除。"),
+        (65, "第65行含有 2 个不可见的控制字符（U+0000、U+FFFF），已删除。"),
+        (95, "第95行含有 1 个不可见的控制字符（U+0002），已删除。"),
+    ]
+    # Forms from any other reader are cleaned by check_forms, naming form, field and row.
+    assert [p.message for p in check_forms([form])] == [
         "《控制字符》的“项目名称”、“实际完成情况”含有 3 个不可见的控制字符"
         "（U+0001、U+0000、U+FFFF），已删除。",
         "《控制字符》第2行指标的“偏差原因分析及改进措施”含有 1 个不可见的控制字符（U+0002），已删除。",

@@ -1,8 +1,7 @@
 """Zip archives (.xlsx and .docx files) checked before, and bounded while, anything is read.
 
 Why code of our own: ``zipfile`` believes the central directory and has no budget across
-entries, and no reader we use (openpyxl, lxml, python-docx) bounds what it decompresses
-or parses; defusedxml-type libraries guard against XML entity tricks, not against a few
+entries, and no reader we use (openpyxl, lxml) bounds what it decompresses or parses; defusedxml-type libraries guard against XML entity tricks, not against a few
 kilobytes that inflate to gigabytes. So, before anything is parsed, the archive's
 directory is checked (entry count, declared uncompressed size, compression ratio,
 overlapping or duplicate entries, encryption, compression method); then every entry is
@@ -10,7 +9,7 @@ read through a stream that counts what it really yields: the declared size of th
 and the file's uncompressed budget can never be exceeded, whatever the directory says,
 and the XML markup (one ``<`` per tag) parsed in one reading of the file is bounded, so
 parsing time and memory are bounded too. A part read whole (a parser that materialises
-it as a tree) has a much smaller markup budget than a part that is streamed.
+it as a tree) has much smaller budgets (markup and bytes) than a part that is streamed.
 
 Every limit comes from settings (``IMPORT_MAX_*``); a file over one is refused with a
 message that names it, as :class:`ArchiveRefused`.
@@ -30,20 +29,20 @@ MIB = 1024 * 1024
 # An entry this small cannot hurt whatever its ratio: a few KB of repetitive XML (styles,
 # an empty sheet) compress far better than 100:1 in files Excel and Word write.
 RATIO_FLOOR = MIB
-# Markup (``<`` characters) that one reading of a file may parse: an exported workbook of
-# 200 forms has 0.17 million, a python-docx document of 200 forms 0.34 million. Two
-# million take lxml about a second at the densest (one ``<`` per element).
-DEFAULT_MAX_MARKUP = 2_000_000
-# A part parsed whole (an lxml tree, openpyxl's styles): real ones have a few thousand.
-DEFAULT_MAX_WHOLE_PART_MARKUP = 100_000
+# The markup budgets are settings (IMPORT_MAX_XML_MARKUP, IMPORT_MAX_XML_PART_MARKUP): an
+# exported workbook of 200 forms has 0.17 million tags, a python-docx document of 200 forms
+# 0.34 million; two million take lxml about a second at the densest (one ``<`` per
+# element). A part parsed whole (an lxml tree, openpyxl's styles) has a few thousand tags
+# and at most a few hundred KB (Word's styles.xml: 350 KB).
+WHOLE_PART_SIZE = 5 * MIB
 
 
 def max_markup() -> int:
-    return int(getattr(settings, "IMPORT_MAX_XML_MARKUP", DEFAULT_MAX_MARKUP))
+    return settings.IMPORT_MAX_XML_MARKUP
 
 
 def max_whole_part_markup() -> int:
-    return int(getattr(settings, "IMPORT_MAX_XML_PART_MARKUP", DEFAULT_MAX_WHOLE_PART_MARKUP))
+    return settings.IMPORT_MAX_XML_PART_MARKUP
 
 
 def megabytes(size: int) -> str:
@@ -126,18 +125,24 @@ class CappedStream:
         self._released = self.markup
 
     def read(self, size: int = -1) -> bytes:
-        whole = size is None or size < 0
-        if whole:
-            # One byte more than the declared size shows an entry that lies about it.
-            chunk = self._raw.read(self._declared - self._read + 1)
-        else:
+        if size is not None and size >= 0:
             chunk = self._raw.read(size)
-        self._account(chunk)
-        if whole:
-            limit = max_whole_part_markup()
-            if self.markup > limit:
-                raise over_markup(limit)
-        return chunk
+            self._account(chunk)
+            return chunk
+        # Everything at once: for a tree, so within the budgets of a part read whole.
+        markup_limit = max_whole_part_markup()
+        pieces = []
+        while chunk := self._raw.read(MIB):
+            self._account(chunk)
+            pieces.append(chunk)
+            if self._read > WHOLE_PART_SIZE:
+                raise ArchiveRefused(
+                    _("文件内容过于复杂：其中一个部分超过 %(limit)s（上限），未读取。")
+                    % {"limit": megabytes(WHOLE_PART_SIZE)}
+                )
+            if self.markup > markup_limit:
+                raise over_markup(markup_limit)
+        return b"".join(pieces)
 
     def read1(self, size: int = -1) -> bytes:
         return self.read(size if size and size > 0 else 64 * 1024)
@@ -205,7 +210,10 @@ class CheckedArchive:
 
     def __init__(self, data: bytes) -> None:
         # zipfile's own errors (BadZipFile, ...) pass through: each reader words them.
-        self.zip = zipfile.ZipFile(BytesIO(data))
+        try:
+            self.zip = zipfile.ZipFile(BytesIO(data))
+        except NotImplementedError as error:  # a zip format version zipfile does not know
+            raise _unusual(_("不支持的压缩格式")) from error
         infos = self.zip.infolist()
         _check_directory(infos, len(data))
         self.infos = {info.filename: info for info in infos}
@@ -238,8 +246,10 @@ def _check_directory(infos: list[zipfile.ZipInfo], size: int) -> None:
         if info.filename in names:
             raise _unusual(_("压缩条目名称重复"))
         names.add(info.filename)
-        if info.flag_bits & 0x1:
+        if info.flag_bits & 0x41:  # encrypted, or strongly encrypted
             raise ArchiveRefused(_("文件已加密，请取消密码保护后再导入。"))
+        if info.flag_bits & 0x20:  # "compressed patched data": zipfile cannot read it
+            raise _unusual(_("不支持的压缩方式"))
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _unusual(_("不支持的压缩方式"))
         total += info.file_size

@@ -195,7 +195,8 @@ class _BodyReader:
             if all(
                 parse_number(candidate[columns[c]].text)[1]
                 for c in ("weight", "score")
-                if c in columns
+                # A second header row may place a column beyond the table's width.
+                if c in columns and columns[c] < len(candidate)
             ):
                 return candidate
         return pad + cells

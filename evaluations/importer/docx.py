@@ -153,7 +153,7 @@ class _Reader:
         self.table: Any = None  # the body-level table whose rows are coming
         self.table_row = 0
         self.row_limit = settings.IMPORT_MAX_DOCUMENT_ROWS
-        self.text_limit = int(getattr(settings, "IMPORT_MAX_TEXT_CHARACTERS", 5_000_000))
+        self.text_limit = settings.IMPORT_MAX_TEXT_CHARACTERS
         self.text_left = self.text_limit
 
     def count_line(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from evaluations.formdata import FormData
 from evaluations.importer.cells import Cell, Row, parse_number
 from evaluations.importer.parser import _Parser
@@ -22,7 +24,7 @@ __all__ = [
 ]
 
 
-def parse_rows(rows: list[Row]) -> tuple[list[FormData], list[Problem]]:
+def parse_rows(rows: Iterable[Row]) -> tuple[list[FormData], list[Problem]]:
     """Read every 项目支出绩效自评表 in the rows; never raises, problems say what was not read.
 
     A form is returned when it has at least a project name and a year; what else

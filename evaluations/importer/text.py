@@ -160,6 +160,43 @@ def _lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
+# Characters no form may hold (evaluations.safetext), but for those the row reader and
+# check_forms give a meaning to: VT and FF (Word's line and page breaks) and BEL.
+_MAX_CONTROL_PROBLEMS = 10
+_STRAY_CONTROLS = re.compile("[\x00-\x06\x08\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+
+
+def _strip_controls(text: str) -> tuple[str, list[Problem]]:
+    """Remove control characters before the rows are read, so a NUL inside a label
+    ("其中：当年财\x00政拨款") does not hide the label; a problem for each line that held one.
+    """
+    if _STRAY_CONTROLS.search(text) is None:
+        return text, []
+    by_line: dict[int, list[str]] = {}
+    for match in _STRAY_CONTROLS.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        by_line.setdefault(line, []).append(match.group())
+    problems = []
+    for line, chars in list(by_line.items())[:_MAX_CONTROL_PROBLEMS]:
+        codes = "、".join(dict.fromkeys(f"U+{ord(c):04X}" for c in chars))
+        problems.append(
+            Problem(
+                line,
+                _("第%(line)d行含有 %(count)d 个不可见的控制字符（%(codes)s），已删除。")
+                % {"line": line, "count": len(chars), "codes": codes},
+            )
+        )
+    if len(by_line) > _MAX_CONTROL_PROBLEMS:
+        problems.append(
+            Problem(
+                None,
+                _("另有 %(count)d 行含有不可见的控制字符，已删除。")
+                % {"count": len(by_line) - _MAX_CONTROL_PROBLEMS},
+            )
+        )
+    return _STRAY_CONTROLS.sub("", text), problems
+
+
 def parse_text(data: bytes | str) -> ParseResult:
     """Read every form in a text dump; never raises, problems say what could not be read."""
     problems: list[Problem] = []
@@ -172,8 +209,10 @@ def parse_text(data: bytes | str) -> ParseResult:
         return ParseResult(forms=[], problems=[Problem(1, error.message)])
     if not text.strip():
         return ParseResult(forms=[], problems=[*problems, Problem(1, _("文件为空。"))])
+    text, removed = _strip_controls(text)
+    problems = problems + removed
     # Rows are read as the parser asks for them: past the forms cap it stops, and the
     # rest of the file is never split into rows. A reader bug surfaces in parse_rows
     # as an internal-error problem, like a parser bug.
-    forms, row_problems = parse_rows(iter_rows(text))  # type: ignore[arg-type]
+    forms, row_problems = parse_rows(iter_rows(text))
     return ParseResult(forms=forms, problems=problems + row_problems)

@@ -85,8 +85,8 @@ _AFTER_MERGES = frozenset(
         "extLst",
     )
 )
-# Characters of all cells of a workbook: a real file of 200 forms holds about a million.
-DEFAULT_MAX_TEXT = 5_000_000
+# Characters of all cells of a workbook (IMPORT_MAX_TEXT_CHARACTERS): a real file of 200
+# forms holds about a million.
 
 
 def max_rows() -> int:
@@ -103,7 +103,7 @@ def max_cells() -> int:
 
 
 def max_text() -> int:
-    return int(getattr(settings, "IMPORT_MAX_TEXT_CHARACTERS", DEFAULT_MAX_TEXT))
+    return settings.IMPORT_MAX_TEXT_CHARACTERS
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,9 @@ def cell_text(value: Any, number_format: str = "General") -> str:
         }
     if isinstance(value, int | float | Decimal):
         try:
-            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+            # Excel keeps 15 significant digits and shows no more: a computed 57.55 stored as
+            # 57.547000000000004 reads as the 57.547 the clerk sees, not as float noise.
+            number = Decimal(format(value, ".15g")) if isinstance(value, float) else Decimal(value)
         except InvalidOperation:
             return str(value)
         if "%" in (number_format or ""):
@@ -168,8 +170,7 @@ def cell_text(value: Any, number_format: str = "General") -> str:
 
 
 def _plain(number: Decimal) -> str:
-    text = f"{number.normalize():f}" if number == number.to_integral_value() else f"{number:f}"
-    return text
+    return f"{number.normalize():f}" if number.is_finite() else str(number)
 
 
 # --- the scan ------------------------------------------------------------------------------
