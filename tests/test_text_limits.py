@@ -215,7 +215,10 @@ def test_it_refuses_an_imported_form_with_an_over_long_cell_naming_the_row():
     # The problem points at the row: its first cell, three lines above the name.
     name_line = data.decode().splitlines().index("\t" + "指" * 257) + 1
     assert report.problems[0].line == name_line - 3
-    assert [(f.form.project_name, f.action) for f in report.forms] == [("正常的项目", "created")]
+    assert [(f.form.project_name, f.action) for f in report.forms] == [
+        ("超长指标的项目", "skipped"),
+        ("正常的项目", "created"),
+    ]
     assert list(Evaluation.objects.values_list("project_name", flat=True)) == ["正常的项目"]
 
 
@@ -227,6 +230,7 @@ def test_it_refuses_an_imported_goal_over_its_limit_and_writes_nothing_when_alon
     assert only_messages(report) == [
         "《农村住房质量监督》的“预期目标”超过2000字（共2100字），该表未导入。"
     ]
+    assert [f.action for f in report.forms] == ["skipped"]
     assert Evaluation.objects.count() == 0
 
 

@@ -139,20 +139,31 @@ def import_file(
         return report
 
     report.problems.extend(parsed.problems)
-    # What every way into the database enforces: lengths, characters, rows, signs.
+    # What every way into the database enforces: lengths, characters, rows, signs. Forms
+    # over a limit are taken out of parsed.forms; the report lists them as skipped.
+    read = list(parsed.forms)
     report.problems.extend(check_forms(parsed.forms))
+    accepted = {id(form) for form in parsed.forms}
+    rules = current_rules()
     if not parsed.forms:
         report.readable = False
         report.failed = True
+        report.forms = [
+            FormReport(form=form, result=evaluate(form, rules), action="skipped") for form in read
+        ]
         if not report.problems:
             report.problems.append(Problem(line=1, message=_("文件中没有找到自评表。")))
         return report
 
-    rules = current_rules()
     try:
         with transaction.atomic():
             seen: set[tuple[str, int, str]] = set()
-            for form in parsed.forms:
+            for form in read:
+                if id(form) not in accepted:
+                    report.forms.append(
+                        FormReport(form=form, result=evaluate(form, rules), action="skipped")
+                    )
+                    continue
                 report.forms.append(
                     _import_form(form, rules, report, seen, dry_run, user, department, name)
                 )
