@@ -18,6 +18,7 @@ message that names it, as :class:`ArchiveRefused`.
 from __future__ import annotations
 
 import zipfile
+import zlib
 from io import BytesIO
 from typing import IO
 
@@ -49,6 +50,21 @@ def megabytes(size: int) -> str:
     """A size as the limits are written ("50 MB", "2.5 MB", "20 KB")."""
     value, unit = (size / MIB, "MB") if size >= MIB else (size / 1024, "KB")
     return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+
+
+# What a damaged or foreign file raises while it is opened: it is not a valid workbook or
+# document. (SyntaxError: malformed XML, from expat and lxml alike; zlib.error: a broken
+# deflate stream; TypeError: openpyxl on a value of the wrong type.)
+NOT_VALID = (
+    zipfile.BadZipFile,
+    zlib.error,
+    KeyError,
+    ValueError,
+    OSError,
+    EOFError,
+    TypeError,
+    SyntaxError,
+)
 
 
 class ArchiveRefused(Exception):

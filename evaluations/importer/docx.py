@@ -15,29 +15,22 @@ Paragraphs and table rows are counted as they come and the file is refused past
 from __future__ import annotations
 
 import posixpath
-import zipfile
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from lxml import etree
 
-from evaluations.importer.archive import ArchiveRefused, Budget, CheckedArchive, open_archive
+from evaluations.importer.archive import (
+    NOT_VALID,
+    ArchiveRefused,
+    Budget,
+    CheckedArchive,
+    open_archive,
+)
 from evaluations.importer.tables import Cell, ParseResult, Problem, Row, _, parse_rows
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-# What a damaged or foreign file raises while it is opened: it is not a valid document.
-# (SyntaxError: malformed XML, from expat and lxml alike; zlib.error: a broken deflate stream.)
-_NOT_VALID = (
-    zipfile.BadZipFile,
-    zlib.error,
-    KeyError,
-    ValueError,
-    OSError,
-    EOFError,
-    SyntaxError,
-)
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -313,7 +306,7 @@ def parse_docx(data: bytes) -> ParseResult:
             )
         )
         return result
-    except _NOT_VALID as error:
+    except NOT_VALID as error:
         result.problems.append(
             Problem(
                 None,

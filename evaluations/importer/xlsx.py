@@ -15,8 +15,6 @@ rows actually present, so a false one cannot make anything bigger.
 from __future__ import annotations
 
 import datetime
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
@@ -25,6 +23,7 @@ from typing import Any
 from django.conf import settings
 
 from evaluations.importer.archive import (
+    NOT_VALID,
     ArchiveRefused,
     Budget,
     CheckedArchive,
@@ -37,18 +36,6 @@ from evaluations.importer.tables import Cell, ParseResult, Problem, Row, _, pars
 
 FLAT_SHEET_TITLE = "指标明细"  # evaluations.excel writes it; it is not a form
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
-# What a damaged or foreign file raises while it is opened: it is not a valid workbook.
-# (SyntaxError: malformed XML, from expat and lxml alike; zlib.error: a broken deflate stream.)
-_NOT_VALID = (
-    zipfile.BadZipFile,
-    zlib.error,
-    KeyError,
-    ValueError,
-    OSError,
-    EOFError,
-    TypeError,
-    SyntaxError,
-)
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _VALUE, _INLINE = f"{_NS}c/{_NS}v", f"{_NS}c/{_NS}is"
 # Markup of a sheet outside its rows and merged ranges (views, column widths, formats,
@@ -658,7 +645,7 @@ def parse_xlsx(data: bytes) -> ParseResult:
     except ArchiveRefused as refused:
         result.problems.append(Problem(None, refused.message))
         return result
-    except _NOT_VALID as error:
+    except NOT_VALID as error:
         result.problems.append(
             Problem(
                 None,
