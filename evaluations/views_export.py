@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 from typing import IO
 from urllib.parse import quote
 
+from django.core.exceptions import BadRequest
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -76,7 +77,8 @@ def _bulk_selection(request: HttpRequest) -> tuple[int, str | None, QuerySet[Eva
     """Year, department name and evaluations chosen by the GET parameters, scoped to the user."""
     form = BulkExportForm(request.GET)
     if not form.is_valid():
-        raise _BadRequest(form.first_error())
+        # Answered by config.views.bad_request: the Chinese 400 page with this message.
+        raise BadRequest(form.first_error())
     year = form.cleaned_data["year"]
     evaluations = visible_evaluations(request.user).filter(year=year)
     department_name = None
@@ -96,10 +98,6 @@ def _bulk_selection(request: HttpRequest) -> tuple[int, str | None, QuerySet[Eva
     return year, department_name, evaluations
 
 
-class _BadRequest(Exception):
-    """A bulk export request with missing or invalid parameters."""
-
-
 def iter_evaluations(evaluations: QuerySet[Evaluation]) -> Iterator[Evaluation]:
     """Stream evaluations with their rows, a few at a time, so memory stays flat."""
     yield from evaluations.prefetch_related("funding_rows", "indicators").iterator(chunk_size=20)
@@ -111,10 +109,7 @@ def _bulk(
     extension: str,
     content_type: str,
 ) -> HttpResponse:
-    try:
-        year, department_name, evaluations = _bulk_selection(request)
-    except _BadRequest as error:
-        return HttpResponseBadRequest(str(error))
+    year, department_name, evaluations = _bulk_selection(request)
     # Written form by form into a temporary file that FileResponse streams and then closes.
     target = tempfile.TemporaryFile()
     try:

@@ -242,7 +242,9 @@ def test_it_refuses_an_overlong_warning_explanation_and_keeps_it(client_a, dept_
 def test_it_answers_400_to_malformed_export_parameters(client_finance, submitted, query, message):
     response = client_finance.get(f"/evaluations/export/xlsx/?{query}")
     assert response.status_code == 400
-    assert message in response.content.decode()
+    page = response.content.decode()
+    # The site's 400 page with the reason, not a bare line of text.
+    assert message in page and "请求无效" in page and "返回自评表列表" in page
 
 
 @pytest.mark.parametrize("year", ["abc", "²", "9" * 5000, "0"])
