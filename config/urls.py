@@ -27,9 +27,9 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("admin/", admin.site.urls),
-    path("evaluations/", include("evaluations.urls")),
-    path("review/", include("evaluations.urls_review")),
-    path("dashboard/", include("evaluations.urls_dashboard")),
+    path("evaluations/", include("evaluations.urls.evaluations")),
+    path("review/", include("evaluations.urls.review")),
+    path("dashboard/", include("evaluations.urls.dashboard")),
 ]
 
 # Error pages in Chinese and in the site's layout. 500 keeps Django's handler, which renders

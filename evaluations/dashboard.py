@@ -281,7 +281,7 @@ def overview_xlsx(overview: Overview) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from evaluations.excel import safe_sheet_title, set_text
+    from evaluations.exports.excel import safe_sheet_title, set_text
 
     workbook = Workbook()
     sheet = workbook.active

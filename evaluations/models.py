@@ -13,10 +13,10 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
-from evaluations.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
-from evaluations.formdata import FormData, FundingData, IndicatorData
-from evaluations.limits import LONG_TEXTS, TEXT_LIMITS
-from evaluations.safetext import validate_clean_text
+from evaluations.core.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
+from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.limits import LONG_TEXTS, TEXT_LIMITS
+from evaluations.core.safetext import validate_clean_text
 
 
 class Status(models.TextChoices):

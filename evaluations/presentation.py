@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from evaluations.formdata import FormData, IndicatorData
-from evaluations.scoring import Finding, ScoreResult
+from evaluations.core.formdata import FormData, IndicatorData
+from evaluations.core.scoring import Finding, ScoreResult
 
 
 @dataclass

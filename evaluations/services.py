@@ -16,8 +16,11 @@ from django.utils.translation import gettext as _
 
 from departments.access import is_admin, membership_of
 from departments.models import Department, Role
-from evaluations.formdata import FormData
-from evaluations.limits import COMMENT_MAX_LENGTH, MAX_INDICATORS, REASON_MAX_LENGTH
+from evaluations.core.formdata import FormData
+from evaluations.core.limits import COMMENT_MAX_LENGTH, MAX_INDICATORS, REASON_MAX_LENGTH
+from evaluations.core.safetext import clean_text
+from evaluations.core.scoring import ScoreResult, ScoringRules, evaluate
+from evaluations.core.values import db_fields
 from evaluations.models import (
     FUNDING_ORDER,
     CommentTarget,
@@ -32,10 +35,7 @@ from evaluations.models import (
     ReviewComment,
     Status,
 )
-from evaluations.safetext import clean_text
-from evaluations.scoring import ScoreResult, ScoringRules, evaluate
 from evaluations.snapshots import diff_snapshots, snapshot
-from evaluations.values import db_fields
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

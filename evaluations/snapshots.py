@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from evaluations.formdata import FormData
+from evaluations.core.formdata import FormData
 
 MONEY_PLACES = Decimal("0.0001")
 POINT_PLACES = Decimal("0.01")

@@ -34,9 +34,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from evaluations.core.scoring import evaluate
     from evaluations.importer.service import import_file
     from evaluations.importer.text import parse_text
-    from evaluations.scoring import evaluate
 
     call_command("migrate", verbosity=0)
     files = sorted((BASE / "sample_data").glob("*.txt"))

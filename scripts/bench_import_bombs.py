@@ -47,10 +47,10 @@ _CHUNK = 1 << 20
 
 
 def exported_workbook() -> bytes:
-    """One sample form in the official layout, as evaluations.excel writes it (~8 KB)."""
+    """One sample form in the official layout, as evaluations.exports.excel writes it (~8 KB)."""
     from openpyxl import Workbook
 
-    from evaluations import excel
+    from evaluations.exports import excel
     from evaluations.importer.text import parse_text
 
     form = parse_text(next((BASE / "sample_data").glob("000_*.txt")).read_bytes()).forms[0]

@@ -70,7 +70,7 @@ MIX = {"list": 30, "detail": 30, "save": 15, "pdf": 5, "healthz": 20}
 
 def _variant(index: int):
     """One realistic form: execution between 70% and 100%, some indicators below target."""
-    from evaluations.formdata import FormData, FundingData, IndicatorData
+    from evaluations.core.formdata import FormData, FundingData, IndicatorData
 
     rng = random.Random(index)
     budget = D(rng.randrange(20, 500))
@@ -113,6 +113,7 @@ def seed(forms: int, departments: int) -> dict:
     from django.utils import timezone
 
     from departments.models import Department, Membership, Role
+    from evaluations.core.scoring import evaluate
     from evaluations.models import (
         Evaluation,
         EvaluationEvent,
@@ -122,7 +123,6 @@ def seed(forms: int, departments: int) -> dict:
         Indicator,
         Status,
     )
-    from evaluations.scoring import evaluate
     from evaluations.services import current_rules, form_rows
     from evaluations.snapshots import snapshot
 

@@ -45,10 +45,10 @@ def build(forms: int) -> tuple[object, object, int]:
     from django.db import transaction
 
     from departments.models import Department, Membership, Role
-    from evaluations.formdata import FormData, FundingData, IndicatorData
+    from evaluations.core.formdata import FormData, FundingData, IndicatorData
+    from evaluations.core.scoring import evaluate
+    from evaluations.core.values import db_fields
     from evaluations.models import Evaluation, FundingRow, Indicator
-    from evaluations.scoring import evaluate
-    from evaluations.values import db_fields
 
     departments = [Department.objects.create(name=f"昌吉州第{i:02d}局") for i in range(20)]
     users = get_user_model().objects

@@ -9,7 +9,7 @@ export (merged PDF and ZIP) of every sample form. Exits 1 when a target is misse
 (median < 0.5 s, bulk < 20 s).
 
 With --longest: the longest form the limits allow (every text at its length in
-evaluations/limits.py, MAX_INDICATORS rows), stored through the service like any
+evaluations/core/limits.py, MAX_INDICATORS rows), stored through the service like any
 form, rendered beside a 12-row baseline form in the same run, in two shapes of
 text: Chinese prose, and one character per line. Exits 1 when it takes 5 s or more.
 """
@@ -51,8 +51,8 @@ def longest_form(filler: str = FILLERS["prose"], rows: int | None = None) -> Any
     """
     from decimal import Decimal
 
-    from evaluations.formdata import FormData, FundingData, IndicatorData
-    from evaluations.limits import MAX_INDICATORS, TEXT_LIMITS
+    from evaluations.core.formdata import FormData, FundingData, IndicatorData
+    from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
 
     rows = MAX_INDICATORS if rows is None else rows
 
@@ -98,8 +98,8 @@ def _longest(repeat: int) -> int:
     from pypdf import PdfReader
 
     from departments.models import Department
-    from evaluations import pdf
-    from evaluations.limits import MAX_INDICATORS
+    from evaluations.core.limits import MAX_INDICATORS
+    from evaluations.exports import pdf
     from evaluations.services import evaluation_create
 
     department = Department.objects.create(name="基准测试部门")
@@ -166,7 +166,7 @@ def main() -> int:
     from django.core.management import call_command
     from pypdf import PdfReader
 
-    from evaluations import pdf
+    from evaluations.exports import pdf
     from evaluations.importer.service import import_file
     from evaluations.models import Evaluation
 

@@ -31,9 +31,9 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
+    from evaluations.exports.pdf import write_merged_pdf, write_pdf_zip
     from evaluations.importer.service import import_file
     from evaluations.models import Evaluation
-    from evaluations.pdf import write_merged_pdf, write_pdf_zip
 
     call_command("migrate", verbosity=0)
     for path in sorted((BASE / "sample_data").glob("*.txt")):

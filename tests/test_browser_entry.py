@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluations.categories import level2_choices
+from evaluations.core.categories import level2_choices
 from evaluations.models import Evaluation
 from tests.browser import click, full_page_screenshot, sign_in, wait_for
 from tests.conftest import PASSWORD

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from departments.models import Department
+from evaluations.core.formdata import FundingData
 from evaluations.dashboard import dashboard_overview
-from evaluations.formdata import FundingData
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
 from tests.factories import make_evaluation
 

@@ -9,14 +9,14 @@ import docx
 import pytest
 from docx.shared import Pt
 
-from evaluations.excel import MONEY, PERCENT, POINTS, TITLE, form_grid
-from evaluations.formdata import FormData
+from evaluations.core.formdata import FormData
+from evaluations.core.scoring import format_percent
+from evaluations.exports.excel import MONEY, PERCENT, POINTS, TITLE, form_grid
+from evaluations.exports.pdf import format_money, format_points
 from evaluations.importer.docx import parse_docx
 from evaluations.importer.service import import_file
 from evaluations.importer.text import parse_text
 from evaluations.models import Evaluation
-from evaluations.pdf import format_money, format_points
-from evaluations.scoring import format_percent
 from evaluations.snapshots import snapshot
 from tests.conftest import SAMPLE_DIR
 from tests.export_helpers import sample_form, sample_forms, sample_ids, unexpected

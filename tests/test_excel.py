@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from evaluations import excel
+from evaluations.exports import excel
 from evaluations.importer.service import import_file
 from evaluations.importer.xlsx import parse_xlsx
 from evaluations.models import Evaluation

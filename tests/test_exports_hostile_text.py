@@ -17,10 +17,10 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from departments.models import Department
-from evaluations import excel
+from evaluations.exports import excel
+from evaluations.exports.pdf import bulk_filename, export_filename, safe_filename
 from evaluations.models import Evaluation, Indicator
-from evaluations.pdf import bulk_filename, export_filename, safe_filename
-from evaluations.views_export import content_disposition
+from evaluations.views.exports import content_disposition
 from tests.export_helpers import pdf_pages
 from tests.factories import make_evaluation
 

@@ -9,7 +9,7 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, path
 
 from config import urls as config_urls
-from evaluations.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
+from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, ReviewComment, Status
 from evaluations.services import (
     StaleEvaluationError,

@@ -30,7 +30,7 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook
 
-from evaluations import excel
+from evaluations.exports import excel
 from evaluations.importer import archive
 from evaluations.importer.service import import_file, import_paths, parse_file
 from evaluations.importer.uploads import (
@@ -680,7 +680,7 @@ def test_it_tells_a_second_confirmation_that_the_first_is_importing(client_a, st
 @pytest.mark.django_db(transaction=True)
 def test_it_imports_once_when_two_confirmations_race(tmp_path, staff_a, monkeypatch):
     """Two requests confirm one preview at once: one imports, the other is told so."""
-    from evaluations import views
+    from evaluations.views import imports as views
     from tests.test_hardening_concurrency import database_file, using
 
     first = Client()

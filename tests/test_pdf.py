@@ -13,9 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from evaluations import pdf
+from evaluations.core.scoring import evaluate, format_percent
+from evaluations.exports import pdf
 from evaluations.models import Evaluation, Status
-from evaluations.scoring import evaluate, format_percent
 from tests.export_helpers import (
     APPROVED_AT,
     forty_indicator_form,

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import pytest
 
+from evaluations.core.scoring import evaluate
 from evaluations.importer.text import parse_text
-from evaluations.scoring import evaluate
 from tests.conftest import sample_path
 
 # file, title line, project name prefix, year, indicators, sum of indicator weights,

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evaluations.formdata import FormData, FundingData, IndicatorData
-from evaluations.scoring import (
+from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.scoring import (
     CATEGORY_WEIGHTS_NOT_STANDARD,
     DEVIATION_MISSING,
     ERROR,

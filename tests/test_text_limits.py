@@ -1,6 +1,6 @@
 """Issue 9, items 4, 5, 9 and 10 where input enters: the web form and the importers.
 
-Texts are bounded by ``evaluations.limits`` (a counter on the page, a refusal naming the
+Texts are bounded by ``evaluations.core.limits`` (a counter on the page, a refusal naming the
 row at import), invisible control characters are removed with a message, a form has
 at most ``MAX_INDICATORS`` rows, and money and weights are never negative. The longest
 form the limits allow prints, last row included.
@@ -17,11 +17,11 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from evaluations.formdata import FormData, FundingData, IndicatorData
-from evaluations.forms import FormTextField, evaluation_forms, initial_from
+from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
+from evaluations.forms.entry import FormTextField, evaluation_forms, initial_from
 from evaluations.importer.checks import check_forms
 from evaluations.importer.service import import_file
-from evaluations.limits import MAX_INDICATORS, TEXT_LIMITS
 from evaluations.models import Evaluation, FundingRow, Indicator
 from scripts.bench_pdf import FILLERS, longest_form
 from tests.factories import clean_form_data, make_evaluation
@@ -292,7 +292,7 @@ def test_the_web_formset_stops_at_the_row_limit(client_a, dept_a):
 
 
 def test_it_prints_the_longest_allowed_form_to_its_last_row(dept_a, tmp_path):
-    from evaluations import pdf
+    from evaluations.exports import pdf
     from evaluations.services import evaluation_create
 
     form = longest_form(FILLERS["prose"])
@@ -312,7 +312,7 @@ def test_it_prints_the_longest_allowed_form_to_its_last_row(dept_a, tmp_path):
 
 
 def test_it_prints_a_text_of_one_character_per_line_with_bounded_breaks():
-    from evaluations.pdf import printed_text
+    from evaluations.exports.pdf import printed_text
 
     assert printed_text("一\n" * 3, "deviation") == "一\n一\n一\n"
     text = printed_text("一\n" * 1000, "goal_target")

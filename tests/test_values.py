@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evaluations.values import (
+from evaluations.core.values import (
     KIND_DATE,
     KIND_EMPTY,
     KIND_NUMBER,

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from evaluations.formdata import FormData
+from evaluations.core.formdata import FormData
 from evaluations.models import Evaluation, Status
 from tests.factories import clean_form_data, make_evaluation
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from evaluations.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.formdata import FormData, FundingData, IndicatorData
 from evaluations.importer.cells import (
     _PLACEHOLDERS,
     Cell,

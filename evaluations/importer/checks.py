@@ -1,6 +1,6 @@
 """Checks every imported form passes before it is written, whatever file it came from.
 
-The web form and the model refuse the same things (``evaluations.limits``): here an
+The web form and the model refuse the same things (``evaluations.core.limits``): here an
 imported form meets them with a problem that names the form, the row and the column,
 instead of the model's ValidationError failing the whole file with a terse message.
 
@@ -22,11 +22,11 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from evaluations.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
+from evaluations.core.safetext import clean_text, count_forbidden, describe_forbidden
 from evaluations.importer.results import Problem, _
-from evaluations.limits import MAX_INDICATORS, TEXT_LIMITS
 from evaluations.models import Evaluation, FundingKind, FundingRow, Indicator
-from evaluations.safetext import clean_text, count_forbidden, describe_forbidden
 
 # Text fields of the form and of an indicator row, in the order of the printed form.
 FORM_TEXTS = ("project_name", "department", "implementing_unit", "goal_target", "goal_actual")

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
-from evaluations.formdata import FormData
+from evaluations.core.formdata import FormData
 from evaluations.importer.body import _BodyReader, _FormState
 from evaluations.importer.cells import Row, _clean, _norm, _snippet, row_snippet
 from evaluations.importer.results import Problem, _

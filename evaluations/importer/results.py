@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import AppRegistryNotReady, ImproperlyConfigured
 from django.utils.translation import gettext
 
-from evaluations.formdata import FormData
+from evaluations.core.formdata import FormData
 
 
 @dataclass

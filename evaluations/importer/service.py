@@ -13,12 +13,12 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from departments.models import Department
-from evaluations.formdata import FormData
+from evaluations.core.formdata import FormData
+from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.importer.archive import megabytes
 from evaluations.importer.checks import check_forms
 from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
 from evaluations.models import Evaluation, EventAction
-from evaluations.scoring import ScoreResult, evaluate
 from evaluations.services import (
     current_rules,
     evaluation_create,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from evaluations.formdata import FormData
+from evaluations.core.formdata import FormData
 from evaluations.importer.cells import Cell, Row, parse_number
 from evaluations.importer.parser import _Parser
 from evaluations.importer.results import ParseResult, Problem, UnreadableFile, _

@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from evaluations.scoring import format_percent
+from evaluations.core.scoring import format_percent
 
 register = template.Library()
 

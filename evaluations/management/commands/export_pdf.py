@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from departments.models import Department
-from evaluations import pdf
+from evaluations.exports import pdf
 from evaluations.models import Evaluation
 
 

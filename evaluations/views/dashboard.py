@@ -9,8 +9,8 @@ from django.views.decorators.http import require_GET
 from departments.access import is_finance
 from evaluations import charts
 from evaluations.dashboard import dashboard_overview, overview_xlsx
-from evaluations.forms_workflow import DashboardFilterForm
-from evaluations.views_export import XLSX, content_disposition
+from evaluations.forms.workflow import DashboardFilterForm
+from evaluations.views.exports import XLSX, content_disposition
 
 
 def _year_form(request: HttpRequest) -> DashboardFilterForm:

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from departments.access import visible_departments, visible_evaluations
-from evaluations import excel, pdf
-from evaluations.forms_workflow import BulkExportForm
+from evaluations.core.safetext import safe_filename_text
+from evaluations.exports import excel, pdf
+from evaluations.forms.workflow import BulkExportForm
 from evaluations.models import Evaluation
-from evaluations.safetext import safe_filename_text
 
 PDF = "application/pdf"
 ZIP = "application/zip"

@@ -17,9 +17,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from evaluations.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
+from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
+from evaluations.core.safetext import clean_text
 from evaluations.models import FUNDING_ORDER, Status
-from evaluations.safetext import clean_text
 
 # The largest primary key the database holds (a 64-bit signed integer).
 MAX_ID = 2**63 - 1

@@ -23,11 +23,11 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from evaluations.formdata import FormData
+from evaluations.core.formdata import FormData
+from evaluations.core.safetext import clean_text
+from evaluations.core.scoring import ScoreResult, evaluate
+from evaluations.exports.pdf import indicator_groups
 from evaluations.models import Evaluation, FundingKind, Status
-from evaluations.pdf import indicator_groups
-from evaluations.safetext import clean_text
-from evaluations.scoring import ScoreResult, evaluate
 from evaluations.services import current_rules
 
 # Sheet of one row per indicator; the importer skips it.

@@ -16,13 +16,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
-from evaluations.categories import DEFAULT_TEMPLATE, all_level2, level1_choices, level2_choices
-from evaluations.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.categories import DEFAULT_TEMPLATE, all_level2, level1_choices, level2_choices
+from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
+from evaluations.core.safetext import clean_text, count_forbidden
+from evaluations.core.scoring import with_computed_totals
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
-from evaluations.limits import MAX_INDICATORS, TEXT_LIMITS
 from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind, Status
-from evaluations.safetext import clean_text, count_forbidden
-from evaluations.scoring import with_computed_totals
 from evaluations.services import current_rules
 
 INDICATOR_PREFIX = "ind"

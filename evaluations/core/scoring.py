@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from evaluations.formdata import FormData, IndicatorData
-from evaluations.values import (
+from evaluations.core.formdata import FormData, IndicatorData
+from evaluations.core.values import (
     LESS_IS_BETTER,
     ParsedValue,
     compare_dates,

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from departments.access import is_admin, membership_of, visible_departments, visible_evaluations
 from departments.models import Role
-from evaluations.forms_workflow import ReopenForm, ReturnForm, ReviewQueueFilterForm, SubmitForm
+from evaluations.forms.workflow import ReopenForm, ReturnForm, ReviewQueueFilterForm, SubmitForm
 from evaluations.models import Evaluation, FundingKind, Status
 from evaluations.presentation import official_indicator_rows
 from evaluations.review_selectors import (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from evaluations import views_dashboard
+from evaluations.views import dashboard as views_dashboard
 
 app_name = "dashboard"
 

@@ -19,10 +19,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from evaluations.formdata import FormData
+from evaluations.core.formdata import FormData
+from evaluations.core.safetext import clean_text, safe_filename_text
+from evaluations.core.scoring import ScoreResult, evaluate, format_percent, quantize2
 from evaluations.models import Evaluation, FundingKind, Status
-from evaluations.safetext import clean_text, safe_filename_text
-from evaluations.scoring import ScoreResult, evaluate, format_percent, quantize2
 from evaluations.services import current_rules
 
 if TYPE_CHECKING:
@@ -347,7 +347,7 @@ def write_merged_pdf(evaluations: Iterable[Evaluation], target: IO[bytes]) -> in
     Each form is rendered on its own (its page numbers start at 1) and streamed into the
     target at once, so memory stays flat however many forms there are.
     """
-    from evaluations.pdfmerge import StreamingPdfMerger
+    from evaluations.exports.pdfmerge import StreamingPdfMerger
 
     merger = StreamingPdfMerger(target)
     count = 0

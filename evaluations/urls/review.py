@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from evaluations.views import workflow
+
+app_name = "review"
+
+urlpatterns = [
+    path("", workflow.review_queue_view, name="queue"),
+    path("<int:pk>/", workflow.review_detail_view, name="detail"),
+    path("<int:pk>/return/", workflow.review_return_view, name="return"),
+    path("<int:pk>/approve/", workflow.review_approve_view, name="approve"),
+]
