@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from evaluations.core.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
+from evaluations.core.fields import FUNDING_ORDER, FundingKind
 from evaluations.core.formdata import FormData, FundingData, IndicatorData
 from evaluations.core.limits import LONG_TEXTS, TEXT_LIMITS
 from evaluations.core.safetext import validate_clean_text
@@ -25,20 +26,6 @@ class Status(models.TextChoices):
     RETURNED = "returned", _("已退回")
     APPROVED = "approved", _("已通过")
 
-
-class FundingKind(models.TextChoices):
-    TOTAL = "total", _("年度资金总额")
-    CURRENT_YEAR = "current_year", _("其中：当年财政拨款")
-    CARRYOVER = "carryover", _("上年结转资金")
-    OTHER = "other", _("其他资金")
-
-
-FUNDING_ORDER = [
-    FundingKind.TOTAL,
-    FundingKind.CURRENT_YEAR,
-    FundingKind.CARRYOVER,
-    FundingKind.OTHER,
-]
 
 MONEY = {
     "max_digits": 16,

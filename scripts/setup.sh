@@ -5,11 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Fonts and HarfBuzz's subsetter for PDFs, Chromium for browser tests, PostgreSQL for the
-# PostgreSQL test run, poppler-utils for PDF text checks, gettext for translations.
+# PostgreSQL test run, poppler-utils for PDF text checks, qpdf to check merged PDFs independently of pypdf, gettext for translations.
 APT_PACKAGES=(
   chromium chromium-driver
   fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
-  postgresql poppler-utils gettext
+  postgresql poppler-utils qpdf gettext
 )
 PYTHON="${PYTHON:-python3}"
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then
@@ -44,10 +44,10 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv"
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.requirements.lock.sha256
-want=$(sha256sum requirements.lock | cut -d' ' -f1)
+stamp=.venv/.requirements-dev.lock.sha256
+want=$(sha256sum requirements-dev.lock | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "==> pip install -r requirements.lock"
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.lock
+  echo "==> pip install -r requirements-dev.lock"
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.lock
   echo "$want" > "$stamp"
 fi

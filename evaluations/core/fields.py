@@ -1,0 +1,86 @@
+"""The fields of the form as data: key, label and kind of every value a form holds.
+
+One catalogue for everything that names a field: the mapping between ``FormData``, the
+models, the Django forms and the snapshots (``evaluations.mapping``), the history (which
+stores keys and renders labels when shown) and the official layout (``core.layout``).
+Adding a field to the form starts here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+# Kinds of value, which decide how a value is parsed, stored, compared and printed.
+YEAR = "year"
+TEXT = "text"  # one line
+LONG_TEXT = "long_text"  # several lines (goals, deviation)
+MONEY = "money"  # 万元, four decimal places stored
+POINTS = "points"  # weights and scores, two decimal places stored
+CHOICE = "choice"  # a category label (一级 / 二级指标)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One value of the form."""
+
+    key: str  # FormData / FundingData / IndicatorData attribute and snapshot key
+    label: str | Promise  # as shown in the history and diffs
+    kind: str
+    model: str = ""  # model field name where it differs from ``key``
+
+    @property
+    def model_name(self) -> str:
+        return self.model or self.key
+
+
+HEADER_FIELDS: tuple[Field, ...] = (
+    Field("year", _("年度"), YEAR),
+    Field("project_name", _("项目名称"), TEXT),
+    Field("department", _("主管部门"), TEXT),
+    Field("implementing_unit", _("实施单位"), TEXT),
+    Field("goal_target", _("年度总体目标：预期目标"), LONG_TEXT),
+    Field("goal_actual", _("年度总体目标：实际完成情况"), LONG_TEXT),
+    Field("execution_weight", _("预算执行分值"), POINTS),
+    Field("execution_score", _("预算执行得分"), POINTS, model="stated_execution_score"),
+    Field("stated_total", _("总分"), POINTS),
+)
+
+FUNDING_FIELDS: tuple[Field, ...] = (
+    Field("initial_budget", _("年初预算数"), MONEY),
+    Field("annual_budget", _("全年预算数"), MONEY),
+    Field("executed", _("全年执行数"), MONEY),
+)
+
+INDICATOR_FIELDS: tuple[Field, ...] = (
+    Field("level1", _("一级指标"), CHOICE),
+    Field("level2", _("二级指标"), CHOICE),
+    Field("name", _("三级指标"), TEXT),
+    Field("target", _("年度指标值"), TEXT),
+    Field("actual", _("实际完成值"), TEXT),
+    Field("weight", _("分值"), POINTS),
+    Field("score", _("得分"), POINTS),
+    Field("deviation", _("偏差原因分析及改进措施"), LONG_TEXT),
+)
+
+HEADER = {f.key: f for f in HEADER_FIELDS}
+FUNDING = {f.key: f for f in FUNDING_FIELDS}
+INDICATOR = {f.key: f for f in INDICATOR_FIELDS}
+
+
+class FundingKind(models.TextChoices):
+    TOTAL = "total", _("年度资金总额")
+    CURRENT_YEAR = "current_year", _("其中：当年财政拨款")
+    CARRYOVER = "carryover", _("上年结转资金")
+    OTHER = "other", _("其他资金")
+
+
+FUNDING_ORDER = [
+    FundingKind.TOTAL,
+    FundingKind.CURRENT_YEAR,
+    FundingKind.CARRYOVER,
+    FundingKind.OTHER,
+]
