@@ -1,4 +1,9 @@
-"""One place that decides what a user may see: every view scopes its queries here."""
+"""One place that scopes what a user may see: every lookup of a form or department starts here.
+
+Who may do what is decided in ``evaluations.permissions``; these querysets follow its
+``sees_all_departments`` predicate (finance and the administrator: every department;
+department staff: their own) and agree with its ``evaluations.view`` rule.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from departments.models import Department, Membership, Role
+from departments.models import Department, Membership
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -25,38 +30,36 @@ def membership_of(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
     return user._membership_cache  # type: ignore[union-attr]
 
 
-def is_finance(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """True for finance bureau reviewers (and superusers, who act as finance)."""
-    if not user.is_authenticated:
-        return False
-    if getattr(user, "is_superuser", False):
-        return True
+def _own_department_id(user: AbstractBaseUser | AnonymousUser) -> int | None:
+    """The department whose forms a staff member sees; None for everyone else."""
+    from evaluations.permissions import is_department_staff
+
+    if not is_department_staff(user):
+        return None
     m = membership_of(user)
-    return m is not None and m.role == Role.FINANCE
-
-
-def is_admin(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """True for administrators (Django superusers)."""
-    return bool(user.is_authenticated and getattr(user, "is_superuser", False))
+    return m.department_id if m is not None else None
 
 
 def visible_departments(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Department]:
-    """Departments the user may see: all for finance, their own for staff, none otherwise."""
-    if is_finance(user):
+    """Departments the user may see: all for finance and administrators, their own for staff."""
+    from evaluations.permissions import sees_all_departments
+
+    if sees_all_departments(user):
         return Department.objects.all()
-    m = membership_of(user)
-    if m is None or m.department_id is None:
+    department_id = _own_department_id(user)
+    if department_id is None:
         return Department.objects.none()
-    return Department.objects.filter(pk=m.department_id)
+    return Department.objects.filter(pk=department_id)
 
 
 def visible_evaluations(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Evaluation]:
     """Evaluations the user may see; every evaluation lookup in a view starts here."""
     from evaluations.models import Evaluation
+    from evaluations.permissions import sees_all_departments
 
-    if is_finance(user):
+    if sees_all_departments(user):
         return Evaluation.objects.all()
-    m = membership_of(user)
-    if m is None or m.department_id is None:
+    department_id = _own_department_id(user)
+    if department_id is None:
         return Evaluation.objects.none()
-    return Evaluation.objects.filter(department_id=m.department_id)
+    return Evaluation.objects.filter(department_id=department_id)

@@ -7,3 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class EvaluationsConfig(AppConfig):
     name = "evaluations"
     verbose_name = _("绩效自评")
+
+    def ready(self) -> None:
+        # Register the rules (evaluations.permissions) before any template asks them:
+        # an unregistered rule would quietly answer False in {% test_rule %}.
+        from evaluations import permissions  # noqa: F401

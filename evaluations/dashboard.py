@@ -1,7 +1,8 @@
-"""Finance overview (selectors): per-department figures of one year, in a fixed number of queries.
+"""The overview page: per-department figures of one year, and their Excel download.
 
-Every query starts from ``departments.access``: finance sees all departments, department
-staff see their own department only.
+The figures are read in a fixed number of queries, however many departments there are.
+Every query starts from ``departments.access``: finance and the administrator see all
+departments, department staff see their own department only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from departments.access import visible_departments, visible_evaluations
+from evaluations import selectors
 from evaluations.models import EvaluationEvent, EventAction, FundingKind, FundingRow, Status
 
 if TYPE_CHECKING:
@@ -116,13 +118,6 @@ class Overview:
     @property
     def pending(self) -> list[DepartmentRow]:
         return [row for row in self.rows if row.pending]
-
-
-def dashboard_years(user: User) -> list[int]:
-    """Years with evaluations the user may see, newest first."""
-    return list(
-        visible_evaluations(user).order_by("-year").values_list("year", flat=True).distinct()
-    )
 
 
 def department_rows(user: User, year: int) -> list[DepartmentRow]:
@@ -249,7 +244,7 @@ def progress(user: User, year: int) -> tuple[list[ProgressPoint], str]:
 
 def dashboard_overview(user: User, year: int | None = None) -> Overview:
     """The overview of ``year`` (default: the latest year with data) as the user may see it."""
-    years = dashboard_years(user)
+    years = selectors.evaluation_years(user=user)
     if year is None:
         year = years[0] if years else None
     if year is None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -14,8 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from evaluations.core.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
-from evaluations.core.fields import FUNDING_ORDER, FundingKind
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+
+# FUNDING_ORDER is re-exported: views and forms import it from here.
+from evaluations.core.fields import FUNDING_ORDER as FUNDING_ORDER
+from evaluations.core.fields import FundingKind
+from evaluations.core.formdata import FormData
 from evaluations.core.limits import LONG_TEXTS, TEXT_LIMITS
 from evaluations.core.safetext import validate_clean_text
 
@@ -64,20 +69,8 @@ class EvaluationQuerySet(models.QuerySet["Evaluation"]):
     def for_department(self, department: Department | int) -> EvaluationQuerySet:
         return self.filter(department=department)
 
-    def drafts(self) -> EvaluationQuerySet:
-        return self.filter(status=Status.DRAFT)
-
     def submitted(self) -> EvaluationQuerySet:
         return self.filter(status=Status.SUBMITTED)
-
-    def returned(self) -> EvaluationQuerySet:
-        return self.filter(status=Status.RETURNED)
-
-    def approved(self) -> EvaluationQuerySet:
-        return self.filter(status=Status.APPROVED)
-
-    def editable(self) -> EvaluationQuerySet:
-        return self.filter(status__in=[Status.DRAFT, Status.RETURNED])
 
 
 class Evaluation(models.Model):
@@ -186,39 +179,9 @@ class Evaluation(models.Model):
 
     def form_data_with(self, funding: list[FundingRow], indicators: list[Indicator]) -> FormData:
         """The form's data with the given rows (stored or about to be stored)."""
-        return FormData(
-            year=self.year,
-            project_name=self.project_name,
-            department=self.department.name,
-            implementing_unit=self.implementing_unit,
-            goal_target=self.goal_target,
-            goal_actual=self.goal_actual,
-            funding=[
-                FundingData(
-                    kind=r.kind,
-                    initial_budget=r.initial_budget,
-                    annual_budget=r.annual_budget,
-                    executed=r.executed,
-                )
-                for r in sorted(funding, key=lambda r: FUNDING_ORDER.index(r.kind))
-            ],
-            execution_weight=self.execution_weight,
-            execution_score=self.stated_execution_score,
-            stated_total=self.stated_total,
-            indicators=[
-                IndicatorData(
-                    level1=i.level1,
-                    level2=i.level2,
-                    name=i.name,
-                    target=i.target,
-                    actual=i.actual,
-                    weight=i.weight,
-                    score=i.score,
-                    deviation=i.deviation,
-                )
-                for i in sorted(indicators, key=lambda i: i.position)
-            ],
-        )
+        from evaluations.mapping import form_data_from_models
+
+        return form_data_from_models(self, funding, indicators)
 
 
 class FundingRow(models.Model):
@@ -251,12 +214,19 @@ class FundingRow(models.Model):
         return self.get_kind_display()
 
 
+def new_row_key() -> str:
+    """A new indicator row's identity: random, short, never reused."""
+    return uuid.uuid4().hex
+
+
 class Indicator(models.Model):
     """One row of the indicator table."""
 
     evaluation = models.ForeignKey(
         Evaluation, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("自评表")
     )
+    # Identity of the row across edits (moving a row keeps it); history refers to rows by it.
+    key = models.CharField(_("行标识"), max_length=32, default=new_row_key, editable=False)
     position = models.PositiveSmallIntegerField(_("序号"))
     level1 = _text(_("一级指标"), "level1")
     level2 = _text(_("二级指标"), "level2", blank=True)
@@ -285,6 +255,7 @@ class Indicator(models.Model):
             models.CheckConstraint(
                 condition=Q(weight__gte=0), name="indicator_weight_non_negative"
             ),
+            models.UniqueConstraint(fields=["evaluation", "key"], name="indicator_unique_key"),
             _length_check("deviation", "deviation", "indicator_deviation_length"),
         ]
 
@@ -325,7 +296,8 @@ class EvaluationEvent(models.Model):
     to_status = models.CharField(_("新状态"), max_length=16, choices=Status.choices, blank=True)
     revision = models.PositiveIntegerField(_("版本号"))
     reason = models.TextField(_("原因 / 说明"), blank=True)
-    # Edits: [{"field": "...", "label": "...", "old": ..., "new": ...}]; submissions: acknowledged warnings.
+    # Edits: field keys and values, no labels (evaluations/history.py describes the format);
+    # labels are rendered when shown (describe_change).
     changes = models.JSONField(_("变更内容"), default=list, blank=True)
     acknowledgements = models.JSONField(_("已确认的警告"), default=list, blank=True)
 
@@ -336,6 +308,12 @@ class EvaluationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evaluation_id} {self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def described_changes(self) -> list[dict[str, Any]]:
+        """The changes as shown: {"label", "old", "new"} each, labels from the catalogue."""
+        from evaluations.history import describe_change
+
+        return [describe_change(c) for c in self.changes or []]
 
 
 class EvaluationVersion(models.Model):

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 
 from departments.access import visible_evaluations
+from evaluations.history import describe_change, diff_snapshots
+from evaluations.mapping import snapshot
 from evaluations.models import (
     Evaluation,
     EvaluationEvent,
@@ -16,7 +18,6 @@ from evaluations.models import (
     ReviewComment,
     Status,
 )
-from evaluations.snapshots import diff_snapshots, snapshot
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -59,7 +60,10 @@ def last_return(evaluation: Evaluation) -> EvaluationEvent | None:
 
 
 def evaluation_changes_since_return(*, evaluation: Evaluation) -> dict[str, Any] | None:
-    """What changed since the version the reviewer returned, or None if never returned."""
+    """What changed since the version the reviewer returned, or None if never returned.
+
+    ``changes`` are shown as they are: {"label", "old", "new"} each.
+    """
     event = last_return(evaluation)
     if event is None:
         return None
@@ -70,10 +74,10 @@ def evaluation_changes_since_return(*, evaluation: Evaluation) -> dict[str, Any]
     )
     if version is None:
         return None
-    current = snapshot(evaluation.as_form_data())
+    current = snapshot(evaluation.as_form_data(), with_keys=True)
     return {
         "returned": event,
-        "changes": diff_snapshots(version.data, current),
+        "changes": [describe_change(c) for c in diff_snapshots(version.data, current)],
         "comments": list(event.comments.all()),
     }
 

@@ -9,10 +9,9 @@ import docx
 import pytest
 from docx.shared import Pt
 
+from evaluations.core.formats import format_money, format_percent, format_points
 from evaluations.core.formdata import FormData
-from evaluations.core.scoring import format_percent
 from evaluations.exports.excel import MONEY, PERCENT, POINTS, TITLE, form_grid
-from evaluations.exports.pdf import format_money, format_points
 from evaluations.importer.docx import parse_docx
 from evaluations.importer.service import import_file
 from evaluations.importer.text import parse_text

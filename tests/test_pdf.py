@@ -13,7 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from evaluations.core.scoring import evaluate, format_percent
+from evaluations.core.formats import format_money, format_percent, format_points
+from evaluations.core.scoring import evaluate
 from evaluations.exports import pdf
 from evaluations.models import Evaluation, Status
 from tests.export_helpers import (
@@ -42,18 +43,18 @@ def expected_fields(evaluation: Evaluation) -> list[str]:
         form.implementing_unit,
         form.goal_target,
         form.goal_actual,
-        pdf.format_points(form.execution_weight),
-        pdf.format_points(form.stated_total),
+        format_points(form.execution_weight),
+        format_points(form.stated_total),
     ]
     if result.execution_rate is not None:
         fields.append(format_percent(result.execution_rate))
     if form.execution_score is not None:
-        fields.append(pdf.format_points(form.execution_score))
+        fields.append(format_points(form.execution_score))
     for row in form.funding:
         fields += [
-            pdf.format_money(row.initial_budget),
-            pdf.format_money(row.annual_budget),
-            pdf.format_money(row.executed),
+            format_money(row.initial_budget),
+            format_money(row.annual_budget),
+            format_money(row.executed),
         ]
     for ind in form.indicators:
         fields += [
@@ -62,8 +63,8 @@ def expected_fields(evaluation: Evaluation) -> list[str]:
             ind.name,
             ind.target,
             ind.actual,
-            pdf.format_points(ind.weight),
-            pdf.format_points(ind.score),
+            format_points(ind.weight),
+            format_points(ind.score),
             ind.deviation,
         ]
     return [squash(f) for f in fields if squash(f)]
@@ -85,7 +86,7 @@ def test_it_prints_the_known_figures_of_the_first_sample(artifacts_dir):
     for figure in ("70.00", "57.55", "82.21%", "8.22", "97.06", "100"):
         assert figure in text
     # The department's 0.84 for a met cost target stays; the rule's 2 is only a note.
-    assert "0.84按规则：2" in text
+    assert "0.84计算值：2" in text
     assert "（2021年度）" in text
     (artifacts_dir / "sample-000-0.pdf").write_bytes(data)
     subprocess.run(
@@ -106,7 +107,7 @@ def test_it_shows_a_computed_total_beside_a_wrong_stated_one():
     form = sample_form("000")
     form.stated_total = form.stated_total - 5
     text = "".join(pdf_pages(pdf.form_pdf(form)))
-    assert f"{pdf.format_points(form.stated_total)}计算值：" in text
+    assert f"{format_points(form.stated_total)}计算值：" in text
 
 
 def test_it_uses_the_serif_cjk_font_and_a4_portrait():

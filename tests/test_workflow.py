@@ -244,14 +244,15 @@ def test_it_records_old_and_new_values_of_every_edit(dept_a, staff_a):
     assert evaluation.revision == 2
     event = last_event(evaluation)
     assert event.action == EventAction.EDITED
-    changes = {c["field"]: (c["old"], c["new"]) for c in event.changes}
-    assert changes == {
-        "stated_total": ("100", "99.24"),
-        "funding.total.executed": ("70", "69"),
-        "indicators.1.actual": ("1600户", "1500户"),
-        "indicators.1.score": ("10", "9.38"),
-        "indicators.1.deviation": ("", "部分农户未开工。"),
-    }
+    # Stored as field keys and values (no labels); the row by its key, not its position.
+    row = {"section": "indicator", "row": evaluation.indicators.get(position=1).key}
+    assert event.changes == [
+        {"section": "header", "field": "stated_total", "old": "100", "new": "99.24"},
+        {"section": "funding", "row": "total", "field": "executed", "old": "70", "new": "69"},
+        {**row, "position": 1, "field": "actual", "old": "1600户", "new": "1500户"},
+        {**row, "position": 1, "field": "score", "old": "10", "new": "9.38"},
+        {**row, "position": 1, "field": "deviation", "old": "", "new": "部分农户未开工。"},
+    ]
     assert [v.revision for v in evaluation.versions.all()] == [2, 1]
 
 

@@ -9,6 +9,7 @@ Adding a field to the form starts here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import models
 from django.utils.functional import Promise
@@ -31,6 +32,13 @@ class Field:
     label: str | Promise  # as shown in the history and diffs
     kind: str
     model: str = ""  # model field name where it differs from ``key``
+    # Typed on the edit page (False: computed there, stated only by imported files).
+    entered: bool = True
+    # Copied into next year's form (DOMAIN: same project, targets and weights; actuals,
+    # scores, deviations and executed amounts start blank).
+    next_year: bool = True
+    # What the model stores for a blank row value (None: blank stays blank).
+    default: Decimal | None = None
 
     @property
     def model_name(self) -> str:
@@ -43,16 +51,23 @@ HEADER_FIELDS: tuple[Field, ...] = (
     Field("department", _("主管部门"), TEXT),
     Field("implementing_unit", _("实施单位"), TEXT),
     Field("goal_target", _("年度总体目标：预期目标"), LONG_TEXT),
-    Field("goal_actual", _("年度总体目标：实际完成情况"), LONG_TEXT),
+    Field("goal_actual", _("年度总体目标：实际完成情况"), LONG_TEXT, next_year=False),
     Field("execution_weight", _("预算执行分值"), POINTS),
-    Field("execution_score", _("预算执行得分"), POINTS, model="stated_execution_score"),
-    Field("stated_total", _("总分"), POINTS),
+    Field(
+        "execution_score",
+        _("预算执行得分"),
+        POINTS,
+        model="stated_execution_score",
+        entered=False,
+        next_year=False,
+    ),
+    Field("stated_total", _("总分"), POINTS, entered=False, next_year=False),
 )
 
 FUNDING_FIELDS: tuple[Field, ...] = (
     Field("initial_budget", _("年初预算数"), MONEY),
     Field("annual_budget", _("全年预算数"), MONEY),
-    Field("executed", _("全年执行数"), MONEY),
+    Field("executed", _("全年执行数"), MONEY, next_year=False),
 )
 
 INDICATOR_FIELDS: tuple[Field, ...] = (
@@ -60,10 +75,10 @@ INDICATOR_FIELDS: tuple[Field, ...] = (
     Field("level2", _("二级指标"), CHOICE),
     Field("name", _("三级指标"), TEXT),
     Field("target", _("年度指标值"), TEXT),
-    Field("actual", _("实际完成值"), TEXT),
-    Field("weight", _("分值"), POINTS),
-    Field("score", _("得分"), POINTS),
-    Field("deviation", _("偏差原因分析及改进措施"), LONG_TEXT),
+    Field("actual", _("实际完成值"), TEXT, next_year=False),
+    Field("weight", _("分值"), POINTS, default=Decimal("0")),
+    Field("score", _("得分"), POINTS, next_year=False),
+    Field("deviation", _("偏差原因分析及改进措施"), LONG_TEXT, next_year=False),
 )
 
 HEADER = {f.key: f for f in HEADER_FIELDS}
@@ -77,6 +92,14 @@ class FundingKind(models.TextChoices):
     CARRYOVER = "carryover", _("上年结转资金")
     OTHER = "other", _("其他资金")
 
+
+# The funding rows as the history names them (the printed form's "其中：" is left out).
+FUNDING_ROW_LABELS: dict[str, str | Promise] = {
+    FundingKind.TOTAL: _("年度资金总额"),
+    FundingKind.CURRENT_YEAR: _("当年财政拨款"),
+    FundingKind.CARRYOVER: _("上年结转资金"),
+    FundingKind.OTHER: _("其他资金"),
+}
 
 FUNDING_ORDER = [
     FundingKind.TOTAL,

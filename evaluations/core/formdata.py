@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-FUNDING_KINDS = ("total", "current_year", "carryover", "other")
-
 
 @dataclass
 class FundingData:
     """One funding row (万元); blank cells are None."""
 
-    kind: str  # one of FUNDING_KINDS
+    kind: str  # a FundingKind value (core/fields.py)
     initial_budget: Decimal | None = None  # 年初预算数
     annual_budget: Decimal | None = None  # 全年预算数
     executed: Decimal | None = None  # 全年执行数
@@ -31,6 +29,9 @@ class IndicatorData:
     weight: Decimal | None = None  # 分值
     score: Decimal | None = None  # 得分 (department's own)
     deviation: str = ""  # 偏差原因分析及改进措施
+    # Stable identity of a stored row (Indicator.key); "" for a row not stored yet. After
+    # the form's own fields so that positional construction keeps working.
+    key: str = ""
     line: int | None = None  # source line (imports only)
 
 

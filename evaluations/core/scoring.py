@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from evaluations.core import formats
 from evaluations.core.formdata import FormData, IndicatorData
 from evaluations.core.values import (
     LESS_IS_BETTER,
@@ -62,9 +63,7 @@ def _quantize4(value: Decimal) -> Decimal:
 
 def format_percent(rate: Decimal | None) -> str:
     """Show a fraction as a percentage with two decimals: 0.822142 -> "82.21%"."""
-    if rate is None:
-        return "—"
-    return f"{quantize2(rate * 100)}%"
+    return formats.format_percent(rate)
 
 
 def _fmt(value: Decimal | None) -> str:

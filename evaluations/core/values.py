@@ -13,8 +13,7 @@ KIND_QUALITATIVE = "qualitative"
 KIND_EMPTY = "empty"
 
 COMPARATORS = (">=", "<=", "=", ">", "<")
-# Comparators whose target is "more is better" (rule 3); "<=" and "<" are "less is better".
-MORE_IS_BETTER = (">=", ">", "=")
+# Comparators whose target is "less is better" (rule 3); the others are "more is better".
 LESS_IS_BETTER = ("<=", "<")
 
 UNIT_MAX_LENGTH = 20

@@ -23,11 +23,11 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from evaluations.core import layout
 from evaluations.core.formdata import FormData
 from evaluations.core.safetext import clean_text
 from evaluations.core.scoring import ScoreResult, evaluate
-from evaluations.exports.pdf import indicator_groups
-from evaluations.models import Evaluation, FundingKind, Status
+from evaluations.models import Evaluation, Status
 from evaluations.services import current_rules
 
 # Sheet of one row per indicator; the importer skips it.
@@ -35,18 +35,19 @@ FLAT_SHEET_TITLE = "指标明细"
 COLUMNS = 9
 # Column widths (characters) of A..I: label, 一级, 二级, 三级, 指标值, 完成值, 分值, 得分, 偏差.
 COLUMN_WIDTHS = (12, 10, 13, 26, 14, 14, 7, 9, 30)
-FULL_MARK = Decimal(100)
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 # What Excel accepts: characters per cell, characters per sheet title.
 CELL_MAX_LENGTH = 32767
 SHEET_TITLE_MAX_LENGTH = 31
 
 TITLE = "title"  # title rows above the table
-HEAD = "head"  # a printed label of the form
-TEXT = "text"  # what the department wrote
-MONEY = "money"
-POINTS = "points"
-PERCENT = "percent"
+HEAD = layout.HEAD  # a printed label of the form (and the "—" of the funding rows)
+TEXT = layout.TEXT  # what the department wrote
+MONEY = layout.MONEY
+POINTS = layout.POINTS
+PERCENT = layout.PERCENT
+# The title and the year line sit above the table.
+TABLE_OFFSET = 2
 
 
 @dataclass
@@ -59,92 +60,38 @@ class GridCell:
     kind: str = TEXT
     rows: int = 1
     cols: int = 1
+    align: str = "center"
 
 
 def form_grid(form: FormData, result: ScoreResult | None = None) -> list[GridCell]:
-    """The official form as merged cells on a nine-column grid (rows 1-2 are the title)."""
+    """The official layout (``core.layout``) as worksheet cells; rows 1-2 are the title.
+
+    Figures are written as numbers (Excel formats them); texts as displayed.
+    """
     result = result or evaluate(form, current_rules())
-    cells: list[GridCell] = []
-
-    def put(row: int, col: int, value: Any, kind: str = TEXT, rows: int = 1, cols: int = 1) -> None:
-        cells.append(GridCell(row, col, value, kind, rows, cols))
-
-    put(1, 1, _("项目支出绩效自评表"), TITLE, cols=COLUMNS)
-    put(2, 1, _("（%(year)s年度）") % {"year": form.year or ""}, TITLE, cols=COLUMNS)
-    put(3, 1, _("项目名称"), HEAD)
-    put(3, 2, form.project_name, TEXT, cols=8)
-    put(4, 1, _("主管部门"), HEAD)
-    put(4, 2, form.department, TEXT, cols=3)
-    put(4, 5, _("实施单位"), HEAD)
-    put(4, 6, form.implementing_unit, TEXT, cols=4)
-
-    row = 5
-    put(row, 1, _("项目资金（万元）"), HEAD, rows=len(form.funding) + 1)
-    put(row, 2, "", HEAD, cols=2)
-    for col, label in enumerate(
-        (_("年初预算数"), _("全年预算数"), _("全年执行数"), _("分值"), _("执行率"), _("得分")),
-        start=4,
-    ):
-        put(row, col, label, HEAD)
-    for funding in form.funding:
-        row += 1
-        label = (
-            FundingKind(funding.kind).label if funding.kind in FundingKind.values else funding.kind
-        )
-        put(row, 2, str(label), HEAD, cols=2)
-        put(row, 4, funding.initial_budget, MONEY)
-        put(row, 5, funding.annual_budget, MONEY)
-        put(row, 6, funding.executed, MONEY)
-        if funding.kind == FundingKind.TOTAL:
-            put(row, 7, form.execution_weight, POINTS)
-            put(row, 8, result.execution_rate, PERCENT)
-            put(row, 9, form.execution_score, POINTS)
+    sheet = layout.form_layout(form, result)
+    cells = [
+        GridCell(1, 1, sheet.title, TITLE, cols=layout.COLUMNS),
+        GridCell(2, 1, sheet.year_line, TITLE, cols=layout.COLUMNS),
+    ]
+    for cell in sheet.cells():
+        if cell.is_number:
+            value: str | Decimal | None = cell.value
+            kind = cell.kind
         else:
-            for col in (7, 8, 9):
-                put(row, col, "—", HEAD)
-
-    row += 1
-    put(row, 1, _("年度总体目标"), HEAD, rows=2)
-    put(row, 2, _("预期目标"), HEAD, cols=4)
-    put(row, 6, _("实际完成情况"), HEAD, cols=4)
-    row += 1
-    put(row, 2, form.goal_target, TEXT, cols=4)
-    put(row, 6, form.goal_actual, TEXT, cols=4)
-
-    row += 1
-    put(row, 1, _("年度绩效指标完成情况"), HEAD, rows=len(form.indicators) + 1)
-    for col, label in enumerate(
-        (
-            _("一级指标"),
-            _("二级指标"),
-            _("三级指标"),
-            _("年度指标值"),
-            _("实际完成值"),
-            _("分值"),
-            _("得分"),
-            _("偏差原因分析及改进措施"),
-        ),
-        start=2,
-    ):
-        put(row, col, label, HEAD)
-    level1_spans, level2_spans = indicator_groups(form)
-    for i, ind in enumerate(form.indicators):
-        row += 1
-        if level1_spans[i]:
-            put(row, 2, ind.level1, TEXT, rows=level1_spans[i])
-        if level2_spans[i]:
-            put(row, 3, ind.level2, TEXT, rows=level2_spans[i])
-        put(row, 4, ind.name)
-        put(row, 5, ind.target)
-        put(row, 6, ind.actual)
-        put(row, 7, ind.weight, POINTS)
-        put(row, 8, ind.score, POINTS)
-        put(row, 9, ind.deviation)
-
-    row += 1
-    put(row, 1, _("总分"), HEAD, cols=6)
-    put(row, 7, FULL_MARK, POINTS)
-    put(row, 8, form.stated_total, POINTS, cols=2)
+            value = cell.text
+            kind = HEAD if cell.kind in (layout.HEAD, layout.DASH) else TEXT
+        cells.append(
+            GridCell(
+                cell.row + TABLE_OFFSET,
+                cell.col,
+                value,
+                kind,
+                rows=cell.rowspan,
+                cols=cell.colspan,
+                align=cell.align,
+            )
+        )
     return cells
 
 
@@ -159,6 +106,7 @@ _YEAR_FONT = Font(name="宋体", size=11)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _RIGHT = Alignment(horizontal="right", vertical="center")
+_ALIGNMENTS = {"left": _LEFT, "right": _RIGHT, "center": _CENTER}
 
 
 def set_text(cell: Cell, value: str) -> None:
@@ -195,7 +143,9 @@ def write_form_sheet(ws: Worksheet, form: FormData, result: ScoreResult | None =
     """Fill a worksheet with one form in the official layout, ready to print on A4."""
     grid = form_grid(form, result)
     last_row = max(c.row + c.rows - 1 for c in grid)
-    header_row = next(c.row for c in grid if c.col == 2 and c.value == _("一级指标"))
+    header_row = next(
+        c.row for c in grid if c.col == 2 and c.value == layout.indicator_headings()[0]
+    )
     for cell in grid:
         target = ws.cell(row=cell.row, column=cell.col)
         _write_value(target, cell.value, cell.kind)
@@ -211,12 +161,7 @@ def write_form_sheet(ws: Worksheet, form: FormData, result: ScoreResult | None =
             target.alignment = _CENTER
             continue
         target.font = _HEAD_FONT if cell.kind == HEAD else _FONT
-        if cell.kind == MONEY:
-            target.alignment = _RIGHT
-        elif cell.kind == TEXT and (cell.col in (4, 9) or cell.cols > 1):
-            target.alignment = _LEFT
-        else:
-            target.alignment = _CENTER
+        target.alignment = _ALIGNMENTS.get(cell.align, _CENTER)
         # Every grid position of a merged cell gets the border, or Excel draws gaps.
         for r in range(cell.row, cell.row + cell.rows):
             for c in range(cell.col, cell.col + cell.cols):

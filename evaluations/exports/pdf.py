@@ -7,7 +7,6 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -20,9 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from evaluations.core.formdata import FormData
+from evaluations.core.layout import form_layout
 from evaluations.core.safetext import clean_text, safe_filename_text
-from evaluations.core.scoring import ScoreResult, evaluate, format_percent, quantize2
-from evaluations.models import Evaluation, FundingKind, Status
+from evaluations.core.scoring import ScoreResult, evaluate
+from evaluations.models import Evaluation, Status
 from evaluations.services import current_rules
 
 if TYPE_CHECKING:
@@ -33,8 +33,6 @@ TEMPLATE = "evaluations/pdf/form.html"
 STYLESHEET = "css/print.css"
 # Nine columns of the printed form (mm); they add up to the A4 text width.
 COLUMN_WIDTHS = (17, 15, 17, 30, 21, 19, 11, 13, 39)
-FULL_MARK = Decimal(100)
-_TOLERANCE = Decimal("0.01")
 
 
 # --------------------------------------------------------------------------- formatting
@@ -74,36 +72,6 @@ def printed_form(form: FormData) -> FormData:
     )
 
 
-def format_money(value: Decimal | None) -> str:
-    """万元 as printed: at least two decimals, up to the four the database keeps."""
-    if value is None:
-        return ""
-    q = value.quantize(Decimal("0.0001")).normalize()
-    exponent = q.as_tuple().exponent
-    if isinstance(exponent, int) and exponent > -2:
-        q = q.quantize(Decimal("0.01"))
-    return f"{q:f}"
-
-
-def format_points(value: Decimal | None) -> str:
-    """Weights and scores without trailing zeros: 10, 0.84, 97.06."""
-    if value is None:
-        return ""
-    q = value.quantize(Decimal("0.01")).normalize()
-    text = f"{q:f}"
-    return "0" if text in ("-0", "") else text
-
-
-def _differs(stated: Decimal | None, computed: Decimal | None) -> bool:
-    if computed is None:
-        return False
-    return stated is None or abs(stated - computed) > _TOLERANCE
-
-
-def _computed_note(value: Decimal | None) -> str:
-    return _("计算值：%(value)s") % {"value": format_points(value)}
-
-
 def format_date(value: Any) -> str:
     """A date or datetime as 2022年3月1日 (local time)."""
     if value is None:
@@ -129,30 +97,6 @@ def watermark_for(status: str) -> str:
 # --------------------------------------------------------------------------- context
 
 
-def _spans(values: list[str]) -> list[int]:
-    """Rowspan of each cell of a column: n at the start of a run of equal labels, 0 below."""
-    spans = [0] * len(values)
-    start = 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or values[i] != values[start] or not values[i]:
-            spans[start] = i - start
-            start = i
-    return spans
-
-
-def indicator_groups(form: FormData) -> tuple[list[int], list[int]]:
-    """Rowspans of the 一级指标 and 二级指标 columns, merged as on the official form."""
-    level1 = [ind.level1 for ind in form.indicators]
-    level1_spans = _spans(level1)
-    # A second level never spans across a change of first level.
-    level2_keys = [f"{ind.level1}\x00{ind.level2}" if ind.level2 else "" for ind in form.indicators]
-    level2_spans = _spans(level2_keys)
-    for i, key in enumerate(level2_keys):
-        if not key and level2_spans[i] == 0:
-            level2_spans[i] = 1
-    return level1_spans, level2_spans
-
-
 def form_context(
     form: FormData,
     result: ScoreResult,
@@ -160,90 +104,17 @@ def form_context(
     status: str = Status.DRAFT,
     approved_at: Any = None,
 ) -> dict[str, Any]:
-    """Template context of one printed form: the stated figures, computed ones as notes."""
+    """Template context of one printed form: the official layout of its printed texts."""
     form = printed_form(form)
-    funding = [
-        {
-            "label": FundingKind(row.kind).label if row.kind in FundingKind.values else row.kind,
-            "is_total": row.kind == FundingKind.TOTAL,
-            "initial_budget": format_money(row.initial_budget),
-            "annual_budget": format_money(row.annual_budget),
-            "executed": format_money(row.executed),
-        }
-        for row in form.funding
-    ]
-    if not any(row["is_total"] for row in funding):
-        # The execution weight, rate and score belong to the total row: print it even blank.
-        funding.insert(
-            0,
-            {
-                "label": FundingKind.TOTAL.label,
-                "is_total": True,
-                "initial_budget": "",
-                "annual_budget": "",
-                "executed": "",
-            },
-        )
-    execution = {
-        "weight": format_points(form.execution_weight),
-        "rate": format_percent(result.execution_rate) if result.execution_rate is not None else "",
-        "score": format_points(form.execution_score),
-        "score_note": _computed_note(result.execution_score)
-        if _differs(form.execution_score, result.execution_score)
-        else "",
-    }
-    level1_spans, level2_spans = indicator_groups(form)
-    indicators = []
-    for i, ind in enumerate(form.indicators):
-        suggested = result.indicators[i].suggested_score if i < len(result.indicators) else None
-        indicators.append(
-            {
-                "level1": ind.level1,
-                "level2": ind.level2,
-                "level1_span": level1_spans[i],
-                "level2_span": level2_spans[i],
-                "name": ind.name,
-                "target": ind.target,
-                "actual": ind.actual,
-                "weight": format_points(ind.weight),
-                "score": format_points(ind.score),
-                "score_note": _("按规则：%(value)s") % {"value": format_points(suggested)}
-                if suggested is not None
-                and ind.score is not None
-                and _differs(ind.score, suggested)
-                else "",
-                "deviation": ind.deviation,
-            }
-        )
-    weight_sum = result.weight_sum
-    total = {
-        "full_mark": format_points(FULL_MARK),
-        "score": format_points(form.stated_total),
-        "score_note": _computed_note(result.computed_total)
-        if _differs(form.stated_total, result.computed_total)
-        else "",
-        "weight_note": _("分值合计：%(value)s") % {"value": format_points(weight_sum)}
-        if quantize2(weight_sum) != FULL_MARK
-        else "",
-    }
-    has_notes = bool(
-        execution["score_note"]
-        or total["score_note"]
-        or total["weight_note"]
-        or any(row["score_note"] for row in indicators)
-    )
+    layout = form_layout(form, result, status=status)
     return {
-        "title": _("项目支出绩效自评表"),
+        "title": layout.title,
         "form": form,
-        "funding": funding,
-        "funding_rowspan": len(funding) + 1,
-        "execution": execution,
-        "indicators": indicators,
-        "total": total,
+        "layout": layout,
         "column_widths": COLUMN_WIDTHS,
         "watermark": watermark_for(status),
         "approved_on": format_date(approved_at) if status == Status.APPROVED else "",
-        "has_notes": has_notes,
+        "has_notes": layout.has_notes,
     }
 
 
@@ -349,12 +220,20 @@ def write_merged_pdf(evaluations: Iterable[Evaluation], target: IO[bytes]) -> in
     """
     from evaluations.exports.pdfmerge import StreamingPdfMerger
 
-    merger = StreamingPdfMerger(target)
+    merger = StreamingPdfMerger(target, author=settings.PDF_AUTHOR)
     count = 0
+    years: set[int] = set()
     for evaluation in evaluations:
         title = clean_text(f"{evaluation.year} {evaluation.project_name}")
         merger.append(evaluation_pdf(evaluation), title)
+        years.add(evaluation.year)
         count += 1
+    # The document's title: the year when every form is of one year, as the exports are.
+    merger.title = (
+        _("%(year)s年度项目支出绩效自评表") % {"year": years.pop()}
+        if len(years) == 1
+        else _("项目支出绩效自评表")
+    )
     merger.close()
     return count
 

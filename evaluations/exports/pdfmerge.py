@@ -8,6 +8,7 @@ the byte offsets and one outline entry per document stay in memory until the end
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from io import BytesIO
 from typing import IO, Any
 
@@ -21,17 +22,23 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-CATALOG, PAGES, OUTLINES = 1, 2, 3
+CATALOG, PAGES, OUTLINES, INFO = 1, 2, 3, 4
 
 
 class StreamingPdfMerger:
-    """Append whole PDF documents to ``target``; call ``close()`` to finish the file."""
+    """Append whole PDF documents to ``target``; call ``close()`` to finish the file.
 
-    def __init__(self, target: IO[bytes]) -> None:
+    ``title`` and ``author`` become the merged file's document information (what a PDF
+    reader shows as its properties); the inputs' own information is not carried over.
+    """
+
+    def __init__(self, target: IO[bytes], *, title: str = "", author: str = "") -> None:
         self.target = target
+        self.title = title
+        self.author = author
         self.position = 0
         self.offsets: dict[int, int] = {}
-        self.next_id = OUTLINES + 1
+        self.next_id = INFO + 1
         self.page_ids: list[int] = []
         self.documents: list[tuple[str, int]] = []  # (outline title, index of first page)
         self._emit(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
@@ -134,6 +141,7 @@ class StreamingPdfMerger:
             }
         )
         self._write_object(CATALOG, catalog)
+        self._write_object(INFO, self._info())
 
         size = self.next_id
         xref_at = self.position
@@ -142,8 +150,25 @@ class StreamingPdfMerger:
             lines.append(f"{self.offsets[number]:010d} 00000 n \n")
         self._emit("".join(lines).encode())
         self._emit(
-            f"trailer\n<< /Size {size} /Root {CATALOG} 0 R >>\nstartxref\n{xref_at}\n%%EOF\n".encode()
+            f"trailer\n<< /Size {size} /Root {CATALOG} 0 R /Info {INFO} 0 R >>\n"
+            f"startxref\n{xref_at}\n%%EOF\n".encode()
         )
+
+    def _info(self) -> DictionaryObject:
+        """The document information dictionary: title, author, producer, creation date."""
+        now = datetime.now(UTC).strftime("D:%Y%m%d%H%M%SZ")
+        info = DictionaryObject(
+            {
+                NameObject("/Producer"): TextStringObject("perfeval"),
+                NameObject("/CreationDate"): TextStringObject(now),
+                NameObject("/ModDate"): TextStringObject(now),
+            }
+        )
+        if self.title:
+            info[NameObject("/Title")] = TextStringObject(self.title)
+        if self.author:
+            info[NameObject("/Author")] = TextStringObject(self.author)
+        return info
 
 
 def _ref(number: int) -> IndirectObject:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,12 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from evaluations.core.categories import DEFAULT_TEMPLATE, all_level2, level1_choices, level2_choices
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.formdata import FormData
 from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
 from evaluations.core.safetext import clean_text, count_forbidden
 from evaluations.core.scoring import with_computed_totals
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
+from evaluations.mapping import form_data_from_cleaned, initial_from_form_data
 from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind, Status
 from evaluations.services import current_rules
 
@@ -30,18 +31,16 @@ INDICATOR_PREFIX = "ind"
 COUNTED_ALWAYS = ("goal_target", "goal_actual", "name", "deviation")
 
 
-def decimal_text(value: Decimal | None) -> str:
-    """A stored decimal as a person would type it: 70.0000 -> "70", 57.5500 -> "57.55"."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+# What a row key looks like (models.new_row_key); anything else posted is ignored.
+ROW_KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _number_input(**attrs: str) -> forms.TextInput:
     # A text box rather than <input type=number>: the browser must keep whatever was typed
     # ("12万") so the page can show it again with an error instead of silently dropping it.
-    return forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", **attrs})
+    return forms.TextInput(
+        attrs={"inputmode": "decimal", "autocomplete": "off", **attrs, "class": "form-control"}
+    )
 
 
 def _points(label: str, *, min_value: int | None = None, **kwargs: Any) -> forms.DecimalField:
@@ -112,6 +111,7 @@ class FormTextField(forms.CharField):
         if isinstance(widget, forms.TextInput | forms.Textarea):
             attrs["data-maxlength"] = str(self.max_length)
             attrs["data-counter"] = "always" if self.counter_always else "near"
+        attrs["class"] = "form-select" if isinstance(widget, forms.Select) else "form-control"
         return attrs
 
 
@@ -120,38 +120,40 @@ def _removed_in(form: forms.Form) -> int:
     return sum(getattr(field, "removed", 0) for field in form.fields.values())
 
 
-class BootstrapMixin:
-    """Give every widget its Bootstrap class and mark fields with errors as invalid."""
+class EntryBoundField(forms.BoundField):
+    """Marks a field with errors for Bootstrap (``is-invalid``); Django adds aria-invalid.
 
-    def _style(self) -> None:
-        for name, bound in self.fields.items():  # type: ignore[attr-defined]
-            widget = bound.widget
-            if isinstance(widget, forms.HiddenInput):
-                continue
-            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-            classes = widget.attrs.get("class", "").split()
-            if css not in classes:
-                widget.attrs["class"] = " ".join([*classes, css])
-            # Only once validated: reading self.errors here would validate too early (before
-            # the formset adds its ORDER and DELETE fields).
-            errors = self._errors  # type: ignore[attr-defined]
-            if errors is not None and name in errors and "is-invalid" not in widget.attrs["class"]:
-                widget.attrs["class"] += " is-invalid"
-                widget.attrs["aria-invalid"] = "true"
+    The edit page renders its inputs one by one in the official layout, so their Bootstrap
+    classes are set on the widgets of the form classes below; only the error mark depends
+    on the posted data.
+    """
 
-    def full_clean(self) -> None:
-        super().full_clean()  # type: ignore[misc]
-        self._style()
+    def build_widget_attrs(self, attrs: Any, widget: forms.Widget | None = None) -> Any:
+        attrs = super().build_widget_attrs(attrs, widget)
+        widget = widget or self.field.widget
+        if not widget.is_hidden and self.form.is_bound and self.errors:
+            classes = str(attrs.get("class") or widget.attrs.get("class", "")).split()
+            attrs["class"] = " ".join([*classes, "is-invalid"])
+        return attrs
 
 
-class EvaluationHeaderForm(BootstrapMixin, forms.Form):
+class EvaluationHeaderForm(forms.Form):
     """Header, execution weight and goals of one form (scores and totals are computed)."""
+
+    bound_field_class = EntryBoundField
 
     year = forms.IntegerField(
         label=_("年度"),
         min_value=2000,
         max_value=2100,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "size": "4", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "size": "4",
+                "autocomplete": "off",
+                "class": "form-control",
+            }
+        ),
         error_messages={"required": _("请填写年度。"), "invalid": _("年度应为四位数字，如 2021。")},
     )
     project_name = FormTextField(
@@ -164,6 +166,7 @@ class EvaluationHeaderForm(BootstrapMixin, forms.Form):
         label=_("主管部门"),
         queryset=Department.objects.none(),
         empty_label=_("— 请选择主管部门 —"),
+        widget=forms.Select(attrs={"class": "form-select"}),
         error_messages={"required": _("请选择主管部门。")},
     )
     implementing_unit = FormTextField(key="implementing_unit", label=_("实施单位"))
@@ -187,11 +190,12 @@ class EvaluationHeaderForm(BootstrapMixin, forms.Form):
         self.fields["project_name"].widget.attrs["placeholder"] = gettext(
             "与预算批复的项目名称一致"
         )
-        self._style()
 
 
-class FundingForm(BootstrapMixin, forms.Form):
+class FundingForm(forms.Form):
     """One row of the funding block (万元)."""
+
+    bound_field_class = EntryBoundField
 
     initial_budget = _money(_("年初预算数"))
     annual_budget = _money(_("全年预算数"))
@@ -202,7 +206,6 @@ class FundingForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.label = FundingKind(kind).label
-        self._style()
 
 
 def funding_forms(
@@ -221,8 +224,13 @@ def _choices(names: list[str], current: str) -> list[tuple[str, str]]:
     return choices
 
 
-class IndicatorForm(BootstrapMixin, forms.Form):
+class IndicatorForm(forms.Form):
     """One row of the indicator table."""
+
+    bound_field_class = EntryBoundField
+    # The stored row this one edits ("" for a new row): posted back as a hidden field and
+    # trusted only if it is one of the form's own rows (services.evaluation_write).
+    key = forms.CharField(required=False, strip=True, widget=forms.HiddenInput)
 
     level1 = FormTextField(key="level1", label=_("一级指标"), widget=forms.Select)
     level2 = FormTextField(key="level2", label=_("二级指标"), widget=forms.Select)
@@ -253,7 +261,6 @@ class IndicatorForm(BootstrapMixin, forms.Form):
         self.fields["level2"].widget.choices = _choices(
             by_level1.get(level1, all_level2(template)), level2
         )
-        self._style()
         for name in ("name", "target", "actual", "weight", "score", "deviation"):
             self.fields[name].widget.attrs["aria-label"] = str(self.fields[name].label)
         self.fields["level1"].widget.attrs.update(
@@ -272,6 +279,10 @@ class IndicatorForm(BootstrapMixin, forms.Form):
         """True when nothing but categories was typed: such a row is dropped on save."""
         data = getattr(self, "cleaned_data", {})
         return all(data.get(f) in (None, "") for f in self.CONTENT_FIELDS)
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"]
+        return key if ROW_KEY_RE.match(key) else ""
 
     def clean_name(self) -> str:
         return " ".join(self.cleaned_data["name"].splitlines()).strip()
@@ -352,51 +363,23 @@ class EvaluationForms:
         Call is_valid() first. Deleted and empty indicator rows are dropped and the rest
         put in the order the page shows them; row_numbers maps each back to its row.
         """
-        header = getattr(self.header, "cleaned_data", {})
-        funding = []
-        for form in self.funding:
-            data = getattr(form, "cleaned_data", {})
-            values = [data.get(n) for n in ("initial_budget", "annual_budget", "executed")]
-            if any(v is not None for v in values):
-                funding.append(FundingData(form.kind, *values))
         rows: list[tuple[int, int, IndicatorForm]] = []
-        for number, form in enumerate(self.indicators.forms):
-            data = getattr(form, "cleaned_data", None)
-            if data is None or data.get("DELETE") or form.is_blank():
+        for number, row_form in enumerate(self.indicators.forms):
+            cleaned = getattr(row_form, "cleaned_data", None)
+            if cleaned is None or cleaned.get("DELETE") or row_form.is_blank():
                 continue
-            order = data.get("ORDER")
-            rows.append((order if order is not None else 10**6, number, form))
+            order = cleaned.get("ORDER")
+            rows.append((order if order is not None else 10**6, number, row_form))
         rows.sort(key=lambda r: (r[0], r[1]))
         self.row_numbers = [number for _order, number, _form in rows]
-        indicators = []
-        for _order, _number, form in rows:
-            data = form.cleaned_data
-            indicators.append(
-                IndicatorData(
-                    level1=data.get("level1") or "",
-                    level2=data.get("level2") or "",
-                    name=data.get("name") or "",
-                    target=data.get("target") or "",
-                    actual=data.get("actual") or "",
-                    weight=data.get("weight"),
-                    score=data.get("score"),
-                    deviation=data.get("deviation") or "",
-                )
-            )
-        weight = header.get("execution_weight")
-        form = FormData(
-            year=header.get("year"),
-            project_name=header.get("project_name") or "",
-            department=department_name,
-            implementing_unit=header.get("implementing_unit") or "",
-            goal_target=header.get("goal_target") or "",
-            goal_actual=header.get("goal_actual") or "",
-            funding=funding,
-            execution_weight=weight if weight is not None else Decimal("10"),
-            indicators=indicators,
+        data = form_data_from_cleaned(
+            header=getattr(self.header, "cleaned_data", {}),
+            funding={f.kind: getattr(f, "cleaned_data", {}) for f in self.funding},
+            indicators=[row_form.cleaned_data for _order, _number, row_form in rows],
+            department_name=department_name,
         )
         # Totals are never typed on the web form: the form states what the rules give.
-        return with_computed_totals(form, current_rules())
+        return with_computed_totals(data, current_rules())
 
 
 def evaluation_forms(
@@ -418,50 +401,13 @@ def evaluation_forms(
 
 
 def initial_from(evaluation: Evaluation, *, next_year: bool = False) -> dict[str, Any]:
-    """Initial values of the edit page from a stored evaluation.
-
-    With ``next_year`` the result is the start of next year's form: same project, unit,
-    goal, indicators, targets and weights; actuals, scores, deviations and executed
-    amounts blank.
-    """
-    header: dict[str, Any] = {
-        "year": evaluation.year + 1 if next_year else evaluation.year,
-        "project_name": evaluation.project_name,
-        "department": evaluation.department_id,
-        "implementing_unit": evaluation.implementing_unit,
-        "execution_weight": decimal_text(evaluation.execution_weight),
-        "goal_target": evaluation.goal_target,
-    }
-    if not next_year:
-        header.update(
-            {
-                "goal_actual": evaluation.goal_actual,
-                "revision": evaluation.revision,
-            }
-        )
-    funding = {
-        row.kind: {
-            "initial_budget": decimal_text(row.initial_budget),
-            "annual_budget": decimal_text(row.annual_budget),
-            "executed": "" if next_year else decimal_text(row.executed),
-        }
-        for row in evaluation.funding_rows.all()
-    }
-    indicators = []
-    for ind in sorted(evaluation.indicators.all(), key=lambda i: i.position):
-        row = {
-            "level1": ind.level1,
-            "level2": ind.level2,
-            "name": ind.name,
-            "target": ind.target,
-            "weight": decimal_text(ind.weight),
-        }
-        if not next_year:
-            row.update(
-                {"actual": ind.actual, "score": decimal_text(ind.score), "deviation": ind.deviation}
-            )
-        indicators.append(row)
-    return {"header": header, "funding": funding, "indicators": indicators}
+    """Initial values of the edit page from a stored evaluation (``next_year``: its copy)."""
+    return initial_from_form_data(
+        evaluation.as_form_data(),
+        department_id=evaluation.department_id,
+        revision=evaluation.revision,
+        next_year=next_year,
+    )
 
 
 # --- list filters --------------------------------------------------------------------------

@@ -10,18 +10,18 @@ from evaluations.importer.cells import (
     _PLACEHOLDERS,
     Cell,
     Row,
-    _clean,
-    _label,
-    _norm,
-    _snippet,
+    category_label,
+    clean_cell,
+    label_key,
     parse_number,
+    snippet,
 )
 from evaluations.importer.results import Problem, _
 from evaluations.importer.sections import (
     _DEFAULT_FUNDING,
     _DEFAULT_INDICATOR_WIDTH,
     _DEFAULT_INDICATORS,
-    _indicator_column,
+    indicator_column,
 )
 
 
@@ -59,7 +59,7 @@ class _BodyReader:
             self.problem(
                 row.line,
                 _("重复的资金行“%(label)s”，未读取。")
-                % {"label": _snippet(row.cells[label_at].text)},
+                % {"label": snippet(row.cells[label_at].text)},
             )
             return
         columns = state.funding_columns
@@ -90,7 +90,7 @@ class _BodyReader:
         if not ok:
             self.problem(
                 cell.line,
-                _("无法识别的数字“%(text)s”，按空白处理。") % {"text": _snippet(cell.text)},
+                _("无法识别的数字“%(text)s”，按空白处理。") % {"text": snippet(cell.text)},
             )
         return value
 
@@ -103,7 +103,7 @@ class _BodyReader:
         if target_at is None and actual_at is None:
             # Older layout: 年度总体目标 | <goal text> in one row.
             texts = [
-                _clean(c.text)
+                clean_cell(c.text)
                 for c, n in zip(row.cells, norms, strict=True)
                 if n and n not in ("年度总体目标", "总体目标")
             ]
@@ -118,15 +118,15 @@ class _BodyReader:
             and columns[1] is not None
             and len(norms) == columns[2]
         ):
-            target = _clean(row.cells[columns[0]].text)
-            actual = _clean(row.cells[columns[1]].text)
+            target = clean_cell(row.cells[columns[0]].text)
+            actual = clean_cell(row.cells[columns[1]].text)
             if target:
                 form.goal_target = f"{form.goal_target}\n{target}" if form.goal_target else target
             if actual:
                 form.goal_actual = f"{form.goal_actual}\n{actual}" if form.goal_actual else actual
             return
         texts = [
-            _clean(c.text)
+            clean_cell(c.text)
             for c, n in zip(row.cells, norms, strict=True)
             if n and n != "年度总体目标"
         ]
@@ -166,7 +166,7 @@ class _BodyReader:
     @staticmethod
     def is_header_continuation(state: _FormState, norms: list[str]) -> bool:
         """Second header row (年度 / 指标值 split over two rows): fill missing columns, skip."""
-        found = [(i, _indicator_column(n)) for i, n in enumerate(norms) if n]
+        found = [(i, indicator_column(n)) for i, n in enumerate(norms) if n]
         if not found or any(column is None for _i, column in found):
             return False
         columns = state.indicator_columns
@@ -213,8 +213,8 @@ class _BodyReader:
             found = cell(column)
             return found.text if found else ""
 
-        level1 = _label(text("level1"))
-        level2 = _label(text("level2"))
+        level1 = category_label(text("level1"))
+        level2 = category_label(text("level2"))
         if level1:
             if level1 != state.level1:
                 state.level2 = ""  # a new first level does not inherit the old second level
@@ -222,29 +222,29 @@ class _BodyReader:
         if level2:
             state.level2 = level2
 
-        name = _clean(text("name"))
+        name = clean_cell(text("name"))
         weight_cell, score_cell = cell("weight"), cell("score")
         weight = self.number(weight_cell) if weight_cell else None
         score = self.number(score_cell) if score_cell else None
-        if _norm(name) in _PLACEHOLDERS:
+        if label_key(name) in _PLACEHOLDERS:
             if weight is None and score is None:
                 return  # a second level with no indicator under it: nothing to import
             self.problem(row.line, _("有分值或得分的指标没有三级指标名称。"))
             name = ""
         state.indicator_data_seen = True
         if not state.level1:
-            self.problem(row.line, _("指标“%(name)s”没有一级指标。") % {"name": _snippet(name)})
-        deviation = _clean(text("deviation"))
+            self.problem(row.line, _("指标“%(name)s”没有一级指标。") % {"name": snippet(name)})
+        deviation = clean_cell(text("deviation"))
         state.form.indicators.append(
             IndicatorData(
                 level1=state.level1,
                 level2=state.level2,
                 name=name,
-                target=_clean(text("target")),
-                actual=_clean(text("actual")),
+                target=clean_cell(text("target")),
+                actual=clean_cell(text("actual")),
                 weight=weight,
                 score=score,
-                deviation="" if _norm(deviation) in _PLACEHOLDERS else deviation,
+                deviation="" if label_key(deviation) in _PLACEHOLDERS else deviation,
                 line=row.line,
             )
         )
@@ -276,10 +276,10 @@ class _BodyReader:
                     values[0].line, _("总分行的满分是%(value)s，不是100。") % {"value": maximum}
                 )
             for extra in values[2:]:
-                if _norm(extra.text) not in _PLACEHOLDERS:
+                if label_key(extra.text) not in _PLACEHOLDERS:
                     self.problem(
                         extra.line,
-                        _("总分行中多余的内容未读取：%(text)s") % {"text": _snippet(extra.text)},
+                        _("总分行中多余的内容未读取：%(text)s") % {"text": snippet(extra.text)},
                     )
         elif len(values) == 1:
             value = self.number(values[0])

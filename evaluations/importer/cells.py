@@ -31,23 +31,23 @@ _NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?)(?:分|万元|万|元)?$")
 _UNIT_ONLY = frozenset({"分", "万元", "万", "元"})
 
 
-def _norm(text: str) -> str:
+def label_key(text: str) -> str:
     """Return text in the form used to recognise labels: NFKC, no whitespace at all."""
     return _WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
-def _clean(text: str) -> str:
+def clean_cell(text: str) -> str:
     """Return a value as written, without the surrounding (also full-width) spaces."""
     return text.replace("\x07", "").replace("\x0b", "\n").strip()
 
 
-def _label(text: str) -> str:
+def category_label(text: str) -> str:
     """Return a category label without inner breaks (社会效益 / 指标 → 社会效益指标)."""
     label = _WHITESPACE.sub("", text.replace("\x07", ""))
-    return "" if _norm(label) in _PLACEHOLDERS else label
+    return "" if label_key(label) in _PLACEHOLDERS else label
 
 
-def _snippet(text: str, size: int = 30) -> str:
+def snippet(text: str, size: int = 30) -> str:
     """Return a short single-line excerpt of a cell for a message."""
     flat = _WHITESPACE.sub(" ", text).strip()
     return flat if len(flat) <= size else flat[:size] + "…"
@@ -58,7 +58,7 @@ def parse_number(text: str) -> tuple[Decimal | None, bool]:
 
     The second item is False when the text is neither blank nor a number.
     """
-    value = _norm(text).replace(",", "")
+    value = label_key(text).replace(",", "")
     if value in _PLACEHOLDERS or value in _UNIT_ONLY:
         return None, True
     match = _NUMBER.match(value)
@@ -72,4 +72,4 @@ def parse_number(text: str) -> tuple[Decimal | None, bool]:
 
 def row_snippet(cells: list[Cell]) -> str:
     """Return a short single-line excerpt of a row's non-empty cells for a message."""
-    return _snippet(" | ".join(_clean(c.text) for c in cells if c.text.strip()), 40)
+    return snippet(" | ".join(clean_cell(c.text) for c in cells if c.text.strip()), 40)

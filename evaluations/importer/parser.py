@@ -9,7 +9,7 @@ from django.conf import settings
 
 from evaluations.core.formdata import FormData
 from evaluations.importer.body import _BodyReader, _FormState
-from evaluations.importer.cells import Row, _clean, _norm, _snippet, row_snippet
+from evaluations.importer.cells import Row, clean_cell, label_key, row_snippet, snippet
 from evaluations.importer.results import Problem, _
 from evaluations.importer.sections import (
     _ATTACHMENT,
@@ -17,9 +17,9 @@ from evaluations.importer.sections import (
     _HEADER_LABELS,
     _YEAR_ANYWHERE,
     _YEAR_CELL,
-    _funding_kind,
     find_title,
     funding_header,
+    funding_kind_of,
     indicator_header,
     is_goal_header,
     is_total,
@@ -133,7 +133,7 @@ class _Parser(_BodyReader):
 
     def row(self, row: Row) -> None:
         cells = row.cells
-        norms = [_norm(c.text) for c in cells]
+        norms = [label_key(c.text) for c in cells]
         if not any(norms):
             return
         title_at = find_title(norms)
@@ -178,7 +178,7 @@ class _Parser(_BodyReader):
             self.problem(
                 row.cells[at].line,
                 _("“%(title)s”不是项目支出绩效自评表，已跳过。")
-                % {"title": _snippet(row.cells[at].text)},
+                % {"title": snippet(row.cells[at].text)},
             )
             return
         line = row.cells[at].line
@@ -265,7 +265,7 @@ class _Parser(_BodyReader):
                 self.set_year(state, int(year.group(1) or year.group(2)), cells[i].line)
             elif attr:
                 parts = re.split(r"[:：︰]", cells[i].text, maxsplit=1)
-                value = _clean(parts[1]) if ":" in norm and len(parts) > 1 else ""
+                value = clean_cell(parts[1]) if ":" in norm and len(parts) > 1 else ""
                 if not value:
                     i, value = next_value(cells, norms, i)
                 if value:
@@ -273,7 +273,7 @@ class _Parser(_BodyReader):
             else:
                 self.problem(
                     cells[i].line,
-                    _("表头中无法识别的内容：%(text)s") % {"text": _snippet(cells[i].text)},
+                    _("表头中无法识别的内容：%(text)s") % {"text": snippet(cells[i].text)},
                 )
             i += 1
         return True
@@ -295,7 +295,7 @@ class _Parser(_BodyReader):
             state.funding_columns = funding_header(norms)
             return
         for i, norm in enumerate(norms[:3]):
-            kind = _funding_kind(norm)
+            kind = funding_kind_of(norm)
             if kind:
                 state.section = "funding"
                 self.funding_row(state, row, i, kind)
@@ -334,7 +334,7 @@ class _Parser(_BodyReader):
             return
         if not state.indicator_data_seen and self.is_header_continuation(state, norms):
             return
-        if any(_funding_kind(n) for n in norms[:3]) or is_goal_header(norms):
+        if any(funding_kind_of(n) for n in norms[:3]) or is_goal_header(norms):
             self.problem(
                 row.line,
                 _("绩效指标表中出现了资金或目标行，未读取：%(text)s")

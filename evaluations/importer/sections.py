@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from evaluations.importer.cells import Cell, _clean
+from evaluations.importer.cells import Cell, clean_cell
 
 # ---------------------------------------------------------------- title and header
 
@@ -46,7 +46,7 @@ def next_value(cells: list[Cell], norms: list[str], i: int) -> tuple[int, str]:
             norms[j]
         ):
             return j - 1, ""
-        return j, _clean(cells[j].text)
+        return j, clean_cell(cells[j].text)
     return len(cells), ""
 
 
@@ -120,7 +120,7 @@ _CATEGORY_LABELS = frozenset(
 )
 
 
-def _indicator_column(norm: str) -> str | None:
+def indicator_column(norm: str) -> str | None:
     """Return the indicator field a header cell names, if any."""
     if norm in _INDICATOR_COLUMNS:
         return _INDICATOR_COLUMNS[norm]
@@ -129,7 +129,7 @@ def _indicator_column(norm: str) -> str | None:
     return None
 
 
-def _funding_kind(norm: str) -> str | None:
+def funding_kind_of(norm: str) -> str | None:
     """Return the funding row kind a label cell names, if any."""
     if len(norm) > 15:
         return None
@@ -166,7 +166,7 @@ def indicator_header(norms: list[str]) -> dict[str, int] | None:
         return None
     columns: dict[str, int] = {}
     for i, norm in enumerate(norms):
-        column = _indicator_column(norm)
+        column = indicator_column(norm)
         if column and column not in columns:
             columns[column] = i
     return columns
@@ -186,7 +186,7 @@ def is_total(norms: list[str]) -> bool:
 def looks_like_form_content(norms: list[str]) -> bool:
     """Whether the row holds labels of a form's body (funding, indicators, goal, total)."""
     return any(
-        _funding_kind(n)
+        funding_kind_of(n)
         or n in ("一级指标", "二级指标", "总分", "年度总体目标")
         or n.endswith(("产出指标", "效益指标", "满意度指标"))
         for n in norms

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.importer.archive import megabytes
 from evaluations.importer.checks import check_forms
 from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
+from evaluations.mapping import json_number, report_json, with_keys_matched
 from evaluations.models import Evaluation, EventAction
 from evaluations.services import (
     current_rules,
@@ -260,7 +260,10 @@ def _import_form(
             )
             return FormReport(form=form, result=result, action="skipped", evaluation_id=existing.pk)
         existing.source = source[:300]
-        evaluation_write(evaluation=existing, data=form, user=user, action=EventAction.IMPORTED)
+        # A row of the file that names a stored row (一级, 二级, 三级指标) is that row:
+        # it keeps its key, and the history shows its changes rather than a new row.
+        data = with_keys_matched(form, existing.as_form_data())
+        evaluation_write(evaluation=existing, data=data, user=user, action=EventAction.IMPORTED)
         return FormReport(
             form=form,
             result=result,
@@ -311,50 +314,11 @@ def import_paths(paths: list[str | Path], *, dry_run: bool = False) -> list[File
     return reports
 
 
-def _num(value: Decimal | None) -> int | float | None:
-    """A Decimal as a JSON number (int when integral), None as null."""
-    if value is None:
-        return None
-    if value == value.to_integral_value():
-        return int(value)
-    return float(value)
-
-
 def form_as_json(report: FormReport) -> dict[str, Any]:
     """The JSON report of one form (format documented in the README)."""
-    form = report.form
     return {
-        "line": form.line,
-        "year": form.year,
-        "project_name": form.project_name,
-        "department": form.department,
-        "implementing_unit": form.implementing_unit,
-        "funding": [
-            {
-                "kind": row.kind,
-                "initial_budget": _num(row.initial_budget),
-                "annual_budget": _num(row.annual_budget),
-                "executed": _num(row.executed),
-            }
-            for row in form.funding
-        ],
-        "execution_weight": _num(form.execution_weight),
-        "execution_score": _num(form.execution_score),
-        "indicators": [
-            {
-                "level1": ind.level1,
-                "level2": ind.level2,
-                "name": ind.name,
-                "target": ind.target,
-                "actual": ind.actual,
-                "weight": _num(ind.weight),
-                "score": _num(ind.score),
-                "deviation": ind.deviation,
-            }
-            for ind in form.indicators
-        ],
-        "stated_total": _num(form.stated_total),
-        "computed_total": _num(report.result.computed_total),
+        **report_json(report.form),
+        "computed_total": json_number(report.result.computed_total),
         "findings": [
             {
                 "code": f.code,

@@ -6,8 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from departments.access import is_finance
-from evaluations import charts
+from evaluations import charts, permissions
 from evaluations.dashboard import dashboard_overview, overview_xlsx
 from evaluations.forms.workflow import DashboardFilterForm
 from evaluations.views.exports import XLSX, content_disposition
@@ -29,13 +28,14 @@ def _bad_year(request: HttpRequest, form: DashboardFilterForm) -> HttpResponse:
 @require_GET
 def dashboard_index(request: HttpRequest) -> HttpResponse:
     """The overview page with its table and server-rendered charts."""
+    permissions.require_or_404(permissions.SEE_DASHBOARD, request.user)
     form = _year_form(request)
     if form.errors:
         return _bad_year(request, form)
     overview = dashboard_overview(request.user, form.cleaned_data["year"])
     context = {
         "overview": overview,
-        "is_finance": is_finance(request.user),
+        "all_departments": permissions.allowed(permissions.SEE_ALL_DEPARTMENTS, request.user),
         "histogram_svg": charts.histogram_svg(overview.histogram) if overview.year else "",
         "execution_svg": charts.execution_bars_svg(overview.rows) if overview.rows else "",
         "progress_svg": (
@@ -50,6 +50,7 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard_export(request: HttpRequest) -> HttpResponse:
     """The department table as an Excel workbook."""
+    permissions.require_or_404(permissions.SEE_DASHBOARD, request.user)
     form = _year_form(request)
     if form.errors:
         return _bad_year(request, form)

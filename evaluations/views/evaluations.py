@@ -16,10 +16,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from departments.access import is_admin, is_finance, membership_of
+from departments.access import membership_of
 from departments.models import Department
-from evaluations import selectors, services
+from evaluations import permissions, selectors, services
 from evaluations.core.categories import level2_choices
+from evaluations.core.formats import format_points
+from evaluations.core.formdata import FormData
+from evaluations.core.layout import finding_json, form_layout
 from evaluations.core.scoring import ScoreResult, evaluate, format_percent
 from evaluations.forms import workflow as forms_workflow
 from evaluations.forms.entry import (
@@ -28,8 +31,7 @@ from evaluations.forms.entry import (
     evaluation_forms,
     initial_from,
 )
-from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind
-from evaluations.presentation import finding_json, official_indicator_rows
+from evaluations.models import Evaluation
 from evaluations.review_selectors import (
     evaluation_open_comments,
     unread_evaluation_ids,
@@ -40,12 +42,23 @@ from evaluations.services import notifications_mark_read
 PAGE_SIZE = 50
 
 
-def own_department(request: HttpRequest) -> Department | None:
-    """The department staff write for; None for finance (who choose). 403 for anyone else."""
-    if is_finance(request.user):
+# What the administrator reads on a page that writes forms: they read and reopen only.
+ADMIN_READ_ONLY = gettext_lazy(
+    "系统管理员只能查看自评表和重新开放已通过的表，不能新建、修改或导入。"
+)
+
+
+def own_department(request: HttpRequest, rule: str = permissions.CREATE) -> Department | None:
+    """The department staff write for; None for finance (who choose). 403 unless ``rule`` holds."""
+    user = request.user
+    if not permissions.allowed(rule, user):
+        if permissions.is_admin(user):
+            raise PermissionDenied(ADMIN_READ_ONLY)
+        raise PermissionDenied(_("您的账号未分配部门，请联系管理员。"))
+    if permissions.is_finance(user):
         return None
-    membership = membership_of(request.user)
-    if membership is None or membership.department is None:
+    membership = membership_of(user)
+    if membership is None or membership.department is None:  # not reached while the rule holds
         raise PermissionDenied(_("您的账号未分配部门，请联系管理员。"))
     return membership.department
 
@@ -56,11 +69,11 @@ def own_department(request: HttpRequest) -> Department | None:
 @require_GET
 def evaluation_list(request: HttpRequest) -> HttpResponse:
     """The evaluations the user may see, filtered and paginated."""
-    finance = is_finance(request.user)
+    all_departments = permissions.allowed(permissions.SEE_ALL_DEPARTMENTS, request.user)
     form = EvaluationFilterForm(
         request.GET or None,
-        years=selectors.evaluation_years_for(request.user),
-        departments=selectors.departments_for(request.user) if finance else None,
+        years=selectors.evaluation_years(user=request.user),
+        departments=selectors.departments_for(user=request.user) if all_departments else None,
     )
     filters = selectors.ListFilters()
     if form.is_bound and form.is_valid():
@@ -71,9 +84,9 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             department_id=data.get("department"),
             query=data.get("q") or "",
         )
-    page = Paginator(selectors.evaluation_list_for(request.user, filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(
+        selectors.evaluation_list(user=request.user, filters=filters), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -83,7 +96,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             "filter_form": form,
             "page": page,
             "evaluations": page.object_list,
-            "is_finance": finance,
+            "all_departments": all_departments,
             "querystring": query.urlencode(),
             "filtered": any([filters.year, filters.status, filters.department_id, filters.query]),
             "unread": unread_evaluation_ids(user=request.user),
@@ -144,7 +157,18 @@ def _render_form(
         form.review_comment = review["indicator"].get(index + 1)
     template = evaluation.template if evaluation is not None else None
     funding_findings = result.findings_for_funding() if result is not None else []
+    # Labels, rows and their order come from the official layout; the inputs fill its cells.
+    header_inputs = ("project_name", "department", "implementing_unit", "goal_target")
+    header_inputs += ("goal_actual", "execution_weight")
+    inputs: dict[str, Any] = {
+        name: forms.header[name] for name in header_inputs if name in forms.header.fields
+    }
+    for funding_form in forms.funding:
+        for name in ("initial_budget", "annual_budget", "executed"):
+            inputs[f"funding.{funding_form.kind}.{name}"] = funding_form[name]
     context: dict[str, Any] = {
+        "layout": form_layout(FormData(), result, every_funding_kind=True),
+        "inputs": inputs,
         "forms": forms,
         "header": forms.header,
         "funding_forms": forms.funding,
@@ -219,7 +243,7 @@ def _after_save(
 def evaluation_new(request: HttpRequest) -> HttpResponse:
     """Create an evaluation, blank or as next year's copy of an earlier one (?copy_from=)."""
     own = own_department(request)
-    departments = selectors.departments_for(request.user) if own is None else None
+    departments = selectors.departments_for(user=request.user) if own is None else None
     if request.method == "POST":
         forms = evaluation_forms(request.POST, departments=departments)
         if forms.is_valid():
@@ -251,7 +275,7 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
         source_pk = forms_workflow.parse_id(request.GET["copy_from"])
         if source_pk is None:
             raise Http404
-        copied_from = selectors.evaluation_for(request.user, source_pk, with_rows=True)
+        copied_from = selectors.evaluation_get(user=request.user, pk=source_pk, with_rows=True)
         initial = initial_from(copied_from, next_year=True)
     else:
         # A blank form starts with one empty row per first-level category.
@@ -270,7 +294,11 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a draft or returned evaluation; saving always works unless an input is malformed."""
-    evaluation = selectors.evaluation_for(request.user, pk, with_rows=True)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True)
+    # The administrator sees every form but changes none.
+    permissions.require_or_403(
+        permissions.EDIT, request.user, evaluation, message=str(ADMIN_READ_ONLY)
+    )
     if not evaluation.is_editable:
         messages.info(
             request,
@@ -327,6 +355,7 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def score_preview(request: HttpRequest) -> JsonResponse:
     """Score the posted entry form as it stands and answer with figures and findings (JSON)."""
+    permissions.require_or_403(permissions.SCORE_PREVIEW, request.user)
     forms = evaluation_forms(request.POST)
     forms.is_valid()
     result = _score(forms)
@@ -345,9 +374,9 @@ def score_preview(request: HttpRequest) -> JsonResponse:
             if result.execution_score is not None
             else "—",
             "computed_total": str(result.computed_total),
-            "weight_sum": _plain(result.weight_sum),
-            "indicator_weight_sum": _plain(result.indicator_weight_sum),
-            "indicator_score_sum": _plain(result.indicator_score_sum),
+            "weight_sum": format_points(result.weight_sum) or "—",
+            "indicator_weight_sum": format_points(result.indicator_weight_sum) or "—",
+            "indicator_score_sum": format_points(result.indicator_score_sum) or "—",
             "error_count": len(result.errors),
             "warning_count": len(result.warnings),
             "findings": [finding_json(f, forms.row_numbers) for f in result.findings],
@@ -356,39 +385,23 @@ def score_preview(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _plain(value: Any) -> str:
-    if value is None:
-        return "—"
-    return f"{value.normalize():f}" if value != 0 else "0"
-
-
 # --- detail -------------------------------------------------------------------------------
 
 
 @require_GET
 def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The form read-only, in the official layout, with its findings."""
-    evaluation = selectors.evaluation_for(request.user, pk, with_rows=True)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True)
     form_data = evaluation.as_form_data()
     result = evaluate(form_data, services.current_rules())
     notifications_mark_read(user=request.user, evaluation=evaluation)
-    by_kind = {row.kind: row for row in evaluation.funding_rows.all()}
-    funding = [
-        {"kind": kind, "label": FundingKind(kind).label, "row": by_kind.get(kind)}
-        for kind in FUNDING_ORDER
-    ]
     return render(
         request,
         "evaluations/detail.html",
         {
             "evaluation": evaluation,
             "result": result,
-            "funding": funding,
-            "rows": official_indicator_rows(form_data, result),
-            "form_findings": result.form_findings(),
-            "funding_findings": result.findings_for_funding(),
+            "layout": form_layout(form_data, result, status=evaluation.status),
             "review": evaluation_open_comments(evaluation=evaluation),
-            "membership": membership_of(request.user),
-            "is_admin": is_admin(request.user),
         },
     )

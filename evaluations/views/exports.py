@@ -15,7 +15,8 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from departments.access import visible_departments, visible_evaluations
+from departments.access import visible_evaluations
+from evaluations import permissions, selectors
 from evaluations.core.safetext import safe_filename_text
 from evaluations.exports import excel, pdf
 from evaluations.forms.workflow import BulkExportForm
@@ -48,15 +49,11 @@ def _attachment(response: HttpResponse, filename: str, fallback: str) -> HttpRes
     return response
 
 
-def _evaluation(request: HttpRequest, pk: int) -> Evaluation:
-    """The evaluation if the user may see it; another department's form is a 404."""
-    return get_object_or_404(visible_evaluations(request.user).select_related("department"), pk=pk)
-
-
 @require_GET
 def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Download one evaluation as PDF."""
-    evaluation = _evaluation(request, pk)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
+    permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
     response = HttpResponse(pdf.evaluation_pdf(evaluation), content_type=PDF)
     return _attachment(
         response, pdf.export_filename(evaluation, "pdf"), f"evaluation-{evaluation.pk}.pdf"
@@ -66,7 +63,8 @@ def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def evaluation_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Download one evaluation as an Excel workbook in the official layout."""
-    evaluation = _evaluation(request, pk)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
+    permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
     response = HttpResponse(excel.evaluations_xlsx([evaluation]), content_type=XLSX)
     return _attachment(
         response, pdf.export_filename(evaluation, "xlsx"), f"evaluation-{evaluation.pk}.xlsx"
@@ -75,6 +73,7 @@ def evaluation_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _bulk_selection(request: HttpRequest) -> tuple[int, str | None, QuerySet[Evaluation]]:
     """Year, department name and evaluations chosen by the GET parameters, scoped to the user."""
+    permissions.require_or_404(permissions.EXPORT, request.user)
     form = BulkExportForm(request.GET)
     if not form.is_valid():
         # Answered by config.views.bad_request: the Chinese 400 page with this message.
@@ -84,7 +83,7 @@ def _bulk_selection(request: HttpRequest) -> tuple[int, str | None, QuerySet[Eva
     department_name = None
     department_id = form.cleaned_data["department"]
     if department_id is not None:
-        found = get_object_or_404(visible_departments(request.user), pk=department_id)
+        found = get_object_or_404(selectors.departments_for(user=request.user), pk=department_id)
         department_name = found.name
         evaluations = evaluations.filter(department=found)
     status = form.cleaned_data["status"]

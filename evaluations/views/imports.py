@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from departments.models import Department
+from evaluations import permissions
 from evaluations.forms.entry import (
     ImportUploadForm,
 )
@@ -85,7 +86,7 @@ def _import_files(
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     """Upload files and preview what importing them would do (nothing is written yet)."""
-    department = own_department(request)
+    department = own_department(request, permissions.IMPORT)
     if request.method == "POST":
         form = ImportUploadForm(request.POST, request.FILES)
     else:
@@ -120,7 +121,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 @require_POST
 def import_confirm(request: HttpRequest) -> HttpResponse:
     """Import the files of a preview for real, once however often it is confirmed."""
-    department = own_department(request)
+    department = own_department(request, permissions.IMPORT)
     try:
         batch = uuid.UUID(request.POST.get("batch", ""))
     except ValueError:

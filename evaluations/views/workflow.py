@@ -7,16 +7,15 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from departments.access import is_admin, membership_of, visible_departments, visible_evaluations
-from departments.models import Role
+from evaluations import permissions, selectors
+from evaluations.core.layout import form_layout
 from evaluations.forms.workflow import ReopenForm, ReturnForm, ReviewQueueFilterForm, SubmitForm
-from evaluations.models import Evaluation, FundingKind, Status
-from evaluations.presentation import official_indicator_rows
+from evaluations.models import Evaluation, Status
 from evaluations.review_selectors import (
     evaluation_changes_since_return,
     evaluation_history,
@@ -34,24 +33,12 @@ from evaluations.services import (
 )
 
 
-def _get(request: HttpRequest, pk: int) -> Evaluation:
-    return get_object_or_404(visible_evaluations(request.user).select_related("department"), pk=pk)
-
-
-def _require_finance(request: HttpRequest) -> None:
-    # Finance-only pages are invisible to others: 404, as for another department's form.
-    m = membership_of(request.user)
-    if m is None or m.role != Role.FINANCE:
-        raise Http404
-
-
 @require_http_methods(["GET", "POST"])
 def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm and submit a form: errors block, each warning is acknowledged or explained."""
-    evaluation = _get(request, pk)
-    m = membership_of(request.user)
-    if m is None or m.role != Role.STAFF:
-        raise Http404
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
+    # Only the department's staff submit; to anyone else the page does not exist.
+    permissions.require_or_404(permissions.SUBMIT, request.user, evaluation)
     result = evaluation_score(evaluation=evaluation)
     keys = [warning_key(w) for w in result.warnings]
     form = SubmitForm(request.POST if request.method == "POST" else None, warning_keys=keys)
@@ -101,23 +88,18 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def review_queue_view(request: HttpRequest) -> HttpResponse:
     """Submitted forms of every department, oldest first, for the finance bureau."""
-    _require_finance(request)
+    # Finance-only pages are invisible to others: 404, as for another department's form.
+    permissions.require_or_404(permissions.REVIEW, request.user)
     filters = ReviewQueueFilterForm(request.GET).filters()
     qs = review_queue(user=request.user, year=filters["year"], department_id=filters["department"])
     page = Paginator(qs, 50).get_page(filters["page"])
-    years = (
-        visible_evaluations(request.user)
-        .values_list("year", flat=True)
-        .distinct()
-        .order_by("-year")
-    )
     return render(
         request,
         "review/queue.html",
         {
             "page": page,
-            "years": list(years),
-            "departments": visible_departments(request.user),
+            "years": selectors.evaluation_years(user=request.user),
+            "departments": selectors.departments_for(user=request.user),
             "year": filters["year"],
             "department": filters["department"],
             # The filters of the page links, as parsed (never the raw query string).
@@ -130,8 +112,8 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
 
 def review_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The review page: the form, its findings, changes since the last return, the decision."""
-    _require_finance(request)
-    evaluation = _get(request, pk)
+    permissions.require_or_404(permissions.REVIEW, request.user)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     notifications_mark_read(user=request.user, evaluation=evaluation)
     return render(request, "review/detail.html", _review_context(evaluation))
 
@@ -143,21 +125,28 @@ def _review_context(
     result = evaluation_score(evaluation=evaluation)
     if return_form is None:
         return_form = ReturnForm(indicator_count=len(form.indicators))
-    rows = official_indicator_rows(form, result)
-
-    def comment_field(name: str) -> Any:
-        # A return form bound to fewer rows than the form has now cannot comment on the rest.
-        return return_form[name] if name in return_form.fields else None
-
+    # A return form bound to fewer rows than the form has now cannot comment on the rest.
+    fields = return_form.fields
+    layout = form_layout(
+        form,
+        result,
+        indicator_comments={
+            n: return_form[f"comment-indicator-{n}"]
+            for n in range(1, len(form.indicators) + 1)
+            if f"comment-indicator-{n}" in fields
+        },
+        funding_comments={
+            row.kind: return_form[f"comment-funding-{row.kind}"]
+            for row in form.funding
+            if f"comment-funding-{row.kind}" in fields
+        },
+        status=evaluation.status,
+    )
     context = {
         "evaluation": evaluation,
         "form": form,
         "result": result,
-        "indicator_rows": [(row, comment_field(f"comment-indicator-{row.number}")) for row in rows],
-        "funding_rows": [
-            (row, FundingKind(row.kind).label, comment_field(f"comment-funding-{row.kind}"))
-            for row in form.funding
-        ],
+        "layout": layout,
         "return_form": return_form,
         "changes": evaluation_changes_since_return(evaluation=evaluation),
         "can_decide": evaluation.status == Status.SUBMITTED,
@@ -169,8 +158,8 @@ def _review_context(
 @require_POST
 def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Return a submitted form with a reason and optional comments on rows."""
-    _require_finance(request)
-    evaluation = _get(request, pk)
+    permissions.require_or_404(permissions.REVIEW, request.user)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     form = ReturnForm(request.POST, indicator_count=evaluation.indicators.count())
     if not form.is_valid():
         # Nothing is lost: the page comes back with the reason and every row comment typed.
@@ -200,8 +189,8 @@ def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def review_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve a submitted form."""
-    _require_finance(request)
-    evaluation = _get(request, pk)
+    permissions.require_or_404(permissions.REVIEW, request.user)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     try:
         approved = evaluation_approve(evaluation=evaluation, user=request.user)
     except TransitionError as exc:
@@ -217,9 +206,8 @@ def review_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def evaluation_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Administrators reopen an approved form with a recorded reason."""
-    if not is_admin(request.user):
-        raise Http404
-    evaluation = _get(request, pk)
+    permissions.require_or_404(permissions.REOPEN, request.user)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     form = ReopenForm(request.POST if request.method == "POST" else None)
     error_message = ""
     status = 200
@@ -260,7 +248,7 @@ def evaluation_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def evaluation_history_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Every change and every step of one form, newest first."""
-    evaluation = _get(request, pk)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     return render(
         request,
         "evaluations/history.html",

@@ -1,0 +1,34 @@
+"""Settings of the test suite, chosen explicitly (``DJANGO_SETTINGS_MODULE`` in pyproject.toml).
+
+The production settings (``config.settings``) know nothing about tests: nothing there
+changes because pytest happens to be imported. The suite runs the production
+configuration with a throwaway secret key and local host names (given the way production
+gets them, through the environment), over plain HTTP, with fast password hashing and
+static files served without a manifest (no ``collectstatic`` before a test run). Tests of
+production behaviour start ``config.settings`` in a child process with a production
+environment (tests/test_production.py).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-key-of-the-test-suite-" + "x" * 40)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+
+from config.settings import *  # noqa: E402,F403
+from config.settings import STORAGES  # noqa: E402
+
+# The test client and the live server of the browser tests speak plain HTTP.
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Fast hashing for the many users tests create; production keeps PBKDF2.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,181 @@
+"""Who may do what: the one definition of every role and right, as ``rules`` predicates.
+
+Roles (from ``departments.Membership`` and Django's ``is_superuser``):
+
+- **Department staff** (填报人, membership role ``staff``): their own department only.
+  They create, edit, import and submit their department's forms, read them and
+  download them.
+- **Finance** (财政局审核人, membership role ``finance``): every department. They read and
+  download every form, review (return or approve) submitted ones, and may create, edit
+  and import forms for any department, as they always could.
+- **Administrator** (系统管理员, a Django superuser). Decision: *a superuser is not
+  finance.* The administrator manages accounts in /admin/ and reopens approved forms
+  (with a reason); to find those forms they may READ every department's forms (list,
+  detail, history, PDF/Excel downloads including the bulk ones, the dashboard). They do
+  not create, edit, import or submit forms, and they do not review: the finance-only
+  pages (/review/...) answer 404 to them as to department staff. A superuser who also
+  holds a finance (or staff) membership has that role's rights through the membership.
+
+Every view, service and template asks the rules below (``allowed`` in Python,
+``{% load rules %}{% test_rule "evaluations.edit" user evaluation as can_edit %}`` in
+templates). ``departments.access`` builds its scoping querysets from
+``sees_all_departments`` and agrees with ``VIEW``; the tests check that they agree.
+
+Why a ``rules`` RuleSet (``rules.add_rule`` / ``rules.test_rule`` / ``{% test_rule %}``)
+and not Django permissions (``rules.add_perm``, ``user.has_perm``, ``{% has_perm %}``):
+``User.has_perm`` answers True for every active superuser before any authentication
+backend is asked, so any right written as a permission would silently be granted to the
+administrator, who must not review or edit. The rules are therefore registered in the
+shared RuleSet only and no ``ObjectPermissionBackend`` is installed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import rules
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from departments.access import membership_of
+from departments.models import Role
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from evaluations.models import Evaluation
+
+    User = AbstractBaseUser | AnonymousUser
+
+
+# --- predicates: the roles ---------------------------------------------------------------
+
+
+@rules.predicate
+def is_admin(user: User) -> bool:
+    """The system administrator: a signed-in Django superuser (not, by that, finance)."""
+    return bool(user.is_authenticated and getattr(user, "is_superuser", False))
+
+
+@rules.predicate
+def is_finance(user: User) -> bool:
+    """A finance bureau reviewer: a finance membership (being a superuser is not enough)."""
+    m = membership_of(user)
+    return m is not None and m.role == Role.FINANCE
+
+
+@rules.predicate
+def is_department_staff(user: User) -> bool:
+    """Staff of some department: a staff membership with a department."""
+    m = membership_of(user)
+    return m is not None and m.role == Role.STAFF and m.department_id is not None
+
+
+@rules.predicate
+def is_department_member(user: User, evaluation: Evaluation | None) -> bool:
+    """Staff of the evaluation's department."""
+    if evaluation is None:
+        return False
+    m = membership_of(user)
+    return (
+        m is not None
+        and m.role == Role.STAFF
+        and m.department_id is not None
+        and m.department_id == evaluation.department_id
+    )
+
+
+@rules.predicate
+def no_object(user: User, obj: Any) -> bool:
+    """The rule is asked in general ("may this user export anything?"), not about one form."""
+    return obj is None
+
+
+# Finance and the administrator see every department; staff see their own.
+sees_all_departments = is_finance | is_admin
+# Anyone who sees at least one department's forms.
+has_scope = sees_all_departments | is_department_staff
+
+
+# --- rules: the rights -------------------------------------------------------------------
+
+VIEW = "evaluations.view"
+CREATE = "evaluations.create"
+IMPORT = "evaluations.import"
+EDIT = "evaluations.edit"
+SCORE_PREVIEW = "evaluations.score_preview"
+SUBMIT = "evaluations.submit"
+REVIEW = "evaluations.review"
+REOPEN = "evaluations.reopen"
+EXPORT = "evaluations.export"
+SEE_DASHBOARD = "evaluations.see_dashboard"
+SEE_ALL_DEPARTMENTS = "evaluations.see_all_departments"
+
+RULES: dict[str, rules.Predicate] = {
+    # Read one form (detail, history): must agree with departments.access.visible_evaluations.
+    VIEW: sees_all_departments | is_department_member,
+    # Write new forms: staff for their department, finance for any (they pick it).
+    CREATE: is_department_staff | is_finance,
+    IMPORT: is_department_staff | is_finance,
+    # Change a form's content (the state check, draft or returned, is the view's).
+    EDIT: is_department_member | is_finance,
+    # Score the entry form while typing: whoever may write forms.
+    SCORE_PREVIEW: is_department_staff | is_finance,
+    # Workflow (see evaluations.workflow): submit, return/approve, reopen.
+    SUBMIT: is_department_member,
+    REVIEW: is_finance,
+    REOPEN: is_admin,
+    # Downloads: one form as VIEW; without a form, anyone with a scope (bulk downloads
+    # are then limited to visible_evaluations).
+    EXPORT: sees_all_departments | is_department_member | (no_object & is_department_staff),
+    SEE_DASHBOARD: has_scope,
+    # The department filter and column of the list, the department links of the dashboard.
+    SEE_ALL_DEPARTMENTS: sees_all_departments,
+}
+
+for _name, _predicate in RULES.items():
+    rules.set_rule(_name, _predicate)
+
+
+# --- asking the rules --------------------------------------------------------------------
+
+
+def allowed(name: str, user: User, obj: Any = None) -> bool:
+    """True when rule ``name`` lets ``user`` act (on ``obj``); unknown names are an error."""
+    if not rules.rule_exists(name):
+        raise KeyError(name)
+    return rules.test_rule(name, user, obj)
+
+
+def require_or_404(name: str, user: User, obj: Any = None) -> None:
+    """Raise 404 unless allowed: pages a user may not use are invisible, like other forms."""
+    if not allowed(name, user, obj):
+        raise Http404
+
+
+def require_or_403(name: str, user: User, obj: Any = None, *, message: str = "") -> None:
+    """Raise 403 (with a Chinese ``message`` for the page) unless allowed."""
+    if not allowed(name, user, obj):
+        raise PermissionDenied(message)
+
+
+# --- the same roles as querysets: who is notified ----------------------------------------
+
+
+def finance_users() -> list[Any]:
+    """Active users for whom ``is_finance`` holds (a superuser without membership is not one)."""
+    User = get_user_model()
+    return list(User.objects.filter(is_active=True, membership__role=Role.FINANCE))
+
+
+def department_staff(evaluation: Evaluation) -> list[Any]:
+    """Active users for whom ``is_department_member(user, evaluation)`` holds."""
+    User = get_user_model()
+    return list(
+        User.objects.filter(
+            is_active=True,
+            membership__role=Role.STAFF,
+            membership__department_id=evaluation.department_id,
+        )
+    )

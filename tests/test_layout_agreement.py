@@ -1,0 +1,257 @@
+"""Every sample form, rendered five ways, agrees with its official layout (``core.layout``).
+
+The detail page, the review page, the PDF (the HTML WeasyPrint gets, and the text of a few
+real PDFs), the Excel sheet and the entry form are each read back and compared with the
+layout's cells: positions, spans, texts, numbers and notes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from django.template.loader import render_to_string
+from lxml import html as lxml_html
+from openpyxl import Workbook, load_workbook
+
+from evaluations.core import layout as L
+from evaluations.core.formdata import FormData
+from evaluations.core.scoring import evaluate
+from evaluations.exports import excel, pdf
+from evaluations.models import Status
+from evaluations.services import current_rules
+from tests.export_helpers import sample_form, sample_forms, sample_ids, squash, store
+
+pytestmark = pytest.mark.django_db
+
+# Parts of a rendered cell that are not its value: notes, finding markers and messages.
+_NOTE_CLASSES = ("computed-note", "computed")
+_EXTRA_CLASSES = ("finding-marker", "finding-inline")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A cell as read back from a rendering."""
+
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    text: str
+    note: str
+
+
+def expected(sheet: L.Layout) -> list[Seen]:
+    return [
+        Seen(c.row, c.col, c.rowspan, c.colspan, squash(c.text), squash(c.note))
+        for c in sheet.cells()
+    ]
+
+
+def _classes(element) -> set[str]:
+    return set((element.get("class") or "").split())
+
+
+def _read_cell(element) -> tuple[str, str]:
+    """A cell's own text and its note, markers and messages left out."""
+    element = lxml_html.fromstring(lxml_html.tostring(element, encoding="unicode"))
+    note = ""
+    for child in list(element.iter()):
+        if child is element:
+            continue
+        classes = _classes(child)
+        if classes & set(_NOTE_CLASSES) or classes & set(_EXTRA_CLASSES):
+            if classes & set(_NOTE_CLASSES):
+                note += child.text_content()
+            child.drop_tree()
+    return squash(element.text_content()), squash(note)
+
+
+def read_grid(rows, *, skip=("comment-cell", "section-rest")) -> list[Seen]:
+    """The cells of HTML table rows on a grid, rowspans and colspans resolved."""
+    taken: set[tuple[int, int]] = set()
+    seen = []
+    for r, tr in enumerate(rows, start=1):
+        c = 1
+        for cell in tr:
+            if cell.tag not in ("td", "th") or _classes(cell) & set(skip):
+                continue
+            while (r, c) in taken:
+                c += 1
+            rowspan = int(cell.get("data-rowspan") or cell.get("rowspan") or 1)
+            colspan = int(cell.get("colspan") or 1)
+            text, note = _read_cell(cell)
+            seen.append(Seen(r, c, rowspan, colspan, text, note))
+            taken |= {(r + i, c + j) for i in range(rowspan) for j in range(colspan)}
+            c += colspan
+    return seen
+
+
+def page_grid(page: str) -> list[Seen]:
+    tree = lxml_html.fromstring(page)
+    return read_grid(tree.xpath('//table[@id="official-table"]/tbody/tr'))
+
+
+def pdf_html_grid(page: str) -> list[Seen]:
+    tree = lxml_html.fromstring(page)
+    rows = tree.xpath('//table[contains(@class, "form")]/*[self::thead or self::tbody]/tr')
+    return read_grid(rows)
+
+
+def excel_check(sheet: L.Layout, data: bytes) -> list[str]:
+    """Differences between the layout and the form's worksheet (merges and values)."""
+    ws = load_workbook(BytesIO(data)).worksheets[0]
+    offset = excel.TABLE_OFFSET
+    problems = []
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    wanted = {"A1:I1", "A2:I2"}
+    for cell in sheet.cells():
+        if cell.rowspan > 1 or cell.colspan > 1:
+            first = ws.cell(cell.row + offset, cell.col).coordinate
+            last = ws.cell(
+                cell.row + offset + cell.rowspan - 1, cell.col + cell.colspan - 1
+            ).coordinate
+            wanted.add(f"{first}:{last}")
+        value = ws.cell(cell.row + offset, cell.col).value
+        if cell.is_number:
+            got = None if value is None else Decimal(str(value))
+            if got != cell.value:
+                problems.append(f"{cell.field or cell.row}: {value!r} != {cell.value!r}")
+        elif (value or "") != cell.text:
+            problems.append(f"{cell.row},{cell.col}: {value!r} != {cell.text!r}")
+    if merged != wanted:
+        problems.append(f"merges: extra {merged - wanted}, missing {wanted - merged}")
+    if ws["A1"].value != sheet.title or ws["A2"].value != sheet.year_line:
+        problems.append("title")
+    return problems
+
+
+def _input_value(tree, name: str) -> str | None:
+    found = tree.xpath(f'//*[@name="{name}"]')
+    if not found:
+        return None
+    element = found[0]
+    if element.tag == "textarea":
+        return element.text_content().removeprefix("\n")
+    if element.tag == "select":
+        chosen = element.xpath(".//option[@selected]")
+        return chosen[0].get("value") if chosen else ""
+    return element.get("value") or ""
+
+
+def _input_name(key: str) -> str | None:
+    parts = key.split(".")
+    if parts[0] == "funding":
+        return f"funding-{parts[1]}-{parts[2]}"
+    if parts[0] == "indicators":
+        return f"ind-{int(parts[1]) - 1}-{parts[2]}"
+    if key in ("execution_rate", "execution_score", "stated_total", "department"):
+        return None  # computed on the entry form, or the staff's own department
+    return key
+
+
+def edit_check(sheet: L.Layout, page: str) -> list[str]:
+    """Differences between the layout and the entry form: input values, labels, order."""
+    tree = lxml_html.fromstring(page)
+    problems = []
+    for cell in sheet.cells():
+        name = _input_name(cell.field) if cell.field else None
+        if name is None:
+            continue
+        value = _input_value(tree, name)
+        if value is None:
+            problems.append(f"no input {name}")
+        elif cell.is_number:
+            if (Decimal(value) if value else None) != cell.value:
+                problems.append(f"{name}: {value!r} != {cell.value!r}")
+        elif value != (cell.value or ""):
+            problems.append(f"{name}: {value!r} != {cell.value!r}")
+    # The header table: every label of the layout's header, funding and goal rows in order.
+    entry = L.form_layout(FormData(), None, every_funding_kind=True)
+    head_rows = [r for r in entry.rows if r.section in (L.HEADER, L.FUNDING, L.GOALS)]
+    labels = [squash(c.text) for r in head_rows for c in r.cells if c.is_head]
+    shown = [
+        squash(th.text_content()).removesuffix("*")
+        for th in tree.xpath('//table[contains(@class, "official-head")]//th')
+    ]
+    if shown != labels:
+        problems.append(f"header labels {shown} != {labels}")
+    kinds = [r.funding_kind for r in entry.funding_rows]
+    if tree.xpath('//tr[contains(@class, "funding-row")]/@data-kind') != kinds:
+        problems.append("funding rows")
+    headings = [
+        squash(th.text_content()) for th in tree.xpath('//table[@id="indicator-table"]/thead//th')
+    ]
+    want = [squash(str(L.INDICATORS_BLOCK)), "序号", *L.indicator_headings(), "操作"]
+    if headings != want:
+        problems.append(f"indicator headings {headings} != {want}")
+    total = squash(tree.xpath('//tr[contains(@class, "total-row")]/th')[0].text_content())
+    if total != squash(sheet.parts[L.TOTAL].rows[0].cells[0].text):
+        problems.append("total label")
+    return problems
+
+
+@pytest.mark.parametrize("prefix,index,form", sample_forms(), ids=sample_ids())
+def test_every_rendering_agrees_with_the_layout(
+    prefix, index, form, dept_a, client_a, client_finance
+):
+    evaluation = store(form, dept_a, status=Status.SUBMITTED)
+    data = evaluation.as_form_data()
+    result = evaluate(data, current_rules())
+    sheet = L.form_layout(data, result)
+    want = expected(sheet)
+
+    # Detail and review pages: the shared read-only table.
+    detail = client_a.get(f"/evaluations/{evaluation.pk}/").content.decode()
+    assert page_grid(detail) == want
+    review = client_finance.get(f"/review/{evaluation.pk}/").content.decode()
+    assert page_grid(review) == want
+    # The review form offers a comment on every funding and indicator row.
+    tree = lxml_html.fromstring(review)
+    for row in sheet.indicator_rows:
+        assert tree.xpath(f'//tr[@data-indicator="{row.position}"]//textarea'), row.position
+    for row in sheet.funding_rows:
+        assert tree.xpath(f'//tr[@data-funding="{row.funding_kind}"]//textarea'), row.funding_kind
+
+    # The PDF's HTML, as WeasyPrint gets it.
+    printed = render_to_string(pdf.TEMPLATE, pdf.evaluation_context(evaluation))
+    assert pdf_html_grid(printed) == want
+
+    # The Excel sheet.
+    wb = Workbook()
+    excel.write_form_sheet(wb.active, data, result)
+    buffer = BytesIO()
+    wb.save(buffer)
+    assert excel_check(sheet, buffer.getvalue()) == []
+
+    # The entry form (back in draft so it can be edited).
+    type(evaluation).objects.filter(pk=evaluation.pk).update(status=Status.DRAFT)
+    edit = client_a.get(f"/evaluations/{evaluation.pk}/edit/").content.decode()
+    assert edit_check(sheet, edit) == []
+
+
+@pytest.mark.parametrize("prefix,index", [("000", 0), ("001", 2), ("003", 0)])
+def test_a_real_pdf_prints_the_layouts_numbers_and_notes(prefix, index, tmp_path):
+    form = sample_form(prefix, index)
+    form.stated_total = (form.stated_total or Decimal(0)) - 5  # a total with a note
+    result = evaluate(form, current_rules())
+    sheet = L.form_layout(form, result)
+    path = tmp_path / "form.pdf"
+    path.write_bytes(pdf.form_pdf(form, result=result))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    words = set(text.split())
+    numbers = [c.text for c in sheet.cells() if c.is_number and c.text]
+    assert [n for n in numbers if n not in words] == []
+    # Notes print in small type and may wrap inside their narrow column: "计算值：" and the
+    # figure may land on different lines.
+    notes = [squash(c.note).split("：") for c in sheet.cells() if c.note]
+    assert notes
+    for label, value in notes:
+        assert text.count(f"{label}：") == sum(1 for n in notes if n[0] == label)
+        assert value in words or f"{label}：{value}" in words
+    assert sheet.year_line in text
