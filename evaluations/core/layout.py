@@ -326,8 +326,8 @@ def _text(row: Row, col: int, value: str, key: str, **extra: Any) -> None:
     _put(row, col, value or "", TEXT, value=value, field=key, **extra)
 
 
-def _funding_rows(form: FormData, every_kind: bool) -> list[FundingData]:
-    rows = list(form.funding)
+def _funding_rows(form_data: FormData, every_kind: bool) -> list[FundingData]:
+    rows = list(form_data.funding)
     if every_kind:
         known = {row.kind for row in rows}
         rows += [FundingData(kind) for kind in FUNDING_ORDER if kind not in known]
@@ -340,7 +340,7 @@ def _funding_rows(form: FormData, every_kind: bool) -> list[FundingData]:
 
 
 def form_layout(
-    form: FormData,
+    form_data: FormData,
     result: ScoreResult | None = None,
     *,
     indicator_comments: Mapping[int, Any] | None = None,
@@ -363,16 +363,16 @@ def form_layout(
     header = b.section(HEADER)
     row = b.row(header, "project")
     _put(row, 1, header_label("project_name"), HEAD, label_for="project_name")
-    _text(row, 2, form.project_name, "project_name", colspan=8)
+    _text(row, 2, form_data.project_name, "project_name", colspan=8)
     row = b.row(header, "units")
     _put(row, 1, header_label("department"), HEAD, label_for="department")
-    _text(row, 2, form.department, "department", colspan=3)
+    _text(row, 2, form_data.department, "department", colspan=3)
     _put(row, 5, header_label("implementing_unit"), HEAD, label_for="implementing_unit")
-    _text(row, 6, form.implementing_unit, "implementing_unit", colspan=4)
+    _text(row, 6, form_data.implementing_unit, "implementing_unit", colspan=4)
 
     # --- funding
     funding = b.section(FUNDING)
-    funding_data = _funding_rows(form, every_funding_kind)
+    funding_data = _funding_rows(form_data, every_funding_kind)
     row = b.row(funding, "heading")
     _put(row, 1, funding_block_label(), HEAD, rowspan=len(funding_data) + 1)
     _put(row, 2, "", HEAD, colspan=2)
@@ -391,14 +391,14 @@ def form_layout(
         for col, name in enumerate(("initial_budget", "annual_budget", "executed"), start=4):
             _money(row, col, getattr(data, name), f"funding.{kind}.{name}")
         if kind == FundingKind.TOTAL:
-            _points(row, 7, form.execution_weight, "execution_weight")
+            _points(row, 7, form_data.execution_weight, "execution_weight")
             rate = result.execution_rate if result is not None else None
             _put(
                 row, 8, format_percent(rate, blank=""), PERCENT, value=rate, field="execution_rate"
             )
             computed = result.execution_score if result is not None else None
-            note = computed_note(form.execution_score, computed) if result is not None else ""
-            _points(row, 9, form.execution_score, "execution_score", note=note)
+            note = computed_note(form_data.execution_score, computed) if result is not None else ""
+            _points(row, 9, form_data.execution_score, "execution_score", note=note)
         else:
             for col in (7, 8, 9):
                 _put(row, col, DASH_TEXT, DASH)
@@ -410,17 +410,17 @@ def form_layout(
     _put(row, 2, str(GOAL_TARGET), HEAD, colspan=4, label_for="goal_target")
     _put(row, 6, str(GOAL_ACTUAL), HEAD, colspan=4, label_for="goal_actual")
     row = b.row(goals, "goal")
-    _text(row, 2, form.goal_target, "goal_target", colspan=4)
-    _text(row, 6, form.goal_actual, "goal_actual", colspan=4)
+    _text(row, 2, form_data.goal_target, "goal_target", colspan=4)
+    _text(row, 6, form_data.goal_actual, "goal_actual", colspan=4)
 
     # --- indicators
     indicators = b.section(INDICATORS)
     row = b.row(indicators, "heading")
-    _put(row, 1, str(INDICATORS_BLOCK), HEAD, rowspan=max(len(form.indicators), 1) + 1)
+    _put(row, 1, str(INDICATORS_BLOCK), HEAD, rowspan=max(len(form_data.indicators), 1) + 1)
     for col, label in enumerate(indicator_headings(), start=2):
         _put(row, col, label, HEAD)
-    groups = indicator_groups([(ind.level1, ind.level2) for ind in form.indicators])
-    for index, ind in enumerate(form.indicators):
+    groups = indicator_groups([(ind.level1, ind.level2) for ind in form_data.indicators])
+    for index, ind in enumerate(form_data.indicators):
         position = index + 1
         key = f"indicators.{position}"
         row = b.row(
@@ -445,7 +445,7 @@ def form_layout(
             suggested = result.indicators[index].suggested_score
         _points(row, 8, ind.score, f"{key}.score", note=computed_note(ind.score, suggested))
         _text(row, 9, ind.deviation, f"{key}.deviation")
-    if not form.indicators:
+    if not form_data.indicators:
         row = b.row(indicators, "empty")
         _put(row, 2, str(NO_INDICATORS), DASH, colspan=8)
 
@@ -459,16 +459,16 @@ def form_layout(
     _points(
         row,
         8,
-        form.stated_total,
+        form_data.stated_total,
         "stated_total",
         colspan=2,
-        note=computed_note(form.stated_total, computed),
+        note=computed_note(form_data.stated_total, computed),
     )
 
     return Layout(
         title=str(TITLE),
-        year=form.year,
-        year_line=year_line(form.year),
+        year=form_data.year,
+        year_line=year_line(form_data.year),
         sections=b.sections,
         form_findings=result.form_findings() if result is not None else [],
         status=status,

@@ -210,23 +210,23 @@ class ScoreResult:
         return [f for f in self.findings if f.indicator is None and f.funding is None]
 
 
-def evaluate(form: FormData, rules: ScoringRules | None = None) -> ScoreResult:
+def evaluate(form_data: FormData, rules: ScoringRules | None = None) -> ScoreResult:
     """Apply the scoring rules to a form and list what does not hold."""
     rules = rules or ScoringRules()
-    budget, executed = funding_totals(form)
+    budget, executed = funding_totals(form_data)
     exact_rate = execution_rate(budget, executed)
-    exec_weight = form.execution_weight or _ZERO
+    exec_weight = form_data.execution_weight or _ZERO
     exec_score = execution_score(exec_weight, exact_rate)
 
-    results = _indicator_results(form, rules)
-    indicator_score_sum = sum((ind.score or _ZERO for ind in form.indicators), _ZERO)
-    indicator_weight_sum = sum((ind.weight or _ZERO for ind in form.indicators), _ZERO)
+    results = _indicator_results(form_data, rules)
+    indicator_score_sum = sum((ind.score or _ZERO for ind in form_data.indicators), _ZERO)
+    indicator_weight_sum = sum((ind.weight or _ZERO for ind in form_data.indicators), _ZERO)
     weight_sum = exec_weight + indicator_weight_sum
     deductions = sum((r.deduction for r in results), _ZERO)
 
     # Without a computable rate the department's own execution score is the best figure
     # available; using 0 would turn every such form into a TOTAL_MISMATCH.
-    exec_part = exec_score if exec_score is not None else (form.execution_score or _ZERO)
+    exec_part = exec_score if exec_score is not None else (form_data.execution_score or _ZERO)
     total = exec_part + indicator_score_sum - deductions
     cap = rules.rate_cap(exact_rate)
     if cap is not None and total > cap:
@@ -236,12 +236,12 @@ def evaluate(form: FormData, rules: ScoringRules | None = None) -> ScoreResult:
     computed_total = quantize2(total)
 
     findings: list[Finding] = []
-    findings += _form_findings(form, rules, results, weight_sum, exec_weight, indicator_weight_sum)
+    findings += _form_findings(form_data, rules, results, weight_sum, exec_weight, indicator_weight_sum)
     findings += _total_findings(
-        form, rules, computed_total, exec_part, indicator_score_sum, deductions, cap
+        form_data, rules, computed_total, exec_part, indicator_score_sum, deductions, cap
     )
-    findings += _funding_findings(form, rules, budget, executed, exact_rate, exec_score)
-    for ind, result in zip(form.indicators, results, strict=True):
+    findings += _funding_findings(form_data, rules, budget, executed, exact_rate, exec_score)
+    for ind, result in zip(form_data.indicators, results, strict=True):
         findings += _indicator_findings(ind, result, rules)
 
     return ScoreResult(
@@ -263,12 +263,12 @@ def evaluate(form: FormData, rules: ScoringRules | None = None) -> ScoreResult:
 # --- rule 2: budget execution ------------------------------------------------------------
 
 
-def funding_totals(form: FormData) -> tuple[Decimal | None, Decimal | None]:
+def funding_totals(form_data: FormData) -> tuple[Decimal | None, Decimal | None]:
     """(全年预算数, 全年执行数) of the total row, or the sums of the source rows without one."""
-    total = form.funding_row(FUNDING_TOTAL)
+    total = form_data.funding_row(FUNDING_TOTAL)
     if total is not None and (total.annual_budget is not None or total.executed is not None):
         return total.annual_budget, total.executed
-    sources = [row for row in form.funding if row.kind != FUNDING_TOTAL]
+    sources = [row for row in form_data.funding if row.kind != FUNDING_TOTAL]
     return (
         _sum_or_none(row.annual_budget for row in sources),
         _sum_or_none(row.executed for row in sources),
@@ -299,10 +299,10 @@ def _sum_or_none(values: Iterable[Decimal | None]) -> Decimal | None:
 # --- rule 3: indicators ------------------------------------------------------------------
 
 
-def _indicator_results(form: FormData, rules: ScoringRules) -> list[IndicatorResult]:
+def _indicator_results(form_data: FormData, rules: ScoringRules) -> list[IndicatorResult]:
     results = []
     category = ""
-    for index, ind in enumerate(form.indicators):
+    for index, ind in enumerate(form_data.indicators):
         # Rows that omit a repeated 一级指标 label belong to the category above them.
         category = _category(ind.level1, rules) or category
         results.append(evaluate_indicator(index, ind, rules, category=category))
@@ -419,7 +419,7 @@ def _category(level1: str, rules: ScoringRules) -> str:
 
 
 def _form_findings(
-    form: FormData,
+    form_data: FormData,
     rules: ScoringRules,
     results: list[IndicatorResult],
     weight_sum: Decimal,
@@ -444,17 +444,17 @@ def _form_findings(
             )
         )
     if indicator_weight_sum > 0:
-        finding = _category_finding(form, rules, results)
+        finding = _category_finding(form_data, rules, results)
         if finding is not None:
             findings.append(finding)
     return findings
 
 
 def _category_finding(
-    form: FormData, rules: ScoringRules, results: list[IndicatorResult]
+    form_data: FormData, rules: ScoringRules, results: list[IndicatorResult]
 ) -> Finding | None:
     sums: dict[str, Decimal] = {}
-    for ind, result in zip(form.indicators, results, strict=True):
+    for ind, result in zip(form_data.indicators, results, strict=True):
         category = result.category
         # Newer templates list 成本指标 as a first-level category; it was carved out of
         # 产出指标, so it is compared together with it instead of flagging every such form.
@@ -479,7 +479,7 @@ def _category_finding(
 
 
 def _total_findings(
-    form: FormData,
+    form_data: FormData,
     rules: ScoringRules,
     computed_total: Decimal,
     exec_part: Decimal,
@@ -487,7 +487,7 @@ def _total_findings(
     deductions: Decimal,
     cap: Decimal | None,
 ) -> list[Finding]:
-    if form.stated_total is None:
+    if form_data.stated_total is None:
         return [
             Finding(
                 TOTAL_MISSING,
@@ -495,12 +495,12 @@ def _total_findings(
                 _("未填写总分，按规则应为 %(computed)s") % {"computed": _fmt(computed_total)},
             )
         ]
-    if abs(form.stated_total - computed_total) <= rules.tolerance:
+    if abs(form_data.stated_total - computed_total) <= rules.tolerance:
         return []
     message = _(
         "总分填写 %(stated)s，按规则应为 %(computed)s（预算执行 %(execution)s + 指标得分 %(indicators)s）"
     ) % {
-        "stated": _fmt(form.stated_total),
+        "stated": _fmt(form_data.stated_total),
         "computed": _fmt(computed_total),
         "execution": _fmt(exec_part),
         "indicators": _fmt(indicator_score_sum),
@@ -520,14 +520,14 @@ _FUNDING_COLUMNS = (
 
 
 def _funding_findings(
-    form: FormData,
+    form_data: FormData,
     rules: ScoringRules,
     budget: Decimal | None,
     executed: Decimal | None,
     rate: Decimal | None,
     exec_score: Decimal | None,
 ) -> list[Finding]:
-    findings = _funds_not_summed(form, rules)
+    findings = _funds_not_summed(form_data, rules)
     if budget is not None and executed is not None and executed > budget:
         findings.append(
             Finding(
@@ -543,9 +543,9 @@ def _funding_findings(
             )
         )
     if (
-        form.execution_score is not None
+        form_data.execution_score is not None
         and exec_score is not None
-        and abs(form.execution_score - exec_score) > rules.tolerance
+        and abs(form_data.execution_score - exec_score) > rules.tolerance
     ):
         findings.append(
             Finding(
@@ -555,7 +555,7 @@ def _funding_findings(
                 % {
                     "rate": format_percent(rate),
                     "computed": _fmt(exec_score),
-                    "stated": _fmt(form.execution_score),
+                    "stated": _fmt(form_data.execution_score),
                 },
                 funding=FUNDING_TOTAL,
             )
@@ -566,7 +566,7 @@ def _funding_findings(
     if (
         rate is not None
         and rate < _ONE
-        and not any(_has_text(i.deviation) for i in form.indicators)
+        and not any(_has_text(i.deviation) for i in form_data.indicators)
     ):
         findings.append(
             Finding(
@@ -583,9 +583,9 @@ def _funding_findings(
     return findings
 
 
-def _funds_not_summed(form: FormData, rules: ScoringRules) -> list[Finding]:
-    total = form.funding_row(FUNDING_TOTAL)
-    sources = [row for row in form.funding if row.kind != FUNDING_TOTAL]
+def _funds_not_summed(form_data: FormData, rules: ScoringRules) -> list[Finding]:
+    total = form_data.funding_row(FUNDING_TOTAL)
+    sources = [row for row in form_data.funding if row.kind != FUNDING_TOTAL]
     if total is None or not sources:
         return []
     parts = []
@@ -678,12 +678,12 @@ def _has_text(text: str) -> bool:
     return _norm(text) not in _BLANK_DEVIATIONS
 
 
-def with_computed_totals(form: FormData, rules: ScoringRules | None = None) -> FormData:
+def with_computed_totals(form_data: FormData, rules: ScoringRules | None = None) -> FormData:
     """Set the form's stated execution score and total to what the rules compute.
 
     Used for forms filled in on the web, where these figures are never typed.
     """
-    result = evaluate(form, rules)
-    form.execution_score = result.execution_score
-    form.stated_total = result.computed_total
-    return form
+    result = evaluate(form_data, rules)
+    form_data.execution_score = result.execution_score
+    form_data.stated_total = result.computed_total
+    return form_data

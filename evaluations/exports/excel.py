@@ -63,13 +63,13 @@ class GridCell:
     align: str = "center"
 
 
-def form_grid(form: FormData, result: ScoreResult | None = None) -> list[GridCell]:
+def form_grid(form_data: FormData, result: ScoreResult | None = None) -> list[GridCell]:
     """The official layout (``core.layout``) as worksheet cells; rows 1-2 are the title.
 
     Figures are written as numbers (Excel formats them); texts as displayed.
     """
-    result = result or evaluate(form, current_rules())
-    sheet = layout.form_layout(form, result)
+    result = result or evaluate(form_data, current_rules())
+    sheet = layout.form_layout(form_data, result)
     cells = [
         GridCell(1, 1, sheet.title, TITLE, cols=layout.COLUMNS),
         GridCell(2, 1, sheet.year_line, TITLE, cols=layout.COLUMNS),
@@ -139,9 +139,9 @@ def _write_value(cell: Cell, value: Any, kind: str) -> None:
     set_text(cell, str(value))
 
 
-def write_form_sheet(ws: Worksheet, form: FormData, result: ScoreResult | None = None) -> None:
+def write_form_sheet(ws: Worksheet, form_data: FormData, result: ScoreResult | None = None) -> None:
     """Fill a worksheet with one form in the official layout, ready to print on A4."""
-    grid = form_grid(form, result)
+    grid = form_grid(form_data, result)
     last_row = max(c.row + c.rows - 1 for c in grid)
     header_row = next(
         c.row for c in grid if c.col == 2 and c.value == layout.indicator_headings()[0]
@@ -238,18 +238,18 @@ FLAT_HEADERS = (
 )
 
 
-def _flat_rows(form: FormData, result: ScoreResult, status: str) -> Iterable[list[Any]]:
+def _flat_rows(form_data: FormData, result: ScoreResult, status: str) -> Iterable[list[Any]]:
     status_label = Status(status).label if status in Status.values else status
-    for i, ind in enumerate(form.indicators):
+    for i, ind in enumerate(form_data.indicators):
         suggested = result.indicators[i].suggested_score if i < len(result.indicators) else None
         difference = (
             ind.score - suggested if ind.score is not None and suggested is not None else None
         )
         yield [
-            form.year,
-            form.department,
-            form.implementing_unit,
-            form.project_name,
+            form_data.year,
+            form_data.department,
+            form_data.implementing_unit,
+            form_data.project_name,
             str(status_label),
             i + 1,
             ind.level1,

@@ -56,18 +56,18 @@ def printed_text(text: str, field: str = "") -> str:
     return "\n".join(parts[:limit]) + "\n" + " ".join(parts[limit:])
 
 
-def printed_form(form: FormData) -> FormData:
+def printed_form(form_data: FormData) -> FormData:
     """A copy of the form with every text as the PDF prints it (``printed_text``)."""
     texts = ("project_name", "department", "implementing_unit", "goal_target", "goal_actual")
     indicator_texts = ("level1", "level2", "name", "target", "actual", "deviation")
     return dataclasses.replace(
-        form,
-        **{name: printed_text(getattr(form, name), name) for name in texts},
+        form_data,
+        **{name: printed_text(getattr(form_data, name), name) for name in texts},
         indicators=[
             dataclasses.replace(
                 ind, **{name: printed_text(getattr(ind, name), name) for name in indicator_texts}
             )
-            for ind in form.indicators
+            for ind in form_data.indicators
         ],
     )
 
@@ -98,18 +98,18 @@ def watermark_for(status: str) -> str:
 
 
 def form_context(
-    form: FormData,
+    form_data: FormData,
     result: ScoreResult,
     *,
     status: str = Status.DRAFT,
     approved_at: Any = None,
 ) -> dict[str, Any]:
     """Template context of one printed form: the official layout of its printed texts."""
-    form = printed_form(form)
-    layout = form_layout(form, result, status=status)
+    form_data = printed_form(form_data)
+    layout = form_layout(form_data, result, status=status)
     return {
         "title": layout.title,
-        "form": form,
+        "form": form_data,
         "layout": layout,
         "column_widths": COLUMN_WIDTHS,
         "watermark": watermark_for(status),
@@ -189,16 +189,16 @@ def render_html_pdf(html: str, target: IO[bytes] | None = None) -> bytes | None:
 
 
 def form_pdf(
-    form: FormData,
+    form_data: FormData,
     *,
     status: str = Status.DRAFT,
     approved_at: Any = None,
     result: ScoreResult | None = None,
 ) -> bytes:
     """PDF of form data that is not (or not yet) stored."""
-    result = result or evaluate(form, current_rules())
+    result = result or evaluate(form_data, current_rules())
     html = render_to_string(
-        TEMPLATE, form_context(form, result, status=status, approved_at=approved_at)
+        TEMPLATE, form_context(form_data, result, status=status, approved_at=approved_at)
     )
     data = render_html_pdf(html)
     assert data is not None

@@ -133,15 +133,15 @@ class _BodyReader:
         self.add_goal_texts(form, texts)
 
     @staticmethod
-    def add_goal_texts(form: FormData, texts: list[str]) -> None:
+    def add_goal_texts(form_data: FormData, texts: list[str]) -> None:
         for text in texts:
             # Cells come in reading order: the goal first, then what was achieved.
-            if not form.goal_target and not form.goal_actual:
-                form.goal_target = text
-            elif not form.goal_actual:
-                form.goal_actual = text
+            if not form_data.goal_target and not form_data.goal_actual:
+                form_data.goal_target = text
+            elif not form_data.goal_actual:
+                form_data.goal_actual = text
             else:
-                form.goal_actual = f"{form.goal_actual}\n{text}"
+                form_data.goal_actual = f"{form_data.goal_actual}\n{text}"
 
     # -- indicators
 

@@ -101,9 +101,9 @@ def check_forms(forms: list[FormData]) -> list[Problem]:
     return problems
 
 
-def _form_name(form: FormData) -> str:
+def _form_name(form_data: FormData) -> str:
     """The form as a message names it: its project name, shortened."""
-    name = " ".join(form.project_name.split())
+    name = " ".join(form_data.project_name.split())
     if not name:
         return _("未填项目名称的表")
     return name if len(name) <= 30 else name[:30] + "…"
@@ -116,18 +116,18 @@ def _row_name(position: int) -> str:
 # --------------------------------------------------------------------------- characters
 
 
-def _remove_control_characters(form: FormData, labels: dict[str, str]) -> list[Problem]:
+def _remove_control_characters(form_data: FormData, labels: dict[str, str]) -> list[Problem]:
     """Remove control characters from every text; one problem for the header, one per row."""
     problems = []
-    found = _clean_fields(form, FORM_TEXTS)
+    found = _clean_fields(form_data, FORM_TEXTS)
     if found:
-        problems.append(_removed_problem(form, form.line, "", found, labels))
-    for position, indicator in enumerate(form.indicators, start=1):
+        problems.append(_removed_problem(form_data, form_data.line, "", found, labels))
+    for position, indicator in enumerate(form_data.indicators, start=1):
         found = _clean_fields(indicator, INDICATOR_TEXTS)
         if found:
             problems.append(
                 _removed_problem(
-                    form, indicator.line or form.line, _row_name(position), found, labels
+                    form_data, indicator.line or form_data.line, _row_name(position), found, labels
                 )
             )
     return problems
@@ -145,7 +145,7 @@ def _clean_fields(item: FormData | IndicatorData, names: tuple[str, ...]) -> dic
 
 
 def _removed_problem(
-    form: FormData, line: int | None, where: str, found: dict[str, str], labels: dict[str, str]
+    form_data: FormData, line: int | None, where: str, found: dict[str, str], labels: dict[str, str]
 ) -> Problem:
     originals = "".join(found.values())
     return Problem(
@@ -155,7 +155,7 @@ def _removed_problem(
             "已删除。"
         )
         % {
-            "form": _form_name(form),
+            "form": _form_name(form_data),
             "where": where,
             "fields": "、".join(f"“{labels[name]}”" for name in found),
             "count": count_forbidden(originals),
@@ -167,10 +167,10 @@ def _removed_problem(
 # --------------------------------------------------------------------------- refusals
 
 
-def _refusals(form: FormData, labels: dict[str, str]) -> list[Problem]:
+def _refusals(form_data: FormData, labels: dict[str, str]) -> list[Problem]:
     """Everything that keeps ``form`` from being stored as written."""
     problems: list[Problem] = []
-    name = _form_name(form)
+    name = _form_name(form_data)
 
     def refuse(line: int | None, what: str) -> None:
         problems.append(
@@ -180,26 +180,26 @@ def _refusals(form: FormData, labels: dict[str, str]) -> list[Problem]:
             )
         )
 
-    if len(form.indicators) > MAX_INDICATORS:
+    if len(form_data.indicators) > MAX_INDICATORS:
         refuse(
-            form.line,
+            form_data.line,
             _("有 %(count)d 行指标，超过每张表最多 %(max)d 行的限制")
-            % {"count": len(form.indicators), "max": MAX_INDICATORS},
+            % {"count": len(form_data.indicators), "max": MAX_INDICATORS},
         )
     for field in FORM_TEXTS:
-        too_long = _too_long(form, field, labels)
+        too_long = _too_long(form_data, field, labels)
         if too_long:
-            refuse(form.line, too_long)
+            refuse(form_data.line, too_long)
     for attribute, column in FORM_NUMBERS.items():
-        value = getattr(form, attribute)
+        value = getattr(form_data, attribute)
         error = _number_error(Evaluation, column, value)
         if error:
-            refuse(form.line, _number_message("", column, value, error, labels))
-    for funding in form.funding:
+            refuse(form_data.line, _number_message("", column, value, error, labels))
+    for funding in form_data.funding:
         for what in _funding_errors(funding, labels):
-            refuse(funding.line or form.line, what)
-    for position, indicator in enumerate(form.indicators, start=1):
-        line = indicator.line or form.line
+            refuse(funding.line or form_data.line, what)
+    for position, indicator in enumerate(form_data.indicators, start=1):
+        line = indicator.line or form_data.line
         row = _row_name(position)
         for field in INDICATOR_TEXTS:
             too_long = _too_long(indicator, field, labels)

@@ -185,7 +185,7 @@ def import_file(
 
 
 def _import_form(
-    form: FormData,
+    form_data: FormData,
     rules: Any,
     report: FileReport,
     seen: set[tuple[str, int, str]],
@@ -194,44 +194,44 @@ def _import_form(
     department: Department | None,
     source: str,
 ) -> FormReport:
-    result = evaluate(form, rules)
+    result = evaluate(form_data, rules)
     missing = []
-    if not form.year:
+    if not form_data.year:
         missing.append(_("年度"))
-    if not form.project_name.strip():
+    if not form_data.project_name.strip():
         missing.append(_("项目名称"))
-    if department is None and not form.department.strip():
+    if department is None and not form_data.department.strip():
         missing.append(_("主管部门"))
     if missing:
         report.problems.append(
             Problem(
-                line=form.line,
+                line=form_data.line,
                 message=_("该表缺少%(fields)s，未导入。") % {"fields": "、".join(missing)},
             )
         )
-        return FormReport(form=form, result=result, action="skipped")
+        return FormReport(form=form_data, result=result, action="skipped")
 
     if department is not None:
         target_department = department
-        stated = form.department.strip()
+        stated = form_data.department.strip()
         if stated and stated != department.name:
             report.problems.append(
                 Problem(
-                    line=form.line,
+                    line=form_data.line,
                     message=_("表中主管部门为“%(stated)s”，将导入到您所在的部门“%(own)s”。")
                     % {"stated": stated, "own": department.name},
                 )
             )
     else:
         target_department, _created = Department.objects.get_or_create(
-            name=form.department.strip()[:200]
+            name=form_data.department.strip()[:200]
         )
 
-    key = (target_department.name, int(form.year or 0), form.project_name.strip())
+    key = (target_department.name, int(form_data.year or 0), form_data.project_name.strip())
     if key in seen:
         report.problems.append(
             Problem(
-                line=form.line,
+                line=form_data.line,
                 message=_("同一文件中“%(name)s”（%(year)s年度）出现了不止一次，以后一张为准。")
                 % {"name": key[2], "year": key[1]},
             )
@@ -241,44 +241,44 @@ def _import_form(
     existing = (
         Evaluation.objects.select_for_update()
         .filter(
-            department=target_department, year=form.year, project_name=form.project_name.strip()
+            department=target_department, year=form_data.year, project_name=form_data.project_name.strip()
         )
         .first()
     )
     if existing is not None:
-        if evaluation_is_unchanged(evaluation=existing, data=form):
+        if evaluation_is_unchanged(evaluation=existing, data=form_data):
             return FormReport(
-                form=form, result=result, action="unchanged", evaluation_id=existing.pk
+                form=form_data, result=result, action="unchanged", evaluation_id=existing.pk
             )
         if not existing.is_editable:
             report.problems.append(
                 Problem(
-                    line=form.line,
+                    line=form_data.line,
                     message=_("“%(name)s”已%(status)s，不能通过导入修改。")
                     % {"name": existing.project_name, "status": existing.get_status_display()},
                 )
             )
-            return FormReport(form=form, result=result, action="skipped", evaluation_id=existing.pk)
+            return FormReport(form=form_data, result=result, action="skipped", evaluation_id=existing.pk)
         existing.source = source[:300]
         # A row of the file that names a stored row (一级, 二级, 三级指标) is that row:
         # it keeps its key, and the history shows its changes rather than a new row.
-        data = with_keys_matched(form, existing.as_form_data())
+        data = with_keys_matched(form_data, existing.as_form_data())
         evaluation_write(evaluation=existing, data=data, user=user, action=EventAction.IMPORTED)
         return FormReport(
-            form=form,
+            form=form_data,
             result=result,
             action="would-update" if dry_run else "updated",
             evaluation_id=None if dry_run else existing.pk,
         )
     evaluation, _result = evaluation_create(
         department=target_department,
-        data=form,
+        data=form_data,
         user=user,
         source=source,
         action=EventAction.IMPORTED,
     )
     return FormReport(
-        form=form,
+        form=form_data,
         result=result,
         action="would-create" if dry_run else "created",
         evaluation_id=None if dry_run else evaluation.pk,
