@@ -22,7 +22,9 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from evaluations.core.fields import FUNDING_FIELDS, HEADER_FIELDS, INDICATOR_FIELDS
 from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.layout import GOAL_ACTUAL, GOAL_TARGET
 from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
 from evaluations.core.safetext import clean_text, count_forbidden, describe_forbidden
 from evaluations.importer.results import Problem, _
@@ -47,27 +49,15 @@ MAX_PROBLEMS_PER_FORM = 10
 
 
 def _labels() -> dict[str, str]:
-    return {
-        "project_name": _("项目名称"),
-        "department": _("主管部门"),
-        "implementing_unit": _("实施单位"),
-        "goal_target": _("预期目标"),
-        "goal_actual": _("实际完成情况"),
-        "level1": _("一级指标"),
-        "level2": _("二级指标"),
-        "name": _("三级指标"),
-        "target": _("年度指标值"),
-        "actual": _("实际完成值"),
-        "deviation": _("偏差原因分析及改进措施"),
-        "initial_budget": _("年初预算数"),
-        "annual_budget": _("全年预算数"),
-        "executed": _("全年执行数"),
-        "weight": _("分值"),
-        "score": _("得分"),
-        "execution_weight": _("预算执行分值"),
-        "stated_execution_score": _("预算执行得分"),
-        "stated_total": _("总分"),
-    }
+    """Field names as the printed form heads their cells: the catalogue's labels, except the
+    goals, whose cells are headed 预期目标 / 实际完成情况 under 年度总体目标."""
+    labels = {f.key: str(f.label) for f in (*HEADER_FIELDS, *FUNDING_FIELDS, *INDICATOR_FIELDS)}
+    labels.update(
+        goal_target=str(GOAL_TARGET),
+        goal_actual=str(GOAL_ACTUAL),
+        stated_execution_score=labels["execution_score"],
+    )
+    return labels
 
 
 def check_forms(forms: list[FormData]) -> list[Problem]:
