@@ -114,6 +114,7 @@ def seed(forms: int, departments: int) -> dict:
 
     from departments.models import Department, Membership, Role
     from evaluations.core.scoring import evaluate
+    from evaluations.mapping import snapshot
     from evaluations.models import (
         Evaluation,
         EvaluationEvent,
@@ -124,7 +125,6 @@ def seed(forms: int, departments: int) -> dict:
         Status,
     )
     from evaluations.services import current_rules, form_rows
-    from evaluations.snapshots import snapshot
 
     User = get_user_model()
     variants = []

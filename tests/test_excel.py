@@ -13,8 +13,8 @@ from openpyxl import Workbook, load_workbook
 from evaluations.exports import excel
 from evaluations.importer.service import import_file
 from evaluations.importer.xlsx import parse_xlsx
+from evaluations.mapping import snapshot
 from evaluations.models import Evaluation
-from evaluations.snapshots import snapshot
 from tests.export_helpers import sample_form, sample_forms, sample_ids, store, unexpected
 
 pytestmark = pytest.mark.django_db

@@ -39,8 +39,8 @@ from evaluations.importer.uploads import (
     upload_claim,
     upload_store,
 )
+from evaluations.mapping import snapshot
 from evaluations.models import Evaluation, ImportUpload
-from evaluations.snapshots import snapshot
 from tests.conftest import PROJECT_DIR, sample_path
 from tests.export_helpers import sample_form
 

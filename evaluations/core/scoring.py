@@ -236,7 +236,9 @@ def evaluate(form_data: FormData, rules: ScoringRules | None = None) -> ScoreRes
     computed_total = quantize2(total)
 
     findings: list[Finding] = []
-    findings += _form_findings(form_data, rules, results, weight_sum, exec_weight, indicator_weight_sum)
+    findings += _form_findings(
+        form_data, rules, results, weight_sum, exec_weight, indicator_weight_sum
+    )
     findings += _total_findings(
         form_data, rules, computed_total, exec_part, indicator_score_sum, deductions, cap
     )

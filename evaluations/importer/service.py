@@ -241,7 +241,9 @@ def _import_form(
     existing = (
         Evaluation.objects.select_for_update()
         .filter(
-            department=target_department, year=form_data.year, project_name=form_data.project_name.strip()
+            department=target_department,
+            year=form_data.year,
+            project_name=form_data.project_name.strip(),
         )
         .first()
     )
@@ -258,7 +260,9 @@ def _import_form(
                     % {"name": existing.project_name, "status": existing.get_status_display()},
                 )
             )
-            return FormReport(form=form_data, result=result, action="skipped", evaluation_id=existing.pk)
+            return FormReport(
+                form=form_data, result=result, action="skipped", evaluation_id=existing.pk
+            )
         existing.source = source[:300]
         # A row of the file that names a stored row (一级, 二级, 三级指标) is that row:
         # it keeps its key, and the history shows its changes rather than a new row.
