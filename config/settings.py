@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "rules",
     "departments",
     "evaluations",
+    "campaigns",
 ]
 
 MIDDLEWARE = [

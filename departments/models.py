@@ -24,6 +24,7 @@ class Department(models.Model):
 
 class Role(models.TextChoices):
     STAFF = "staff", _("部门填报人")
+    HEAD = "head", _("部门审核人")
     FINANCE = "finance", _("财政局审核人")
 
 
@@ -45,6 +46,10 @@ class Membership(models.Model):
         related_name="members",
         verbose_name=_("所属部门"),
     )
+    # A filler may be limited to one 实施单位 of the department (blank: all of them).
+    implementing_unit = models.CharField(_("限填实施单位"), max_length=200, blank=True)
+    # The phone number printed on the forms this user fills in (填报人 联系电话).
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
 
     class Meta:
         verbose_name = _("账号角色")
@@ -53,7 +58,7 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=models.Q(role="finance") | models.Q(department__isnull=False),
                 name="membership_staff_has_department",
-                violation_error_message=_("部门填报人必须属于一个部门。"),
+                violation_error_message=_("部门填报人和部门审核人必须属于一个部门。"),
             ),
         ]
 

@@ -27,6 +27,8 @@ from evaluations.core.safetext import validate_clean_text
 
 class Status(models.TextChoices):
     DRAFT = "draft", _("草稿")
+    # With a campaign that requires it: the department's own head checks before the bureau.
+    DEPARTMENT_REVIEW = "department_review", _("部门审核")
     SUBMITTED = "submitted", _("已提交")
     RETURNED = "returned", _("已退回")
     APPROVED = "approved", _("已通过")
@@ -91,7 +93,7 @@ class Evaluation(models.Model):
     goal_target = _text(_("年度总体目标：预期目标"), "goal_target", blank=True)
     goal_actual = _text(_("年度总体目标：实际完成情况"), "goal_actual", blank=True)
     status = models.CharField(
-        _("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT
+        _("状态"), max_length=24, choices=Status.choices, default=Status.DRAFT
     )
 
     # What the form states (never rewritten by the system).
@@ -117,6 +119,21 @@ class Evaluation(models.Model):
     # Optimistic locking: bumped on every save; a save based on an older revision is refused.
     revision = models.PositiveIntegerField(_("版本号"), default=1)
     source = models.CharField(_("来源"), max_length=300, blank=True)
+
+    # The campaign's project this form evaluates (None: a form outside the due list, or
+    # from before campaigns existed).
+    due_project = models.OneToOneField(
+        "campaigns.DueProject",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="evaluation",
+        verbose_name=_("应评项目"),
+    )
+    # The signature block below the table (填报人, 联系电话, 单位负责人).
+    filler_name = _text(_("填报人"), "filler_name", blank=True)
+    filler_phone = _text(_("联系电话"), "filler_phone", blank=True)
+    unit_head = _text(_("单位负责人"), "unit_head", blank=True)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -246,6 +263,10 @@ class Indicator(models.Model):
     weight = models.DecimalField(_("分值"), default=Decimal("0"), validators=NON_NEGATIVE, **POINTS)
     score = models.DecimalField(_("得分"), null=True, blank=True, **POINTS)
     deviation = _text(_("偏差原因分析及改进措施"), "deviation", blank=True)
+    # The approved target (绩效目标) of the due list this row started from; "" for a row
+    # the department added. A target that differs from it raises TARGET_CHANGED.
+    approved_target = _text(_("批复指标值"), "target", blank=True)
+    approved_weight = models.DecimalField(_("批复分值"), null=True, blank=True, **POINTS)
 
     class Meta:
         ordering = ["position"]
@@ -271,6 +292,9 @@ class EventAction(models.TextChoices):
     RETURNED = "returned", _("退回")
     APPROVED = "approved", _("审核通过")
     REOPENED = "reopened", _("重新开放")
+    SENT_FOR_SIGN_OFF = "sent_for_sign_off", _("提交部门审核")
+    SIGNED_OFF = "signed_off", _("部门审核通过")
+    DEPARTMENT_RETURNED = "department_returned", _("部门退回")
 
 
 class EvaluationEvent(models.Model):
@@ -282,7 +306,7 @@ class EvaluationEvent(models.Model):
     evaluation = models.ForeignKey(
         Evaluation, on_delete=models.PROTECT, related_name="events", verbose_name=_("自评表")
     )
-    action = models.CharField(_("操作"), max_length=16, choices=EventAction.choices)
+    action = models.CharField(_("操作"), max_length=24, choices=EventAction.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -292,8 +316,8 @@ class EvaluationEvent(models.Model):
         verbose_name=_("操作人"),
     )
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
-    from_status = models.CharField(_("原状态"), max_length=16, choices=Status.choices, blank=True)
-    to_status = models.CharField(_("新状态"), max_length=16, choices=Status.choices, blank=True)
+    from_status = models.CharField(_("原状态"), max_length=24, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=24, choices=Status.choices, blank=True)
     revision = models.PositiveIntegerField(_("版本号"))
     reason = models.TextField(_("原因 / 说明"), blank=True)
     # Edits: field keys and values, no labels (evaluations/history.py describes the format);

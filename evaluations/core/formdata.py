@@ -29,6 +29,9 @@ class IndicatorData:
     weight: Decimal | None = None  # 分值
     score: Decimal | None = None  # 得分 (department's own)
     deviation: str = ""  # 偏差原因分析及改进措施
+    # The approved target and weight from the campaign's due list ("" / None: none).
+    approved_target: str = ""
+    approved_weight: Decimal | None = None
     # Stable identity of a stored row (Indicator.key); "" for a row not stored yet. After
     # the form's own fields so that positional construction keeps working.
     key: str = ""
@@ -50,6 +53,13 @@ class FormData:
     execution_score: Decimal | None = None  # 得分 of the total funding row, as stated
     stated_total: Decimal | None = None  # 总分 as stated
     indicators: list[IndicatorData] = field(default_factory=list)
+    # The signature block: 填报人, 联系电话, 单位负责人.
+    filler_name: str = ""
+    filler_phone: str = ""
+    unit_head: str = ""
+    # On the campaign's due list: True, False (a campaign exists and the project is not on
+    # it: NOT_IN_DUE_LIST), or None (no campaign for the year; nothing to say).
+    due: bool | None = None
     line: int | None = None  # source line of the title (imports only)
 
     def funding_row(self, kind: str) -> FundingData | None:

@@ -31,6 +31,10 @@ TEXT_LIMITS: dict[str, int] = {
     "target": 100,
     "actual": 100,
     "deviation": 300,
+    # The signature block below the table (issue 11).
+    "filler_name": 50,
+    "filler_phone": 30,
+    "unit_head": 50,
 }
 
 # Long texts: free prose on several lines (a textarea on the web form, TEXT in the database).
