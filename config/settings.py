@@ -219,6 +219,8 @@ IMPORT_MAX_TEXT_CHARACTERS = env_int("IMPORT_MAX_TEXT_CHARACTERS", 5_000_000)
 # Previews kept for confirmation: lifetime and what one user may hold at once.
 IMPORT_PREVIEW_LIFETIME = env_int("IMPORT_PREVIEW_LIFETIME", 2 * 3600)  # seconds
 IMPORT_PREVIEW_QUOTA = env_int("IMPORT_PREVIEW_QUOTA", 20 * 1024 * 1024)  # bytes per user
+# The notice file of a campaign (PDF), uploaded by finance.
+CAMPAIGN_NOTICE_MAX_BYTES = env_int("CAMPAIGN_NOTICE_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000

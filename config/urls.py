@@ -30,6 +30,8 @@ urlpatterns = [
     path("evaluations/", include("evaluations.urls.evaluations")),
     path("review/", include("evaluations.urls.review")),
     path("dashboard/", include("evaluations.urls.dashboard")),
+    path("campaigns/", include("campaigns.urls")),
+    path("reminders/", include("campaigns.urls_reminders")),
 ]
 
 # Error pages in Chinese and in the site's layout. 500 keeps Django's handler, which renders

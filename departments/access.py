@@ -2,7 +2,7 @@
 
 Who may do what is decided in ``evaluations.permissions``; these querysets follow its
 ``sees_all_departments`` predicate (finance and the administrator: every department;
-department staff: their own) and agree with its ``evaluations.view`` rule.
+department staff and heads: their own) and agree with its ``evaluations.view`` rule.
 """
 
 from __future__ import annotations
@@ -31,17 +31,17 @@ def membership_of(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
 
 
 def _own_department_id(user: AbstractBaseUser | AnonymousUser) -> int | None:
-    """The department whose forms a staff member sees; None for everyone else."""
-    from evaluations.permissions import is_department_staff
+    """The department whose forms a staff member or head sees; None for everyone else."""
+    from evaluations.permissions import in_a_department
 
-    if not is_department_staff(user):
+    if not in_a_department(user):
         return None
     m = membership_of(user)
     return m.department_id if m is not None else None
 
 
 def visible_departments(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Department]:
-    """Departments the user may see: all for finance and administrators, their own for staff."""
+    """Departments the user may see: all for finance and administrators, else their own."""
     from evaluations.permissions import sees_all_departments
 
     if sees_all_departments(user):

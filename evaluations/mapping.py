@@ -71,6 +71,7 @@ def form_data_from_models(
     return FormData(
         **header,
         department=evaluation.department.name,
+        due=due_state(evaluation),
         funding=[
             FundingData(kind=r.kind, **{f.key: getattr(r, f.model_name) for f in FUNDING_FIELDS})
             for r in _funding_sorted(funding)
@@ -80,6 +81,31 @@ def form_data_from_models(
             for i in sorted(indicators, key=lambda i: i.position)
         ],
     )
+
+
+def due_state(evaluation: Evaluation) -> bool | None:
+    """Whether the form is on its year's due list: True, False, or None (no campaign).
+
+    At most one query; none when the form has its due project, or when the queryset
+    annotated ``year_has_campaign`` (lists and exports of many forms).
+    """
+    if evaluation.due_project_id is not None:
+        return True
+    has_campaign = getattr(evaluation, "year_has_campaign", None)
+    if has_campaign is None:
+        if not evaluation.year:
+            return None
+        from campaigns.models import Campaign
+
+        has_campaign = Campaign.objects.filter(year=evaluation.year).exists()
+    return False if has_campaign else None
+
+
+def campaign_years() -> set[int]:
+    """The years that have a campaign (one query): for ``year_has_campaign`` in long loops."""
+    from campaigns.models import Campaign
+
+    return set(Campaign.objects.values_list("year", flat=True))
 
 
 # --- FormData → models --------------------------------------------------------------------
@@ -320,6 +346,8 @@ def snapshot(data: FormData, *, with_keys: bool = False) -> dict[str, Any]:
 REPORT_HEADER = ("year", "project_name", "department", "implementing_unit")
 REPORT_EXECUTION = ("execution_weight", "execution_score")
 REPORT_TOTAL = ("stated_total",)
+# Indicator fields a file never states: the approved values come from the due list.
+REPORT_SKIPPED = ("approved_target", "approved_weight")
 
 
 def json_number(value: Decimal | None) -> int | float | None:
@@ -353,7 +381,11 @@ def report_json(data: FormData) -> dict[str, Any]:
         ],
         **_report_fields(data, REPORT_EXECUTION),
         "indicators": [
-            {f.key: _report_value(f, getattr(ind, f.key)) for f in INDICATOR_FIELDS}
+            {
+                f.key: _report_value(f, getattr(ind, f.key))
+                for f in INDICATOR_FIELDS
+                if f.key not in REPORT_SKIPPED
+            }
             for ind in data.indicators
         ],
         **_report_fields(data, REPORT_TOTAL),
@@ -377,6 +409,27 @@ def with_trusted_keys(data: FormData, known: Iterable[str]) -> FormData:
         if key:
             used.add(key)
         rows.append(replace(ind, key=key))
+    return replace(data, indicators=rows)
+
+
+def with_stored_approvals(data: FormData, stored: FormData) -> FormData:
+    """A copy of ``data`` whose rows carry the approved target and weight of their stored row.
+
+    The approved values are never taken from a posted page: a row with the key of a stored
+    row keeps that row's values, a new row has none (only the due list sets them).
+    Call after ``with_trusted_keys``.
+    """
+    approved = {ind.key: ind for ind in stored.indicators if ind.key}
+    rows = []
+    for ind in data.indicators:
+        source = approved.get(ind.key) if ind.key else None
+        rows.append(
+            replace(
+                ind,
+                approved_target=source.approved_target if source else "",
+                approved_weight=source.approved_weight if source else None,
+            )
+        )
     return replace(data, indicators=rows)
 
 

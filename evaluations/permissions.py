@@ -5,6 +5,14 @@ Roles (from ``departments.Membership`` and Django's ``is_superuser``):
 - **Department staff** (填报人, membership role ``staff``): their own department only.
   They create, edit, import and submit their department's forms, read them and
   download them.
+- **Department head** (部门审核人, membership role ``head``): their own department only.
+  When the year's campaign requires the department's sign-off, a filler's submission
+  stops with them (部门审核): they pass it on to the bureau or return it to the filler
+  with a reason and row comments (``evaluations.sign_off``). They read and download
+  their department's forms and see its dashboard, as staff do. Decision: *the head
+  checks, the filler fills in.* A head does not create, edit, import or submit forms:
+  what needs changing goes back to the filler with a return, so the one who signs is
+  never the one who wrote, and every change of content is the filler's in the history.
 - **Finance** (财政局审核人, membership role ``finance``): every department. They read and
   download every form, review (return or approve) submitted ones, and may create, edit
   and import forms for any department, as they always could.
@@ -87,15 +95,46 @@ def is_department_member(user: User, evaluation: Evaluation | None) -> bool:
 
 
 @rules.predicate
+def is_head(user: User) -> bool:
+    """The head (部门审核人) of some department: a head membership with a department."""
+    m = membership_of(user)
+    return m is not None and m.role == Role.HEAD and m.department_id is not None
+
+
+@rules.predicate
+def is_department_head(user: User, evaluation: Evaluation | None) -> bool:
+    """The head (部门审核人) of the evaluation's department."""
+    if evaluation is None:
+        return False
+    m = membership_of(user)
+    return (
+        m is not None
+        and m.role == Role.HEAD
+        and m.department_id is not None
+        and m.department_id == evaluation.department_id
+    )
+
+
+@rules.predicate
 def no_object(user: User, obj: Any) -> bool:
     """The rule is asked in general ("may this user export anything?"), not about one form."""
     return obj is None
 
 
-# Finance and the administrator see every department; staff see their own.
+@rules.predicate
+def has_membership(user: User) -> bool:
+    """Any role at all: staff, head or finance."""
+    return membership_of(user) is not None
+
+
+# Finance and the administrator see every department; staff and heads see their own.
 sees_all_departments = is_finance | is_admin
+# Staff or head of some department: they see that department's forms.
+in_a_department = is_department_staff | is_head
+# Staff or head of the evaluation's department.
+is_of_department = is_department_member | is_department_head
 # Anyone who sees at least one department's forms.
-has_scope = sees_all_departments | is_department_staff
+has_scope = sees_all_departments | in_a_department
 
 
 # --- rules: the rights -------------------------------------------------------------------
@@ -111,10 +150,13 @@ REOPEN = "evaluations.reopen"
 EXPORT = "evaluations.export"
 SEE_DASHBOARD = "evaluations.see_dashboard"
 SEE_ALL_DEPARTMENTS = "evaluations.see_all_departments"
+SIGN_OFF = "evaluations.sign_off"
+MANAGE_CAMPAIGNS = "evaluations.manage_campaigns"
+READ_CAMPAIGN_NOTICE = "evaluations.read_campaign_notice"
 
 RULES: dict[str, rules.Predicate] = {
     # Read one form (detail, history): must agree with departments.access.visible_evaluations.
-    VIEW: sees_all_departments | is_department_member,
+    VIEW: sees_all_departments | is_of_department,
     # Write new forms: staff for their department, finance for any (they pick it).
     CREATE: is_department_staff | is_finance,
     IMPORT: is_department_staff | is_finance,
@@ -126,12 +168,20 @@ RULES: dict[str, rules.Predicate] = {
     SUBMIT: is_department_member,
     REVIEW: is_finance,
     REOPEN: is_admin,
+    # The department's sign-off (pass on or return a form in 部门审核): its head. Asked
+    # without a form (the navigation, the list of forms awaiting sign-off): any head.
+    SIGN_OFF: is_department_head | (no_object & is_head),
     # Downloads: one form as VIEW; without a form, anyone with a scope (bulk downloads
     # are then limited to visible_evaluations).
-    EXPORT: sees_all_departments | is_department_member | (no_object & is_department_staff),
+    EXPORT: sees_all_departments | is_of_department | (no_object & in_a_department),
     SEE_DASHBOARD: has_scope,
     # The department filter and column of the list, the department links of the dashboard.
     SEE_ALL_DEPARTMENTS: sees_all_departments,
+    # The year's campaign (/campaigns/): notice, deadline, due list, extensions. Finance
+    # only; the administrator manages accounts, not campaigns (the decision above).
+    MANAGE_CAMPAIGNS: is_finance,
+    # The campaign's notice file: anyone with a role (a membership) and the administrator.
+    READ_CAMPAIGN_NOTICE: has_membership | is_admin,
 }
 
 for _name, _predicate in RULES.items():
@@ -176,6 +226,18 @@ def department_staff(evaluation: Evaluation) -> list[Any]:
         User.objects.filter(
             is_active=True,
             membership__role=Role.STAFF,
+            membership__department_id=evaluation.department_id,
+        )
+    )
+
+
+def department_heads(evaluation: Evaluation) -> list[Any]:
+    """Active users for whom ``is_department_head(user, evaluation)`` holds."""
+    User = get_user_model()
+    return list(
+        User.objects.filter(
+            is_active=True,
+            membership__role=Role.HEAD,
             membership__department_id=evaluation.department_id,
         )
     )

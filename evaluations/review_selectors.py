@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
+from campaigns.deadlines import with_overdue
 from departments.access import visible_evaluations
 from evaluations.history import describe_change, diff_snapshots
 from evaluations.mapping import snapshot
@@ -37,7 +38,23 @@ def review_queue(
         qs = qs.filter(year=year)
     if department_id:
         qs = qs.filter(department_id=department_id)
-    return qs
+    # 逾期 / 逾期提交 badges: the department's deadline decided in one place.
+    return with_overdue(qs)
+
+
+def sign_off_queue(*, user: AbstractBaseUser) -> QuerySet[Evaluation]:
+    """Forms in 部门审核 the user may see, longest waiting first (a head: their department's)."""
+    return (
+        visible_evaluations(user)
+        .filter(status=Status.DEPARTMENT_REVIEW)
+        .select_related("department", "updated_by")
+        .defer("goal_target", "goal_actual")
+        .order_by("updated_at", "pk")
+    )
+
+
+# A form goes back to its filler by the bureau's return or by the department head's.
+RETURN_ACTIONS = (EventAction.RETURNED, EventAction.DEPARTMENT_RETURNED)
 
 
 def evaluation_history(*, evaluation: Evaluation) -> QuerySet[EvaluationEvent]:
@@ -51,9 +68,9 @@ def evaluation_history(*, evaluation: Evaluation) -> QuerySet[EvaluationEvent]:
 
 
 def last_return(evaluation: Evaluation) -> EvaluationEvent | None:
-    """The most recent return of this evaluation, if any."""
+    """The most recent return of this evaluation (the bureau's or the head's), if any."""
     return (
-        EvaluationEvent.objects.filter(evaluation=evaluation, action=EventAction.RETURNED)
+        EvaluationEvent.objects.filter(evaluation=evaluation, action__in=RETURN_ACTIONS)
         .order_by("-created_at", "-id")
         .first()
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from campaigns.deadlines import with_overdue
 from departments.access import visible_departments, visible_evaluations
 from departments.models import Department
 from evaluations.models import Evaluation, FundingRow, Indicator
@@ -45,6 +46,8 @@ def evaluation_list(*, user: User, filters: ListFilters | None = None) -> QueryS
         qs = qs.filter(project_name__icontains=filters.query.strip())
     # The long goal texts are not shown in lists.
     qs = qs.defer("goal_target", "goal_actual")
+    # 逾期 badge: the department's deadline and the overdue rule in the same query.
+    qs = with_overdue(qs)
     return qs.order_by("-year", "department__name", "project_name", "pk")
 
 

@@ -16,7 +16,13 @@ from departments.models import Department
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, ScoringRules, evaluate
 from evaluations.history import diff_snapshots
-from evaluations.mapping import header_to_model, rows_from_form_data, snapshot, with_trusted_keys
+from evaluations.mapping import (
+    header_to_model,
+    rows_from_form_data,
+    snapshot,
+    with_stored_approvals,
+    with_trusted_keys,
+)
 from evaluations.models import (
     Evaluation,
     EvaluationEvent,
@@ -29,6 +35,8 @@ from evaluations.models import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+
+    from campaigns.models import DueProject
 
 
 def current_rules() -> ScoringRules:
@@ -112,6 +120,7 @@ def evaluation_write(
     user: AbstractBaseUser | None,
     expected_revision: int | None | Literal[Revision.ANY] = Revision.ANY,
     action: str | None = None,
+    approvals_from_data: bool = False,
 ) -> ScoreResult:
     """Replace the evaluation's header, funding rows and indicators with ``data``.
 
@@ -122,10 +131,15 @@ def evaluation_write(
     replace the stored form on purpose (the importer) leave it at ``Revision.ANY``. Every
     write records a version and a history entry with the old and new values. Raises
     ValidationError (with Chinese messages) when a value does not fit the model.
+
+    The rows' approved targets and weights come from the stored rows with the same key
+    (new rows have none), unless ``approvals_from_data``: only the due list's own paths
+    (starting a form from its due project, the importer's due matching) set them.
     """
     is_new = evaluation.pk is None
     before: dict | None = None
     stored_keys: list[str] = []
+    current = FormData()
     if not is_new:
         locked = Evaluation.objects.select_for_update(of=("self",)).get(pk=evaluation.pk)
         if expected_revision is not Revision.ANY and locked.revision != expected_revision:
@@ -137,6 +151,8 @@ def evaluation_write(
     # Row keys come back from the browser: only this form's own keys are kept; the other
     # rows are new and get a key when their row is built, before scoring and snapshotting.
     data = with_trusted_keys(data, stored_keys)
+    if not approvals_from_data:
+        data = with_stored_approvals(data, current)
 
     header_to_model(evaluation, data)
     if user is not None and user.is_authenticated:
@@ -223,10 +239,19 @@ def evaluation_create(
     user: AbstractBaseUser | None,
     source: str = "",
     action: str | None = None,
+    due_project: DueProject | None = None,
 ) -> tuple[Evaluation, ScoreResult]:
-    """Create a new evaluation from form data."""
-    evaluation = Evaluation(department=department, year=data.year or 0, source=source[:300])
-    result = evaluation_write(evaluation=evaluation, data=data, user=user, action=action)
+    """Create a new evaluation from form data (``due_project``: with the due list's approvals)."""
+    evaluation = Evaluation(
+        department=department, year=data.year or 0, source=source[:300], due_project=due_project
+    )
+    result = evaluation_write(
+        evaluation=evaluation,
+        data=data,
+        user=user,
+        action=action,
+        approvals_from_data=due_project is not None,
+    )
     return evaluation, result
 
 
@@ -235,8 +260,12 @@ def evaluation_create(
 
 from evaluations.workflow import TransitionError as TransitionError  # noqa: E402
 from evaluations.workflow import evaluation_approve as evaluation_approve  # noqa: E402
+from evaluations.workflow import (  # noqa: E402
+    evaluation_department_return as evaluation_department_return,
+)
 from evaluations.workflow import evaluation_reopen as evaluation_reopen  # noqa: E402
 from evaluations.workflow import evaluation_return as evaluation_return  # noqa: E402
+from evaluations.workflow import evaluation_sign_off as evaluation_sign_off  # noqa: E402
 from evaluations.workflow import evaluation_submit as evaluation_submit  # noqa: E402
 from evaluations.workflow import warning_key as warning_key  # noqa: E402
 

@@ -3,24 +3,29 @@
     草稿 draft ──submit──▶ 已提交 submitted ──return──▶ 已退回 returned ──submit──▶ submitted
                            submitted ──approve──▶ 已通过 approved ──reopen (administrator)──▶ draft
 
+When the year's campaign requires the department's own sign-off (``Campaign.requires_sign_off``),
+the filler's submission stops with the department's head (部门审核人) first:
+
+    草稿/已退回 ──send for sign-off──▶ 部门审核 department_review ──sign off──▶ 已提交
+                                      部门审核 ──department return──▶ 已退回
+
 A row says which action it records, from which states it starts and where it ends, which
 rule of ``evaluations.permissions`` decides who may, what a refused user reads, whether a
 reason is required (and how long it may be), which timestamps it sets or clears, who is
-notified, and which extra checks run (submit: no errors, every warning acknowledged;
-return: row comments). ``transition_run`` does the rest, in one transaction: lock the
-form, check rule and state, run the checks, update, write the history entry and the row
-comments, notify (mail once the transaction has committed).
+notified, which extra checks run (submit: no errors, every warning acknowledged; return:
+row comments), and, for rows that share one button, when the row applies to a form (the
+filler's "submit" is SUBMIT without a sign-off and SEND_FOR_SIGN_OFF with one;
+``submit_transition`` picks it). ``transition_run`` does the rest, in one transaction:
+lock the form, check rule, state and condition, run the checks, update, write the history
+entry and the row comments, notify (mail once the transaction has committed).
 
 A repeated transition (a double click, a second tab) is harmless: when the form already
 is in the row's target state and its latest state change was this very action,
 ``transition_run`` returns False and writes nothing.
 
-Adding the department sign-off (草稿 → 部门审核 → 已提交) means rows, not code: a
-``Status`` and ``EventAction`` for the new state and steps, a rule (say
-``evaluations.sign_off``) in ``evaluations.permissions``, then rows such as
-``Transition(action=SIGN_OFF_PASSED, sources=(DEPARTMENT_REVIEW,), target=SUBMITTED,
-rule=SIGN_OFF, notify=Audience.FINANCE, ...)`` and a department return that reuses
-``check_row_comments``, with SUBMIT's target changed to the new state.
+The department sign-off was added as rows: a ``Status`` and three ``EventAction`` values,
+the rule ``evaluations.sign_off``, an audience for the heads, and the rows SEND_FOR_SIGN_OFF,
+SIGN_OFF and DEPARTMENT_RETURN below; the only new code is the row's ``applies``.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaigns.models import Campaign
 from evaluations import permissions
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.core.safetext import clean_text
@@ -77,14 +83,41 @@ class Audience(Enum):
     """Who is told about a transition (a notification, and a mail where they have an address)."""
 
     DEPARTMENT_STAFF = "department_staff"
+    DEPARTMENT_HEADS = "department_heads"
     FINANCE = "finance"
 
 
-def recipients(audience: Audience, evaluation: Evaluation) -> list[Any]:
-    """The active users of ``audience`` for this evaluation."""
-    if audience is Audience.FINANCE:
-        return permissions.finance_users()
-    return permissions.department_staff(evaluation)
+def recipients(audiences: tuple[Audience, ...], evaluation: Evaluation) -> list[Any]:
+    """The active users of ``audiences`` for this evaluation, each once."""
+    found: dict[int, Any] = {}
+    for audience in audiences:
+        if audience is Audience.FINANCE:
+            users = permissions.finance_users()
+        elif audience is Audience.DEPARTMENT_HEADS:
+            users = permissions.department_heads(evaluation)
+        else:
+            users = permissions.department_staff(evaluation)
+        for user in users:
+            found.setdefault(user.pk, user)
+    return list(found.values())
+
+
+@dataclass(frozen=True)
+class Condition:
+    """When a row applies to a form, and what is read when it does not."""
+
+    holds: Callable[[Evaluation], bool]
+    otherwise: Promise
+
+
+def requires_sign_off(evaluation: Evaluation) -> bool:
+    """True when the campaign of the evaluation's year requires the department's sign-off."""
+    return Campaign.objects.filter(year=evaluation.year, requires_sign_off=True).exists()
+
+
+def sign_off_not_required(evaluation: Evaluation) -> bool:
+    """True when the form goes straight to the bureau (no campaign requires the sign-off)."""
+    return not requires_sign_off(evaluation)
 
 
 @dataclass(frozen=True)
@@ -132,8 +165,12 @@ def workflow_text(text: str | None, *, limit: int, what: str) -> str:
 
 
 def check_findings(evaluation: Evaluation, given: TransitionInput) -> Outcome:
-    """Refuse while the form has errors or an unacknowledged warning; record the warnings."""
+    """Refuse while the form has errors or an unacknowledged warning; record the warnings.
+
+    A changed approved target (TARGET_CHANGED) needs a written reason, not only a tick.
+    """
     # Imported here: evaluations.services re-exports this module's public names.
+    from evaluations.core.scoring import TARGET_CHANGED
     from evaluations.services import evaluation_score
 
     result = evaluation_score(evaluation=evaluation)
@@ -148,6 +185,18 @@ def check_findings(evaluation: Evaluation, given: TransitionInput) -> Outcome:
         raise TransitionError(
             _("请逐条确认或说明以下 %(n)d 个警告后再提交。") % {"n": len(pending)},
             findings=pending,
+        )
+    # A change of an approved target is what auditors look for: it needs a reason, not a tick.
+    unexplained = [
+        w
+        for w in result.warnings
+        if w.code == TARGET_CHANGED and not str(acknowledged.get(warning_key(w)) or "").strip()
+    ]
+    if unexplained:
+        raise TransitionError(
+            _("以下 %(n)d 处指标值或分值与批复目标不同，请逐条填写调整原因后再提交。")
+            % {"n": len(unexplained)},
+            findings=unexplained,
         )
     return Outcome(
         acknowledgements=[
@@ -205,6 +254,13 @@ def check_row_comments(evaluation: Evaluation, given: TransitionInput) -> Outcom
     return Outcome(comments=rows)
 
 
+def check_has_head(evaluation: Evaluation, given: TransitionInput) -> Outcome:
+    """Refuse a sign-off nobody could give: the department has no active head."""
+    if not permissions.department_heads(evaluation):
+        raise TransitionError(_("本部门尚未设置部门审核人，无法提交部门审核，请联系系统管理员。"))
+    return Outcome()
+
+
 # --- the table ---------------------------------------------------------------------------
 
 
@@ -221,13 +277,22 @@ class Transition:
     refused: Promise
     # What anyone reads when the form is in none of ``sources`` (``%(status)s``: its state).
     wrong_state: Promise
-    notify: Audience
+    # Who is told (each user once).
+    notify: tuple[Audience, ...]
     reason: ReasonRule | None = None
     # Timestamp fields of Evaluation set to now / cleared by this step.
     sets: tuple[str, ...] = ()
     clears: tuple[str, ...] = ()
     checks: tuple[Check, ...] = ()
+    # None: the row applies to every form; else only to forms the condition holds for.
+    applies: Condition | None = None
 
+
+RETURN_REASON = ReasonRule(
+    label=gettext_lazy("退回原因"),
+    limit=REASON_MAX_LENGTH,
+    missing=gettext_lazy("退回时必须填写退回原因。"),
+)
 
 SUBMIT = Transition(
     action=EventAction.SUBMITTED,
@@ -236,9 +301,51 @@ SUBMIT = Transition(
     rule=permissions.SUBMIT,
     refused=gettext_lazy("只有本部门的填报人可以提交此表。"),
     wrong_state=gettext_lazy("此表当前状态为“%(status)s”，不能提交。"),
-    notify=Audience.FINANCE,
+    notify=(Audience.FINANCE,),
     sets=("submitted_at",),
     checks=(check_findings,),
+    applies=Condition(
+        holds=sign_off_not_required,
+        otherwise=gettext_lazy("本年度的自评表须先经本部门审核人审核，不能直接提交财政局。"),
+    ),
+)
+# The filler's submission when the campaign requires the department's sign-off.
+SEND_FOR_SIGN_OFF = Transition(
+    action=EventAction.SENT_FOR_SIGN_OFF,
+    sources=(Status.DRAFT, Status.RETURNED),
+    target=Status.DEPARTMENT_REVIEW,
+    rule=permissions.SUBMIT,
+    refused=gettext_lazy("只有本部门的填报人可以提交此表。"),
+    wrong_state=gettext_lazy("此表当前状态为“%(status)s”，不能提交。"),
+    notify=(Audience.DEPARTMENT_HEADS,),
+    checks=(check_has_head, check_findings),
+    applies=Condition(
+        holds=requires_sign_off,
+        otherwise=gettext_lazy("本年度的自评任务不需要部门审核，请直接提交财政局。"),
+    ),
+)
+# The head passes the form on to the bureau: from here on it is submitted as without a sign-off.
+SIGN_OFF = Transition(
+    action=EventAction.SIGNED_OFF,
+    sources=(Status.DEPARTMENT_REVIEW,),
+    target=Status.SUBMITTED,
+    rule=permissions.SIGN_OFF,
+    refused=gettext_lazy("只有本部门的审核人可以执行此操作。"),
+    wrong_state=gettext_lazy("此表当前状态为“%(status)s”，只有部门审核中的表可以审核通过。"),
+    notify=(Audience.FINANCE,),
+    sets=("submitted_at",),
+)
+# The head returns the form to its filler, exactly as the bureau does.
+DEPARTMENT_RETURN = Transition(
+    action=EventAction.DEPARTMENT_RETURNED,
+    sources=(Status.DEPARTMENT_REVIEW,),
+    target=Status.RETURNED,
+    rule=permissions.SIGN_OFF,
+    refused=gettext_lazy("只有本部门的审核人可以执行此操作。"),
+    wrong_state=gettext_lazy("此表当前状态为“%(status)s”，只有部门审核中的表可以退回。"),
+    notify=(Audience.DEPARTMENT_STAFF,),
+    reason=RETURN_REASON,
+    checks=(check_row_comments,),
 )
 RETURN = Transition(
     action=EventAction.RETURNED,
@@ -247,12 +354,9 @@ RETURN = Transition(
     rule=permissions.REVIEW,
     refused=gettext_lazy("只有财政局审核人可以执行此操作。"),
     wrong_state=gettext_lazy("此表当前状态为“%(status)s”，只有已提交的表可以退回。"),
-    notify=Audience.DEPARTMENT_STAFF,
-    reason=ReasonRule(
-        label=gettext_lazy("退回原因"),
-        limit=REASON_MAX_LENGTH,
-        missing=gettext_lazy("退回时必须填写退回原因。"),
-    ),
+    # The bureau's return goes back to the filler; the head sees it too.
+    notify=(Audience.DEPARTMENT_STAFF, Audience.DEPARTMENT_HEADS),
+    reason=RETURN_REASON,
     checks=(check_row_comments,),
 )
 APPROVE = Transition(
@@ -262,7 +366,7 @@ APPROVE = Transition(
     rule=permissions.REVIEW,
     refused=gettext_lazy("只有财政局审核人可以执行此操作。"),
     wrong_state=gettext_lazy("此表当前状态为“%(status)s”，只有已提交的表可以审核通过。"),
-    notify=Audience.DEPARTMENT_STAFF,
+    notify=(Audience.DEPARTMENT_STAFF,),
     sets=("approved_at",),
 )
 REOPEN = Transition(
@@ -272,7 +376,7 @@ REOPEN = Transition(
     rule=permissions.REOPEN,
     refused=gettext_lazy("只有系统管理员可以重新开放已通过的表。"),
     wrong_state=gettext_lazy("此表当前状态为“%(status)s”，只有已通过的表可以重新开放。"),
-    notify=Audience.DEPARTMENT_STAFF,
+    notify=(Audience.DEPARTMENT_STAFF,),
     reason=ReasonRule(
         label=gettext_lazy("原因"),
         limit=REASON_MAX_LENGTH,
@@ -281,7 +385,20 @@ REOPEN = Transition(
     clears=("approved_at",),
 )
 
-TRANSITIONS: dict[str, Transition] = {t.action: t for t in (SUBMIT, RETURN, APPROVE, REOPEN)}
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (SUBMIT, SEND_FOR_SIGN_OFF, SIGN_OFF, DEPARTMENT_RETURN, RETURN, APPROVE, REOPEN)
+}
+# The rows behind the filler's one "submit" button; exactly one applies to a form.
+SUBMIT_ROWS: tuple[Transition, ...] = (SUBMIT, SEND_FOR_SIGN_OFF)
+
+
+def submit_transition(evaluation: Evaluation) -> Transition:
+    """The row the filler's "submit" runs on ``evaluation``: to the bureau or to the head."""
+    for row in SUBMIT_ROWS:
+        if row.applies is None or row.applies.holds(evaluation):
+            return row
+    return SUBMIT  # not reached: the conditions of SUBMIT_ROWS cover every form
 
 
 # --- the driver --------------------------------------------------------------------------
@@ -341,6 +458,8 @@ def transition_run(
             return False
         if ev.status not in transition.sources:
             raise TransitionError(transition.wrong_state % {"status": ev.get_status_display()})
+        if transition.applies is not None and not transition.applies.holds(ev):
+            raise TransitionError(str(transition.applies.otherwise))
         reason = ""
         if transition.reason is not None:
             rule = transition.reason
@@ -391,13 +510,36 @@ def evaluation_submit(
     user: AbstractBaseUser,
     acknowledgements: dict[str, str] | None = None,
 ) -> bool:
-    """Submit a draft or returned form to the finance bureau; returns False if already submitted.
+    """Submit a draft or returned form; returns False if already submitted.
 
-    Refused while the form has error findings; every warning must be acknowledged
-    (``acknowledgements`` maps warning_key → an optional explanation).
+    It goes to the finance bureau, or to the department's head first when the year's
+    campaign requires the sign-off (``submit_transition``). Refused while the form has
+    error findings; every warning must be acknowledged (``acknowledgements`` maps
+    warning_key → an optional explanation).
     """
     given = TransitionInput(acknowledgements=acknowledgements or {})
-    return transition_run(SUBMIT, evaluation=evaluation, user=user, given=given)
+    row = submit_transition(evaluation)
+    return transition_run(row, evaluation=evaluation, user=user, given=given)
+
+
+def evaluation_sign_off(*, evaluation: Evaluation, user: AbstractBaseUser) -> bool:
+    """The department's head passes a form in 部门审核 on to the bureau; False if done already."""
+    return transition_run(SIGN_OFF, evaluation=evaluation, user=user)
+
+
+def evaluation_department_return(
+    *,
+    evaluation: Evaluation,
+    user: AbstractBaseUser,
+    reason: str,
+    comments: list[dict[str, Any]] | None = None,
+) -> bool:
+    """The department's head returns a form in 部门审核 to its filler; False if done already.
+
+    ``reason`` and ``comments`` as for ``evaluation_return``.
+    """
+    given = TransitionInput(reason=reason, comments=comments or [])
+    return transition_run(DEPARTMENT_RETURN, evaluation=evaluation, user=user, given=given)
 
 
 def evaluation_return(

@@ -2,9 +2,15 @@
 """Benchmark: response times of the list and entry pages with 5,000 realistic evaluations.
 
 Usage: .venv/bin/python scripts/bench_pages.py [--forms 5000] [--requests 30]
+       [--campaign-departments 200] [--due-per-department 25]
 Builds a throwaway SQLite database in a temporary folder (4 funding rows and 12 indicators
 per form, 20 departments, five years), then prints the median time of each page over
 ``--requests`` GETs through django.test.Client, with the number of queries per request.
+The 2021 campaign covers ``--campaign-departments`` departments (the 20 with forms and
+more without) with ``--due-per-department`` due projects each; 25 due projects of each of
+the 20 form-holding departments have their form (in every state), and every seventh
+department has an extended deadline. ``/healthz`` (one ``SELECT 1``, no template) is the
+baseline of the same run.
 """
 
 from __future__ import annotations
@@ -135,6 +141,66 @@ def build(forms: int) -> tuple[object, object, int]:
     return staff, finance, own.pk
 
 
+def build_campaign(departments: int, per_department: int) -> int:
+    """The 2021 campaign: due projects for ``departments`` departments; returns their count."""
+    import datetime
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from campaigns.models import Campaign, DeadlineExtension, DueProject
+    from departments.models import Department
+    from evaluations.models import Evaluation, Status
+
+    today = timezone.localdate()
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            year=2021, title="2021年度项目支出绩效自评", deadline=today - datetime.timedelta(3)
+        )
+        existing = list(Department.objects.order_by("pk"))
+        extra = Department.objects.bulk_create(
+            Department(name=f"昌吉州清单部门{i:03d}")
+            for i in range(max(0, departments - len(existing)))
+        )
+        chosen = (existing + extra)[:departments]
+        projects = DueProject.objects.bulk_create(
+            (
+                DueProject(
+                    campaign=campaign,
+                    department=d,
+                    project_name=f"{d.name}应评项目{j:02d}",
+                    project_code=f"65230{d.pk:03d}{j:02d}",
+                    annual_budget=D("70"),
+                )
+                for d in chosen
+                for j in range(per_department)
+            ),
+            batch_size=2000,
+        )
+        DeadlineExtension.objects.bulk_create(
+            DeadlineExtension(
+                campaign=campaign, department=d, deadline=today + datetime.timedelta(5)
+            )
+            for d in chosen[::7]
+        )
+        # Link the 2021 forms of the first departments to due projects, in every state.
+        by_department: dict[int, list] = {}
+        for project in projects:
+            by_department.setdefault(project.department_id, []).append(project)
+        statuses = [s for s, _label in Status.choices]
+        forms = []
+        for d in existing:
+            own = Evaluation.objects.filter(department=d, year=2021).order_by("pk")[:per_department]
+            for n, (form, project) in enumerate(
+                zip(own, by_department.get(d.pk, []), strict=False)
+            ):
+                form.due_project = project
+                form.status = statuses[n % len(statuses)]
+                forms.append(form)
+        Evaluation.objects.bulk_update(forms, ["due_project", "status"], batch_size=1000)
+    return len(projects)
+
+
 def measure(client: object, url: str, requests: int) -> tuple[float, int]:
     """Median milliseconds of ``requests`` GETs (after one warm-up) and queries per request."""
     from django.db import connection
@@ -161,6 +227,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--forms", type=int, default=5000)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--campaign-departments", type=int, default=200)
+    parser.add_argument("--due-per-department", type=int, default=25)
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-pages-")
@@ -183,10 +251,13 @@ def main() -> None:
             f"{args.forms * len(INDICATORS)} indicators) built in "
             f"{time.perf_counter() - start:.1f} s; {args.requests} requests per page (median)"
         )
+        due = build_campaign(args.campaign_departments, args.due_per_department)
+        print(f"campaign 2021: {args.campaign_departments} departments, {due} due projects")
         staff_client, finance_client = Client(), Client()
         staff_client.force_login(staff)
         finance_client.force_login(finance)
         pages = [
+            ("healthz (baseline)", staff_client, "/healthz"),
             ("list, staff (250 own forms)", staff_client, "/evaluations/"),
             ("list, finance (all forms, page 1)", finance_client, "/evaluations/"),
             (
@@ -198,6 +269,19 @@ def main() -> None:
             ("edit page (GET, 12 indicators)", staff_client, f"/evaluations/{pk}/edit/"),
             ("detail page", staff_client, f"/evaluations/{pk}/"),
             ("new from last year (copy_from)", staff_client, f"/evaluations/new/?copy_from={pk}"),
+            ("dashboard, finance, campaign page 1", finance_client, "/dashboard/?year=2021"),
+            (
+                "dashboard, incomplete, by overdue",
+                finance_client,
+                "/dashboard/?year=2021&show=incomplete&sort=overdue&dir=desc",
+            ),
+            ("dashboard, staff (own department)", staff_client, "/dashboard/?year=2021"),
+            (
+                "dashboard export .xlsx (200 rows)",
+                finance_client,
+                "/dashboard/export.xlsx?year=2021",
+            ),
+            ("review queue (finance)", finance_client, "/review/"),
         ]
         for label, client, url in pages:
             median, queries = measure(client, url, args.requests)

@@ -59,6 +59,18 @@ def colleague_a(dept_a):
 
 
 @pytest.fixture
+def head_a(dept_a):
+    """The head (部门审核人) of department A: signs off its forms when a campaign requires it."""
+    return make_user("hank", Role.HEAD, dept_a)
+
+
+@pytest.fixture
+def head_b(dept_b):
+    """The head of department B: an outsider to department A's forms."""
+    return make_user("hugo", Role.HEAD, dept_b)
+
+
+@pytest.fixture
 def staff_b(dept_b):
     """A member of department B: an outsider to department A."""
     return make_user("bob", Role.STAFF, dept_b)

@@ -6,16 +6,34 @@ classified here makes the first test fail.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from campaigns.models import Campaign
 from evaluations.services import evaluation_submit
 from tests.factories import make_evaluation
 
 pytestmark = pytest.mark.django_db
 
 PUBLIC = {"login", "healthz"}
+# The year's campaign (/campaigns/): finance only, 404 to everyone else (admin included);
+# the notice file to anyone with a role (tests/test_campaigns.py).
+CAMPAIGN_ROUTES = {
+    "campaigns:list",
+    "campaigns:new",
+    "campaigns:template",
+    "campaigns:detail",
+    "campaigns:edit",
+    "campaigns:set_open",
+    "campaigns:notice",
+    "campaigns:import",
+    "campaigns:import_confirm",
+    "campaigns:carry_over",
+    "campaigns:extend",
+}
 # Routes about one evaluation: another department's staff get 404 on GET and POST.
 EVALUATION_ROUTES = {
     "evaluations:detail",
@@ -28,6 +46,16 @@ EVALUATION_ROUTES = {
     "review:detail",
     "review:return",
     "review:approve",
+    "evaluations:sign_off",
+    "evaluations:sign_off_pass",
+    "evaluations:sign_off_return",
+}
+# Form routes that only take a POST (a GET is 405 before any lookup).
+POST_ONLY_ROUTES = {
+    "review:return",
+    "review:approve",
+    "evaluations:sign_off_pass",
+    "evaluations:sign_off_return",
 }
 # Routes whose content is scoped to the user's department (tested in their own modules).
 SCOPED_ROUTES = {
@@ -44,8 +72,12 @@ SCOPED_ROUTES = {
     "evaluations:bulk_zip",
     "evaluations:bulk_xlsx",
     "review:queue",
+    "evaluations:sign_off_queue",
+    # 开始填报 of a due project: its department's staff only (tests/test_due_forms.py).
+    "evaluations:due_start",
     "dashboard:index",
     "dashboard:export",
+    "reminders:read",
 }
 
 
@@ -65,12 +97,14 @@ def routes() -> list[tuple[str, str]]:
 
 
 def url_of(route: str, pk: int) -> str:
-    return "/" + route.replace("<int:pk>", str(pk))
+    # Campaign pages are addressed by year: the 2020 campaign made by the matrix test (not
+    # 2021, the forms' year: a campaign would put NOT_IN_DUE_LIST on them).
+    return "/" + route.replace("<int:pk>", str(pk)).replace("<int:year>", "2020")
 
 
 def test_it_classifies_every_route():
     names = {name for _, name in routes()}
-    assert names == PUBLIC | EVALUATION_ROUTES | SCOPED_ROUTES
+    assert names == PUBLIC | EVALUATION_ROUTES | SCOPED_ROUTES | CAMPAIGN_ROUTES
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -96,7 +130,7 @@ def test_it_answers_404_to_another_department_on_every_form_route(
             continue
         response = getattr(client_b, method)(url_of(route, evaluation.pk), {"reason": "x"})
         assert response.status_code in (404, 405), (name, response.status_code)
-        if method == "get" and name not in {"review:return", "review:approve"}:
+        if method == "get" and name not in POST_ONLY_ROUTES:
             assert response.status_code == 404, name
     evaluation.refresh_from_db()
     assert evaluation.status == "submitted"
@@ -106,12 +140,19 @@ def test_it_answers_404_to_another_department_on_every_form_route(
 # --- the matrix: every route, every role, GET and POST ---------------------------------------
 #
 # One submitted form of department A (2021). "owner" is department A's staff, "outsider"
-# department B's staff, "admin" a superuser without membership: the administrator, who
-# reads every department and reopens approved forms, but does not write or review
-# (evaluations/permissions.py). Each cell is (GET status, POST status), each on a fresh
-# form and a fresh client, so no request depends on another.
+# department B's staff, "head" department A's head (部门审核人: reads the department's
+# forms and signs them off, writes none), "admin" a superuser without membership: the
+# administrator, who reads every department and reopens approved forms, but does not write
+# or review (evaluations/permissions.py). Each cell is (GET status, POST status), each on a
+# fresh form and a fresh client, so no request depends on another.
 
-ROLES = {"owner": "staff_a", "outsider": "staff_b", "finance": "finance", "admin": "admin_user"}
+ROLES = {
+    "owner": "staff_a",
+    "outsider": "staff_b",
+    "finance": "finance",
+    "admin": "admin_user",
+    "head": "head_a",
+}
 
 
 def every(get: int, post: int) -> dict[str, tuple[int, int]]:
@@ -119,9 +160,14 @@ def every(get: int, post: int) -> dict[str, tuple[int, int]]:
 
 
 def cells(
-    owner: tuple[int, int], outsider: tuple[int, int], finance: tuple[int, int], admin
-) -> dict[str, tuple[int, int]]:
-    return {"owner": owner, "outsider": outsider, "finance": finance, "admin": admin}
+    owner: tuple[int, int],
+    outsider: tuple[int, int],
+    finance: tuple[int, int],
+    admin: tuple[int, int],
+    head: tuple[int, int] | None = None,
+) -> dict[str, tuple[int, int] | None]:
+    # ``head`` left out is a missing expectation: the completeness test names the route.
+    return {"owner": owner, "outsider": outsider, "finance": finance, "admin": admin, "head": head}
 
 
 EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
@@ -132,35 +178,76 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "password_change": every(200, 200),
     "password_change_done": every(200, 405),
     "evaluations:list": every(200, 405),
-    # Writing forms: staff and finance (an invalid POST re-renders the page); not the admin.
-    "evaluations:new": cells((200, 200), (200, 200), (200, 200), (403, 403)),
-    "evaluations:score_preview": cells((405, 200), (405, 200), (405, 200), (405, 403)),
-    "evaluations:import": cells((200, 200), (200, 200), (200, 200), (403, 403)),
-    "evaluations:import_confirm": cells((405, 302), (405, 302), (405, 302), (405, 403)),
+    # Writing forms: staff and finance (an invalid POST re-renders the page); not the admin,
+    # not the head (the head checks, the filler writes).
+    "evaluations:new": cells((200, 200), (200, 200), (200, 200), (403, 403), (403, 403)),
+    # The pk here is no due project of anyone's department: 404 to every POST.
+    "evaluations:due_start": cells((405, 404), (405, 404), (405, 404), (405, 404), (405, 404)),
+    "evaluations:score_preview": cells((405, 200), (405, 200), (405, 200), (405, 403), (405, 403)),
+    "evaluations:import": cells((200, 200), (200, 200), (200, 200), (403, 403), (403, 403)),
+    "evaluations:import_confirm": cells((405, 302), (405, 302), (405, 302), (405, 403), (405, 403)),
     # One form: invisible to the outsider; the admin reads it.
-    "evaluations:detail": cells((200, 405), (404, 405), (200, 405), (200, 405)),
-    "evaluations:history": cells((200, 200), (404, 404), (200, 200), (200, 200)),
-    "evaluations:pdf": cells((200, 405), (404, 405), (200, 405), (200, 405)),
-    "evaluations:xlsx": cells((200, 405), (404, 405), (200, 405), (200, 405)),
+    "evaluations:detail": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
+    "evaluations:history": cells((200, 200), (404, 404), (200, 200), (200, 200), (200, 200)),
+    "evaluations:pdf": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
+    "evaluations:xlsx": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
     # A submitted form is locked: the editors are sent to the detail page; the admin may not.
-    "evaluations:edit": cells((302, 302), (404, 404), (302, 302), (403, 403)),
+    "evaluations:edit": cells((302, 302), (404, 404), (302, 302), (403, 403), (403, 403)),
     # Submitting is the department's: the page does not exist for anyone else. (The
     # owner's POST is a harmless repeat: the form is submitted already.)
-    "evaluations:submit": cells((200, 302), (404, 404), (404, 404), (404, 404)),
+    "evaluations:submit": cells((200, 302), (404, 404), (404, 404), (404, 404), (404, 404)),
     # Reopening is the admin's; this form is not approved, so the POST is refused (400).
-    "evaluations:reopen": cells((404, 404), (404, 404), (404, 404), (200, 400)),
+    "evaluations:reopen": cells((404, 404), (404, 404), (404, 404), (200, 400), (404, 404)),
     # Bulk downloads of 2021: the outsider's department has none (404).
-    "evaluations:bulk_pdf": cells((200, 405), (404, 405), (200, 405), (200, 405)),
-    "evaluations:bulk_zip": cells((200, 405), (404, 405), (200, 405), (200, 405)),
-    "evaluations:bulk_xlsx": cells((200, 405), (404, 405), (200, 405), (200, 405)),
+    "evaluations:bulk_pdf": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
+    "evaluations:bulk_zip": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
+    "evaluations:bulk_xlsx": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
     # Finance only; 404 for everyone else, the admin included.
-    "review:queue": cells((404, 404), (404, 404), (200, 200), (404, 404)),
-    "review:detail": cells((404, 404), (404, 404), (200, 200), (404, 404)),
-    "review:return": cells((405, 404), (405, 404), (405, 302), (405, 404)),
-    "review:approve": cells((405, 404), (405, 404), (405, 302), (405, 404)),
+    "review:queue": cells((404, 404), (404, 404), (200, 200), (404, 404), (404, 404)),
+    "review:detail": cells((404, 404), (404, 404), (200, 200), (404, 404), (404, 404)),
+    "review:return": cells((405, 404), (405, 404), (405, 302), (405, 404), (405, 404)),
+    "review:approve": cells((405, 404), (405, 404), (405, 302), (405, 404), (405, 404)),
+    # The department's sign-off: its head only, 404 for everyone else. This form is
+    # submitted already (not in 部门审核): the head's page shows no buttons, passing it on is
+    # refused back to the page (302 with the message), returning it re-renders (400).
+    # The way through 部门审核 is tests/test_sign_off.py.
+    "evaluations:sign_off_queue": cells((404, 405), (404, 405), (404, 405), (404, 405), (200, 405)),
+    "evaluations:sign_off": cells((404, 405), (404, 405), (404, 405), (404, 405), (200, 405)),
+    "evaluations:sign_off_pass": cells((405, 404), (405, 404), (405, 404), (405, 404), (405, 302)),
+    "evaluations:sign_off_return": cells(
+        (405, 404), (405, 404), (405, 404), (405, 404), (405, 400)
+    ),
     "dashboard:index": every(200, 405),
     "dashboard:export": every(200, 405),
+    # One's own reminders only: the pk here is nobody's reminder (tests/test_reminders.py).
+    "reminders:read": every(405, 404),
 }
+
+
+def finance_only(others: tuple[int, int], finance: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    """A campaign page: ``finance`` for finance, ``others`` for every other role."""
+    return {role: finance if role == "finance" else others for role in ROLES}
+
+
+# The campaign pages, on the 2020 campaign (no notice file: 404 for everyone).
+EXPECTED.update(
+    {
+        "campaigns:list": finance_only((404, 405), (200, 405)),
+        # An invalid POST re-renders the form.
+        "campaigns:new": finance_only((404, 404), (200, 200)),
+        "campaigns:template": finance_only((404, 405), (200, 405)),
+        "campaigns:detail": finance_only((404, 405), (200, 405)),
+        "campaigns:edit": finance_only((404, 404), (200, 200)),
+        "campaigns:set_open": finance_only((405, 404), (405, 400)),
+        "campaigns:notice": every(404, 405),
+        "campaigns:import": finance_only((404, 404), (200, 200)),
+        # No preview to confirm: back to the campaign page with a message.
+        "campaigns:import_confirm": finance_only((405, 404), (405, 302)),
+        # No approved 2019 forms: nothing to carry over, back to the campaign page.
+        "campaigns:carry_over": finance_only((404, 404), (200, 302)),
+        "campaigns:extend": finance_only((404, 404), (200, 200)),
+    }
+)
 # Query strings some routes need to answer at all.
 PARAMS = {name: {"year": "2021"} for name in EXPECTED if name.startswith("evaluations:bulk_")}
 
@@ -168,6 +255,8 @@ PARAMS = {name: {"year": "2021"} for name in EXPECTED if name.startswith("evalua
 def test_it_has_an_expectation_for_every_route_and_role():
     assert set(EXPECTED) == {name for _, name in routes()}
     assert all(set(by_role) == set(ROLES) for by_role in EXPECTED.values())
+    missing = [name for name, by_role in EXPECTED.items() if None in by_role.values()]
+    assert missing == []
 
 
 # POSTs that may change a form get a fresh one; every other request shares one form.
@@ -177,12 +266,17 @@ CHANGING = {
     "evaluations:reopen",
     "review:return",
     "review:approve",
+    "evaluations:sign_off_pass",
+    "evaluations:sign_off_return",
 }
 
 
 @pytest.mark.parametrize("role", list(ROLES))
 def test_it_answers_each_role_as_the_matrix_says(role, request, dept_a, staff_a, staff_b):
     user = request.getfixturevalue(ROLES[role])
+    Campaign.objects.get_or_create(
+        year=2020, defaults={"title": "2020年度自评", "deadline": datetime.date(2021, 3, 31)}
+    )
     shared = make_evaluation(dept_a, staff_a, project_name="共用的表")
     evaluation_submit(evaluation=shared, user=staff_a)
     failures = []

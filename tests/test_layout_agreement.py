@@ -8,11 +8,13 @@ layout's cells: positions, spans, texts, numbers and notes.
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.template.loader import render_to_string
 from lxml import html as lxml_html
 from openpyxl import Workbook, load_workbook
@@ -21,8 +23,9 @@ from evaluations.core import layout as L
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import evaluate
 from evaluations.exports import excel, pdf
-from evaluations.models import Status
+from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
 from evaluations.services import current_rules
+from evaluations.signature import signature_of
 from tests.export_helpers import sample_form, sample_forms, sample_ids, squash, store
 
 pytestmark = pytest.mark.django_db
@@ -150,6 +153,8 @@ def _input_name(key: str) -> str | None:
         return f"ind-{int(parts[1]) - 1}-{parts[2]}"
     if key in ("execution_rate", "execution_score", "stated_total", "department"):
         return None  # computed on the entry form, or the staff's own department
+    if parts[0] == "signature":
+        return None  # the stamp, the dates and the approver: never typed
     return key
 
 
@@ -198,22 +203,46 @@ def edit_check(sheet: L.Layout, page: str) -> list[str]:
 def test_every_rendering_agrees_with_the_layout(
     prefix, index, form, dept_a, client_a, client_finance
 ):
+    # The signature block: typed names, the submission date, and for every other sample
+    # form an approval by a named approver.
+    form = replace(form, unit_head="王局长", filler_name="李填报", filler_phone="0994-2345678")
+    approved = index % 2 == 0
     evaluation = store(form, dept_a, status=Status.SUBMITTED)
+    Evaluation.objects.filter(pk=evaluation.pk).update(
+        submitted_at=datetime(2022, 3, 1, 10, tzinfo=UTC),
+        status=Status.APPROVED if approved else Status.SUBMITTED,
+        approved_at=datetime(2022, 3, 8, 10, tzinfo=UTC) if approved else None,
+    )
+    if approved:
+        approver = get_user_model().objects.create_user("shen", first_name="审核员")
+        EvaluationEvent.objects.create(
+            evaluation=evaluation, action=EventAction.APPROVED, actor=approver, revision=1
+        )
+    evaluation.refresh_from_db()
     data = evaluation.as_form_data()
     result = evaluate(data, current_rules())
-    sheet = L.form_layout(data, result)
+    signature = signature_of(evaluation)
+    sheet = L.form_layout(data, result, signature=signature)
     want = expected(sheet)
+    texts = [squash(c.text) for c in sheet.section(L.SIGNATURE).rows[0].cells]
+    assert texts == ["填报单位（盖章）", "", "单位负责人", "王局长"]
+    texts = [squash(c.text) for r in sheet.section(L.SIGNATURE).rows[1:] for c in r.cells]
+    assert texts[:6] == ["填报人", "李填报", "联系电话", "0994-2345678", "填报日期", "2022年3月1日"]
+    if approved:
+        assert texts[6:] == ["审核单位", "财政局", "审核人", "审核员", "审核日期", "2022年3月8日"]
+    else:
+        assert texts[6:] == []
 
     # Detail and review pages: the shared read-only table.
     detail = client_a.get(f"/evaluations/{evaluation.pk}/").content.decode()
     assert page_grid(detail) == want
     review = client_finance.get(f"/review/{evaluation.pk}/").content.decode()
     assert page_grid(review) == want
-    # The review form offers a comment on every funding and indicator row.
+    # The review form offers a comment on every funding and indicator row (until approved).
     tree = lxml_html.fromstring(review)
-    for row in sheet.indicator_rows:
+    for row in [] if approved else sheet.indicator_rows:
         assert tree.xpath(f'//tr[@data-indicator="{row.position}"]//textarea'), row.position
-    for row in sheet.funding_rows:
+    for row in [] if approved else sheet.funding_rows:
         assert tree.xpath(f'//tr[@data-funding="{row.funding_kind}"]//textarea'), row.funding_kind
 
     # The PDF's HTML, as WeasyPrint gets it.
@@ -222,15 +251,19 @@ def test_every_rendering_agrees_with_the_layout(
 
     # The Excel sheet.
     wb = Workbook()
-    excel.write_form_sheet(wb.active, data, result)
+    excel.write_form_sheet(wb.active, data, result, signature=signature)
     buffer = BytesIO()
     wb.save(buffer)
     assert excel_check(sheet, buffer.getvalue()) == []
 
-    # The entry form (back in draft so it can be edited).
+    # The entry form (back in draft so it can be edited): the signature block's typed fields
+    # are its inputs; the dates and the approver are not.
     type(evaluation).objects.filter(pk=evaluation.pk).update(status=Status.DRAFT)
     edit = client_a.get(f"/evaluations/{evaluation.pk}/edit/").content.decode()
     assert edit_check(sheet, edit) == []
+    edit_tree = lxml_html.fromstring(edit)
+    for name in ("unit_head", "filler_name", "filler_phone"):
+        assert _input_value(edit_tree, name) == getattr(form, name)
 
 
 @pytest.mark.parametrize("prefix,index", [("000", 0), ("001", 2), ("003", 0)])

@@ -36,6 +36,14 @@ def test_it_loads_samples_and_creates_the_demo_accounts(settings, capsys):
     for membership in staff:
         assert Evaluation.objects.filter(department=membership.department).exists()
     assert len({m.department_id for m in staff}) == 3
+    # A head (部门审核人) for each demo department, with the same password.
+    heads = Membership.objects.filter(role=Role.HEAD).select_related("user")
+    assert sorted(m.user.username for m in heads) == ["head1", "head2", "head3"]
+    assert {m.department_id for m in heads} == {m.department_id for m in staff}
+    for membership in heads:
+        assert membership.user.check_password(DEMO_PASSWORD)
+        staff_name = membership.user.username.replace("head", "staff")
+        assert staff.get(user__username=staff_name).department_id == membership.department_id
     assert "demo12345" in capsys.readouterr().out
 
 

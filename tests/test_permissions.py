@@ -51,27 +51,60 @@ def forms(dept_a, dept_b, staff_a, staff_b):
     }
 
 
-USERS = ["staff_a", "staff_b", "finance", "admin_user", "admin_finance", "nobody", "anonymous"]
+USERS = [
+    "staff_a",
+    "staff_b",
+    "head_a",
+    "head_b",
+    "finance",
+    "admin_user",
+    "admin_finance",
+    "nobody",
+    "anonymous",
+]
 
 # rule: the users (fixture names) for whom it holds on department A's form; None: asked
 # without a form.
 ON_FORM_A = {
-    p.VIEW: {"staff_a", "finance", "admin_user", "admin_finance"},
+    p.VIEW: {"staff_a", "head_a", "finance", "admin_user", "admin_finance"},
+    # The head checks, the filler fills in: a head neither edits nor submits.
     p.EDIT: {"staff_a", "finance", "admin_finance"},
     p.SUBMIT: {"staff_a"},
     p.REVIEW: {"finance", "admin_finance"},
+    p.SIGN_OFF: {"head_a"},
     p.REOPEN: {"admin_user", "admin_finance"},
-    p.EXPORT: {"staff_a", "finance", "admin_user", "admin_finance"},
+    p.EXPORT: {"staff_a", "head_a", "finance", "admin_user", "admin_finance"},
 }
 WITHOUT_FORM = {
     p.CREATE: {"staff_a", "staff_b", "finance", "admin_finance"},
     p.IMPORT: {"staff_a", "staff_b", "finance", "admin_finance"},
     p.SCORE_PREVIEW: {"staff_a", "staff_b", "finance", "admin_finance"},
     p.REVIEW: {"finance", "admin_finance"},
+    p.SIGN_OFF: {"head_a", "head_b"},
     p.REOPEN: {"admin_user", "admin_finance"},
-    p.EXPORT: {"staff_a", "staff_b", "finance", "admin_user", "admin_finance"},
-    p.SEE_DASHBOARD: {"staff_a", "staff_b", "finance", "admin_user", "admin_finance"},
+    p.EXPORT: {"staff_a", "staff_b", "head_a", "head_b", "finance", "admin_user", "admin_finance"},
+    p.SEE_DASHBOARD: {
+        "staff_a",
+        "staff_b",
+        "head_a",
+        "head_b",
+        "finance",
+        "admin_user",
+        "admin_finance",
+    },
     p.SEE_ALL_DEPARTMENTS: {"finance", "admin_user", "admin_finance"},
+    # The campaign pages: finance only (a superuser by a finance membership, not by itself).
+    p.MANAGE_CAMPAIGNS: {"finance", "admin_finance"},
+    # The notice file: anyone with a role, and the administrator.
+    p.READ_CAMPAIGN_NOTICE: {
+        "staff_a",
+        "staff_b",
+        "head_a",
+        "head_b",
+        "finance",
+        "admin_user",
+        "admin_finance",
+    },
 }
 
 
@@ -127,7 +160,7 @@ def test_it_offers_the_rules_to_templates(finance, admin_user, forms):
 
 
 def test_it_notifies_the_users_the_predicates_name(
-    dept_a, staff_a, colleague_a, staff_b, finance, admin_user, admin_finance, forms
+    dept_a, staff_a, colleague_a, staff_b, head_a, head_b, finance, admin_user, admin_finance, forms
 ):
     inactive = make_user("gone", Role.FINANCE, None, is_active=False)
     assert set(p.finance_users()) == {finance, admin_finance}
@@ -135,6 +168,10 @@ def test_it_notifies_the_users_the_predicates_name(
     assert p.is_finance(inactive) and inactive not in p.finance_users()  # inactive: not told
     assert set(p.department_staff(forms["own"])) == {staff_a, colleague_a}
     assert all(p.is_department_member(u, forms["own"]) for u in p.department_staff(forms["own"]))
+    assert p.department_heads(forms["own"]) == [head_a]
+    assert p.is_department_head(head_a, forms["own"]) and not p.is_department_head(
+        head_b, forms["own"]
+    )
 
 
 # --- the superuser, route by route -----------------------------------------------------------

@@ -915,3 +915,59 @@ def test_extreme_figures_do_not_raise() -> None:
         budget="0.0001", executed="9999999999999999", execution_score="10", total="100"
     )
     assert evaluate(form).execution_score == D("10.00")
+
+
+# --- the campaign's due list: approved targets and forms outside the list -----------------
+
+
+def _approved_form(**row) -> FormData:
+    from tests.factories import clean_form_data
+
+    form = clean_form_data()
+    form.indicators[2] = replace(
+        form.indicators[2], approved_target=">=98%", approved_weight=D("10"), **row
+    )
+    return form
+
+
+def test_target_changed_is_silent_while_the_target_is_the_approved_one():
+    assert evaluate(_approved_form()).codes == []
+    # Width variants and spaces do not count as a change.
+    assert evaluate(_approved_form(target="＞＝ 98％")).codes == []
+
+
+def test_target_changed_names_the_row_and_old_and_new():
+    result = evaluate(_approved_form(target=">=90%"))
+    assert result.codes == ["TARGET_CHANGED"]
+    finding = result.findings[0]
+    assert (finding.severity, finding.indicator) == ("warning", 2)
+    assert finding.message == (
+        "第3行“工程质量达标率”的年度指标值与批复目标不同：批复 >=98%，现为 >=90%，"
+        "提交时请说明调整原因。"
+    )
+
+
+def test_target_changed_on_a_changed_weight():
+    form = _approved_form(weight=D("8"), score=D("8"))
+    form.indicators[3] = replace(form.indicators[3], weight=D("12"), score=D("12"))
+    result = evaluate(form)
+    assert result.codes == ["TARGET_CHANGED"]
+    assert "分值与批复分值不同：批复 10，现为 8" in result.findings[0].message
+
+
+def test_rows_without_approved_values_never_raise_target_changed():
+    form = _approved_form()
+    form.indicators[2] = replace(form.indicators[2], approved_target="", approved_weight=None)
+    form.indicators[2].target = ">=1%"
+    assert "TARGET_CHANGED" not in evaluate(form).codes
+
+
+@pytest.mark.parametrize("due,codes", [(True, []), (None, []), (False, ["NOT_IN_DUE_LIST"])])
+def test_not_in_due_list_only_when_a_campaign_lists_other_projects(due, codes):
+    form = _approved_form()
+    form.due = due
+    result = evaluate(form)
+    assert result.codes == codes
+    if codes:
+        assert result.findings[0].message == "此项目不在本年度应评项目清单中。"
+        assert result.findings[0].severity == "warning"

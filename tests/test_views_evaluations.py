@@ -236,7 +236,9 @@ def test_it_answers_the_list_with_a_fixed_number_of_queries(client_a, dept_a):
     _bulk(dept_a, 30)
     with QueryLog() as queries:
         client_a.get("/evaluations/")
-    assert 3 <= len(queries.statements) <= 8
+    # 9: the open campaign's lookup for the 待填报 list (none here; with one, see
+    # tests/test_due_forms.py); 10: the user's unread reminders (campaigns/_reminders.html).
+    assert 3 <= len(queries.statements) <= 10
 
 
 # --- create --------------------------------------------------------------------------------

@@ -62,6 +62,11 @@ HEADER_FIELDS: tuple[Field, ...] = (
         next_year=False,
     ),
     Field("stated_total", _("总分"), POINTS, entered=False, next_year=False),
+    # The signature block below the table. The people usually stay from one year to the
+    # next, so next year's copy keeps them (the filler may correct them on the page).
+    Field("unit_head", _("单位负责人"), TEXT),
+    Field("filler_name", _("填报人"), TEXT),
+    Field("filler_phone", _("联系电话"), TEXT),
 )
 
 FUNDING_FIELDS: tuple[Field, ...] = (
@@ -79,6 +84,11 @@ INDICATOR_FIELDS: tuple[Field, ...] = (
     Field("weight", _("分值"), POINTS, default=Decimal("0")),
     Field("score", _("得分"), POINTS, next_year=False),
     Field("deviation", _("偏差原因分析及改进措施"), LONG_TEXT, next_year=False),
+    # The approved target and weight from the campaign's due list. Never taken from a
+    # posted page (a department must not clear them to hide a change): the write path
+    # keeps the stored row's values, and only the due list sets them.
+    Field("approved_target", _("批复指标值"), TEXT, entered=False, next_year=False),
+    Field("approved_weight", _("批复分值"), POINTS, entered=False, next_year=False),
 )
 
 HEADER = {f.key: f for f in HEADER_FIELDS}

@@ -15,10 +15,17 @@ Decisions that hold for every rendering:
   stated, the cell carries the note "计算值：…".
 - The total row shows the full mark 100 under 分值 (as printed); a weight sum other than
   100 is a note "分值合计：…" on that cell.
+- An indicator whose target (or weight) differs from the approved one carries the note
+  "批复：…" on that cell, so a reviewer sees the old value beside the new.
+- With a ``Signature`` the table ends with the paper form's signature block: on the left
+  填报单位（盖章） beside an empty cell (room for the stamp), on the right 单位负责人,
+  填报人, 联系电话 and 填报日期; an approved form adds 审核单位, 审核人 and 审核日期.
 """
 
 from __future__ import annotations
 
+import datetime
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -53,6 +60,7 @@ GOALS = "goals"
 INDICATORS = "indicators"
 TOTAL = "total"
 SECTIONS = (HEADER, FUNDING, GOALS, INDICATORS, TOTAL)
+SIGNATURE = "signature"  # below the table, only when the caller gives a Signature
 
 # Printed headings that are not fields of the form.
 TITLE = gettext_lazy("项目支出绩效自评表")
@@ -64,6 +72,16 @@ INDICATORS_BLOCK = gettext_lazy("年度绩效指标完成情况")
 EXECUTION_RATE = gettext_lazy("执行率")
 NO_INDICATORS = gettext_lazy("（无绩效指标）")
 DASH_TEXT = "—"
+# The signature block (DOMAIN: the paper form's signature block).
+STAMP_LABEL = gettext_lazy("填报单位（盖章）")
+SUBMITTED_ON = gettext_lazy("填报日期")
+REVIEW_UNIT = gettext_lazy("审核单位")
+APPROVER = gettext_lazy("审核人")
+APPROVED_ON = gettext_lazy("审核日期")
+# The indicator fields printed as columns of the table (the approved values are notes).
+TABLE_INDICATOR_FIELDS = tuple(
+    f for f in fields.INDICATOR_FIELDS if f.key not in ("approved_target", "approved_weight")
+)
 
 # Texts that read left-aligned (the PDF and Excel align them so; the rest is centred).
 _LEFT_FIELDS = frozenset(
@@ -99,7 +117,7 @@ def funding_headings() -> list[str]:
 
 def indicator_headings() -> list[str]:
     """Column headings of the indicator rows: 一级指标 … 偏差原因分析及改进措施."""
-    return [str(f.label) for f in fields.INDICATOR_FIELDS]
+    return [str(f.label) for f in TABLE_INDICATOR_FIELDS]
 
 
 def header_label(key: str) -> str:
@@ -121,6 +139,44 @@ def weight_sum_note(weight_sum: Decimal | None) -> str:
     if weight_sum is None or abs(weight_sum - FULL_MARK) <= TOLERANCE:
         return ""
     return _("分值合计：%(value)s") % {"value": format_points(weight_sum)}
+
+
+def same_text(a: str, b: str) -> bool:
+    """Two texts equal once width variants (NFKC) and spaces are set aside."""
+
+    def norm(text: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+    return norm(a) == norm(b)
+
+
+def approved_note(approved: str, current: str) -> str:
+    """The note beside a target or weight that differs from the approved one ("" if same)."""
+    if not approved or same_text(approved, current):
+        return ""
+    return _("批复：%(value)s") % {"value": approved}
+
+
+def date_text(value: datetime.date | None) -> str:
+    """A date as printed on the form: 2022年3月1日 ("" for none)."""
+    if value is None:
+        return ""
+    return _("%(year)d年%(month)d月%(day)d日") % {
+        "year": value.year,
+        "month": value.month,
+        "day": value.day,
+    }
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What the signature block shows besides the form's own fields (given by the caller)."""
+
+    submitted_on: datetime.date | None = None  # 填报日期: blank before submission
+    approved: bool = False  # adds 审核单位, 审核人, 审核日期
+    review_unit: str = ""  # the bureau (settings.PDF_AUTHOR)
+    approver: str = ""
+    approved_on: datetime.date | None = None
 
 
 @dataclass
@@ -347,13 +403,15 @@ def form_layout(
     funding_comments: Mapping[str, Any] | None = None,
     status: str = "",
     every_funding_kind: bool = False,
+    signature: Signature | None = None,
 ) -> Layout:
     """The official form of ``form`` as rows of cells on the nine-column grid.
 
     ``result`` adds the execution rate, the computed notes and the findings per row;
     the comments (per 1-based indicator position, per funding kind) are hung on their
     rows as given. ``every_funding_kind`` lists all four funding rows (the entry form)
-    instead of the rows the form has.
+    instead of the rows the form has. ``signature`` adds the signature block below the
+    table (section SIGNATURE).
     """
     indicator_comments = indicator_comments or {}
     funding_comments = funding_comments or {}
@@ -437,9 +495,16 @@ def form_layout(
             _text(row, 3, groups.level2[index], f"{key}.level2", rowspan=groups.level2_spans[index])
             row.cells[-1].value = ind.level2
         _text(row, 4, ind.name, f"{key}.name")
-        _text(row, 5, ind.target, f"{key}.target")
+        _text(
+            row, 5, ind.target, f"{key}.target", note=approved_note(ind.approved_target, ind.target)
+        )
         _text(row, 6, ind.actual, f"{key}.actual")
-        _points(row, 7, ind.weight, f"{key}.weight")
+        weight_note = ""
+        if ind.approved_weight is not None and ind.approved_weight != ind.weight:
+            weight_note = approved_note(
+                format_points(ind.approved_weight), format_points(ind.weight)
+            )
+        _points(row, 7, ind.weight, f"{key}.weight", note=weight_note)
         suggested = None
         if result is not None and index < len(result.indicators):
             suggested = result.indicators[index].suggested_score
@@ -465,6 +530,9 @@ def form_layout(
         note=computed_note(form_data.stated_total, computed),
     )
 
+    if signature is not None:
+        _signature_rows(b, form_data, signature)
+
     return Layout(
         title=str(TITLE),
         year=form_data.year,
@@ -473,6 +541,41 @@ def form_layout(
         form_findings=result.form_findings() if result is not None else [],
         status=status,
     )
+
+
+def _signature_rows(b: _Builder, form_data: FormData, signature: Signature) -> None:
+    """The block below the table: labels on the left and in column 6, values beside them."""
+    section = b.section(SIGNATURE)
+    right = [
+        (header_label("unit_head"), form_data.unit_head, "unit_head"),
+        (header_label("filler_name"), form_data.filler_name, "filler_name"),
+        (header_label("filler_phone"), form_data.filler_phone, "filler_phone"),
+        (str(SUBMITTED_ON), date_text(signature.submitted_on), "submitted_on"),
+    ]
+    left = [(str(STAMP_LABEL), "", "stamp", len(right))]
+    if signature.approved:
+        left.append((str(REVIEW_UNIT), signature.review_unit, "review_unit", 2))
+        right += [
+            (str(APPROVER), signature.approver, "approver"),
+            (str(APPROVED_ON), date_text(signature.approved_on), "approved_on"),
+        ]
+    starts = {}
+    first = 0
+    for label, value, key, span in left:
+        starts[first] = (label, value, key, span)
+        first += span
+    for index, (label, value, key) in enumerate(right):
+        row = b.row(section, "signature")
+        if index in starts:
+            head, text, name, span = starts[index]
+            _put(row, 1, head, HEAD, colspan=2, rowspan=span, label_for=name)
+            # The stamp's cell stays empty: room for the unit's seal.
+            _put(row, 3, text, TEXT, value=text, field=f"signature.{name}", colspan=3, rowspan=span)
+        _put(row, 6, label, HEAD, label_for=key)
+        if key in fields.HEADER:
+            _text(row, 7, value, key, colspan=3)
+        else:
+            _put(row, 7, value, TEXT, value=value, field=f"signature.{key}", colspan=3)
 
 
 def finding_json(finding: Finding, row_numbers: list[int] | None = None) -> dict[str, Any]:

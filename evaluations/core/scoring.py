@@ -35,6 +35,8 @@ FUNDS_NOT_SUMMED = "FUNDS_NOT_SUMMED"
 OVER_ACHIEVEMENT = "OVER_ACHIEVEMENT"
 EXECUTION_OVER_100 = "EXECUTION_OVER_100"
 EXECUTION_UNEXPLAINED = "EXECUTION_UNEXPLAINED"
+TARGET_CHANGED = "TARGET_CHANGED"
+NOT_IN_DUE_LIST = "NOT_IN_DUE_LIST"
 
 FUNDING_TOTAL = "total"
 COST_CATEGORY = "成本指标"
@@ -245,6 +247,9 @@ def evaluate(form_data: FormData, rules: ScoringRules | None = None) -> ScoreRes
     findings += _funding_findings(form_data, rules, budget, executed, exact_rate, exec_score)
     for ind, result in zip(form_data.indicators, results, strict=True):
         findings += _indicator_findings(ind, result, rules)
+        findings += _approved_findings(ind, result.index)
+    if form_data.due is False:
+        findings.append(Finding(NOT_IN_DUE_LIST, WARNING, _("此项目不在本年度应评项目清单中。")))
 
     return ScoreResult(
         execution_rate=_quantize4(exact_rate) if exact_rate is not None else None,
@@ -674,6 +679,32 @@ def _indicator_findings(
             }
         findings.append(Finding(OVER_ACHIEVEMENT, WARNING, message, indicator=index))
     return findings
+
+
+def _approved_findings(ind: IndicatorData, index: int) -> list[Finding]:
+    """TARGET_CHANGED when a row's target or weight differs from the approved one."""
+    changes = []
+    if ind.approved_target and _norm(ind.approved_target) != _norm(ind.target):
+        changes.append(
+            _("年度指标值与批复目标不同：批复 %(old)s，现为 %(new)s")
+            % {"old": ind.approved_target.strip(), "new": ind.target.strip() or _("（空）")}
+        )
+    if ind.approved_weight is not None and ind.approved_weight != ind.weight:
+        changes.append(
+            _("分值与批复分值不同：批复 %(old)s，现为 %(new)s")
+            % {
+                "old": formats.format_points(ind.approved_weight),
+                "new": formats.format_points(ind.weight) or _("（空）"),
+            }
+        )
+    if not changes:
+        return []
+    message = _("第%(row)d行“%(name)s”的%(changes)s，提交时请说明调整原因。") % {
+        "row": index + 1,
+        "name": ind.name.strip(),
+        "changes": "；".join(changes),
+    }
+    return [Finding(TARGET_CHANGED, WARNING, message, indicator=index)]
 
 
 def _has_text(text: str) -> bool:

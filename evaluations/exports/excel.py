@@ -27,8 +27,10 @@ from evaluations.core import layout
 from evaluations.core.formdata import FormData
 from evaluations.core.safetext import clean_text
 from evaluations.core.scoring import ScoreResult, evaluate
+from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation, Status
 from evaluations.services import current_rules
+from evaluations.signature import signature_of
 
 # Sheet of one row per indicator; the importer skips it.
 FLAT_SHEET_TITLE = "指标明细"
@@ -63,13 +65,19 @@ class GridCell:
     align: str = "center"
 
 
-def form_grid(form_data: FormData, result: ScoreResult | None = None) -> list[GridCell]:
+def form_grid(
+    form_data: FormData,
+    result: ScoreResult | None = None,
+    *,
+    signature: layout.Signature | None = None,
+) -> list[GridCell]:
     """The official layout (``core.layout``) as worksheet cells; rows 1-2 are the title.
 
-    Figures are written as numbers (Excel formats them); texts as displayed.
+    Figures are written as numbers (Excel formats them); texts as displayed. With
+    ``signature`` the signature block follows the table.
     """
     result = result or evaluate(form_data, current_rules())
-    sheet = layout.form_layout(form_data, result)
+    sheet = layout.form_layout(form_data, result, signature=signature)
     cells = [
         GridCell(1, 1, sheet.title, TITLE, cols=layout.COLUMNS),
         GridCell(2, 1, sheet.year_line, TITLE, cols=layout.COLUMNS),
@@ -139,9 +147,15 @@ def _write_value(cell: Cell, value: Any, kind: str) -> None:
     set_text(cell, str(value))
 
 
-def write_form_sheet(ws: Worksheet, form_data: FormData, result: ScoreResult | None = None) -> None:
+def write_form_sheet(
+    ws: Worksheet,
+    form_data: FormData,
+    result: ScoreResult | None = None,
+    *,
+    signature: layout.Signature | None = None,
+) -> None:
     """Fill a worksheet with one form in the official layout, ready to print on A4."""
-    grid = form_grid(form_data, result)
+    grid = form_grid(form_data, result, signature=signature)
     last_row = max(c.row + c.rows - 1 for c in grid)
     header_row = next(
         c.row for c in grid if c.col == 2 and c.value == layout.indicator_headings()[0]
@@ -278,12 +292,15 @@ def write_workbook(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
     taken: set[str] = set()
     count = 0
     rules = current_rules()
+    # Whether each form is on its year's due list, without a query per form.
+    years = campaign_years()
     for evaluation in evaluations:
         count += 1
+        evaluation.year_has_campaign = evaluation.year in years  # type: ignore[attr-defined]
         form = evaluation.as_form_data()
         result = evaluate(form, rules)
         ws = wb.create_sheet(sheet_title(count, evaluation.project_name, taken), index=count - 1)
-        write_form_sheet(ws, form, result)
+        write_form_sheet(ws, form, result, signature=signature_of(evaluation))
         for values in _flat_rows(form, result, evaluation.status):
             flat.append([None] * len(values))
             row = flat.max_row

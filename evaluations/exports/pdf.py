@@ -19,11 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from evaluations.core.formdata import FormData
-from evaluations.core.layout import form_layout
+from evaluations.core.layout import Signature, form_layout
 from evaluations.core.safetext import clean_text, safe_filename_text
 from evaluations.core.scoring import ScoreResult, evaluate
+from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation, Status
 from evaluations.services import current_rules
+from evaluations.signature import signature_of
 
 if TYPE_CHECKING:
     from weasyprint import CSS
@@ -58,7 +60,16 @@ def printed_text(text: str, field: str = "") -> str:
 
 def printed_form(form_data: FormData) -> FormData:
     """A copy of the form with every text as the PDF prints it (``printed_text``)."""
-    texts = ("project_name", "department", "implementing_unit", "goal_target", "goal_actual")
+    texts = (
+        "project_name",
+        "department",
+        "implementing_unit",
+        "goal_target",
+        "goal_actual",
+        "unit_head",
+        "filler_name",
+        "filler_phone",
+    )
     indicator_texts = ("level1", "level2", "name", "target", "actual", "deviation")
     return dataclasses.replace(
         form_data,
@@ -89,7 +100,7 @@ def watermark_for(status: str) -> str:
     """The watermark a form of this status carries: 草稿, 未审核, or none when approved."""
     if status in (Status.DRAFT, Status.RETURNED):
         return _("草稿")
-    if status == Status.SUBMITTED:
+    if status in (Status.DEPARTMENT_REVIEW, Status.SUBMITTED):
         return _("未审核")
     return ""
 
@@ -103,10 +114,15 @@ def form_context(
     *,
     status: str = Status.DRAFT,
     approved_at: Any = None,
+    signature: Signature | None = None,
 ) -> dict[str, Any]:
-    """Template context of one printed form: the official layout of its printed texts."""
+    """Template context of one printed form: the official layout of its printed texts.
+
+    The form ends with its signature block (``signature``: the dates and the approver;
+    without one the dates are left blank for the pen).
+    """
     form_data = printed_form(form_data)
-    layout = form_layout(form_data, result, status=status)
+    layout = form_layout(form_data, result, status=status, signature=signature or Signature())
     return {
         "title": layout.title,
         "form": form_data,
@@ -122,7 +138,13 @@ def evaluation_context(evaluation: Evaluation) -> dict[str, Any]:
     """Template context of a stored evaluation."""
     form = evaluation.as_form_data()
     result = evaluate(form, current_rules())
-    return form_context(form, result, status=evaluation.status, approved_at=evaluation.approved_at)
+    return form_context(
+        form,
+        result,
+        status=evaluation.status,
+        approved_at=evaluation.approved_at,
+        signature=signature_of(evaluation),
+    )
 
 
 # --------------------------------------------------------------------------- rendering
@@ -194,11 +216,15 @@ def form_pdf(
     status: str = Status.DRAFT,
     approved_at: Any = None,
     result: ScoreResult | None = None,
+    signature: Signature | None = None,
 ) -> bytes:
     """PDF of form data that is not (or not yet) stored."""
     result = result or evaluate(form_data, current_rules())
     html = render_to_string(
-        TEMPLATE, form_context(form_data, result, status=status, approved_at=approved_at)
+        TEMPLATE,
+        form_context(
+            form_data, result, status=status, approved_at=approved_at, signature=signature
+        ),
     )
     data = render_html_pdf(html)
     assert data is not None
@@ -223,7 +249,9 @@ def write_merged_pdf(evaluations: Iterable[Evaluation], target: IO[bytes]) -> in
     merger = StreamingPdfMerger(target, author=settings.PDF_AUTHOR)
     count = 0
     years: set[int] = set()
+    with_campaign = campaign_years()
     for evaluation in evaluations:
+        evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
         title = clean_text(f"{evaluation.year} {evaluation.project_name}")
         merger.append(evaluation_pdf(evaluation), title)
         years.add(evaluation.year)
@@ -242,8 +270,10 @@ def write_pdf_zip(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
     """Write one PDF per evaluation into a ZIP archive; return how many were written."""
     count = 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        with_campaign = campaign_years()
         for evaluation in evaluations:
             count += 1
+            evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
             name = f"{count:03d}_{export_filename(evaluation, 'pdf')}"
             archive.writestr(name, evaluation_pdf(evaluation))
     return count

@@ -177,6 +177,10 @@ class EvaluationHeaderForm(forms.Form):
     goal_actual = FormTextField(
         key="goal_actual", label=_("实际完成情况"), widget=forms.Textarea(attrs={"rows": 4})
     )
+    # The signature block below the table (prefilled on a new form from the user's profile).
+    unit_head = FormTextField(key="unit_head", label=_("单位负责人"))
+    filler_name = FormTextField(key="filler_name", label=_("填报人"))
+    filler_phone = FormTextField(key="filler_phone", label=_("联系电话"))
     # Carried through for the stale-copy check (the revision the page was loaded from).
     revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -190,6 +194,7 @@ class EvaluationHeaderForm(forms.Form):
         self.fields["project_name"].widget.attrs["placeholder"] = gettext(
             "与预算批复的项目名称一致"
         )
+        self.fields["filler_phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
 
 
 class FundingForm(forms.Form):

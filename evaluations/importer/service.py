@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
+from campaigns.models import DueProject
 from departments.models import Department
+from evaluations.campaign_forms import match_due_project, with_due_approvals
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.importer.archive import megabytes
@@ -248,6 +251,18 @@ def _import_form(
         .first()
     )
     if existing is not None:
+        stored = existing.as_form_data()
+        # Files carry no signature block: the names typed on the web stay.
+        form_data = dataclasses.replace(
+            form_data,
+            **{
+                name: getattr(form_data, name) or getattr(stored, name)
+                for name in ("unit_head", "filler_name", "filler_phone")
+            },
+        )
+        due_project = existing.due_project or _due_project_for(target_department, form_data)
+        if due_project is not None:
+            form_data = with_due_approvals(form_data, due_project)
         if evaluation_is_unchanged(evaluation=existing, data=form_data):
             return FormReport(
                 form=form_data, result=result, action="unchanged", evaluation_id=existing.pk
@@ -266,26 +281,44 @@ def _import_form(
         existing.source = source[:300]
         # A row of the file that names a stored row (一级, 二级, 三级指标) is that row:
         # it keeps its key, and the history shows its changes rather than a new row.
-        data = with_keys_matched(form_data, existing.as_form_data())
-        evaluation_write(evaluation=existing, data=data, user=user, action=EventAction.IMPORTED)
+        data = with_keys_matched(form_data, stored)
+        if due_project is not None:
+            existing.due_project = due_project
+        evaluation_write(
+            evaluation=existing,
+            data=data,
+            user=user,
+            action=EventAction.IMPORTED,
+            approvals_from_data=due_project is not None,
+        )
         return FormReport(
             form=form_data,
             result=result,
             action="would-update" if dry_run else "updated",
             evaluation_id=None if dry_run else existing.pk,
         )
+    # A project of the year's due list: linked, and its rows carry the approved targets.
+    due_project = _due_project_for(target_department, form_data)
     evaluation, _result = evaluation_create(
         department=target_department,
-        data=form_data,
+        data=with_due_approvals(form_data, due_project) if due_project else form_data,
         user=user,
         source=source,
         action=EventAction.IMPORTED,
+        due_project=due_project,
     )
     return FormReport(
         form=form_data,
         result=result,
         action="would-create" if dry_run else "created",
         evaluation_id=None if dry_run else evaluation.pk,
+    )
+
+
+def _due_project_for(department: Department, form_data: FormData) -> DueProject | None:
+    """The due project an imported form evaluates (department + name; no code in files)."""
+    return match_due_project(
+        department=department, year=form_data.year, project_name=form_data.project_name
     )
 
 

@@ -16,13 +16,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from campaigns.models import DueProject
+from campaigns.selectors import open_campaign
 from departments.access import membership_of
 from departments.models import Department
-from evaluations import permissions, selectors, services
+from evaluations import campaign_forms, permissions, selectors, services
 from evaluations.core.categories import level2_choices
 from evaluations.core.formats import format_points
 from evaluations.core.formdata import FormData
-from evaluations.core.layout import finding_json, form_layout
+from evaluations.core.layout import Signature, finding_json, form_layout
 from evaluations.core.scoring import ScoreResult, evaluate, format_percent
 from evaluations.forms import workflow as forms_workflow
 from evaluations.forms.entry import (
@@ -31,6 +33,7 @@ from evaluations.forms.entry import (
     evaluation_forms,
     initial_from,
 )
+from evaluations.mapping import with_stored_approvals, with_trusted_keys
 from evaluations.models import Evaluation
 from evaluations.review_selectors import (
     evaluation_open_comments,
@@ -38,6 +41,7 @@ from evaluations.review_selectors import (
     unread_notifications,
 )
 from evaluations.services import notifications_mark_read
+from evaluations.signature import signature_of
 
 PAGE_SIZE = 50
 
@@ -46,14 +50,23 @@ PAGE_SIZE = 50
 ADMIN_READ_ONLY = gettext_lazy(
     "系统管理员只能查看自评表和重新开放已通过的表，不能新建、修改或导入。"
 )
+# What a department head reads there: they check and sign off, the filler writes.
+HEAD_READ_ONLY = gettext_lazy(
+    "部门审核人只能查看和审核本部门的自评表，不能新建、修改或导入；需要修改时请退回填报人。"
+)
+
+
+def read_only_message(user: Any) -> str:
+    """Why a user who reads forms may not write them (the administrator, a department head)."""
+    return str(HEAD_READ_ONLY if permissions.is_head(user) else ADMIN_READ_ONLY)
 
 
 def own_department(request: HttpRequest, rule: str = permissions.CREATE) -> Department | None:
     """The department staff write for; None for finance (who choose). 403 unless ``rule`` holds."""
     user = request.user
     if not permissions.allowed(rule, user):
-        if permissions.is_admin(user):
-            raise PermissionDenied(ADMIN_READ_ONLY)
+        if permissions.is_admin(user) or permissions.is_head(user):
+            raise PermissionDenied(read_only_message(user))
         raise PermissionDenied(_("您的账号未分配部门，请联系管理员。"))
     if permissions.is_finance(user):
         return None
@@ -101,8 +114,48 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             "filtered": any([filters.year, filters.status, filters.department_id, filters.query]),
             "unread": unread_evaluation_ids(user=request.user),
             "notifications": unread_notifications(user=request.user)[:10],
+            **_due_context(request),
         },
     )
+
+
+def _due_context(request: HttpRequest) -> dict[str, Any]:
+    """The open campaign's notice and the department's 待填报 list (department members)."""
+    if not permissions.in_a_department(request.user):
+        return {}
+    membership = membership_of(request.user)
+    due_list = campaign_forms.due_list_for(user=request.user, campaign=open_campaign())
+    return {
+        "due_list": due_list,
+        "own_department": membership.department if membership is not None else None,
+        "may_start_due": permissions.is_department_staff(request.user),
+    }
+
+
+@require_POST
+def evaluation_due_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """开始填报: open the due project's form, creating it pre-filled on the first click."""
+    membership = membership_of(request.user)
+    department_id = membership.department_id if membership is not None else None
+    # Only the user's own department's projects exist for them (404 for the rest).
+    project = (
+        DueProject.objects.select_related("campaign", "department")
+        .filter(pk=pk, department_id=department_id)
+        .first()
+    )
+    if project is None or department_id is None:
+        raise Http404
+    evaluation, created = campaign_forms.evaluation_start_from_due(
+        project=project, user=request.user
+    )
+    if created:
+        messages.success(
+            request,
+            _("已按应评项目清单新建自评表：项目信息、预算数和批复绩效目标已填入，请补充完成情况。"),
+        )
+    if evaluation.is_editable:
+        return redirect("evaluations:edit", pk=evaluation.pk)
+    return redirect("evaluations:detail", pk=evaluation.pk)
 
 
 # --- entry form ---------------------------------------------------------------------------
@@ -118,9 +171,35 @@ def _attach_findings(forms: EvaluationForms, result: ScoreResult | None) -> None
         forms.indicators.forms[number].findings = result.findings_for_indicator(index)  # type: ignore[attr-defined]
 
 
-def _score(forms: EvaluationForms, department_name: str = "") -> ScoreResult:
-    """Score whatever the page currently holds (invalid values count as blank)."""
-    return evaluate(forms.form_data(department_name=department_name), services.current_rules())
+def _score(
+    forms: EvaluationForms, department_name: str = "", evaluation: Evaluation | None = None
+) -> ScoreResult:
+    """Score whatever the page currently holds (invalid values count as blank).
+
+    For a stored form its rows keep their approved targets and the form its place on the
+    due list, as saving would (TARGET_CHANGED, NOT_IN_DUE_LIST while typing).
+    """
+    data = forms.form_data(department_name=department_name)
+    if evaluation is not None:
+        stored = evaluation.as_form_data()
+        data = with_trusted_keys(data, [row.key for row in stored.indicators])
+        data = with_stored_approvals(data, stored)
+        data.due = stored.due
+    return evaluate(data, services.current_rules())
+
+
+def _attach_approvals(forms: EvaluationForms, evaluation: Evaluation | None) -> None:
+    """Hang each stored row's approved target and weight on its form (shown under its inputs)."""
+    approved = {}
+    if evaluation is not None:
+        approved = {
+            i.key: i
+            for i in evaluation.indicators.all()
+            if i.approved_target or i.approved_weight is not None
+        }
+    for form in forms.indicators.forms:
+        key = form["key"].value() or ""
+        form.approved = approved.get(key)  # type: ignore[attr-defined]
 
 
 def _add_service_errors(forms: EvaluationForms, exc: ValidationError) -> None:
@@ -148,6 +227,7 @@ def _render_form(
     status: int = 200,
 ) -> HttpResponse:
     _attach_findings(forms, result)
+    _attach_approvals(forms, evaluation)
     review = (
         evaluation_open_comments(evaluation=evaluation)
         if evaluation is not None
@@ -159,7 +239,8 @@ def _render_form(
     funding_findings = result.findings_for_funding() if result is not None else []
     # Labels, rows and their order come from the official layout; the inputs fill its cells.
     header_inputs = ("project_name", "department", "implementing_unit", "goal_target")
-    header_inputs += ("goal_actual", "execution_weight")
+    header_inputs += ("goal_actual", "execution_weight", "unit_head", "filler_name")
+    header_inputs += ("filler_phone",)
     inputs: dict[str, Any] = {
         name: forms.header[name] for name in header_inputs if name in forms.header.fields
     }
@@ -167,7 +248,12 @@ def _render_form(
         for name in ("initial_budget", "annual_budget", "executed"):
             inputs[f"funding.{funding_form.kind}.{name}"] = funding_form[name]
     context: dict[str, Any] = {
-        "layout": form_layout(FormData(), result, every_funding_kind=True),
+        "layout": form_layout(
+            FormData(),
+            result,
+            every_funding_kind=True,
+            signature=signature_of(evaluation) if evaluation is not None else Signature(),
+        ),
         "inputs": inputs,
         "forms": forms,
         "header": forms.header,
@@ -239,19 +325,44 @@ def _after_save(
     return redirect("evaluations:edit", pk=evaluation.pk)
 
 
+def _unlisted_message(campaign: Any) -> str:
+    return _(
+        "%(title)s只允许为应评项目清单中的项目填报。请在“待填报”列表中点击相应项目的“开始填报”；"
+        "如项目不在清单中，请联系财政局。"
+    ) % {"title": campaign.title}
+
+
 @require_http_methods(["GET", "POST"])
 def evaluation_new(request: HttpRequest) -> HttpResponse:
     """Create an evaluation, blank or as next year's copy of an earlier one (?copy_from=)."""
     own = own_department(request)
     departments = selectors.departments_for(user=request.user) if own is None else None
+    if own is not None and request.method == "GET":
+        refusing = campaign_forms.open_campaign_refusing_unlisted()
+        if refusing is not None:
+            messages.error(request, _unlisted_message(refusing))
+            return redirect("evaluations:list")
     if request.method == "POST":
         forms = evaluation_forms(request.POST, departments=departments)
         if forms.is_valid():
             department = own or forms.header.cleaned_data["department"]
             data = forms.form_data(department_name=department.name)
+            # A project of the due list is linked to its due project (and its approvals).
+            due_project = campaign_forms.match_due_project(
+                department=department, year=data.year, project_name=data.project_name
+            )
+            if due_project is not None:
+                data = campaign_forms.with_due_approvals(data, due_project)
+            refusing = (
+                campaign_forms.unlisted_refused(year=data.year)
+                if own is not None and due_project is None
+                else None
+            )
             try:
+                if refusing is not None:
+                    raise ValidationError(_unlisted_message(refusing))
                 evaluation, result = services.evaluation_create(
-                    department=department, data=data, user=request.user
+                    department=department, data=data, user=request.user, due_project=due_project
                 )
             except ValidationError as exc:
                 _add_service_errors(forms, exc)
@@ -285,6 +396,9 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
                 {"level1": level1, "level2": names[0]} for level1, names in level2_choices().items()
             ],
         }
+    if own is not None:
+        # The filler signs the form: their name and phone from their profile.
+        initial["header"].update(campaign_forms.profile_signature(request.user))
     forms = evaluation_forms(departments=departments, initial=initial)
     return _render_form(
         request, forms, evaluation=None, department=own, result=None, copied_from=copied_from
@@ -297,7 +411,7 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True)
     # The administrator sees every form but changes none.
     permissions.require_or_403(
-        permissions.EDIT, request.user, evaluation, message=str(ADMIN_READ_ONLY)
+        permissions.EDIT, request.user, evaluation, message=read_only_message(request.user)
     )
     if not evaluation.is_editable:
         messages.info(
@@ -343,7 +457,7 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
             forms,
             evaluation=evaluation,
             department=department,
-            result=_score(forms, department.name),
+            result=_score(forms, department.name, evaluation),
         )
     forms = evaluation_forms(initial=initial_from(evaluation), template=evaluation.template)
     result = services.evaluation_score(evaluation=evaluation)
@@ -358,7 +472,10 @@ def score_preview(request: HttpRequest) -> JsonResponse:
     permissions.require_or_403(permissions.SCORE_PREVIEW, request.user)
     forms = evaluation_forms(request.POST)
     forms.is_valid()
-    result = _score(forms)
+    # The edit page of a stored form says which (the user's own forms only).
+    pk = forms_workflow.parse_id(request.POST.get("evaluation_id") or "")
+    stored = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True) if pk else None
+    result = _score(forms, evaluation=stored)
     field_errors: dict[str, list[str]] = {}
     for form in [forms.header, *forms.funding, *forms.indicators.forms]:
         for name, errors in form.errors.as_data().items():
@@ -401,7 +518,9 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "evaluation": evaluation,
             "result": result,
-            "layout": form_layout(form_data, result, status=evaluation.status),
+            "layout": form_layout(
+                form_data, result, status=evaluation.status, signature=signature_of(evaluation)
+            ),
             "review": evaluation_open_comments(evaluation=evaluation),
         },
     )

@@ -1,8 +1,10 @@
-"""Views of the review workflow: submit, review queue, return, approve, reopen, history."""
+"""Views of the review workflow: submit, review queue, return, approve, sign-off, reopen, history."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -10,7 +12,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from evaluations import permissions, selectors
 from evaluations.core.layout import form_layout
@@ -20,17 +23,25 @@ from evaluations.review_selectors import (
     evaluation_changes_since_return,
     evaluation_history,
     review_queue,
+    sign_off_queue,
 )
 from evaluations.services import (
     TransitionError,
     evaluation_approve,
+    evaluation_department_return,
     evaluation_reopen,
     evaluation_return,
     evaluation_score,
+    evaluation_sign_off,
     evaluation_submit,
     notifications_mark_read,
     warning_key,
 )
+from evaluations.signature import signature_of
+from evaluations.workflow import SEND_FOR_SIGN_OFF, submit_transition
+
+if TYPE_CHECKING:
+    from django.utils.functional import Promise
 
 
 @require_http_methods(["GET", "POST"])
@@ -54,7 +65,9 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
             except TransitionError as exc:
                 error_message = exc.message
             else:
-                if submitted:
+                if submitted and evaluation.status == Status.DEPARTMENT_REVIEW:
+                    messages.success(request, _("已提交本部门审核人审核。审核期间不能修改此表。"))
+                elif submitted:
                     messages.success(request, _("已提交财政局审核。提交后本部门不能再修改此表。"))
                 else:
                     messages.info(request, _("此表已经提交过了，未重复提交。"))
@@ -82,6 +95,8 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
             "result": result,
             "warnings": warnings,
             "error_message": error_message,
+            # With the campaign's sign-off the form goes to the department's head first.
+            "to_head": submit_transition(evaluation) is SEND_FOR_SIGN_OFF,
         },
     )
 
@@ -110,16 +125,88 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def review_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+@dataclass(frozen=True)
+class Decision:
+    """One review page, two deciders: the bureau's review and the department head's sign-off.
+
+    Both show the same page (templates/review/detail.html): the official table with a
+    comment field per row, the return form and the pass button; only the state in which
+    they decide, the rule, the services, the routes and the labels differ.
+    """
+
+    rule: str
+    # The state in which the form waits for this decision.
+    state: Status
+    approve: Callable[..., bool]
+    send_back: Callable[..., bool]
+    # URL names: the page itself, its return and approve POSTs, the list it belongs to.
+    page_route: str
+    return_route: str
+    approve_route: str
+    list_route: str
+    title: Promise
+    list_label: Promise
+    return_label: Promise
+    approve_label: Promise
+    returned: Promise
+    returned_before: Promise
+    approved: Promise
+    approved_before: Promise
+
+
+BUREAU = Decision(
+    rule=permissions.REVIEW,
+    state=Status.SUBMITTED,
+    approve=evaluation_approve,
+    send_back=evaluation_return,
+    page_route="review:detail",
+    return_route="review:return",
+    approve_route="review:approve",
+    list_route="review:queue",
+    title=gettext_lazy("审核"),
+    list_label=gettext_lazy("返回审核队列"),
+    return_label=gettext_lazy("退回修改"),
+    approve_label=gettext_lazy("审核通过"),
+    returned=gettext_lazy("已退回“%(name)s”，部门将看到退回原因和意见。"),
+    returned_before=gettext_lazy("此表已经退回过了，未重复退回。"),
+    approved=gettext_lazy("已审核通过“%(name)s”。"),
+    approved_before=gettext_lazy("此表已经审核通过了，未重复操作。"),
+)
+DEPARTMENT = Decision(
+    rule=permissions.SIGN_OFF,
+    state=Status.DEPARTMENT_REVIEW,
+    approve=evaluation_sign_off,
+    send_back=evaluation_department_return,
+    page_route="evaluations:sign_off",
+    return_route="evaluations:sign_off_return",
+    approve_route="evaluations:sign_off_pass",
+    list_route="evaluations:sign_off_queue",
+    title=gettext_lazy("部门审核"),
+    list_label=gettext_lazy("返回部门审核列表"),
+    return_label=gettext_lazy("退回填报人修改"),
+    approve_label=gettext_lazy("审核通过，报送财政局"),
+    returned=gettext_lazy("已退回“%(name)s”，填报人将看到退回原因和意见。"),
+    returned_before=gettext_lazy("此表已经退回过了，未重复退回。"),
+    approved=gettext_lazy("“%(name)s”已审核通过并报送财政局。"),
+    approved_before=gettext_lazy("此表已经报送财政局了，未重复操作。"),
+)
+
+
+def _decision_page(request: HttpRequest, pk: int, decision: Decision) -> HttpResponse:
     """The review page: the form, its findings, changes since the last return, the decision."""
-    permissions.require_or_404(permissions.REVIEW, request.user)
+    # Pages of a role are invisible to the others: 404, as for another department's form.
+    permissions.require_or_404(decision.rule, request.user)
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
+    permissions.require_or_404(decision.rule, request.user, evaluation)
     notifications_mark_read(user=request.user, evaluation=evaluation)
-    return render(request, "review/detail.html", _review_context(evaluation))
+    return render(request, "review/detail.html", _review_context(evaluation, decision))
 
 
 def _review_context(
-    evaluation: Evaluation, return_form: ReturnForm | None = None, **extra: Any
+    evaluation: Evaluation,
+    decision: Decision,
+    return_form: ReturnForm | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     form = evaluation.as_form_data()
     result = evaluation_score(evaluation=evaluation)
@@ -141,6 +228,7 @@ def _review_context(
             if f"comment-funding-{row.kind}" in fields
         },
         status=evaluation.status,
+        signature=signature_of(evaluation),
     )
     context = {
         "evaluation": evaluation,
@@ -149,24 +237,25 @@ def _review_context(
         "layout": layout,
         "return_form": return_form,
         "changes": evaluation_changes_since_return(evaluation=evaluation),
-        "can_decide": evaluation.status == Status.SUBMITTED,
+        "decision": decision,
+        "can_decide": evaluation.status == decision.state,
     }
     context.update(extra)
     return context
 
 
-@require_POST
-def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Return a submitted form with a reason and optional comments on rows."""
-    permissions.require_or_404(permissions.REVIEW, request.user)
+def _decision_return(request: HttpRequest, pk: int, decision: Decision) -> HttpResponse:
+    """Return a form with a reason and optional comments on rows."""
+    permissions.require_or_404(decision.rule, request.user)
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
+    permissions.require_or_404(decision.rule, request.user, evaluation)
     form = ReturnForm(request.POST, indicator_count=evaluation.indicators.count())
     if not form.is_valid():
         # Nothing is lost: the page comes back with the reason and every row comment typed.
-        context = _review_context(evaluation, form, error_message=form.error_message())
+        context = _review_context(evaluation, decision, form, error_message=form.error_message())
         return render(request, "review/detail.html", context, status=400)
     try:
-        returned = evaluation_return(
+        returned = decision.send_back(
             evaluation=evaluation,
             user=request.user,
             reason=form.cleaned_data["reason"],
@@ -174,33 +263,73 @@ def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except TransitionError as exc:
         evaluation.refresh_from_db()
-        context = _review_context(evaluation, form, error_message=exc.message)
+        context = _review_context(evaluation, decision, form, error_message=exc.message)
         return render(request, "review/detail.html", context, status=400)
     if returned:
-        messages.success(
-            request,
-            _("已退回“%(name)s”，部门将看到退回原因和意见。") % {"name": evaluation.project_name},
-        )
+        messages.success(request, decision.returned % {"name": evaluation.project_name})
     else:
-        messages.info(request, _("此表已经退回过了，未重复退回。"))
-    return redirect("review:queue")
+        messages.info(request, str(decision.returned_before))
+    return redirect(decision.list_route)
+
+
+def _decision_approve(request: HttpRequest, pk: int, decision: Decision) -> HttpResponse:
+    """Pass a form on: the bureau approves it, the department head sends it to the bureau."""
+    permissions.require_or_404(decision.rule, request.user)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
+    permissions.require_or_404(decision.rule, request.user, evaluation)
+    try:
+        approved = decision.approve(evaluation=evaluation, user=request.user)
+    except TransitionError as exc:
+        messages.error(request, exc.message)
+        return redirect(decision.page_route, pk=evaluation.pk)
+    if approved:
+        messages.success(request, decision.approved % {"name": evaluation.project_name})
+    else:
+        messages.info(request, str(decision.approved_before))
+    return redirect(decision.list_route)
+
+
+def review_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bureau's review page of a submitted form."""
+    return _decision_page(request, pk, BUREAU)
+
+
+@require_POST
+def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bureau returns a submitted form to its department."""
+    return _decision_return(request, pk, BUREAU)
 
 
 @require_POST
 def review_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Approve a submitted form."""
-    permissions.require_or_404(permissions.REVIEW, request.user)
-    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
-    try:
-        approved = evaluation_approve(evaluation=evaluation, user=request.user)
-    except TransitionError as exc:
-        messages.error(request, exc.message)
-        return redirect("review:detail", pk=evaluation.pk)
-    if approved:
-        messages.success(request, _("已审核通过“%(name)s”。") % {"name": evaluation.project_name})
-    else:
-        messages.info(request, _("此表已经审核通过了，未重复操作。"))
-    return redirect("review:queue")
+    """The bureau approves a submitted form."""
+    return _decision_approve(request, pk, BUREAU)
+
+
+@require_GET
+def sign_off_queue_view(request: HttpRequest) -> HttpResponse:
+    """The head's list: their department's forms waiting in 部门审核, longest waiting first."""
+    permissions.require_or_404(permissions.SIGN_OFF, request.user)
+    page = Paginator(sign_off_queue(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "review/sign_off_queue.html", {"page": page})
+
+
+@require_GET
+def sign_off_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The head's review page of a form in 部门审核: the bureau's page, the head's buttons."""
+    return _decision_page(request, pk, DEPARTMENT)
+
+
+@require_POST
+def sign_off_return_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The head returns a form in 部门审核 to its filler."""
+    return _decision_return(request, pk, DEPARTMENT)
+
+
+@require_POST
+def sign_off_pass_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The head passes a form in 部门审核 on to the bureau."""
+    return _decision_approve(request, pk, DEPARTMENT)
 
 
 @require_http_methods(["GET", "POST"])

@@ -16,6 +16,8 @@ DEMO_PASSWORD = "demo12345"
 SAMPLE_DIR = Path(settings.BASE_DIR) / "sample_data"
 # Each demo staff account belongs to the department of one sample file.
 DEMO_STAFF = [("staff1", "000"), ("staff2", "001"), ("staff3", "003")]
+# The department head (部门审核人) of each of those departments, for the sign-off step.
+DEMO_HEADS = {"staff1": "head1", "staff2": "head2", "staff3": "head3"}
 
 
 class Command(BaseCommand):
@@ -24,6 +26,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
             raise CommandError("演示账号只能在 DEBUG 模式下创建（请设置 DJANGO_DEBUG=1）。")
+        # The campaign and its due list first, so the sample forms find their due projects.
+        self._campaign()
         files = sorted(SAMPLE_DIR.glob("*.txt"))
         reports = import_paths(files)
         for report in reports:
@@ -39,6 +43,7 @@ class Command(BaseCommand):
                     continue
                 department = Department.objects.get(name=report.forms[0].form.department.strip())
                 self._account(username, Role.STAFF, department)
+                self._account(DEMO_HEADS[username], Role.HEAD, department)
             self._admin()
         self.stdout.write(self.style.SUCCESS(f"演示账号（密码均为 {DEMO_PASSWORD}）："))
         for m in Membership.objects.select_related("user", "department").order_by("user__username"):
@@ -52,6 +57,33 @@ class Command(BaseCommand):
         user.save()
         Membership.objects.update_or_create(
             user=user, defaults={"role": role, "department": department}
+        )
+
+    def _campaign(self) -> None:
+        """An open 2021 campaign, due in 30 days, with the sample due list."""
+        import datetime
+
+        from django.utils import timezone
+
+        from campaigns.due_list import import_due_list
+        from campaigns.models import Campaign
+
+        campaign, _ = Campaign.objects.get_or_create(
+            year=2021,
+            defaults={
+                "title": "2021年度项目支出绩效自评",
+                "deadline": timezone.localdate() + datetime.timedelta(days=30),
+                "notice": "请各部门对照应评项目清单，于截止日期前完成2021年度项目支出绩效自评并提交。",
+                "is_open": True,
+                # The demo shows the department heads' sign-off (head1-head3).
+                "requires_sign_off": True,
+            },
+        )
+        path = SAMPLE_DIR / "due_list_2021.xlsx"
+        report = import_due_list(campaign=campaign, data=path.read_bytes(), name=path.name)
+        self.stdout.write(
+            f"应评项目清单 {path.name}：新建 {report.count('created')}，"
+            f"更新 {report.count('updated')}，无变化 {report.count('unchanged')}"
         )
 
     def _admin(self) -> None:

@@ -1,0 +1,822 @@
+"""The list of projects due (应评项目清单) as an .xlsx workbook: the template, reading, importing.
+
+A workbook has two sheets: "应评项目" (one row per project) and, optionally, "绩效目标"
+(the approved targets, one row per indicator, naming its project by 项目编码 or 项目名称).
+The file is hostile: it goes through the archive checks of ``evaluations.importer.archive``
+and is read with the bounded openpyxl reader of ``evaluations.importer.xlsx`` (rows and
+columns limited by ``IMPORT_MAX_SHEET_*``). Reading never raises: every problem names its
+sheet and cell.
+
+Importing follows the form importer's contract: one transaction per file, a file with
+problems writes nothing, and a dry run is the same run rolled back. Rows are matched to
+the campaign's projects by department + 项目编码 (or 项目名称 when the row has no code);
+a project missing from the file is removed unless it already has a form (then it is kept
+and a problem line says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from io import BytesIO
+from typing import TYPE_CHECKING, Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
+
+from campaigns.models import Campaign, DueProject, DueTarget
+from departments.models import Department
+from evaluations.core.safetext import clean_text
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+PROJECTS_SHEET = "应评项目"
+TARGETS_SHEET = "绩效目标"
+# (key, header) in the template's order.
+PROJECT_COLUMNS = [
+    ("department", "主管部门"),
+    ("implementing_unit", "实施单位"),
+    ("project_name", "项目名称"),
+    ("project_code", "项目编码"),
+    ("initial_budget", "年初预算数"),
+    ("annual_budget", "全年预算数"),
+]
+TARGET_COLUMNS = [
+    ("department", "主管部门"),
+    ("project_name", "项目名称"),
+    ("project_code", "项目编码"),
+    ("level1", "一级指标"),
+    ("level2", "二级指标"),
+    ("name", "三级指标"),
+    ("target", "年度指标值"),
+    ("weight", "分值"),
+]
+_REQUIRED = {PROJECTS_SHEET: ("department", "project_name"), TARGETS_SHEET: ("department",)}
+# A header is looked for in the first rows (a title row above it is common).
+HEADER_SEARCH_ROWS = 10
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+
+
+class _Rollback(Exception):
+    """Undo everything a dry run wrote."""
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """A problem of the file; ``blocking`` ones stop the import (a kept project does not)."""
+
+    sheet: str
+    cell: str
+    message: str
+    blocking: bool = True
+
+    def as_json(self) -> dict[str, str]:
+        return {"sheet": self.sheet, "cell": self.cell, "message": self.message}
+
+    @property
+    def where(self) -> str:
+        """ "应评项目!C7", or the sheet alone."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet
+
+
+@dataclass
+class TargetRow:
+    row: int
+    level1: str
+    level2: str
+    name: str
+    target: str
+    weight: Decimal | None
+
+    def key(self) -> tuple[str, str, str, str, Decimal | None]:
+        return (self.level1, self.level2, self.name, self.target, _norm(self.weight))
+
+
+@dataclass
+class ProjectRow:
+    row: int
+    department: str
+    implementing_unit: str
+    project_name: str
+    project_code: str
+    initial_budget: Decimal | None
+    annual_budget: Decimal | None
+    targets: list[TargetRow] = field(default_factory=list)
+
+
+@dataclass
+class RowReport:
+    """What happened (or would happen) to one project of the list."""
+
+    department: str
+    project_name: str
+    project_code: str
+    action: (
+        str  # created|updated|unchanged|would-create|would-update|removed|would-remove|kept|failed
+    )
+    row: int | None = None  # the row of sheet 应评项目 (None: a project not in the file)
+    implementing_unit: str = ""
+    initial_budget: Decimal | None = None
+    annual_budget: Decimal | None = None
+    targets: int = 0
+    project_id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "department": self.department,
+            "project_name": self.project_name,
+            "project_code": self.project_code,
+            "action": self.action,
+            "row": self.row,
+            "implementing_unit": self.implementing_unit,
+            "initial_budget": _number(self.initial_budget),
+            "annual_budget": _number(self.annual_budget),
+            "targets": self.targets,
+        }
+
+
+@dataclass
+class DueListReport:
+    """What importing one file did (or would do)."""
+
+    file: str
+    problems: list[Problem] = field(default_factory=list)
+    rows: list[RowReport] = field(default_factory=list)
+    departments_created: list[str] = field(default_factory=list)
+    failed: bool = False  # nothing of the file was (or would be) written
+
+    def count(self, action: str) -> int:
+        return sum(1 for row in self.rows if row.action == action)
+
+    @property
+    def blocking(self) -> list[Problem]:
+        return [p for p in self.problems if p.blocking]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "failed": self.failed,
+            "departments_created": self.departments_created,
+            "problems": [p.as_json() for p in self.problems],
+            "rows": [r.as_json() for r in self.rows],
+        }
+
+
+def reports_as_json(reports: list[DueListReport]) -> dict[str, Any]:
+    """The ``--json`` report of ``import_due_list``."""
+    return {"files": [report.as_json() for report in reports]}
+
+
+def _number(value: Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _norm(value: Decimal | None) -> Decimal | None:
+    return None if value is None else value.normalize()
+
+
+# --- the template -----------------------------------------------------------------------------
+
+
+def due_list_workbook(projects: list[ProjectRow] | None = None) -> bytes:
+    """The template (empty, or holding ``projects``) as .xlsx bytes; every text stays text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from evaluations.exports.excel import set_text
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = PROJECTS_SHEET
+    targets = workbook.create_sheet(TARGETS_SHEET)
+    for ws, columns in ((sheet, PROJECT_COLUMNS), (targets, TARGET_COLUMNS)):
+        for index, (_key, header) in enumerate(columns, start=1):
+            cell = ws.cell(row=1, column=index)
+            set_text(cell, header)
+            cell.font = Font(bold=True)
+            ws.column_dimensions[cell.column_letter].width = 40 if index in (1, 2, 3) else 14
+        ws.freeze_panes = "A2"
+    r, t = 2, 2
+    for project in projects or []:
+        texts = [project.department, project.implementing_unit, project.project_name]
+        for column, text in enumerate(texts, start=1):
+            set_text(sheet.cell(row=r, column=column), text)
+        if project.project_code:
+            set_text(sheet.cell(row=r, column=4), project.project_code)
+        for column, amount in ((5, project.initial_budget), (6, project.annual_budget)):
+            if amount is not None:
+                sheet.cell(row=r, column=column, value=amount).number_format = "0.00##"
+        r += 1
+        for target in project.targets:
+            set_text(targets.cell(row=t, column=1), project.department)
+            set_text(targets.cell(row=t, column=2), project.project_name)
+            if project.project_code:
+                set_text(targets.cell(row=t, column=3), project.project_code)
+            for column, text in enumerate(
+                (target.level1, target.level2, target.name, target.target), start=4
+            ):
+                if text:
+                    set_text(targets.cell(row=t, column=column), text)
+            if target.weight is not None:
+                targets.cell(row=t, column=8, value=target.weight)
+            t += 1
+    out = BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedDueList:
+    projects: list[ProjectRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    has_targets: bool = False  # the file has a 绩效目标 sheet with rows: it replaces targets
+    readable: bool = True
+    # Keys of project rows refused for a problem: their targets are not reported again.
+    refused: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _header_key(text: str) -> str:
+    """A header as compared: no spaces, nothing in brackets ("年初预算数（万元）")."""
+    text = "".join(text.split())
+    for opening in ("（", "("):
+        text = text.split(opening, 1)[0]
+    return text
+
+
+def _sheet_texts(
+    values: dict[int, dict[int, tuple[Any, str]]], budget: Any
+) -> dict[int, dict[int, str]]:
+    from evaluations.importer.xlsx import cell_text
+
+    return {
+        r: {
+            c: budget.take(clean_text(cell_text(value, number_format)).strip())
+            for c, (value, number_format) in row.items()
+        }
+        for r, row in values.items()
+    }
+
+
+def _read_sheets(data: bytes) -> tuple[dict[str, dict[int, dict[int, str]] | None], list[Problem]]:
+    """The texts of both sheets (None: the sheet is missing), within the import limits."""
+    from evaluations.importer.archive import NOT_VALID, ArchiveRefused, open_archive
+    from evaluations.importer.xlsx import (
+        _CellBudget,
+        _open_workbook,
+        _sheet_problems,
+        _sheet_values,
+    )
+
+    sheets: dict[str, dict[int, dict[int, str]] | None] = {
+        PROJECTS_SHEET: None,
+        TARGETS_SHEET: None,
+    }
+    problems: list[Problem] = []
+    if data[:4] == _OLE_MAGIC:
+        problems.append(
+            Problem("", "", _("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。"))
+        )
+        return sheets, problems
+    try:
+        archive = open_archive(data)
+        reader, plans = _open_workbook(data, archive)
+        budget = _CellBudget()
+        for plan in plans:
+            title = plan.title.strip()
+            if title not in sheets or sheets[title] is not None:
+                continue
+            problems.extend(Problem(title, "", p.message) for p in _sheet_problems(plan))
+            values = _sheet_values(reader, plan) if plan.last_row else {}
+            sheets[title] = _sheet_texts(values, budget)
+    except ArchiveRefused as refused:
+        problems.append(Problem("", "", refused.message))
+    except NOT_VALID as error:
+        problems.append(
+            Problem(
+                "",
+                "",
+                _("无法打开 Excel 文件：文件不是有效的 .xlsx 工作簿（%(error)s）。")
+                % {"error": type(error).__name__},
+            )
+        )
+    except Exception as error:  # noqa: BLE001 - a damaged workbook must become a report
+        problems.append(
+            Problem("", "", _("无法读取 Excel 文件：%(error)s") % {"error": type(error).__name__})
+        )
+    return sheets, problems
+
+
+def _find_header(
+    sheet: str,
+    texts: dict[int, dict[int, str]],
+    columns: list[tuple[str, str]],
+    problems: list[Problem],
+) -> tuple[int, dict[str, int]] | None:
+    """The header row and the column of each key; a problem when a required one is missing."""
+    wanted = {header: key for key, header in columns}
+    for r in sorted(texts)[:HEADER_SEARCH_ROWS]:
+        found = {wanted[_header_key(t)]: c for c, t in texts[r].items() if _header_key(t) in wanted}
+        if "department" in found and ("project_name" in found or "project_code" in found):
+            missing = [
+                header for key, header in columns if key in _REQUIRED[sheet] and key not in found
+            ]
+            if sheet == PROJECTS_SHEET and missing:
+                problems.append(
+                    Problem(
+                        sheet,
+                        f"A{r}",
+                        _("表头缺少“%(columns)s”列。") % {"columns": "、".join(missing)},
+                    )
+                )
+                return None
+            return r, found
+    problems.append(
+        Problem(
+            sheet,
+            "",
+            _("没有找到表头：前 %(rows)s 行中应有“%(columns)s”等列。")
+            % {"rows": HEADER_SEARCH_ROWS, "columns": "、".join(h for _k, h in columns)},
+        )
+    )
+    return None
+
+
+def _amount(
+    text: str, *, sheet: str, cell: str, digits: int, places: int, problems: list[Problem]
+) -> Decimal | None:
+    """A non-negative number with at most ``places`` decimals; a problem otherwise."""
+    text = text.replace(",", "").replace("，", "").strip()
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        problems.append(Problem(sheet, cell, _("“%(text)s”不是数字。") % {"text": text[:50]}))
+        return None
+    if not value.is_finite():
+        problems.append(Problem(sheet, cell, _("“%(text)s”不是数字。") % {"text": text[:50]}))
+        return None
+    if value < 0:
+        problems.append(Problem(sheet, cell, _("不能为负数。")))
+        return None
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places:
+        problems.append(
+            Problem(sheet, cell, _("小数位数不能超过 %(places)s 位。") % {"places": places})
+        )
+        return None
+    if value >= Decimal(10) ** (digits - places):
+        problems.append(Problem(sheet, cell, _("数值过大。")))
+        return None
+    return value
+
+
+def _text(
+    texts: dict[int, str],
+    columns: dict[str, int],
+    key: str,
+    *,
+    sheet: str,
+    row: int,
+    limit: int,
+    problems: list[Problem],
+) -> str:
+    from openpyxl.utils import get_column_letter
+
+    column = columns.get(key)
+    if column is None:
+        return ""
+    text = texts.get(column, "")
+    if len(text) > limit:
+        problems.append(
+            Problem(
+                sheet,
+                f"{get_column_letter(column)}{row}",
+                _("内容过长：%(length)s 字，最多 %(limit)s 字。")
+                % {"length": len(text), "limit": limit},
+            )
+        )
+        return ""
+    return text
+
+
+def _limit(model: Any, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+def parse_due_list(data: bytes) -> ParsedDueList:
+    """Read a due list workbook; never raises, each problem names its sheet and cell."""
+    from openpyxl.utils import get_column_letter
+
+    result = ParsedDueList()
+    sheets, problems = _read_sheets(data)
+    result.problems.extend(problems)
+    if problems and all(s is None for s in sheets.values()):
+        result.readable = False
+        return result
+    project_texts = sheets[PROJECTS_SHEET]
+    if project_texts is None:
+        result.readable = False
+        result.problems.append(
+            Problem(
+                PROJECTS_SHEET,
+                "",
+                _("工作簿中没有名为“%(sheet)s”的工作表。") % {"sheet": PROJECTS_SHEET},
+            )
+        )
+        return result
+    header = _find_header(PROJECTS_SHEET, project_texts, PROJECT_COLUMNS, result.problems)
+    if header is None:
+        result.readable = False
+        return result
+    header_row, columns = header
+
+    def cell(key: str, row: int) -> str:
+        return f"{get_column_letter(columns[key])}{row}" if key in columns else f"A{row}"
+
+    seen_code: dict[tuple[str, str], int] = {}
+    seen_name: dict[tuple[str, str], int] = {}
+    sheet = PROJECTS_SHEET
+    for r in sorted(project_texts):
+        if r <= header_row:
+            continue
+        texts = project_texts[r]
+        if not any(texts.values()):
+            continue
+        problems = result.problems
+        before = len(problems)
+        values = {
+            key: _text(
+                texts,
+                columns,
+                key,
+                sheet=sheet,
+                row=r,
+                limit=_limit(DueProject, key)
+                if key != "department"
+                else _limit(Department, "name"),
+                problems=problems,
+            )
+            for key in ("department", "implementing_unit", "project_name", "project_code")
+        }
+        amounts = {
+            key: _amount(
+                texts.get(columns[key], "") if key in columns else "",
+                sheet=sheet,
+                cell=cell(key, r),
+                digits=16,
+                places=4,
+                problems=problems,
+            )
+            for key in ("initial_budget", "annual_budget")
+        }
+        if not values["department"] and len(problems) == before:
+            problems.append(Problem(sheet, cell("department", r), _("主管部门为空。")))
+        if not values["project_name"] and len(problems) == before:
+            problems.append(Problem(sheet, cell("project_name", r), _("项目名称为空。")))
+        department, code, name = (
+            values["department"],
+            values["project_code"],
+            values["project_name"],
+        )
+        if len(problems) != before:
+            result.refused.update({(department, code), (department, name)})
+            continue
+        if code and (department, code) in seen_code:
+            problems.append(
+                Problem(
+                    sheet,
+                    cell("project_code", r),
+                    _("项目编码“%(code)s”与第 %(row)s 行重复。")
+                    % {"code": code, "row": seen_code[(department, code)]},
+                )
+            )
+            continue
+        if (department, name) in seen_name:
+            problems.append(
+                Problem(
+                    sheet,
+                    cell("project_name", r),
+                    _("项目名称与第 %(row)s 行重复（同一主管部门）。")
+                    % {"row": seen_name[(department, name)]},
+                )
+            )
+            continue
+        if code:
+            seen_code[(department, code)] = r
+        seen_name[(department, name)] = r
+        result.projects.append(ProjectRow(row=r, **values, **amounts))
+
+    target_texts = sheets[TARGETS_SHEET]
+    if target_texts and any(any(t.values()) for t in target_texts.values()):
+        _parse_targets(target_texts, result)
+    return result
+
+
+def _parse_targets(target_texts: dict[int, dict[int, str]], result: ParsedDueList) -> None:
+    from openpyxl.utils import get_column_letter
+
+    sheet = TARGETS_SHEET
+    header = _find_header(sheet, target_texts, TARGET_COLUMNS, result.problems)
+    if header is None:
+        return
+    result.has_targets = True
+    header_row, columns = header
+    by_code = {(p.department, p.project_code): p for p in result.projects if p.project_code}
+    by_name = {(p.department, p.project_name): p for p in result.projects}
+
+    def cell(key: str, row: int) -> str:
+        return f"{get_column_letter(columns[key])}{row}" if key in columns else f"A{row}"
+
+    for r in sorted(target_texts):
+        if r <= header_row:
+            continue
+        texts = target_texts[r]
+        if not any(texts.values()):
+            continue
+        problems = result.problems
+        before = len(problems)
+        values = {
+            key: _text(
+                texts,
+                columns,
+                key,
+                sheet=sheet,
+                row=r,
+                limit=_limit(DueTarget, key)
+                if key in ("level1", "level2", "name", "target")
+                else 1000,
+                problems=problems,
+            )
+            for key in (
+                "department",
+                "project_name",
+                "project_code",
+                "level1",
+                "level2",
+                "name",
+                "target",
+            )
+        }
+        weight = _amount(
+            texts.get(columns["weight"], "") if "weight" in columns else "",
+            sheet=sheet,
+            cell=cell("weight", r),
+            digits=7,
+            places=2,
+            problems=problems,
+        )
+        for key, message in (
+            ("department", _("主管部门为空。")),
+            ("level1", _("一级指标为空。")),
+            ("name", _("三级指标为空。")),
+        ):
+            if not values[key] and len(problems) == before:
+                problems.append(Problem(sheet, cell(key, r), message))
+        if len(problems) != before:
+            continue
+        department, code, name = (
+            values["department"],
+            values["project_code"],
+            values["project_name"],
+        )
+        project = by_code.get((department, code)) if code else by_name.get((department, name))
+        if project is None and (department, code or name) in result.refused:
+            continue  # the row of its project has a problem already
+        if project is None:
+            where = cell("project_code", r) if code else cell("project_name", r)
+            problems.append(
+                Problem(
+                    sheet,
+                    where,
+                    _("在“%(sheet)s”表中找不到该项目（%(department)s：%(project)s）。")
+                    % {
+                        "sheet": PROJECTS_SHEET,
+                        "department": department,
+                        "project": code or name or "—",
+                    },
+                )
+            )
+            continue
+        project.targets.append(
+            TargetRow(
+                row=r,
+                level1=values["level1"],
+                level2=values["level2"],
+                name=values["name"],
+                target=values["target"],
+                weight=weight,
+            )
+        )
+
+
+# --- importing ---------------------------------------------------------------------------------
+
+
+_FIELDS = ("implementing_unit", "project_name", "project_code", "initial_budget", "annual_budget")
+
+
+def _row_report(row: ProjectRow, action: str) -> RowReport:
+    return RowReport(
+        department=row.department,
+        project_name=row.project_name,
+        project_code=row.project_code,
+        action=action,
+        row=row.row,
+        implementing_unit=row.implementing_unit,
+        initial_budget=row.initial_budget,
+        annual_budget=row.annual_budget,
+        targets=len(row.targets),
+    )
+
+
+def import_due_list(
+    *,
+    campaign: Campaign,
+    data: bytes,
+    name: str,
+    dry_run: bool = False,
+    user: AbstractBaseUser | None = None,
+) -> DueListReport:
+    """Import (or preview) one due list file into ``campaign``, in one transaction."""
+    report = DueListReport(file=name)
+    parsed = parse_due_list(data)
+    report.problems.extend(parsed.problems)
+    if not parsed.readable:
+        report.failed = True
+        return report
+    if not parsed.projects and not report.problems:
+        report.problems.append(Problem(PROJECTS_SHEET, "", _("文件中没有找到应评项目。")))
+    try:
+        with transaction.atomic():
+            # One import of a campaign at a time: the plan below must hold until it is written.
+            Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
+            _apply(campaign, parsed, report)
+            if dry_run or report.blocking:
+                raise _Rollback
+    except _Rollback:
+        pass
+    except (IntegrityError, DatabaseError) as error:
+        report.problems.append(
+            Problem("", "", _("导入失败，本文件未写入任何数据：%(error)s") % {"error": error})
+        )
+    if report.blocking:
+        report.failed = True
+        if not dry_run:
+            for row in report.rows:
+                row.action = "failed"
+                row.project_id = None
+    if dry_run:
+        for row in report.rows:
+            row.action = {
+                "created": "would-create",
+                "updated": "would-update",
+                "removed": "would-remove",
+            }.get(row.action, row.action)
+    return report
+
+
+def _apply(campaign: Campaign, parsed: ParsedDueList, report: DueListReport) -> None:
+    """Write the file's list into the campaign (the caller rolls back a dry run)."""
+    from evaluations.models import Evaluation
+
+    existing = list(
+        campaign.projects.select_related("department")
+        .prefetch_related("targets")
+        .annotate(has_form=Exists(Evaluation.objects.filter(due_project=OuterRef("pk"))))
+    )
+    by_code = {(p.department.name, p.project_code): p for p in existing if p.project_code}
+    by_name = {(p.department.name, p.project_name): p for p in existing}
+    claimed: dict[int, int] = {}  # project id -> the row that matched it
+    plan: list[tuple[ProjectRow, DueProject | None]] = []
+    for row in parsed.projects:
+        project = by_code.get((row.department, row.project_code)) if row.project_code else None
+        if project is None:
+            project = by_name.get((row.department, row.project_name))
+        if project is not None and project.pk in claimed:
+            report.problems.append(
+                Problem(
+                    PROJECTS_SHEET,
+                    f"C{row.row}",
+                    _("与第 %(row)s 行指向清单中的同一个项目（按项目编码和名称匹配）。")
+                    % {"row": claimed[project.pk]},
+                )
+            )
+            continue
+        if project is not None:
+            claimed[project.pk] = row.row
+        plan.append((row, project))
+
+    names = {row.department for row in parsed.projects}
+    departments = {d.name: d for d in Department.objects.filter(name__in=names)}
+    for row in parsed.projects:
+        if row.department not in departments and row.department not in report.departments_created:
+            report.departments_created.append(row.department)
+    # With blocking problems the caller rolls all of this back; running it anyway makes the
+    # preview say what the file would do once they are fixed.
+    # Projects the file no longer lists: removed, unless a form already evaluates them.
+    # (A project whose row was refused for a problem is in the file: not reported here.)
+    removed = [
+        p
+        for p in existing
+        if p.pk not in claimed
+        and (p.department.name, p.project_name) not in parsed.refused
+        and (p.department.name, p.project_code or p.project_name) not in parsed.refused
+    ]
+    for project in removed:
+        action = "kept" if project.has_form else "removed"
+        report.rows.append(
+            RowReport(
+                department=project.department.name,
+                project_name=project.project_name,
+                project_code=project.project_code,
+                action=action,
+                implementing_unit=project.implementing_unit,
+                initial_budget=project.initial_budget,
+                annual_budget=project.annual_budget,
+                targets=len(project.targets.all()),
+                project_id=project.pk,
+            )
+        )
+        if project.has_form:
+            report.problems.append(
+                Problem(
+                    PROJECTS_SHEET,
+                    "",
+                    _(
+                        "“%(department)s”的项目“%(project)s”不在本文件中，但已有自评表，仍保留在清单中。"
+                    )
+                    % {"department": project.department.name, "project": project.project_name},
+                    blocking=False,
+                )
+            )
+    # The condition again at delete time: a form started since the plan keeps its project.
+    DueProject.objects.filter(
+        pk__in=[p.pk for p in removed if not p.has_form], evaluation__isnull=True
+    ).delete()
+
+    for department_name in report.departments_created:
+        departments[department_name] = Department.objects.create(name=department_name)
+
+    new_targets: list[DueTarget] = []
+    for row, project in plan:
+        if project is None:
+            project = DueProject.objects.create(
+                campaign=campaign,
+                department=departments[row.department],
+                **{key: getattr(row, key) for key in _FIELDS},
+            )
+            action = "created"
+            new_targets.extend(_targets(project, row))
+        else:
+            changed = [
+                key for key in _FIELDS if _value(getattr(project, key)) != _value(getattr(row, key))
+            ]
+            targets_changed = parsed.has_targets and [
+                (t.level1, t.level2, t.name, t.target, _norm(t.weight))
+                for t in project.targets.all()
+            ] != [t.key() for t in row.targets]
+            for key in changed:
+                setattr(project, key, getattr(row, key))
+            if changed:
+                project.save(update_fields=[*changed, "updated_at"])
+            if targets_changed:
+                project.targets.all().delete()
+                new_targets.extend(_targets(project, row))
+            action = "updated" if changed or targets_changed else "unchanged"
+        report.rows.append(_row_report(row, action))
+        report.rows[-1].project_id = project.pk
+        if not parsed.has_targets:
+            report.rows[-1].targets = len(project.targets.all()) if action != "created" else 0
+    DueTarget.objects.bulk_create(new_targets, batch_size=500)
+
+
+def _value(value: Any) -> Any:
+    return _norm(value) if isinstance(value, Decimal) else value
+
+
+def _targets(project: DueProject, row: ProjectRow) -> list[DueTarget]:
+    return [
+        DueTarget(
+            project=project,
+            position=position,
+            level1=t.level1,
+            level2=t.level2,
+            name=t.name,
+            target=t.target,
+            weight=t.weight,
+        )
+        for position, t in enumerate(row.targets, start=1)
+    ]

@@ -1,0 +1,141 @@
+"""Forms of the campaign pages: the campaign, a deadline extension, the due list upload."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from campaigns.models import Campaign, DeadlineExtension
+from departments.models import Department
+
+PDF_MAGIC = b"%PDF-"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class CampaignForm(forms.ModelForm):
+    """The year's campaign; the notice file must be a PDF within CAMPAIGN_NOTICE_MAX_BYTES."""
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "year",
+            "title",
+            "deadline",
+            "notice",
+            "notice_file",
+            "requires_sign_off",
+            "allow_unlisted",
+            "is_open",
+        ]
+        widgets = {
+            "deadline": DateInput(format="%Y-%m-%d"),
+            "notice": forms.Textarea(attrs={"rows": 6}),
+            "notice_file": forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
+        }
+
+    def clean_notice_file(self) -> Any:
+        upload = self.cleaned_data.get("notice_file")
+        if not isinstance(upload, UploadedFile):
+            return upload  # unchanged, or cleared
+        limit = settings.CAMPAIGN_NOTICE_MAX_BYTES
+        if upload.size is None or upload.size > limit:
+            raise forms.ValidationError(
+                _("通知文件不能超过 %(limit)s。") % {"limit": filesizeformat(limit)}
+            )
+        upload.seek(0)
+        head = upload.read(len(PDF_MAGIC))
+        upload.seek(0)
+        if head != PDF_MAGIC:
+            raise forms.ValidationError(_("通知文件必须是 PDF 文件。"))
+        # The stored name is never the uploader's: it is served only through a view.
+        upload.name = f"notice-{uuid.uuid4().hex}.pdf"
+        return upload
+
+
+class ExtensionForm(forms.ModelForm):
+    """A later deadline for one department of the campaign."""
+
+    class Meta:
+        model = DeadlineExtension
+        fields = ["department", "deadline", "reason"]
+        widgets = {
+            "deadline": DateInput(format="%Y-%m-%d"),
+            "reason": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, campaign: Campaign, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        field = self.fields["department"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = departments
+        self.fields["reason"].required = True
+
+    def clean_deadline(self) -> Any:
+        deadline = self.cleaned_data["deadline"]
+        if deadline <= self.campaign.deadline:
+            raise forms.ValidationError(
+                _("延长后的截止日期须晚于任务的截止日期（%(deadline)s）。")
+                % {"deadline": self.campaign.deadline.isoformat()}
+            )
+        return deadline
+
+
+class DueListUploadForm(forms.Form):
+    """One .xlsx file laid out like the due list template."""
+
+    file = forms.FileField(
+        label=gettext_lazy("应评项目清单（.xlsx）"),
+        error_messages={"required": gettext_lazy("请选择文件。")},
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+    )
+
+    def clean_file(self) -> UploadedFile:
+        upload: UploadedFile = self.cleaned_data["file"]
+        name = Path(upload.name or "").name
+        if Path(name).suffix.lower() != ".xlsx":
+            raise forms.ValidationError(_("只能导入 .xlsx 文件。"))
+        limit = min(settings.IMPORT_MAX_FILE_SIZE, settings.IMPORT_PREVIEW_QUOTA)
+        if not upload.size:
+            raise forms.ValidationError(_("“%(name)s”是空文件。") % {"name": name})
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("文件太大（%(size)s），不能超过 %(limit)s。")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
+        return upload
+
+
+class ProjectFilterForm(forms.Form):
+    """Filters of the due list on the campaign page."""
+
+    department = forms.ModelChoiceField(queryset=Department.objects.none(), required=False)
+    q = forms.CharField(required=False, max_length=100)
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["department"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = departments
+
+    def filters(self) -> dict[str, Any]:
+        if not self.is_valid():
+            return {"department": None, "q": "", "page": 1}
+        department = self.cleaned_data["department"]
+        return {
+            "department": department.pk if department else None,
+            "q": self.cleaned_data["q"] or "",
+            "page": self.cleaned_data["page"] or 1,
+        }

@@ -1,0 +1,13 @@
+"""In-app reminders: marking one read."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from campaigns import reminder_views
+
+app_name = "reminders"
+
+urlpatterns = [
+    path("<int:pk>/read/", reminder_views.reminder_read, name="read"),
+]

@@ -1,0 +1,234 @@
+"""send_reminders: who gets what on which day, extensions, idempotency, mail, the in-app list."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+
+from campaigns.models import Campaign, DeadlineExtension, DueProject, Reminder, ReminderKind
+from campaigns.reminders import Planned, _record, send_reminders
+from departments.models import Department, Role
+from evaluations.models import Evaluation, Status
+from tests.conftest import client_for, make_user
+from tests.factories import make_evaluation
+
+D = date(2022, 3, 31)  # the campaign's deadline
+
+
+@pytest.fixture
+def people(dept_a, dept_b):
+    """A: a filler with mail, a head without, an inactive filler; B: a filler; C: a filler
+    whose department has everything in; finance: one with mail, one without."""
+    dept_c = Department.objects.create(name="昌吉州审计局")
+    return {
+        "staff_a": make_user("alice", Role.STAFF, dept_a, email="alice@example.com"),
+        "head_a": make_user("hanna", Role.HEAD, dept_a),
+        "gone_a": make_user("gone", Role.STAFF, dept_a, email="gone@example.com", is_active=False),
+        "staff_b": make_user("bob", Role.STAFF, dept_b, email="bob@example.com"),
+        "staff_c": make_user("cecil", Role.STAFF, dept_c, email="cecil@example.com"),
+        "fin": make_user("fin", Role.FINANCE, None, email="fin@example.com"),
+        "fin2": make_user("fin2", Role.FINANCE, None),
+        "dept_c": dept_c,
+    }
+
+
+@pytest.fixture
+def campaign(people, dept_a, dept_b):
+    """A: 3 due, 2 not in (no form; draft), 1 submitted. B: 2 due, none in, deadline
+    extended to D+3. C: 1 due, approved."""
+    campaign = Campaign.objects.create(year=2021, title="2021年度自评", deadline=D)
+    staff_a = people["staff_a"]
+    DueProject.objects.create(campaign=campaign, department=dept_a, project_name="A1")
+    for name, status in [("A2", Status.DRAFT), ("A3", Status.SUBMITTED)]:
+        project = DueProject.objects.create(campaign=campaign, department=dept_a, project_name=name)
+        form = make_evaluation(dept_a, staff_a, project_name=name)
+        Evaluation.objects.filter(pk=form.pk).update(due_project=project, status=status)
+    DueProject.objects.create(campaign=campaign, department=dept_b, project_name="B1")
+    project = DueProject.objects.create(campaign=campaign, department=dept_b, project_name="B2")
+    form = make_evaluation(dept_b, people["staff_b"], project_name="B2")
+    Evaluation.objects.filter(pk=form.pk).update(due_project=project, status=Status.RETURNED)
+    DeadlineExtension.objects.create(
+        campaign=campaign, department=dept_b, deadline=D + timedelta(3)
+    )
+    project = DueProject.objects.create(
+        campaign=campaign, department=people["dept_c"], project_name="C1"
+    )
+    form = make_evaluation(people["dept_c"], people["staff_c"], project_name="C1")
+    Evaluation.objects.filter(pk=form.pk).update(due_project=project, status=Status.APPROVED)
+    return campaign
+
+
+def _run(day: date, capture, **kwargs):
+    with capture(execute=True):
+        return send_reminders(day=day, **kwargs)
+
+
+def _received(day: date) -> dict[str, tuple[str, int]]:
+    return {
+        r.user.username: (r.kind, r.projects)
+        for r in Reminder.objects.filter(day=day).select_related("user")
+    }
+
+
+@pytest.mark.parametrize(
+    ("offset", "kind"),
+    [
+        (-7, ReminderKind.BEFORE_7),
+        (-3, ReminderKind.BEFORE_3),
+        (-1, ReminderKind.BEFORE_1),
+        (1, ReminderKind.AFTER_1),
+    ],
+)
+def test_it_reminds_staff_and_heads_on_the_days_of_the_schedule(
+    campaign, people, offset, kind, django_capture_on_commit_callbacks
+):
+    day = D + timedelta(offset)
+    _run(day, django_capture_on_commit_callbacks)
+    received = _received(day)
+    # A's filler and head, with A's 2 projects not in; not the inactive filler, not C
+    # (everything in), not B (its deadline is later).
+    department = {k: v for k, v in received.items() if not k.startswith("fin")}
+    assert department == {"alice": (kind, 2), "hanna": (kind, 2)}
+    finance = {k: v for k, v in received.items() if k.startswith("fin")}
+    if offset < 0:  # the last week: finance's summary of all 4 projects not in
+        assert finance == {
+            "fin": (ReminderKind.FINANCE_SUMMARY, 4),
+            "fin2": (ReminderKind.FINANCE_SUMMARY, 4),
+        }
+    else:
+        assert finance == {}
+    # Mail only to those with an address: alice (and fin in the last week).
+    recipients = sorted(m.to[0] for m in mail.outbox)
+    assert recipients == (
+        ["alice@example.com", "fin@example.com"] if offset < 0 else ["alice@example.com"]
+    )
+
+
+def test_it_sends_departments_nothing_on_other_days(
+    campaign, people, django_capture_on_commit_callbacks
+):
+    for offset in (-8, -5, -2, 0, 2, 5):
+        day = D + timedelta(offset)
+        _run(day, django_capture_on_commit_callbacks)
+        received = _received(day)
+        assert not {"alice", "hanna", "gone", "cecil"} & set(received), offset
+        if offset == -5:  # B's deadline is D+3: -5 is nobody's day either
+            assert [u for u in received if not u.startswith("fin")] == []
+    # Finance's summary runs from D-7 to D: -5, -2 and 0 of these days, not -8, 2 or 5.
+    days = sorted(
+        (r.day - D).days
+        for r in Reminder.objects.filter(kind=ReminderKind.FINANCE_SUMMARY, user=people["fin"])
+    )
+    assert days == [-5, -2, 0]
+
+
+def test_it_follows_the_department_s_extended_deadline(
+    campaign, people, django_capture_on_commit_callbacks
+):
+    # B's deadline is D+3: reminded on D-4, D, D+2 and D+4, not on A's days.
+    expected = {
+        -4: ReminderKind.BEFORE_7,
+        0: ReminderKind.BEFORE_3,
+        2: ReminderKind.BEFORE_1,
+        4: ReminderKind.AFTER_1,
+    }
+    for offset in range(-8, 6):
+        day = D + timedelta(offset)
+        _run(day, django_capture_on_commit_callbacks)
+        got = _received(day).get("bob")
+        assert got == ((expected[offset], 2) if offset in expected else None), offset
+
+
+def test_it_is_idempotent_per_day(campaign, people, django_capture_on_commit_callbacks):
+    day = D - timedelta(3)
+    first = _run(day, django_capture_on_commit_callbacks)
+    assert len(first.sent) == 4 and first.mails == 2
+    second = _run(day, django_capture_on_commit_callbacks)
+    assert second.sent == [] and len(second.skipped) == 4
+    assert Reminder.objects.filter(day=day).count() == 4
+    assert Reminder.objects.filter(day=day, user=people["staff_a"]).count() == 1
+    assert len(mail.outbox) == 2  # alice and fin, once each
+
+
+def test_a_racing_run_loses_quietly(campaign, people, django_capture_on_commit_callbacks):
+    """The row another run inserted first wins: no second row, no second mail."""
+    day = D - timedelta(1)
+    Reminder.objects.create(
+        campaign=campaign, user=people["staff_a"], day=day, kind=ReminderKind.BEFORE_1
+    )
+    item = Planned(campaign, people["staff_a"], ReminderKind.BEFORE_1, 2, "s", "b")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _record(item, day) is False
+    assert mail.outbox == []
+    assert Reminder.objects.filter(day=day, user=people["staff_a"]).count() == 1
+
+
+def test_the_finance_summary_lists_each_department_s_projects_not_in(
+    campaign, people, dept_a, dept_b, django_capture_on_commit_callbacks
+):
+    _run(D - timedelta(3), django_capture_on_commit_callbacks)
+    [message] = [m for m in mail.outbox if m.to == ["fin@example.com"]]
+    assert "2 个部门 4 个项目尚未提交" in message.subject
+    lines = message.body.splitlines()
+    assert f"{dept_a.name}：2 个（截止 2022-03-31）" in lines
+    assert f"{dept_b.name}：2 个（截止 2022-04-03）" in lines
+    assert not any("审计局" in line for line in lines)  # C has everything in
+    [alice] = [m for m in mail.outbox if m.to == ["alice@example.com"]]
+    assert "2 个应评项目尚未提交" in alice.subject and dept_a.name in alice.body
+
+
+def test_a_dry_run_writes_and_sends_nothing(campaign, people, django_capture_on_commit_callbacks):
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", "--date", "2022-03-24", "--dry-run", stdout=out)
+    assert Reminder.objects.count() == 0 and mail.outbox == []
+    assert "将发送 4 条提醒、2 封邮件" in out.getvalue()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_reminders", "--date", "2022-03-24", stdout=StringIO())
+    assert Reminder.objects.count() == 4 and len(mail.outbox) == 2
+
+
+def test_the_command_refuses_a_bad_date(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("send_reminders", "--date", "31.03.2022")
+
+
+def test_a_closed_campaign_sends_nothing(campaign, people, django_capture_on_commit_callbacks):
+    Campaign.objects.filter(pk=campaign.pk).update(is_open=False)
+    assert _run(D - timedelta(1), django_capture_on_commit_callbacks).sent == []
+    assert Reminder.objects.count() == 0
+
+
+# --- in the app -----------------------------------------------------------------------------
+
+
+def test_the_in_app_list_shows_unread_reminders_and_marks_them_read(
+    campaign, people, django_capture_on_commit_callbacks
+):
+    _run(D - timedelta(1), django_capture_on_commit_callbacks)
+    fin = client_for(people["fin"])
+    html = fin.get("/dashboard/?year=2021").content.decode()
+    reminder = Reminder.objects.get(user=people["fin"])
+    assert f'data-reminder="{reminder.pk}"' in html
+    assert "全部门尚有 4 个应评项目未提交" in html
+    # Someone else's reminder: 404, and it stays unread.
+    alice_reminder = Reminder.objects.get(user=people["staff_a"])
+    assert fin.post(f"/reminders/{alice_reminder.pk}/read/").status_code == 404
+    assert fin.get(f"/reminders/{reminder.pk}/read/").status_code == 405
+    response = fin.post(f"/reminders/{reminder.pk}/read/", {"next": "/dashboard/?year=2021"})
+    assert response.status_code == 302 and response["Location"] == "/dashboard/?year=2021"
+    reminder.refresh_from_db()
+    alice_reminder.refresh_from_db()
+    assert reminder.read_at is not None and alice_reminder.read_at is None
+    assert f'data-reminder="{reminder.pk}"' not in fin.get("/dashboard/?year=2021").content.decode()
+    # A foreign "next" is not followed.
+    again = client_for(people["staff_a"]).post(
+        f"/reminders/{alice_reminder.pk}/read/", {"next": "https://evil.example/"}
+    )
+    assert again.status_code == 302 and "evil" not in again["Location"]
