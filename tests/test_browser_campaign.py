@@ -180,7 +180,7 @@ def test_a_campaign_runs_end_to_end(
     browser.find_element(By.NAME, "comment-indicator-2").send_keys("请写明偏差原因")
     browser.find_element(By.NAME, "reason").send_keys("质量指标调整缺少偏差说明")
     click(browser, browser.find_element(By.ID, "return-button"))
-    wait_for(browser, lambda d: "/sign-off/" not in d.current_url or "退回" in d.page_source)
+    wait_for(browser, lambda d: "填报人将看到退回原因和意见" in d.page_source)
     evaluation.refresh_from_db()
     assert evaluation.status == Status.RETURNED
 
