@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "departments",
     "evaluations",
     "campaigns",
+    "rechecks",
+    "evidence",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +221,9 @@ IMPORT_MAX_TEXT_CHARACTERS = env_int("IMPORT_MAX_TEXT_CHARACTERS", 5_000_000)
 # Previews kept for confirmation: lifetime and what one user may hold at once.
 IMPORT_PREVIEW_LIFETIME = env_int("IMPORT_PREVIEW_LIFETIME", 2 * 3600)  # seconds
 IMPORT_PREVIEW_QUOTA = env_int("IMPORT_PREVIEW_QUOTA", 20 * 1024 * 1024)  # bytes per user
+# Evidence files (佐证材料) attached to a form: per file and for all files of one form.
+EVIDENCE_MAX_FILE_BYTES = env_int("EVIDENCE_MAX_FILE_BYTES", 20 * 1024 * 1024)
+EVIDENCE_MAX_FORM_BYTES = env_int("EVIDENCE_MAX_FORM_BYTES", 200 * 1024 * 1024)
 # The notice file of a campaign (PDF), uploaded by finance.
 CAMPAIGN_NOTICE_MAX_BYTES = env_int("CAMPAIGN_NOTICE_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
@@ -228,6 +233,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 # Local scoring rules (DOMAIN.md rule 7), off by default.
 SCORING_OVER_ACHIEVEMENT_DEDUCTION = env_bool("SCORING_OVER_ACHIEVEMENT_DEDUCTION", False)
 SCORING_EXECUTION_RATE_CAP = env_bool("SCORING_EXECUTION_RATE_CAP", False)
+# The bureau's re-check (复核): a difference of MORE than this many points between the
+# department's total and the re-check total marks the self-evaluation quality as poor.
+RECHECK_QUALITY_THRESHOLD = env_str("RECHECK_QUALITY_THRESHOLD", "10")
 
 # The author of the PDFs the application writes (their document properties): the bureau.
 PDF_AUTHOR = env_str("PDF_AUTHOR", "财政局")

@@ -32,6 +32,7 @@ urlpatterns = [
     path("dashboard/", include("evaluations.urls.dashboard")),
     path("campaigns/", include("campaigns.urls")),
     path("reminders/", include("campaigns.urls_reminders")),
+    path("rechecks/", include("rechecks.urls")),
 ]
 
 # Error pages in Chinese and in the site's layout. 500 keeps Django's handler, which renders

@@ -9,6 +9,10 @@ list (应评项目清单): 应评, 未开始, the forms of its due projects by s
 rule of ``campaigns.deadlines``). "Not submitted" then means a due project without a form
 with the bureau; a year without a campaign keeps the older rule (forms in draft/returned,
 or none handed in).
+
+Grades (``core.grades``) are counted in the histogram's query: the forms by the grade of their
+computed total, and, once ``rechecks.Recheck`` exists, the done re-checks by the grade of their
+total; the per-department query also counts done re-checks and poor self-evaluations.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from campaigns.deadlines import NOT_HANDED_IN, department_deadlines, is_overdue
 from campaigns.deadlines import today as local_today
 from campaigns.models import Campaign, DueProject
 from departments.access import visible_departments, visible_evaluations
+from evaluations.core.grades import GRADE_KEYS, grade_label, grade_ranges
 from evaluations.models import EvaluationEvent, EventAction, FundingKind, FundingRow, Status
 
 if TYPE_CHECKING:
@@ -76,6 +81,9 @@ class DepartmentRow:
     with_errors: int = 0
     annual_budget: Decimal = Decimal("0")
     executed: Decimal = Decimal("0")
+    # Re-checks (复核) done, and those that found the self-evaluation's quality poor.
+    rechecked: int = 0
+    quality_poor: int = 0
 
     @property
     def forms(self) -> int:
@@ -180,10 +188,19 @@ class Overview:
     progress_unit: str  # "day" or "week"
     totals: DepartmentRow = field(default_factory=lambda: DepartmentRow(0, ""))
     campaign: Campaign | None = None
+    # (grade label, count) best first: forms by the grade of their computed total, and
+    # done re-checks by the grade of the re-check total (empty without the rechecks app).
+    grades: list[tuple[str, int]] = field(default_factory=list)
+    recheck_grades: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def pending(self) -> list[DepartmentRow]:
         return [row for row in self.rows if row.pending]
+
+    @property
+    def quality_poor(self) -> list[DepartmentRow]:
+        """Departments with a done re-check that found their self-evaluation poor (自评质量差)."""
+        return [row for row in self.rows if row.quality_poor]
 
 
 def department_rows(
@@ -208,6 +225,7 @@ def department_rows(
             total_sum=Sum("computed_total"),
             total_count=Count("computed_total"),
             with_errors=Count("id", filter=Q(error_count__gt=0)),
+            **recheck_department_aggregates(),
         )
     )
     for item in per_department:
@@ -220,6 +238,8 @@ def department_rows(
         row.total_sum = item["total_sum"] or Decimal("0")
         row.total_count = item["total_count"]
         row.with_errors = item["with_errors"]
+        row.rechecked = item.get("rechecked", 0)
+        row.quality_poor = item.get("quality_poor", 0)
     # A total row counts only when both figures are filled in: a blank 全年执行数 is unfinished.
     funding = (
         FundingRow.objects.filter(
@@ -315,23 +335,88 @@ def totals_row(rows: list[DepartmentRow]) -> DepartmentRow:
             "with_errors",
             "annual_budget",
             "executed",
+            "rechecked",
+            "quality_poor",
         ):
             setattr(total, name, getattr(total, name) + getattr(row, name))
     return total
 
 
+def recheck_lookup() -> str | None:
+    """The query name from a form to its re-check (``rechecks.Recheck``), None without it.
+
+    The hook for the re-check (复核) figures: the dashboard counts re-check grades and poor
+    self-evaluations through this relation, inside queries it makes anyway.
+    """
+    from django.apps import apps
+
+    try:
+        model = apps.get_model("rechecks", "Recheck")
+    except LookupError:
+        return None
+    return model._meta.get_field("evaluation").related_query_name()
+
+
+def _recheck_done(lookup: str) -> Q:
+    return Q(**{f"{lookup}__status": RECHECK_DONE})
+
+
+# The status of a finished re-check (rechecks.models.RecheckStatus.DONE).
+RECHECK_DONE = "done"
+
+
+def recheck_department_aggregates() -> dict[str, Count]:
+    """Per-department counts of done re-checks and poor self-evaluations ({} without them)."""
+    lookup = recheck_lookup()
+    if lookup is None:
+        return {}
+    done = _recheck_done(lookup)
+    return {
+        "rechecked": Count("id", filter=done),
+        "quality_poor": Count("id", filter=done & Q(**{f"{lookup}__quality_poor": True})),
+    }
+
+
+def _range_condition(field_name: str, low: Decimal | None, high: Decimal | None) -> Q:
+    condition = Q(**{f"{field_name}__isnull": False})
+    if low is not None:
+        condition &= Q(**{f"{field_name}__gte": low})
+    if high is not None:
+        condition &= Q(**{f"{field_name}__lt": high})
+    return condition
+
+
+def score_counts(
+    user: User, year: int
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, int]]]:
+    """The histogram, the grade distribution of the computed totals and that of the done
+    re-checks' totals (empty without the rechecks app), in one aggregate query."""
+    aggregates: dict[str, Count] = {}
+    for index, (_label, low, high) in enumerate(SCORE_BUCKETS):
+        aggregates[f"b{index}"] = Count("id", filter=_range_condition("computed_total", low, high))
+    for key, low, high in grade_ranges():
+        aggregates[f"g_{key}"] = Count("id", filter=_range_condition("computed_total", low, high))
+    lookup = recheck_lookup()
+    if lookup is not None:
+        for key, low, high in grade_ranges():
+            condition = _recheck_done(lookup) & _range_condition(f"{lookup}__total", low, high)
+            aggregates[f"r_{key}"] = Count("id", filter=condition)
+    counts = visible_evaluations(user).filter(year=year).aggregate(**aggregates)
+    histogram = [
+        (label, counts[f"b{index}"]) for index, (label, _l, _h) in enumerate(SCORE_BUCKETS)
+    ]
+    grades = [(grade_label(key) or "", counts[f"g_{key}"]) for key in GRADE_KEYS]
+    rechecks = (
+        [(grade_label(key) or "", counts[f"r_{key}"]) for key in GRADE_KEYS]
+        if lookup is not None
+        else []
+    )
+    return histogram, grades, rechecks
+
+
 def score_histogram(user: User, year: int) -> list[tuple[str, int]]:
     """How many forms of the year fall into each computed-total bucket (one query)."""
-    aggregates = {}
-    for index, (_label, low, high) in enumerate(SCORE_BUCKETS):
-        condition = Q(computed_total__isnull=False)
-        if low is not None:
-            condition &= Q(computed_total__gte=low)
-        if high is not None:
-            condition &= Q(computed_total__lt=high)
-        aggregates[f"b{index}"] = Count("id", filter=condition)
-    counts = visible_evaluations(user).filter(year=year).aggregate(**aggregates)
-    return [(label, counts[f"b{index}"]) for index, (label, _l, _h) in enumerate(SCORE_BUCKETS)]
+    return score_counts(user, year)[0]
 
 
 def progress(user: User, year: int) -> tuple[list[ProgressPoint], str]:
@@ -383,6 +468,12 @@ def _years(user: User) -> tuple[list[int], set[int]]:
     return years, {year for year, is_campaign in pairs if is_campaign}
 
 
+def dashboard_overview_year(user: User) -> int | None:
+    """The year the overview shows by default: the latest with data or a campaign."""
+    years, _campaign_years = _years(user)
+    return years[0] if years else None
+
+
 def dashboard_overview(
     user: User, year: int | None = None, *, today: date | None = None
 ) -> Overview:
@@ -397,15 +488,18 @@ def dashboard_overview(
     campaign = Campaign.objects.filter(year=year).first() if year in campaign_years else None
     rows = department_rows(user, year, campaign, today=today)
     points, unit = progress(user, year)
+    histogram, grades, recheck_grades = score_counts(user, year)
     return Overview(
         year=year,
         years=years,
         rows=rows,
-        histogram=score_histogram(user, year),
+        histogram=histogram,
         progress=points,
         progress_unit=unit,
         totals=totals_row(rows),
         campaign=campaign,
+        grades=grades,
+        recheck_grades=recheck_grades,
     )
 
 

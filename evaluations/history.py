@@ -37,6 +37,7 @@ from evaluations.core.fields import (
 HEADER_SECTION = "header"
 FUNDING_SECTION = "funding"
 INDICATOR_SECTION = "indicator"
+EVIDENCE_SECTION = "evidence"  # evidence files (evidence/services.py)
 ADDED, REMOVED, MOVED = "added", "removed", "moved"
 
 Snapshot = dict[str, Any]
@@ -227,6 +228,13 @@ def describe_change(change: Change) -> dict[str, Any]:
     """A stored change as shown: {"label", "old", "new"}, the label from the catalogue."""
     c = normalise_change(change)
     section, field = c["section"], c.get("field", "")
+    if section == EVIDENCE_SECTION:
+        # {"section": "evidence", "change": "added" | "removed", "name", "row"}
+        row = c.get("row") or ""
+        where = "" if not row else _("（资金情况）") if row == "funding" else _("（指标行）")
+        if c.get("change") == REMOVED:
+            return {"label": _("佐证材料（删除）") + where, "old": c.get("name"), "new": None}
+        return {"label": _("佐证材料（新增）") + where, "old": None, "new": c.get("name")}
     if section == FUNDING_SECTION:
         row = FUNDING_ROW_LABELS.get(c.get("row", ""), c.get("row", ""))
         label = f"{row}·{FUNDING[field].label if field in FUNDING else field}"

@@ -153,6 +153,8 @@ SEE_ALL_DEPARTMENTS = "evaluations.see_all_departments"
 SIGN_OFF = "evaluations.sign_off"
 MANAGE_CAMPAIGNS = "evaluations.manage_campaigns"
 READ_CAMPAIGN_NOTICE = "evaluations.read_campaign_notice"
+RECHECK = "evaluations.recheck"
+PUBLISH_RESULTS = "evaluations.publish_results"
 
 RULES: dict[str, rules.Predicate] = {
     # Read one form (detail, history): must agree with departments.access.visible_evaluations.
@@ -182,6 +184,11 @@ RULES: dict[str, rules.Predicate] = {
     MANAGE_CAMPAIGNS: is_finance,
     # The campaign's notice file: anyone with a role (a membership) and the administrator.
     READ_CAMPAIGN_NOTICE: has_membership | is_admin,
+    # The bureau's re-check (/rechecks/: picking, sampling, scoring again, the report):
+    # finance only, like the review; the administrator is not finance.
+    RECHECK: is_finance,
+    # The year's results for publication (决算公开, /dashboard/results.xlsx): finance only.
+    PUBLISH_RESULTS: is_finance,
 }
 
 for _name, _predicate in RULES.items():

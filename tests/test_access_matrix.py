@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from campaigns.models import Campaign
 from evaluations.services import evaluation_submit
 from tests.factories import make_evaluation
+from tests.test_evidence import evidence_on
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,10 @@ EVALUATION_ROUTES = {
     "evaluations:sign_off",
     "evaluations:sign_off_pass",
     "evaluations:sign_off_return",
+    # Evidence files (佐证材料, evidence/): the download is the only way to a stored file.
+    "evaluations:evidence_upload",
+    "evaluations:evidence_download",
+    "evaluations:evidence_delete",
 }
 # Form routes that only take a POST (a GET is 405 before any lookup).
 POST_ONLY_ROUTES = {
@@ -56,6 +61,8 @@ POST_ONLY_ROUTES = {
     "review:approve",
     "evaluations:sign_off_pass",
     "evaluations:sign_off_return",
+    "evaluations:evidence_upload",
+    "evaluations:evidence_delete",
 }
 # Routes whose content is scoped to the user's department (tested in their own modules).
 SCOPED_ROUTES = {
@@ -77,8 +84,18 @@ SCOPED_ROUTES = {
     "evaluations:due_start",
     "dashboard:index",
     "dashboard:export",
+    # The results for publication (决算公开): finance only (tests/test_grades.py).
+    "dashboard:results",
     "reminders:read",
 }
+
+
+# The bureau's re-check (/rechecks/): finance only, 404 to everyone else, the admin included
+# (tests/test_rechecks.py). The pages of one re-check are addressed by the form's pk.
+RECHECK_ROUTES = {"rechecks:list", "rechecks:draw", "rechecks:report"}
+SCOPED_ROUTES |= RECHECK_ROUTES
+EVALUATION_ROUTES |= {"rechecks:pick", "rechecks:detail", "rechecks:start", "rechecks:complete"}
+POST_ONLY_ROUTES |= {"rechecks:pick", "rechecks:start", "rechecks:complete", "rechecks:draw"}
 
 
 def routes() -> list[tuple[str, str]]:
@@ -96,10 +113,14 @@ def routes() -> list[tuple[str, str]]:
     return [(r, n) for r, n in walk(get_resolver().url_patterns) if not r.startswith("admin/")]
 
 
-def url_of(route: str, pk: int) -> str:
+def url_of(route: str, pk: int, file_pk: int = 0) -> str:
     # Campaign pages are addressed by year: the 2020 campaign made by the matrix test (not
     # 2021, the forms' year: a campaign would put NOT_IN_DUE_LIST on them).
-    return "/" + route.replace("<int:pk>", str(pk)).replace("<int:year>", "2020")
+    return "/" + (
+        route.replace("<int:pk>", str(pk))
+        .replace("<int:year>", "2020")
+        .replace("<int:file_pk>", str(file_pk))
+    )
 
 
 def test_it_classifies_every_route():
@@ -219,8 +240,22 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     ),
     "dashboard:index": every(200, 405),
     "dashboard:export": every(200, 405),
+    # The results for publication (决算公开): finance only, 404 for everyone else.
+    "dashboard:results": cells((404, 405), (404, 405), (200, 405), (404, 405), (404, 405)),
     # One's own reminders only: the pk here is nobody's reminder (tests/test_reminders.py).
     "reminders:read": every(405, 404),
+    # Evidence of the (submitted, so locked) shared form: read as the form; changing it is
+    # refused back to the page (302 with the message) for its editors, 403 to the admin and
+    # the head (they change no form), 404 to the outsider.
+    "evaluations:evidence_download": cells(
+        (200, 405), (404, 405), (200, 405), (200, 405), (200, 405)
+    ),
+    "evaluations:evidence_upload": cells(
+        (405, 302), (405, 404), (405, 302), (405, 403), (405, 403)
+    ),
+    "evaluations:evidence_delete": cells(
+        (405, 302), (405, 404), (405, 302), (405, 403), (405, 403)
+    ),
 }
 
 
@@ -248,6 +283,22 @@ EXPECTED.update(
         "campaigns:extend": finance_only((404, 404), (200, 200)),
     }
 )
+# The re-check pages, on the shared form (submitted, so neither picked nor pickable: its
+# re-check pages are 404 even to finance; the way through them is tests/test_rechecks.py).
+EXPECTED.update(
+    {
+        "rechecks:list": finance_only((404, 405), (200, 405)),
+        # The matrix's POST is no valid draw: back to the list with a message.
+        "rechecks:draw": finance_only((405, 404), (405, 302)),
+        # Without ?department= there is no report to print.
+        "rechecks:report": finance_only((404, 405), (404, 405)),
+        # Picking a form that is not approved is refused back to the list.
+        "rechecks:pick": finance_only((405, 404), (405, 302)),
+        "rechecks:detail": finance_only((404, 404), (404, 404)),
+        "rechecks:start": finance_only((405, 404), (405, 404)),
+        "rechecks:complete": finance_only((405, 404), (405, 404)),
+    }
+)
 # Query strings some routes need to answer at all.
 PARAMS = {name: {"year": "2021"} for name in EXPECTED if name.startswith("evaluations:bulk_")}
 
@@ -272,13 +323,17 @@ CHANGING = {
 
 
 @pytest.mark.parametrize("role", list(ROLES))
-def test_it_answers_each_role_as_the_matrix_says(role, request, dept_a, staff_a, staff_b):
+def test_it_answers_each_role_as_the_matrix_says(
+    role, request, dept_a, staff_a, staff_b, settings, tmp_path
+):
     user = request.getfixturevalue(ROLES[role])
     Campaign.objects.get_or_create(
         year=2020, defaults={"title": "2020年度自评", "deadline": datetime.date(2021, 3, 31)}
     )
     shared = make_evaluation(dept_a, staff_a, project_name="共用的表")
     evaluation_submit(evaluation=shared, user=staff_a)
+    settings.MEDIA_ROOT = tmp_path
+    evidence = evidence_on(shared, staff_a)
     failures = []
     for route, name in routes():
         for method, expected in zip(("get", "post"), EXPECTED[name][role], strict=True):
@@ -289,7 +344,8 @@ def test_it_answers_each_role_as_the_matrix_says(role, request, dept_a, staff_a,
             client = Client()
             client.force_login(user)
             data = PARAMS.get(name, {}) if method == "get" else {"reason": "矩阵测试"}
-            response = getattr(client, method)(url_of(route, evaluation.pk), data)
+            response = getattr(client, method)(url_of(route, evaluation.pk, evidence.pk), data)
             if response.status_code != expected:
                 failures.append((name, method, expected, response.status_code))
     assert failures == []
+    assert shared.evidence.count() == 1  # the refused deletes removed nothing

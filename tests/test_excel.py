@@ -99,7 +99,10 @@ def test_the_sheet_has_the_official_merges_widths_and_print_setup():
     assert f"C{header_row + 1}:C{header_row + 3}" in merged  # three 数量指标
     total_row = header_row + len(form.indicators) + 1
     assert ws.cell(total_row, 1).value == "总分" and f"A{total_row}:F{total_row}" in merged
-    assert f"H{total_row}:I{total_row}" in merged and float(ws.cell(total_row, 8).value) == 97.06
+    # The stated total under 得分, the computed total's grade (core.grades) beside it.
+    assert f"H{total_row}:I{total_row}" not in merged
+    assert float(ws.cell(total_row, 8).value) == 97.06
+    assert ws.cell(total_row, 9).value == "等级：优"
     # Borders on every position of a merged cell; widths; A4 portrait, one page wide.
     assert ws["I3"].border.right.style == "thin" and ws["E3"].border.top.style == "thin"
     assert ws.column_dimensions["D"].width == excel.COLUMN_WIDTHS[3]

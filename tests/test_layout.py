@@ -159,7 +159,8 @@ def test_the_total_row_shows_the_full_mark_and_notes_a_wrong_weight_sum():
     assert [(c.col, c.colspan, c.text) for c in total] == [
         (1, 6, "总分"),
         (7, 1, "100"),
-        (8, 2, "100"),
+        (8, 1, "100"),
+        (9, 1, "等级：优"),
     ]
     assert total[1].note == ""
     form.indicators[0].weight = D("5")

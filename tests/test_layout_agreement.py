@@ -151,7 +151,7 @@ def _input_name(key: str) -> str | None:
         return f"funding-{parts[1]}-{parts[2]}"
     if parts[0] == "indicators":
         return f"ind-{int(parts[1]) - 1}-{parts[2]}"
-    if key in ("execution_rate", "execution_score", "stated_total", "department"):
+    if key in ("execution_rate", "execution_score", "stated_total", "department", L.GRADE_FIELD):
         return None  # computed on the entry form, or the staff's own department
     if parts[0] == "signature":
         return None  # the stamp, the dates and the approver: never typed

@@ -95,6 +95,10 @@ WITHOUT_FORM = {
     p.SEE_ALL_DEPARTMENTS: {"finance", "admin_user", "admin_finance"},
     # The campaign pages: finance only (a superuser by a finance membership, not by itself).
     p.MANAGE_CAMPAIGNS: {"finance", "admin_finance"},
+    # The results for publication (决算公开): finance only.
+    p.PUBLISH_RESULTS: {"finance", "admin_finance"},
+    # The bureau's re-check (/rechecks/): finance only.
+    p.RECHECK: {"finance", "admin_finance"},
     # The notice file: anyone with a role, and the administrator.
     p.READ_CAMPAIGN_NOTICE: {
         "staff_a",

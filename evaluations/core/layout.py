@@ -14,7 +14,8 @@ Decisions that hold for every rendering:
   score, an indicator's score, the total) and it differs by more than 0.01, or nothing was
   stated, the cell carries the note "计算值：…".
 - The total row shows the full mark 100 under 分值 (as printed); a weight sum other than
-  100 is a note "分值合计：…" on that cell.
+  100 is a note "分值合计：…" on that cell. The total sits under 得分 and the grade of the
+  computed total (``core.grades``: 等级：优/良/中/差) beside it in the last column.
 - An indicator whose target (or weight) differs from the approved one carries the note
   "批复：…" on that cell, so a reviewer sees the old value beside the new.
 - With a ``Signature`` the table ends with the paper form's signature block: on the left
@@ -38,6 +39,7 @@ from evaluations.core import fields
 from evaluations.core.fields import FUNDING_ORDER, FundingKind
 from evaluations.core.formats import format_money, format_percent, format_points
 from evaluations.core.formdata import FormData, FundingData
+from evaluations.core.grades import grade
 from evaluations.core.scoring import Finding, ScoreResult
 
 COLUMNS = 9
@@ -72,6 +74,7 @@ INDICATORS_BLOCK = gettext_lazy("年度绩效指标完成情况")
 EXECUTION_RATE = gettext_lazy("执行率")
 NO_INDICATORS = gettext_lazy("（无绩效指标）")
 DASH_TEXT = "—"
+GRADE_FIELD = "grade"  # the total row's grade cell (not a form value: computed)
 # The signature block (DOMAIN: the paper form's signature block).
 STAMP_LABEL = gettext_lazy("填报单位（盖章）")
 SUBMITTED_ON = gettext_lazy("填报日期")
@@ -89,6 +92,11 @@ _LEFT_FIELDS = frozenset(
 )
 _LEFT_INDICATOR_FIELDS = frozenset({"name", "deviation"})
 LONG_TEXT_FIELDS = frozenset({"goal_target", "goal_actual", "deviation"})
+
+
+def grade_text(label: str | None) -> str:
+    """The grade cell of the total row: 等级：优 ("" without a computed total)."""
+    return _("等级：%(grade)s") % {"grade": label} if label else ""
 
 
 def year_line(year: int | None) -> str:
@@ -404,6 +412,7 @@ def form_layout(
     status: str = "",
     every_funding_kind: bool = False,
     signature: Signature | None = None,
+    with_grade: bool = True,
 ) -> Layout:
     """The official form of ``form`` as rows of cells on the nine-column grid.
 
@@ -411,7 +420,9 @@ def form_layout(
     the comments (per 1-based indicator position, per funding kind) are hung on their
     rows as given. ``every_funding_kind`` lists all four funding rows (the entry form)
     instead of the rows the form has. ``signature`` adds the signature block below the
-    table (section SIGNATURE).
+    table (section SIGNATURE). ``with_grade`` (default) narrows the total to column 8 and
+    puts the computed total's grade (等级：优) in column 9; the entry form, which scores while
+    typing, leaves it out.
     """
     indicator_comments = indicator_comments or {}
     funding_comments = funding_comments or {}
@@ -526,9 +537,13 @@ def form_layout(
         8,
         form_data.stated_total,
         "stated_total",
-        colspan=2,
+        colspan=1 if with_grade else 2,
         note=computed_note(form_data.stated_total, computed),
     )
+    if with_grade:
+        # The grade of the computed total (core.grades), beside the total in every rendering.
+        label = grade(computed)
+        _put(row, 9, grade_text(label), TEXT, value=label, field=GRADE_FIELD)
 
     if signature is not None:
         _signature_rows(b, form_data, signature)

@@ -136,15 +136,24 @@ def form_context(
 
 def evaluation_context(evaluation: Evaluation) -> dict[str, Any]:
     """Template context of a stored evaluation."""
+    from evidence.exports import evidence_listing
+
     form = evaluation.as_form_data()
     result = evaluate(form, current_rules())
-    return form_context(
+    context = form_context(
         form,
         result,
         status=evaluation.status,
         approved_at=evaluation.approved_at,
         signature=signature_of(evaluation),
     )
+    # The 佐证材料清单 after the table (templates/evidence/pdf/_list.html).
+    context["evidence"] = evidence_listing(evaluation)
+    # The bureau's re-check section after the table, once 已复核 (templates/rechecks/_pdf_section.html).
+    from rechecks.selectors import recheck_published
+
+    context["recheck_published"] = recheck_published(evaluation)
+    return context
 
 
 # --------------------------------------------------------------------------- rendering
@@ -268,6 +277,8 @@ def write_merged_pdf(evaluations: Iterable[Evaluation], target: IO[bytes]) -> in
 
 def write_pdf_zip(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
     """Write one PDF per evaluation into a ZIP archive; return how many were written."""
+    from evidence.exports import write_evidence_folder
+
     count = 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         with_campaign = campaign_years()
@@ -276,6 +287,8 @@ def write_pdf_zip(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
             evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
             name = f"{count:03d}_{export_filename(evaluation, 'pdf')}"
             archive.writestr(name, evaluation_pdf(evaluation))
+            # The form's evidence files in a folder beside its PDF (evidence/exports.py).
+            write_evidence_folder(archive, evaluation, name.removesuffix(".pdf") + "_佐证材料")
     return count
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.grades import is_grade_text
 from evaluations.importer.cells import (
     _PLACEHOLDERS,
     Cell,
@@ -266,6 +267,8 @@ class _BodyReader:
                 if rest:
                     values.append(Cell(text=rest, line=cell.line))
                 continue
+            if is_grade_text(cell.text):
+                continue  # the grade our own exports print beside the total: computed, not read
             values.append(cell)
         # Printed layout: 总分 | 100 (the maximum) | stated total | ...
         if len(values) >= 2:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from evaluations.views import evaluations as views
 from evaluations.views import exports, imports, workflow
@@ -23,6 +23,8 @@ urlpatterns = [
     path("<int:pk>/sign-off/", workflow.sign_off_detail_view, name="sign_off"),
     path("<int:pk>/sign-off/pass/", workflow.sign_off_pass_view, name="sign_off_pass"),
     path("<int:pk>/sign-off/return/", workflow.sign_off_return_view, name="sign_off_return"),
+    # Evidence files (佐证材料): the only way to a stored file (evidence/urls.py).
+    path("<int:pk>/evidence/", include("evidence.urls")),
     path("<int:pk>/history/", workflow.evaluation_history_view, name="history"),
     path("<int:pk>/pdf/", exports.evaluation_pdf_view, name="pdf"),
     path("<int:pk>/xlsx/", exports.evaluation_xlsx_view, name="xlsx"),

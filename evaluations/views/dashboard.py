@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -19,10 +19,12 @@ from evaluations.dashboard import (
     DepartmentRow,
     Overview,
     dashboard_overview,
+    dashboard_overview_year,
     filter_rows,
     overview_xlsx,
     totals_row,
 )
+from evaluations.exports import results
 from evaluations.forms.workflow import DashboardFilterForm
 from evaluations.views.exports import XLSX, content_disposition
 
@@ -141,6 +143,7 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
         "filter_choices": FILTER_CHOICES,
         "querystring": urlencode({k: v for k, v in keep.items() if v}),
         "all_departments": permissions.allowed(permissions.SEE_ALL_DEPARTMENTS, request.user),
+        "may_publish": permissions.allowed(permissions.PUBLISH_RESULTS, request.user),
         "histogram_svg": charts.histogram_svg(overview.histogram) if overview.year else "",
         "execution_svg": charts.execution_bars_svg(overview.rows) if overview.rows else "",
         "progress_svg": (
@@ -165,6 +168,25 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     year = overview.year or "none"
     response["Content-Disposition"] = content_disposition(
         f"{year}年度自评汇总.xlsx", f"overview-{year}.xlsx"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def dashboard_results(request: HttpRequest) -> HttpResponse:
+    """The year's results for publication (决算公开) as an Excel workbook: finance only."""
+    permissions.require_or_404(permissions.PUBLISH_RESULTS, request.user)
+    form = _year_form(request)
+    if form.errors:
+        return _bad_year(request, form)
+    year = form.cleaned_data["year"] or dashboard_overview_year(request.user)
+    if year is None:
+        raise Http404
+    data = results.results_xlsx(results.result_rows(request.user, year), year)
+    response = HttpResponse(data, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition(
+        f"{year}年度绩效自评结果.xlsx", f"results-{year}.xlsx"
     )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -42,6 +42,7 @@ from evaluations.review_selectors import (
 )
 from evaluations.services import notifications_mark_read
 from evaluations.signature import signature_of
+from rechecks.selectors import recheck_published
 
 PAGE_SIZE = 50
 
@@ -253,6 +254,7 @@ def _render_form(
             result,
             every_funding_kind=True,
             signature=signature_of(evaluation) if evaluation is not None else Signature(),
+            with_grade=False,  # the entry form scores while typing: no stale grade
         ),
         "inputs": inputs,
         "forms": forms,
@@ -522,5 +524,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 form_data, result, status=evaluation.status, signature=signature_of(evaluation)
             ),
             "review": evaluation_open_comments(evaluation=evaluation),
+            # The bureau's re-check, once 已复核 (before that the department sees nothing).
+            "recheck_published": recheck_published(evaluation),
         },
     )

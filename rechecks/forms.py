@@ -1,0 +1,72 @@
+"""The re-check's forms: the draw, and finance's scores beside the department's."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
+from rechecks.scoring import RecheckFigures
+
+SCORE = {"max_digits": 7, "decimal_places": 2, "min_value": Decimal("0"), "required": False}
+
+
+def new_seed() -> int:
+    """A fresh seed offered on the draw form (shown, stored, so the draw can be repeated)."""
+    return secrets.randbelow(10**9)
+
+
+class DrawForm(forms.Form):
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    share = forms.IntegerField(label=_("抽取比例（%）"), min_value=1, max_value=100, initial=20)
+    seed = forms.IntegerField(label=_("随机种子"), min_value=0, max_value=2**62)
+    weighted = forms.BooleanField(label=_("按年度资金总额加权"), required=False)
+
+
+class RecheckForm(forms.Form):
+    """Per indicator row (by key) a score and an opinion; the execution score; the opinion."""
+
+    opinion = forms.CharField(
+        label=_("总体复核意见"),
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, figures: RecheckFigures, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.figures = figures
+        for row in figures.rows:
+            self.fields[f"score_{row.key}"] = forms.DecimalField(
+                label=_("得分"), max_value=row.weight, **SCORE
+            )
+            self.fields[f"opinion_{row.key}"] = forms.CharField(
+                label=_("复核意见"), required=False, max_length=COMMENT_MAX_LENGTH
+            )
+        self.fields["execution_score"] = forms.DecimalField(
+            label=_("预算执行率得分"),
+            max_value=figures.execution_weight,
+            disabled=not figures.execution_editable,
+            **SCORE,
+        )
+
+    def rows(self) -> dict[str, tuple[Decimal | None, str]]:
+        return {
+            r.key: (self.cleaned_data[f"score_{r.key}"], self.cleaned_data[f"opinion_{r.key}"])
+            for r in self.figures.rows
+        }
+
+    def row_fields(self):
+        """(figures, score field, opinion field) per row, for the template."""
+        return [(r, self[f"score_{r.key}"], self[f"opinion_{r.key}"]) for r in self.figures.rows]
+
+
+def initial_for(figures: RecheckFigures, opinion: str) -> dict:
+    initial: dict = {"opinion": opinion, "execution_score": figures.recheck_execution}
+    for r in figures.rows:
+        initial[f"score_{r.key}"] = r.recheck
+        initial[f"opinion_{r.key}"] = r.opinion
+    return initial

@@ -1,0 +1,117 @@
+"""The re-check's figures, pure on FormData: finance's scores run through the same engine.
+
+No second scoring code: the re-check total is ``evaluate()`` on a copy of the form whose
+indicator scores (and stated execution score) are finance's. The execution score is the
+engine's rule 2 whenever the execution rate can be computed from the funding figures (as
+for the department); finance's figure counts only when it cannot.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from decimal import Decimal
+
+from evaluations.core.formdata import FormData
+from evaluations.core.scoring import ScoringRules, evaluate, quantize2
+
+_ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class RowFigures:
+    """One indicator row: the department's score, finance's, and their difference."""
+
+    key: str
+    number: int  # 1-based, as printed
+    level1: str
+    level2: str
+    name: str
+    weight: Decimal | None
+    own: Decimal | None
+    recheck: Decimal | None
+    opinion: str
+
+    @property
+    def difference(self) -> Decimal:
+        """Department's score minus finance's (blank = 0, as the engine counts it)."""
+        return quantize2((self.own or _ZERO) - (self.recheck or _ZERO))
+
+
+@dataclass(frozen=True)
+class RecheckFigures:
+    """Everything the re-check page, the PDF and the report show."""
+
+    rows: list[RowFigures]
+    execution_weight: Decimal | None
+    own_execution: Decimal | None
+    recheck_execution: Decimal | None
+    execution_editable: bool  # False: rule 2 decides it from the funding figures
+    own_total: Decimal
+    total: Decimal
+    threshold: Decimal
+
+    @property
+    def execution_difference(self) -> Decimal:
+        return quantize2((self.own_execution or _ZERO) - (self.recheck_execution or _ZERO))
+
+    @property
+    def difference(self) -> Decimal:
+        """Department's total minus the re-check total (positive: the department scored higher)."""
+        return quantize2(self.own_total - self.total)
+
+    @property
+    def quality_poor(self) -> bool:
+        """自评质量差: the totals differ by MORE than the threshold (exactly at it is not poor)."""
+        return quality_poor(self.difference, self.threshold)
+
+
+def quality_poor(difference: Decimal, threshold: Decimal) -> bool:
+    """True when |difference| is strictly above ``threshold``."""
+    return abs(difference) > threshold
+
+
+def recheck_figures(
+    form_data: FormData,
+    *,
+    scores: dict[str, Decimal | None],
+    opinions: dict[str, str],
+    execution_score: Decimal | None,
+    threshold: Decimal,
+    rules: ScoringRules | None = None,
+) -> RecheckFigures:
+    """The department's figures beside finance's ``scores`` (by row key), and both totals."""
+    own = evaluate(form_data, rules)
+    again = copy.deepcopy(form_data)
+    for ind in again.indicators:
+        ind.score = scores.get(ind.key)
+    again.execution_score = execution_score
+    result = evaluate(again, rules)
+    own_execution = (
+        own.execution_score if own.execution_score is not None else form_data.execution_score
+    )
+    editable = result.execution_score is None
+    rows = [
+        RowFigures(
+            key=ind.key,
+            number=i + 1,
+            level1=ind.level1,
+            level2=ind.level2,
+            name=ind.name,
+            weight=ind.weight,
+            own=ind.score,
+            recheck=scores.get(ind.key),
+            opinion=opinions.get(ind.key, ""),
+        )
+        for i, ind in enumerate(form_data.indicators)
+    ]
+    return RecheckFigures(
+        rows=rows,
+        execution_weight=form_data.execution_weight,
+        own_execution=own_execution,
+        recheck_execution=execution_score if editable else result.execution_score,
+        execution_editable=editable,
+        own_total=own.computed_total,
+        total=result.computed_total,
+        threshold=threshold,
+    )

@@ -1,0 +1,312 @@
+"""Writes of the re-check: picking (by hand, by a seeded sample), saving, the transitions.
+
+The re-check's states, as a table (the pattern of ``evaluations.workflow``):
+
+    待复核 pending ──start──▶ 复核中 in_progress ──complete──▶ 已复核 done
+
+Each row names its action, source states, target, and an optional check; one function,
+``recheck_transition_run``, runs them in a transaction with the row locked and writes the
+history entry. A repeated transition (double click) is harmless: it returns False.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from evaluations import permissions
+from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
+from evaluations.core.scoring import funding_totals
+from evaluations.models import Evaluation, Status
+from evaluations.services import current_rules
+from evaluations.workflow import TransitionError, workflow_text
+from rechecks.models import (
+    PickMethod,
+    Recheck,
+    RecheckAction,
+    RecheckEvent,
+    RecheckRow,
+    RecheckStatus,
+    Sample,
+)
+from rechecks.scoring import RecheckFigures, recheck_figures
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.utils.functional import Promise
+
+__all__ = ["TransitionError"]
+
+
+def quality_threshold() -> Decimal:
+    """settings.RECHECK_QUALITY_THRESHOLD as points; a bad value fails loudly."""
+    try:
+        value = Decimal(str(settings.RECHECK_QUALITY_THRESHOLD))
+    except InvalidOperation as exc:
+        raise ValueError(f"RECHECK_QUALITY_THRESHOLD: not a number: {exc}") from exc
+    if value < 0:
+        raise ValueError("RECHECK_QUALITY_THRESHOLD must not be negative")
+    return value
+
+
+# --- the figures ---------------------------------------------------------------------------
+
+
+def recheck_compute(recheck: Recheck) -> RecheckFigures:
+    """The department's figures beside finance's, computed by the scoring engine."""
+    rows = {r.key: r for r in recheck.rows.all()}
+    return recheck_figures(
+        recheck.evaluation.as_form_data(),
+        scores={k: r.score for k, r in rows.items()},
+        opinions={k: r.opinion for k, r in rows.items()},
+        execution_score=recheck.execution_score,
+        threshold=quality_threshold(),
+        rules=current_rules(),
+    )
+
+
+def _store_figures(recheck: Recheck) -> None:
+    figures = recheck_compute(recheck)
+    recheck.total = figures.total
+    recheck.own_total = figures.own_total
+    recheck.difference = figures.difference
+    recheck.quality_poor = figures.quality_poor
+    if not figures.execution_editable:
+        recheck.execution_score = figures.recheck_execution
+
+
+def _event(recheck: Recheck, action: str, user: Any, frm: str = "", to: str = "", reason: str = ""):
+    return RecheckEvent.objects.create(
+        recheck=recheck, action=action, actor=user, from_status=frm, to_status=to, reason=reason
+    )
+
+
+# --- picking -------------------------------------------------------------------------------
+
+
+def approved_forms(year: int):
+    """The year's approved forms, the population of picks and draws, ordered by pk."""
+    return Evaluation.objects.for_year(year).filter(status=Status.APPROVED).order_by("pk")
+
+
+def _create(evaluation: Evaluation, user: Any, sample: Sample | None) -> Recheck:
+    # Finance starts from the department's figures: every difference is 0 until it changes one.
+    form = evaluation.as_form_data()
+    recheck = Recheck.objects.create(
+        evaluation=evaluation,
+        method=PickMethod.SAMPLE if sample else PickMethod.BY_HAND,
+        sample=sample,
+        picked_by=user,
+    )
+    RecheckRow.objects.bulk_create(
+        RecheckRow(recheck=recheck, key=ind.key, score=ind.score) for ind in form.indicators
+    )
+    figures = recheck_compute(recheck)
+    recheck.execution_score = figures.own_execution
+    _store_figures(recheck)
+    recheck.save()
+    return recheck
+
+
+def recheck_pick(*, evaluation: Evaluation, user: AbstractBaseUser) -> tuple[Recheck, bool]:
+    """Pick one approved form by hand; (its re-check, True if new). Finance only."""
+    if not permissions.allowed(permissions.RECHECK, user):
+        raise TransitionError(_("只有财政局可以选取复核。"))
+    with transaction.atomic():
+        ev = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+        if ev.status != Status.APPROVED:
+            raise TransitionError(_("只能复核已通过的自评表。"))
+        existing = Recheck.objects.filter(evaluation=ev).first()
+        if existing is not None:
+            return existing, False
+        recheck = _create(ev, user, None)
+        _event(recheck, RecheckAction.PICKED, user, to=RecheckStatus.PENDING)
+        return recheck, True
+
+
+def sample_size(population: int, share: int) -> int:
+    """share % of ``population``, rounded half up, at least 1 when there is any form."""
+    if population == 0:
+        return 0
+    n = (Decimal(population) * share / 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+    return max(1, min(population, int(n)))
+
+
+def draw(candidates: list[tuple[int, Decimal]], *, n: int, seed: int, weighted: bool) -> list[int]:
+    """Pick ``n`` pks from (pk, funds) pairs, repeatably from ``seed``; pure.
+
+    Candidates are taken in pk order, so the same seed over the same forms gives the same
+    draw. Unweighted: ``random.Random(seed).sample``. Weighted by funds, without replacement:
+    each form gets the key u ** (1 / funds) (u uniform from the same generator; Efraimidis &
+    Spirakis), the ``n`` largest keys win, so a form's chance grows with its funds. Forms
+    without funds come last, in random order.
+    """
+    ordered = sorted(candidates)
+    rng = random.Random(seed)
+    if not weighted:
+        return sorted(rng.sample([pk for pk, _ in ordered], n))
+    keyed = []
+    for pk, funds in ordered:
+        u = rng.random()
+        key = u ** (1 / float(funds)) if funds and funds > 0 else u - 1
+        keyed.append((key, pk))
+    keyed.sort(reverse=True)
+    return sorted(pk for _, pk in keyed[:n])
+
+
+def sample_draw(
+    *, year: int, share: int, seed: int, weighted: bool, user: AbstractBaseUser
+) -> Sample:
+    """Draw ``share`` % of the year's approved forms and put each drawn form in re-check."""
+    if not permissions.allowed(permissions.RECHECK, user):
+        raise TransitionError(_("只有财政局可以抽取复核。"))
+    if not 1 <= share <= 100:
+        raise TransitionError(_("抽取比例应在 1% 到 100% 之间。"))
+    with transaction.atomic():
+        forms = list(approved_forms(year).prefetch_related("funding_rows"))
+        if not forms:
+            raise TransitionError(_("%(year)d年度没有已通过的自评表可供抽取。") % {"year": year})
+        candidates = [(ev.pk, funding_totals(ev.as_form_data())[0] or Decimal(0)) for ev in forms]
+        picked = draw(candidates, n=sample_size(len(forms), share), seed=seed, weighted=weighted)
+        sample = Sample.objects.create(
+            year=year,
+            share=share,
+            seed=seed,
+            weighted=weighted,
+            population=len(forms),
+            drawn_by=user,
+        )
+        sample.evaluations.set(picked)
+        note = _("抽取比例 %(share)d%%，随机种子 %(seed)d%(weighted)s") % {
+            "share": share,
+            "seed": seed,
+            "weighted": _("，按资金规模加权") if weighted else "",
+        }
+        for ev in Evaluation.objects.filter(pk__in=picked).select_for_update().order_by("pk"):
+            if Recheck.objects.filter(evaluation=ev).exists():
+                continue  # picked before (by hand or an earlier draw): keeps its re-check
+            recheck = _create(ev, user, sample)
+            _event(recheck, RecheckAction.SAMPLED, user, to=RecheckStatus.PENDING, reason=note)
+        return sample
+
+
+# --- the transitions, as a table -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecheckTransition:
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    wrong_state: Promise
+    check: Callable[[Recheck], None] | None = None
+    stamps_completion: bool = False
+
+
+def _has_opinion(recheck: Recheck) -> None:
+    if not recheck.opinion.strip():
+        raise TransitionError(_("请先填写总体复核意见，再完成复核。"))
+
+
+START = RecheckTransition(
+    action=RecheckAction.STARTED,
+    sources=(RecheckStatus.PENDING,),
+    target=RecheckStatus.IN_PROGRESS,
+    wrong_state=gettext_lazy("此复核当前为“%(status)s”，不能开始。"),
+)
+COMPLETE = RecheckTransition(
+    action=RecheckAction.COMPLETED,
+    sources=(RecheckStatus.IN_PROGRESS,),
+    target=RecheckStatus.DONE,
+    wrong_state=gettext_lazy("此复核当前为“%(status)s”，不能完成。"),
+    check=_has_opinion,
+    stamps_completion=True,
+)
+TRANSITIONS = {t.action: t for t in (START, COMPLETE)}
+
+
+def _lock(recheck: Recheck) -> Recheck:
+    return Recheck.objects.select_for_update().select_related("evaluation").get(pk=recheck.pk)
+
+
+def recheck_transition_run(
+    transition: RecheckTransition, *, recheck: Recheck, user: AbstractBaseUser
+) -> bool:
+    """Run one row on ``recheck``: True if done, False on a repeat; TransitionError if refused."""
+    if not permissions.allowed(permissions.RECHECK, user):
+        raise TransitionError(_("只有财政局可以复核。"))
+    with transaction.atomic():
+        rc = _lock(recheck)
+        if rc.status == transition.target:
+            return False
+        if rc.status not in transition.sources:
+            raise TransitionError(transition.wrong_state % {"status": rc.get_status_display()})
+        if transition.check is not None:
+            transition.check(rc)
+        frm = rc.status
+        rc.status = transition.target
+        fields = ["status"]
+        if transition.stamps_completion:
+            _store_figures(rc)
+            rc.completed_by = user
+            rc.completed_at = timezone.now()
+            fields += [
+                "total",
+                "own_total",
+                "difference",
+                "quality_poor",
+                "execution_score",
+                "completed_by",
+                "completed_at",
+            ]
+        rc.save(update_fields=fields)
+        reason = rc.opinion if transition.stamps_completion else ""
+        _event(rc, transition.action, user, frm=frm, to=rc.status, reason=reason)
+    recheck.refresh_from_db()
+    return True
+
+
+def recheck_save(
+    *,
+    recheck: Recheck,
+    user: AbstractBaseUser,
+    rows: dict[str, tuple[Decimal | None, str]],
+    execution_score: Decimal | None,
+    opinion: str,
+) -> None:
+    """Store finance's scores and opinions while the re-check is 复核中; recorded."""
+    if not permissions.allowed(permissions.RECHECK, user):
+        raise TransitionError(_("只有财政局可以复核。"))
+    with transaction.atomic():
+        rc = _lock(recheck)
+        if rc.status != RecheckStatus.IN_PROGRESS:
+            raise TransitionError(
+                _("此复核当前为“%(status)s”，不能修改。") % {"status": rc.get_status_display()}
+            )
+        rc.opinion = workflow_text(opinion, limit=REASON_MAX_LENGTH, what=_("复核意见"))
+        rc.execution_score = execution_score
+        for row in rc.rows.all():
+            if row.key in rows:
+                score, text = rows[row.key]
+                row.score = score
+                row.opinion = workflow_text(text, limit=COMMENT_MAX_LENGTH, what=_("复核意见"))
+                row.save(update_fields=["score", "opinion"])
+        _store_figures(rc)
+        rc.save()
+        _event(
+            rc,
+            RecheckAction.SAVED,
+            user,
+            reason=_("复核总分 %(total)s，差异 %(diff)s")
+            % {"total": rc.total, "diff": rc.difference},
+        )
+    recheck.refresh_from_db()

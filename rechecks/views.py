@@ -1,0 +1,208 @@
+"""The re-check pages (/rechecks/): finance only; 404 to everyone else, the admin included."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from departments.models import Department
+from evaluations import permissions
+from evaluations.models import Evaluation
+from rechecks import selectors, services
+from rechecks.forms import DrawForm, RecheckForm, initial_for, new_seed
+from rechecks.models import Recheck, RecheckStatus, Sample
+
+
+def _finance(request: HttpRequest) -> None:
+    permissions.require_or_404(permissions.RECHECK, request.user)
+
+
+def _number(text: str | None) -> int | None:
+    """A plain ASCII number of a query string, or None (hostile strings never reach the DB)."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def _year(request: HttpRequest) -> int:
+    year = _number(request.GET.get("year"))
+    if year is not None and 2000 <= year <= 2100:
+        return year
+    latest = Evaluation.objects.order_by("-year").values_list("year", flat=True).first()
+    return latest or datetime.date.today().year - 1
+
+
+@login_required
+@require_GET
+def recheck_list(request: HttpRequest) -> HttpResponse:
+    """The year's re-checks with their state, the forms that may be picked, and the draw."""
+    _finance(request)
+    year = _year(request)
+    rechecks = selectors.rechecks_for_year(year)
+    pickable = (
+        services.approved_forms(year)
+        .filter(recheck__isnull=True)
+        .select_related("department")
+        .order_by("department__name", "project_name", "pk")
+    )
+    return render(
+        request,
+        "rechecks/list.html",
+        {
+            "year": year,
+            "rechecks": rechecks,
+            "pickable": pickable,
+            "samples": Sample.objects.filter(year=year).select_related("drawn_by"),
+            "draw_form": DrawForm(initial={"year": year, "seed": new_seed()}),
+            "departments": Department.objects.filter(
+                evaluations__recheck__isnull=False, evaluations__year=year
+            )
+            .distinct()
+            .order_by("name"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def recheck_draw(request: HttpRequest) -> HttpResponse:
+    _finance(request)
+    form = DrawForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("抽取参数有误：%(e)s") % {"e": form.errors.as_text()})
+        return redirect("rechecks:list")
+    d = form.cleaned_data
+    try:
+        sample = services.sample_draw(
+            year=d["year"],
+            share=d["share"],
+            seed=d["seed"],
+            weighted=d["weighted"],
+            user=request.user,
+        )
+    except services.TransitionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("已从 %(pop)d 张已通过的表中抽取 %(n)d 张（随机种子 %(seed)d）。")
+            % {"pop": sample.population, "n": sample.evaluations.count(), "seed": sample.seed},
+        )
+    return redirect(f"{reverse('rechecks:list')}?year={d['year']}")
+
+
+@login_required
+@require_POST
+def recheck_pick(request: HttpRequest, pk: int) -> HttpResponse:
+    _finance(request)
+    evaluation = get_object_or_404(Evaluation, pk=pk)
+    try:
+        services.recheck_pick(evaluation=evaluation, user=request.user)
+    except services.TransitionError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{reverse('rechecks:list')}?year={evaluation.year}")
+    return redirect("rechecks:detail", pk=evaluation.pk)
+
+
+def _recheck(pk: int) -> Recheck:
+    return get_object_or_404(
+        Recheck.objects.select_related("evaluation__department", "sample").prefetch_related(
+            "rows", "events__actor"
+        ),
+        evaluation_id=pk,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The re-check page: the department's figures beside finance's; POST saves (复核中)."""
+    _finance(request)
+    recheck = _recheck(pk)
+    figures = services.recheck_compute(recheck)
+    form = RecheckForm(
+        request.POST if request.method == "POST" else None,
+        figures=figures,
+        initial=initial_for(figures, recheck.opinion),
+    )
+    status = 200
+    if request.method == "POST":
+        if recheck.status != RecheckStatus.IN_PROGRESS:
+            messages.error(request, _("只有“复核中”的复核可以修改。"))
+            return redirect("rechecks:detail", pk=pk)
+        if form.is_valid():
+            try:
+                services.recheck_save(
+                    recheck=recheck,
+                    user=request.user,
+                    rows=form.rows(),
+                    execution_score=form.cleaned_data["execution_score"],
+                    opinion=form.cleaned_data["opinion"],
+                )
+            except services.TransitionError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("复核已保存。"))
+                return redirect("rechecks:detail", pk=pk)
+        status = 400
+    return render(
+        request,
+        "rechecks/detail.html",
+        {
+            "recheck": recheck,
+            "evaluation": recheck.evaluation,
+            "figures": figures,
+            "form": form,
+            "editable": recheck.status == RecheckStatus.IN_PROGRESS,
+        },
+        status=status,
+    )
+
+
+def _transition(request: HttpRequest, pk: int, transition) -> HttpResponse:
+    _finance(request)
+    recheck = _recheck(pk)
+    try:
+        services.recheck_transition_run(transition, recheck=recheck, user=request.user)
+    except services.TransitionError as exc:
+        messages.error(request, exc.message)
+    return redirect("rechecks:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def recheck_start(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(request, pk, services.START)
+
+
+@login_required
+@require_POST
+def recheck_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(request, pk, services.COMPLETE)
+
+
+@login_required
+@require_GET
+def recheck_report(request: HttpRequest) -> HttpResponse:
+    """One department's re-checks of a year, as a PDF (/rechecks/report/?year=&department=)."""
+    from evaluations.exports.pdf import render_html_pdf
+
+    _finance(request)
+    year = _year(request)
+    department = get_object_or_404(Department, pk=_number(request.GET.get("department")) or 0)
+    rechecks = selectors.rechecks_for_year(year).filter(evaluation__department=department)
+    entries = [(rc, services.recheck_compute(rc)) for rc in rechecks.prefetch_related("rows")]
+    html = render_to_string(
+        "rechecks/report_pdf.html",
+        {"year": year, "department": department, "entries": entries},
+    )
+    response = HttpResponse(render_html_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="recheck-{year}-{department.pk}.pdf"'
+    return response
