@@ -367,6 +367,7 @@ class EvaluationVersion(models.Model):
 class CommentTarget(models.TextChoices):
     INDICATOR = "indicator", _("指标行")
     FUNDING = "funding", _("资金行")
+    EVIDENCE = "evidence", _("佐证材料")
 
 
 class ReviewComment(models.Model):
@@ -392,6 +393,15 @@ class ReviewComment(models.Model):
         _("资金类别"), max_length=16, choices=FundingKind.choices, blank=True
     )
     label = models.CharField(_("行名称"), max_length=500, blank=True)
+    # A comment on one evidence file (target "evidence"); the label keeps its name.
+    evidence = models.ForeignKey(
+        "evidence.EvidenceFile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="review_comments",
+        verbose_name=_("佐证材料"),
+    )
     text = models.TextField(_("意见"))
 
     class Meta:

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from campaigns.deadlines import with_overdue
 from departments.access import visible_evaluations
-from evaluations.history import describe_change, diff_snapshots
+from evaluations.history import EVIDENCE_SECTION, describe_change, diff_snapshots
 from evaluations.mapping import snapshot
 from evaluations.models import (
     Evaluation,
@@ -92,25 +92,35 @@ def evaluation_changes_since_return(*, evaluation: Evaluation) -> dict[str, Any]
     if version is None:
         return None
     current = snapshot(evaluation.as_form_data(), with_keys=True)
+    changes = diff_snapshots(version.data, current)
+    # Evidence files are not part of the snapshot: their additions and removals since the
+    # return come from the history (EvaluationEvent.changes of section "evidence").
+    later = EvaluationEvent.objects.filter(
+        evaluation=evaluation, created_at__gte=event.created_at
+    ).exclude(pk=event.pk)
+    for later_event in later.order_by("created_at", "id"):
+        changes.extend(c for c in later_event.changes if c.get("section") == EVIDENCE_SECTION)
     return {
         "returned": event,
-        "changes": [describe_change(c) for c in diff_snapshots(version.data, current)],
+        "changes": [describe_change(c) for c in changes],
         "comments": list(event.comments.all()),
     }
 
 
 def evaluation_open_comments(*, evaluation: Evaluation) -> dict[str, Any]:
     """The last return's reason and row comments while the form is back with the department."""
+    none: dict[str, Any] = {"event": None, "indicator": {}, "funding": {}, "evidence": {}}
     if evaluation.status != Status.RETURNED:
-        return {"event": None, "indicator": {}, "funding": {}}
+        return none
     event = last_return(evaluation)
     if event is None:
-        return {"event": None, "indicator": {}, "funding": {}}
+        return none
     comments = list(ReviewComment.objects.filter(event=event))
     return {
         "event": event,
         "indicator": {c.position: c for c in comments if c.position is not None},
         "funding": {c.funding_kind: c for c in comments if c.funding_kind},
+        "evidence": {c.evidence_id: c for c in comments if c.evidence_id is not None},
     }
 
 

@@ -251,6 +251,20 @@ def check_row_comments(evaluation: Evaluation, given: TransitionInput) -> Outcom
                     text=text,
                 )
             )
+        elif c.get("target") == CommentTarget.EVIDENCE and isinstance(c.get("evidence"), int):
+            # Only a file of this form: a posted id of another form's file is ignored.
+            file = evaluation.evidence.filter(pk=c["evidence"]).first()
+            if file is None:
+                continue
+            rows.append(
+                ReviewComment(
+                    evaluation=evaluation,
+                    target=CommentTarget.EVIDENCE,
+                    evidence=file,
+                    label=file.original_name[:500],
+                    text=text,
+                )
+            )
     return Outcome(comments=rows)
 
 

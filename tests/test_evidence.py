@@ -526,3 +526,60 @@ def test_staff_attach_a_photo_to_row_3_and_the_reviewer_sees_it_in_the_page(
     wait_for(browser, lambda d: d.execute_script("return arguments[0].naturalWidth", image) == 1)
     assert browser.current_url == f"{base}/review/{evaluation.pk}/"  # never left the page
     full_page_screenshot(browser, artifacts_dir / "evidence-review.png")
+
+
+def test_the_reviewer_sees_files_added_since_the_return(
+    client_a, client_finance, draft, staff_a, finance, media
+):
+    """A file added after a return is among the changes the review page lists."""
+    from evaluations.services import evaluation_return, evaluation_score, warning_key
+
+    warnings = evaluation_score(evaluation=draft).warnings
+    evaluation_submit(
+        evaluation=draft, user=staff_a, acknowledgements={warning_key(w): "" for w in warnings}
+    )
+    evaluation_return(evaluation=draft, user=finance, reason="请补充验收报告")
+    upload(client_a, draft, ("验收报告.pdf", pdf_bytes()))
+    warnings = evaluation_score(evaluation=draft).warnings
+    evaluation_submit(
+        evaluation=draft, user=staff_a, acknowledgements={warning_key(w): "" for w in warnings}
+    )
+    page = client_finance.get(f"/review/{draft.pk}/").content.decode()
+    changes = page[page.index('id="changes"') :]
+    assert "验收报告.pdf" in changes[: changes.index("</section>")]
+
+
+def test_a_return_comment_can_point_at_a_file(
+    client_a, client_finance, draft, staff_a, dept_b, staff_b, media
+):
+    """The reviewer comments on one file; the department reads it beside that file."""
+    from evaluations.models import CommentTarget, ReviewComment, Status
+    from evaluations.services import evaluation_score, warning_key
+
+    upload(client_a, draft, ("验收报告.pdf", pdf_bytes()))
+    file = EvidenceFile.objects.get(evaluation=draft)
+    foreign = evidence_on(make_evaluation(dept_b, staff_b), staff_b)
+    warnings = evaluation_score(evaluation=draft).warnings
+    evaluation_submit(
+        evaluation=draft, user=staff_a, acknowledgements={warning_key(w): "" for w in warnings}
+    )
+    page = client_finance.get(f"/review/{draft.pk}/").content.decode()
+    assert f'name="comment-evidence-{file.pk}"' in page and 'form="review-form"' in page
+    response = client_finance.post(
+        f"/review/{draft.pk}/return/",
+        {
+            "reason": "材料不全",
+            f"comment-evidence-{file.pk}": "报告缺少签字页",
+            f"comment-evidence-{foreign.pk}": "不应出现",
+        },
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == Status.RETURNED
+    comments = list(ReviewComment.objects.filter(evaluation=draft))
+    assert [(c.target, c.evidence_id, c.label, c.text) for c in comments] == [
+        (CommentTarget.EVIDENCE, file.pk, "验收报告.pdf", "报告缺少签字页")
+    ]
+    edit = client_a.get(f"/evaluations/{draft.pk}/edit/").content.decode()
+    section = edit[edit.index('id="evidence"') :]
+    assert "报告缺少签字页" in section[: section.index("</section>")]

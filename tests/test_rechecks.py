@@ -373,7 +373,7 @@ def test_the_pdf_of_a_rechecked_form_carries_the_recheck_section(
     section = squashed[squashed.index("财政复核结果（已复核") :]
     # Row 1: department 10, re-check 3, difference 7; totals 100 / 93 / 7; the opinion.
     assert "10.003.007.00" in section
-    assert "100.0093.007.00" in section
+    assert "100.00优93.00优7.00" in section  # totals with their grades
     assert "总体复核意见：打印意见" in section
     assert "自评质量差" not in section
 
@@ -407,3 +407,24 @@ def test_finances_execution_score_counts_only_when_the_rate_cannot_be_computed()
         D("94.00"),
         D("6.00"),
     )
+
+
+def test_the_recheck_total_carries_its_grade_everywhere(
+    dept_a, staff_a, finance, client_finance, tmp_path
+):
+    """Issue 12 item 7: the re-check total is graded beside the department's own."""
+    ev = approved(dept_a, staff_a, finance)
+    recheck = in_progress(ev, finance)
+    # Row 1 from 10 to 0: the department's 100 (优) becomes 90 (优); rows 1 and 2: 80 (良).
+    post_scores(client_finance, ev, recheck, {0: "0", 1: "0"}, opinion="两项缺佐证")
+    client_finance.post(f"/rechecks/{ev.pk}/complete/")
+    recheck.refresh_from_db()
+    assert recheck.total == Decimal("80")
+    detail = client_for(staff_a).get(f"/evaluations/{ev.pk}/").content.decode()
+    assert "自评总分 100.00（优），复核总分 80.00（良）" in detail
+    page = client_finance.get(f"/rechecks/{ev.pk}/").content.decode()
+    assert "80.00 良" in page
+    listing = client_finance.get("/rechecks/?year=2021").content.decode()
+    assert "80.00 良" in listing
+    text = pdftotext(client_for(staff_a).get(f"/evaluations/{ev.pk}/pdf/").content, tmp_path)
+    assert "100.00优80.00良20.00" in "".join(text.split())

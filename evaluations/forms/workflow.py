@@ -207,9 +207,17 @@ class ReturnForm(forms.Form):
         widget=forms.Textarea(attrs={"class": "form-control mb-2", "rows": 3}),
     )
 
-    def __init__(self, *args: Any, indicator_count: int, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, indicator_count: int, evidence_ids: Iterable[int] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.indicator_count = indicator_count
+        self.evidence_ids = list(evidence_ids)
+        for pk in self.evidence_ids:
+            label = gettext("对此佐证材料的意见")
+            self.fields[f"comment-evidence-{pk}"] = WorkflowTextField(
+                max_length=COMMENT_MAX_LENGTH, label=label, widget=_comment_widget(label)
+            )
         for number in range(1, indicator_count + 1):
             label = gettext("第%(n)s行意见") % {"n": number}
             self.fields[f"comment-indicator-{number}"] = WorkflowTextField(
@@ -232,6 +240,10 @@ class ReturnForm(forms.Form):
             text = self.cleaned_data.get(f"comment-funding-{kind}", "")
             if text.strip():
                 comments.append({"target": "funding", "funding_kind": kind, "text": text})
+        for pk in self.evidence_ids:
+            text = self.cleaned_data.get(f"comment-evidence-{pk}", "")
+            if text.strip():
+                comments.append({"target": "evidence", "evidence": pk, "text": text})
         return comments
 
     def error_message(self) -> str:

@@ -202,6 +202,11 @@ def _decision_page(request: HttpRequest, pk: int, decision: Decision) -> HttpRes
     return render(request, "review/detail.html", _review_context(evaluation, decision))
 
 
+def _evidence_ids(evaluation: Evaluation) -> list[int]:
+    """The form's evidence files, each of which a return may comment on."""
+    return list(evaluation.evidence.order_by("pk").values_list("pk", flat=True))
+
+
 def _review_context(
     evaluation: Evaluation,
     decision: Decision,
@@ -211,7 +216,9 @@ def _review_context(
     form = evaluation.as_form_data()
     result = evaluation_score(evaluation=evaluation)
     if return_form is None:
-        return_form = ReturnForm(indicator_count=len(form.indicators))
+        return_form = ReturnForm(
+            indicator_count=len(form.indicators), evidence_ids=_evidence_ids(evaluation)
+        )
     # A return form bound to fewer rows than the form has now cannot comment on the rest.
     fields = return_form.fields
     layout = form_layout(
@@ -249,7 +256,11 @@ def _decision_return(request: HttpRequest, pk: int, decision: Decision) -> HttpR
     permissions.require_or_404(decision.rule, request.user)
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(decision.rule, request.user, evaluation)
-    form = ReturnForm(request.POST, indicator_count=evaluation.indicators.count())
+    form = ReturnForm(
+        request.POST,
+        indicator_count=evaluation.indicators.count(),
+        evidence_ids=_evidence_ids(evaluation),
+    )
     if not form.is_valid():
         # Nothing is lost: the page comes back with the reason and every row comment typed.
         context = _review_context(evaluation, decision, form, error_message=form.error_message())
