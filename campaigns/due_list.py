@@ -416,9 +416,15 @@ def _limit(model: Any, name: str) -> int:
     return model._meta.get_field(name).max_length
 
 
+def _cell(columns: dict[str, int], key: str, row: int) -> str:
+    """The address of a column's cell in a row, as problems name it ("C7"); A without one."""
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(columns[key])}{row}" if key in columns else f"A{row}"
+
+
 def parse_due_list(data: bytes) -> ParsedDueList:
     """Read a due list workbook; never raises, each problem names its sheet and cell."""
-    from openpyxl.utils import get_column_letter
 
     result = ParsedDueList()
     sheets, problems = _read_sheets(data)
@@ -442,9 +448,6 @@ def parse_due_list(data: bytes) -> ParsedDueList:
         result.readable = False
         return result
     header_row, columns = header
-
-    def cell(key: str, row: int) -> str:
-        return f"{get_column_letter(columns[key])}{row}" if key in columns else f"A{row}"
 
     seen_code: dict[tuple[str, str], int] = {}
     seen_name: dict[tuple[str, str], int] = {}
@@ -475,7 +478,7 @@ def parse_due_list(data: bytes) -> ParsedDueList:
             key: _amount(
                 texts.get(columns[key], "") if key in columns else "",
                 sheet=sheet,
-                cell=cell(key, r),
+                cell=_cell(columns, key, r),
                 digits=16,
                 places=4,
                 problems=problems,
@@ -483,9 +486,9 @@ def parse_due_list(data: bytes) -> ParsedDueList:
             for key in ("initial_budget", "annual_budget")
         }
         if not values["department"] and len(problems) == before:
-            problems.append(Problem(sheet, cell("department", r), _("主管部门为空。")))
+            problems.append(Problem(sheet, _cell(columns, "department", r), _("主管部门为空。")))
         if not values["project_name"] and len(problems) == before:
-            problems.append(Problem(sheet, cell("project_name", r), _("项目名称为空。")))
+            problems.append(Problem(sheet, _cell(columns, "project_name", r), _("项目名称为空。")))
         department, code, name = (
             values["department"],
             values["project_code"],
@@ -498,7 +501,7 @@ def parse_due_list(data: bytes) -> ParsedDueList:
             problems.append(
                 Problem(
                     sheet,
-                    cell("project_code", r),
+                    _cell(columns, "project_code", r),
                     _("项目编码“%(code)s”与第 %(row)s 行重复。")
                     % {"code": code, "row": seen_code[(department, code)]},
                 )
@@ -508,7 +511,7 @@ def parse_due_list(data: bytes) -> ParsedDueList:
             problems.append(
                 Problem(
                     sheet,
-                    cell("project_name", r),
+                    _cell(columns, "project_name", r),
                     _("项目名称与第 %(row)s 行重复（同一主管部门）。")
                     % {"row": seen_name[(department, name)]},
                 )
@@ -526,7 +529,6 @@ def parse_due_list(data: bytes) -> ParsedDueList:
 
 
 def _parse_targets(target_texts: dict[int, dict[int, str]], result: ParsedDueList) -> None:
-    from openpyxl.utils import get_column_letter
 
     sheet = TARGETS_SHEET
     header = _find_header(sheet, target_texts, TARGET_COLUMNS, result.problems)
@@ -536,9 +538,6 @@ def _parse_targets(target_texts: dict[int, dict[int, str]], result: ParsedDueLis
     header_row, columns = header
     by_code = {(p.department, p.project_code): p for p in result.projects if p.project_code}
     by_name = {(p.department, p.project_name): p for p in result.projects}
-
-    def cell(key: str, row: int) -> str:
-        return f"{get_column_letter(columns[key])}{row}" if key in columns else f"A{row}"
 
     for r in sorted(target_texts):
         if r <= header_row:
@@ -573,7 +572,7 @@ def _parse_targets(target_texts: dict[int, dict[int, str]], result: ParsedDueLis
         weight = _amount(
             texts.get(columns["weight"], "") if "weight" in columns else "",
             sheet=sheet,
-            cell=cell("weight", r),
+            cell=_cell(columns, "weight", r),
             digits=7,
             places=2,
             problems=problems,
@@ -584,7 +583,7 @@ def _parse_targets(target_texts: dict[int, dict[int, str]], result: ParsedDueLis
             ("name", _("三级指标为空。")),
         ):
             if not values[key] and len(problems) == before:
-                problems.append(Problem(sheet, cell(key, r), message))
+                problems.append(Problem(sheet, _cell(columns, key, r), message))
         if len(problems) != before:
             continue
         department, code, name = (
@@ -596,7 +595,7 @@ def _parse_targets(target_texts: dict[int, dict[int, str]], result: ParsedDueLis
         if project is None and (department, code or name) in result.refused:
             continue  # the row of its project has a problem already
         if project is None:
-            where = cell("project_code", r) if code else cell("project_name", r)
+            where = _cell(columns, "project_code", r) if code else _cell(columns, "project_name", r)
             problems.append(
                 Problem(
                     sheet,

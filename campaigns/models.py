@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,16 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from evaluations.core.limits import TEXT_LIMITS
-from evaluations.core.safetext import validate_clean_text
+from evaluations.models import CLEAN, MONEY, NON_NEGATIVE, POINTS
 
-CLEAN = [validate_clean_text]
-MONEY = {
-    "max_digits": 16,
-    "decimal_places": 4,
-    "null": True,
-    "blank": True,
-    "validators": [MinValueValidator(0, message=_("金额不能为负数。"))],
-}
 NOTICE_MAX_LENGTH = 5000
 PROJECT_CODE_MAX_LENGTH = 50
 
@@ -152,12 +143,7 @@ class DueTarget(models.Model):
         _("年度指标值"), max_length=TEXT_LIMITS["target"], blank=True, validators=CLEAN
     )
     weight = models.DecimalField(
-        _("分值"),
-        max_digits=7,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(0, message=_("分值不能为负数。"))],
+        _("分值"), null=True, blank=True, validators=NON_NEGATIVE, **POINTS
     )
 
     class Meta:

@@ -27,6 +27,7 @@ from campaigns.forms import CampaignForm, DueListUploadForm, ExtensionForm, Proj
 from campaigns.models import Campaign
 from departments.access import visible_departments
 from evaluations import permissions
+from evaluations.forms.workflow import parse_id
 from evaluations.importer.uploads import (
     ClaimState,
     PreviewTooLarge,
@@ -293,7 +294,7 @@ def deadline_extend(request: HttpRequest, year: int) -> HttpResponse:
             % {"department": extension.department.name, "deadline": extension.deadline.isoformat()},
         )
         return redirect("campaigns:detail", year=campaign.year)
-    initial = request.GET.get("department")
-    if request.method == "GET" and initial and initial.isdigit():
-        form.initial["department"] = int(initial)
+    initial = parse_id(request.GET.get("department"))
+    if request.method == "GET" and initial is not None:
+        form.initial["department"] = initial
     return render(request, "campaigns/extend.html", {"campaign": campaign, "form": form})

@@ -73,46 +73,38 @@ def is_finance(user: User) -> bool:
     return m is not None and m.role == Role.FINANCE
 
 
+def _role_in_department(user: User, role: str, department_id: int | None = None) -> bool:
+    """The user holds ``role`` in a department (in ``department_id`` when given)."""
+    m = membership_of(user)
+    if m is None or m.role != role or m.department_id is None:
+        return False
+    return department_id is None or m.department_id == department_id
+
+
 @rules.predicate
 def is_department_staff(user: User) -> bool:
     """Staff of some department: a staff membership with a department."""
-    m = membership_of(user)
-    return m is not None and m.role == Role.STAFF and m.department_id is not None
+    return _role_in_department(user, Role.STAFF)
 
 
 @rules.predicate
 def is_department_member(user: User, evaluation: Evaluation | None) -> bool:
     """Staff of the evaluation's department."""
-    if evaluation is None:
-        return False
-    m = membership_of(user)
-    return (
-        m is not None
-        and m.role == Role.STAFF
-        and m.department_id is not None
-        and m.department_id == evaluation.department_id
+    return evaluation is not None and _role_in_department(
+        user, Role.STAFF, evaluation.department_id
     )
 
 
 @rules.predicate
 def is_head(user: User) -> bool:
     """The head (部门审核人) of some department: a head membership with a department."""
-    m = membership_of(user)
-    return m is not None and m.role == Role.HEAD and m.department_id is not None
+    return _role_in_department(user, Role.HEAD)
 
 
 @rules.predicate
 def is_department_head(user: User, evaluation: Evaluation | None) -> bool:
     """The head (部门审核人) of the evaluation's department."""
-    if evaluation is None:
-        return False
-    m = membership_of(user)
-    return (
-        m is not None
-        and m.role == Role.HEAD
-        and m.department_id is not None
-        and m.department_id == evaluation.department_id
-    )
+    return evaluation is not None and _role_in_department(user, Role.HEAD, evaluation.department_id)
 
 
 @rules.predicate

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from departments.models import Department
 from evaluations import permissions
+from evaluations.forms.workflow import parse_id, parse_year
 from evaluations.models import Evaluation
 from rechecks import selectors, services
 from rechecks.forms import DrawForm, RecheckForm, initial_for, new_seed
@@ -25,15 +26,9 @@ def _finance(request: HttpRequest) -> None:
     permissions.require_or_404(permissions.RECHECK, request.user)
 
 
-def _number(text: str | None) -> int | None:
-    """A plain ASCII number of a query string, or None (hostile strings never reach the DB)."""
-    text = (text or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
-
-
 def _year(request: HttpRequest) -> int:
-    year = _number(request.GET.get("year"))
-    if year is not None and 2000 <= year <= 2100:
+    year = parse_year(request.GET.get("year"))
+    if year is not None:
         return year
     latest = Evaluation.objects.order_by("-year").values_list("year", flat=True).first()
     return latest or datetime.date.today().year - 1
@@ -196,7 +191,7 @@ def recheck_report(request: HttpRequest) -> HttpResponse:
 
     _finance(request)
     year = _year(request)
-    department = get_object_or_404(Department, pk=_number(request.GET.get("department")) or 0)
+    department = get_object_or_404(Department, pk=parse_id(request.GET.get("department")) or 0)
     rechecks = selectors.rechecks_for_year(year).filter(evaluation__department=department)
     entries = [(rc, services.recheck_compute(rc)) for rc in rechecks.prefetch_related("rows")]
     html = render_to_string(

@@ -86,6 +86,11 @@ def parse_id(value: Any) -> int | None:
     return _parse(id_field(), value)
 
 
+def parse_year(value: Any) -> int | None:
+    """A year from untrusted text (MIN_YEAR to MAX_YEAR), or None when it is not one."""
+    return _parse(year_field(), value)
+
+
 def parse_revision(value: Any) -> int | None:
     """The edit page's hidden revision, or None when missing or malformed (a stale copy)."""
     return _parse(StrictIntegerField(min_value=0, max_value=2**31 - 1), value)
