@@ -90,6 +90,11 @@ INSTALLED_APPS = [
     "campaigns",
     "rechecks",
     "evidence",
+    "exports",
+    # Background jobs (exports/tasks.py): the database queue is always installed (its table
+    # is part of the schema whichever backend runs). TASKS_BACKEND=rq adds django_rq below.
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +234,41 @@ CAMPAIGN_NOTICE_MAX_BYTES = env_int("CAMPAIGN_NOTICE_MAX_BYTES", 10 * 1024 * 102
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
+# Background jobs (docs/deployment.md). TASKS_BACKEND=db (the default) keeps the queue in
+# the database: no other server, workers are `manage.py db_worker`. TASKS_BACKEND=rq puts it
+# on Redis (REDIS_URL): workers on any number of machines run `manage.py rqworker
+# --job-class django_tasks_rq.Job default`. TASKS_BACKEND=immediate runs a job inside the
+# request that starts it (a single-process fallback; never with more than a few forms).
+TASKS_BACKEND = env_str("TASKS_BACKEND", "db")
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# A job longer than this is stopped by RQ (seconds); the database worker has no limit.
+TASKS_JOB_TIMEOUT = env_int("TASKS_JOB_TIMEOUT", 3600)
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": TASKS_JOB_TIMEOUT}}
+_TASK_BACKENDS = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}."
+    )
+if TASKS_BACKEND == "rq":
+    # django_rq gives `manage.py rqworker`; not installed otherwise, as its admin-only model
+    # has no table (a `dumpdata` backup would fail on it).
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+
+# Bulk exports (exports/): how many forms one job may hold, how many forms one worker task
+# renders (a year is split into chunks that several workers render at once), how long a
+# finished file is kept, and how long a running part may go without a sign of life before
+# it counts as lost (its worker was killed) and is run again, at most EXPORT_MAX_ATTEMPTS times.
+EXPORT_MAX_FORMS = env_int("EXPORT_MAX_FORMS", 20000)
+EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 25)
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
+EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 120)
+EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 3)
 
 # Local scoring rules (DOMAIN.md rule 7), off by default.
 SCORING_OVER_ACHIEVEMENT_DEDUCTION = env_bool("SCORING_OVER_ACHIEVEMENT_DEDUCTION", False)

@@ -300,6 +300,15 @@ class Transition:
     checks: tuple[Check, ...] = ()
     # None: the row applies to every form; else only to forms the condition holds for.
     applies: Condition | None = None
+    # Run with the form's id once the transaction has committed (background work).
+    after_commit: tuple[Callable[[int], None], ...] = ()
+
+
+def render_pdf_later(evaluation_id: int) -> None:
+    """Queue the rendering of an approved form's PDF, so no download waits for it."""
+    from exports.tasks import render_pdf
+
+    render_pdf.enqueue(evaluation_id)
 
 
 RETURN_REASON = ReasonRule(
@@ -382,6 +391,7 @@ APPROVE = Transition(
     wrong_state=gettext_lazy("此表当前状态为“%(status)s”，只有已提交的表可以审核通过。"),
     notify=(Audience.DEPARTMENT_STAFF,),
     sets=("approved_at",),
+    after_commit=(render_pdf_later,),
 )
 REOPEN = Transition(
     action=EventAction.REOPENED,
@@ -508,6 +518,8 @@ def transition_run(
             comment.event = event
         ReviewComment.objects.bulk_create(outcome.comments)
         _notify(event, recipients(transition.notify, ev))
+        for hook in transition.after_commit:
+            transaction.on_commit(lambda hook=hook, pk=ev.pk: hook(pk))
     # The caller's copy shows the new state, as if it had been reloaded.
     evaluation.status = ev.status
     for name in (*transition.sets, *transition.clears):

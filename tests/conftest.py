@@ -118,3 +118,17 @@ def client_admin(admin_user) -> Client:
 def artifacts_dir() -> Path:
     ARTIFACTS_DIR.mkdir(exist_ok=True)
     return ARTIFACTS_DIR
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    """Every test stores files (the PDF cache, exports, evidence) in a folder of its own."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    from django.core.files.storage import default_storage
+
+    # The default storage reads MEDIA_ROOT when first used; forget what it cached.
+    for name in ("base_location", "location", "base_url"):
+        default_storage.__dict__.pop(name, None)
+    yield
+    for name in ("base_location", "location", "base_url"):
+        default_storage.__dict__.pop(name, None)

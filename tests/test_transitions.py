@@ -255,7 +255,8 @@ def test_it_runs_each_row(action, people, dept_a, mailoutbox, django_capture_on_
     assert event.reason == (CASES[action][3].reason if row.reason else "")
     notified = {n.user for n in Notification.objects.filter(event=event)}
     assert notified == {people[name] for a in row.notify for name in RECIPIENTS[a]}
-    assert len(callbacks) == 1  # the mail waits for the commit
+    # The mail (and any background work of the row) waits for the commit.
+    assert len(callbacks) == 1 + len(row.after_commit)
     assert sorted(mailoutbox[-1].to) == sorted(u.email for u in notified)
 
 

@@ -52,9 +52,16 @@ def _attachment(response: HttpResponse, filename: str, fallback: str) -> HttpRes
 @require_GET
 def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Download one evaluation as PDF."""
+    from django.core.files.storage import default_storage
+
+    from exports.pdfcache import cached_pdf_name
+
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
-    response = HttpResponse(pdf.evaluation_pdf(evaluation), content_type=PDF)
+    # From the PDF cache (exports/pdfcache.py): rendered now only when the form's printed
+    # state has no stored PDF yet; an approved form was rendered in the background.
+    with default_storage.open(cached_pdf_name(evaluation), "rb") as handle:
+        response = HttpResponse(handle.read(), content_type=PDF)
     return _attachment(
         response, pdf.export_filename(evaluation, "pdf"), f"evaluation-{evaluation.pk}.pdf"
     )

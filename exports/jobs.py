@@ -1,0 +1,549 @@
+"""Bulk exports as background jobs: create, render in chunks, assemble, cancel, retry, recover.
+
+    export_create ──▶ chunks queued ──(render_chunk ×N, in parallel)──▶ all chunks done
+        ──▶ assemble_export (one task: merged PDF, ZIP or Excel from the PDF cache) ──▶ done
+
+The job's rows (exports/models.py) are the truth the pages read; the task queue only carries
+"run chunk 7 of job 12, attempt 2". Every task checks, before it writes, that the job is still
+active and that its attempt number is still the current one: a cancelled job, a user's retry
+or a recovered chunk makes the older task stop without touching anything.
+
+A worker that is killed leaves its chunk "running" with a heartbeat that stops moving.
+``recover_stale`` (run by every progress poll of the job's page and by ``cleanup_exports``)
+starts such a chunk again, up to EXPORT_MAX_ATTEMPTS runs, then marks the job failed with a
+message: no job stays "running" forever. A chunk resumes where it stopped (the forms it had
+finished are in the PDF cache).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import tempfile
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import IO, TYPE_CHECKING
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from departments.access import visible_evaluations
+from evaluations.core.safetext import clean_text
+from evaluations.exports.pdf import bulk_filename, export_filename
+from evaluations.mapping import campaign_years
+from evaluations.models import Evaluation
+from exports.models import ACTIVE_STATES, ExportChunk, ExportJob, Format, State
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from departments.models import Department
+
+logger = logging.getLogger(__name__)
+
+EXTENSIONS = {Format.PDF: "pdf", Format.ZIP: "zip", Format.XLSX: "xlsx"}
+CONTENT_TYPES = {
+    Format.PDF: "application/pdf",
+    Format.ZIP: "application/zip",
+    Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# How often (in forms) the assembling step reports progress and looks for a cancellation.
+_REPORT_EVERY = 5
+
+
+class ExportError(Exception):
+    """A request the user must change (nothing to export, too many forms, wrong state)."""
+
+
+# --- selection and creation ----------------------------------------------------------------
+
+
+def export_selection(
+    *, user: AbstractBaseUser, year: int, department: Department | None, status: str
+) -> list[int]:
+    """The ids of the forms the user may read, in print order (department, project)."""
+    evaluations = visible_evaluations(user).filter(year=year)
+    if department is not None:
+        evaluations = evaluations.filter(department=department)
+    if status:
+        evaluations = evaluations.filter(status=status)
+    return list(
+        evaluations.order_by("department__name", "project_name", "pk").values_list("pk", flat=True)
+    )
+
+
+def export_create(
+    *,
+    user: AbstractBaseUser,
+    year: int,
+    format: str,
+    department: Department | None = None,
+    status: str = "",
+) -> ExportJob:
+    """Record the job and queue its tasks (once the transaction commits)."""
+    ids = export_selection(user=user, year=year, department=department, status=status)
+    if not ids:
+        raise ExportError(_("没有符合条件的自评表。"))
+    if len(ids) > settings.EXPORT_MAX_FORMS:
+        raise ExportError(
+            _("一次最多导出 %(limit)s 张自评表（所选 %(count)s 张），请按主管部门分批导出。")
+            % {"limit": settings.EXPORT_MAX_FORMS, "count": len(ids)}
+        )
+    department_name = department.name if department is not None else ""
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            user=user,
+            format=format,
+            year=year,
+            department=department,
+            department_name=department_name,
+            status_filter=status or "",
+            evaluation_ids=ids,
+            total=len(ids),
+            filename=bulk_filename(year, department_name or None, EXTENSIONS[Format(format)]),
+        )
+        _plan(job)
+        transaction.on_commit(lambda: _start(job.pk))
+    return job
+
+
+def _plan(job: ExportJob) -> None:
+    """Split a PDF or ZIP job into chunks; an Excel job is one assembling step."""
+    if job.format == Format.XLSX:
+        return
+    size = max(1, settings.EXPORT_CHUNK_SIZE)
+    ids = job.evaluation_ids
+    ExportChunk.objects.bulk_create(
+        ExportChunk(job=job, index=n, evaluation_ids=ids[start : start + size])
+        for n, start in enumerate(range(0, len(ids), size))
+    )
+
+
+def _start(job_id: int) -> None:
+    job = ExportJob.objects.get(pk=job_id)
+    chunks = list(job.chunks.filter(state=State.QUEUED))
+    if not chunks:
+        _enqueue_assemble(job)
+        return
+    for chunk in chunks:
+        _enqueue_chunk(chunk)
+
+
+def _enqueue_chunk(chunk: ExportChunk) -> None:
+    from exports import tasks
+
+    ExportChunk.objects.filter(pk=chunk.pk).update(enqueued_at=timezone.now())
+    # With the immediate backend the task has already run when enqueue returns: only the
+    # task id is written afterwards, never the chunk's state.
+    result = tasks.render_chunk.enqueue(chunk.pk, chunk.attempt)
+    ExportChunk.objects.filter(pk=chunk.pk).update(task_id=str(result.id))
+
+
+def _enqueue_assemble(job: ExportJob) -> None:
+    from exports import tasks
+
+    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    tasks.assemble_export.enqueue(job.pk, job.attempt, job.assemble_try)
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def _fail(job_id: int, message: str) -> None:
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.state not in ACTIVE_STATES:
+            return
+        job.state = State.FAILED
+        job.message = message
+        job.finished_at = timezone.now()
+        job.save(update_fields=["state", "message", "finished_at"])
+
+
+def _failure_message(error: BaseException) -> str:
+    detail = clean_text(str(error))[:300]
+    return _(
+        "生成失败（%(kind)s：%(detail)s）。可以点击“重试”再生成一次；仍然失败请联系管理员。"
+    ) % {
+        "kind": type(error).__name__,
+        "detail": detail,
+    }
+
+
+def _still_active(job_id: int) -> bool:
+    return ExportJob.objects.filter(pk=job_id, state__in=ACTIVE_STATES).exists()
+
+
+def run_chunk(chunk_id: int, attempt: int) -> None:
+    """Render the chunk's forms into the PDF cache; queue the assembling step after the last."""
+    from exports.pdfcache import cached_pdf_name
+
+    chunk = ExportChunk.objects.select_related("job").filter(pk=chunk_id).first()
+    if chunk is None or chunk.attempt != attempt or chunk.state == State.DONE:
+        return
+    job = chunk.job
+    if job.state not in ACTIVE_STATES:
+        return
+    now = timezone.now()
+    ExportChunk.objects.filter(pk=chunk.pk, attempt=attempt).update(
+        state=State.RUNNING, heartbeat_at=now
+    )
+    ExportJob.objects.filter(pk=job.pk, state=State.QUEUED).update(
+        state=State.RUNNING, started_at=now
+    )
+    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=now)
+    with_campaign = campaign_years()
+    try:
+        for evaluation_id in chunk.evaluation_ids[chunk.done :]:
+            if not _still_active(job.pk):
+                return
+            evaluation = Evaluation.objects.select_related("department").filter(pk=evaluation_id)
+            found = evaluation.first()
+            if found is not None:
+                found.year_has_campaign = found.year in with_campaign  # type: ignore[attr-defined]
+                cached_pdf_name(found)
+            with transaction.atomic():
+                now = timezone.now()
+                moved = ExportChunk.objects.filter(pk=chunk.pk, attempt=attempt).update(
+                    done=F("done") + 1, heartbeat_at=now
+                )
+                if not moved:  # superseded by a newer attempt
+                    return
+                ExportJob.objects.filter(pk=job.pk).update(done=F("done") + 1, heartbeat_at=now)
+    except Exception as error:
+        logger.exception("export %s chunk %s failed", job.pk, chunk.index)
+        _fail(job.pk, _failure_message(error))
+        return
+    with transaction.atomic():
+        job = ExportJob.objects.select_for_update().get(pk=job.pk)
+        finished = ExportChunk.objects.filter(
+            pk=chunk.pk, attempt=attempt, state=State.RUNNING
+        ).update(state=State.DONE, heartbeat_at=timezone.now())
+        if not finished or job.state not in ACTIVE_STATES or job.assembling:
+            return
+        if job.chunks.exclude(state=State.DONE).exists():
+            return
+        job.assembling = True
+        job.save(update_fields=["assembling"])
+        transaction.on_commit(lambda: _enqueue_assemble(job))
+
+
+def _forms(job: ExportJob) -> Iterator[Evaluation]:
+    """The job's forms the user may still read, in the job's order, a few at a time."""
+    ids = job.evaluation_ids
+    readable = visible_evaluations(job.user)
+    with_campaign = campaign_years()
+    for start in range(0, len(ids), 50):
+        batch = ids[start : start + 50]
+        found = readable.filter(pk__in=batch).select_related("department")
+        if job.format == Format.XLSX:
+            found = found.prefetch_related("funding_rows", "indicators")
+        by_id = {evaluation.pk: evaluation for evaluation in found}
+        for evaluation_id in batch:
+            evaluation = by_id.get(evaluation_id)
+            if evaluation is not None:
+                evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
+                yield evaluation
+
+
+class _Progress:
+    """Counts the assembled forms of a job, reports them and stops on cancellation."""
+
+    class Cancelled(Exception):
+        pass
+
+    def __init__(self, job: ExportJob, attempt: int, assemble_try: int) -> None:
+        self.job = job
+        self.filter = {"pk": job.pk, "attempt": attempt, "assemble_try": assemble_try}
+        self.pending = 0
+
+    def step(self) -> None:
+        self.pending += 1
+        if self.pending >= _REPORT_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        moved = ExportJob.objects.filter(**self.filter, state__in=ACTIVE_STATES).update(
+            assembled=F("assembled") + self.pending, heartbeat_at=timezone.now()
+        )
+        self.pending = 0
+        if not moved:
+            raise self.Cancelled
+
+
+def write_merged(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progress) -> int:
+    """One PDF of every form from the cache, with an outline entry and page labels per form."""
+    from evaluations.exports.pdfmerge import StreamingPdfMerger
+    from exports.pdfcache import cached_pdf_name
+
+    merger = StreamingPdfMerger(target, author=settings.PDF_AUTHOR)
+    years: set[int] = set()
+    count = 0
+    for evaluation in forms:
+        name = cached_pdf_name(evaluation)
+        with default_storage.open(name, "rb") as handle:
+            data = handle.read()
+        merger.append(data, clean_text(f"{evaluation.year} {evaluation.project_name}"))
+        years.add(evaluation.year)
+        count += 1
+        progress.step()
+    merger.title = (
+        _("%(year)s年度项目支出绩效自评表") % {"year": years.pop()}
+        if len(years) == 1
+        else _("项目支出绩效自评表")
+    )
+    merger.close()
+    return count
+
+
+def write_zip(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progress) -> int:
+    """A ZIP of one PDF per form (from the cache) and each form's evidence files."""
+    import shutil
+    import zipfile
+
+    from evidence.exports import write_evidence_folder
+    from exports.pdfcache import cached_pdf_name
+
+    count = 0
+    # PDFs are compressed already: stored as they are, the archive streams at disk speed.
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+        for evaluation in forms:
+            count += 1
+            name = f"{count:03d}_{export_filename(evaluation, 'pdf')}"
+            with (
+                default_storage.open(cached_pdf_name(evaluation), "rb") as source,
+                archive.open(name, "w") as entry,
+            ):
+                shutil.copyfileobj(source, entry, 1024 * 1024)
+            write_evidence_folder(archive, evaluation, name.removesuffix(".pdf") + "_佐证材料")
+            progress.step()
+    return count
+
+
+def write_xlsx(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progress) -> int:
+    from evaluations.exports.excel import write_workbook
+
+    def counted() -> Iterator[Evaluation]:
+        for evaluation in forms:
+            yield evaluation
+            # The Excel step renders nothing beforehand: it counts as the whole progress.
+            ExportJob.objects.filter(pk=progress.job.pk).update(done=F("done") + 1)
+            progress.step()
+
+    return write_workbook(counted(), target)
+
+
+WRITERS = {Format.PDF: write_merged, Format.ZIP: write_zip, Format.XLSX: write_xlsx}
+
+
+def run_assemble(job_id: int, attempt: int, assemble_try: int) -> None:
+    """Write the job's file from the cache into storage and mark the job done."""
+    job = ExportJob.objects.select_related("user").filter(pk=job_id).first()
+    if job is None or job.attempt != attempt or job.assemble_try != assemble_try:
+        return
+    if job.state not in ACTIVE_STATES:
+        return
+    now = timezone.now()
+    started = ExportJob.objects.filter(pk=job.pk, attempt=attempt, assemble_try=assemble_try)
+    started.update(state=State.RUNNING, assembling=True, assembled=0, heartbeat_at=now, message="")
+    ExportJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
+    progress = _Progress(job, attempt, assemble_try)
+    stored = ""
+    try:
+        with tempfile.TemporaryFile() as target:
+            count = WRITERS[Format(job.format)](_forms(job), target, progress)
+            progress.flush()
+            size = target.tell()
+            target.seek(0)
+            extension = EXTENSIONS[Format(job.format)]
+            stored = default_storage.save(
+                f"exports/{job.user_id}/{job.pk}-{secrets.token_hex(8)}.{extension}", File(target)
+            )
+    except _Progress.Cancelled:
+        return
+    except Exception as error:
+        logger.exception("export %s failed while assembling", job.pk)
+        if stored:
+            default_storage.delete(stored)
+        _fail(job.pk, _failure_message(error))
+        return
+    with transaction.atomic():
+        locked = ExportJob.objects.select_for_update().get(pk=job.pk)
+        current = locked.attempt == attempt and locked.assemble_try == assemble_try
+        if not current or locked.state not in ACTIVE_STATES:
+            transaction.on_commit(lambda: default_storage.delete(stored))
+            return
+        now = timezone.now()
+        locked.state = State.DONE
+        locked.assembling = False
+        locked.file = stored
+        locked.size = size
+        locked.finished_at = now
+        locked.heartbeat_at = now
+        locked.expires_at = now + timedelta(days=settings.EXPORT_KEEP_DAYS)
+        skipped = locked.total - count
+        if skipped:
+            locked.message = _(
+                "%(count)s 张自评表在导出期间被删除或已无权查看，未包含在文件中。"
+            ) % {"count": skipped}
+        locked.save()
+
+
+# --- the user's actions ----------------------------------------------------------------------
+
+
+def export_cancel(*, job: ExportJob) -> bool:
+    """Stop a queued or running job; its tasks notice and stop. False when it had ended."""
+    with transaction.atomic():
+        locked = ExportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.state not in ACTIVE_STATES:
+            return False
+        locked.state = State.CANCELLED
+        locked.assembling = False
+        locked.finished_at = timezone.now()
+        locked.save(update_fields=["state", "assembling", "finished_at"])
+    job.refresh_from_db()
+    return True
+
+
+def export_retry(*, job: ExportJob) -> None:
+    """Run a failed or cancelled job again (the forms already rendered come from the cache)."""
+    with transaction.atomic():
+        locked = ExportJob.objects.select_for_update().get(pk=job.pk)
+        if locked.state not in (State.FAILED, State.CANCELLED):
+            raise ExportError(_("只有失败或已取消的导出可以重试。"))
+        locked.attempt += 1
+        locked.assemble_try = 0
+        locked.state = State.QUEUED
+        locked.done = locked.assembled = 0
+        locked.assembling = False
+        locked.message = ""
+        locked.finished_at = locked.started_at = locked.heartbeat_at = None
+        locked.seen_at = None
+        locked.save()
+        locked.chunks.update(
+            state=State.QUEUED, done=0, attempt=F("attempt") + 1, heartbeat_at=None, task_id=""
+        )
+        transaction.on_commit(lambda: _start(locked.pk))
+    job.refresh_from_db()
+
+
+def export_file_open(job: ExportJob) -> IO[bytes]:
+    return default_storage.open(job.file, "rb")
+
+
+# --- recovery and expiry -------------------------------------------------------------------------
+
+
+def _task_lost(chunk: ExportChunk) -> bool:
+    """Whether a queued chunk's task ended or was taken without ever reaching the chunk."""
+    from django_tasks import TaskResultStatus, default_task_backend
+
+    if not chunk.task_id or not default_task_backend.supports_get_result:
+        return False
+    try:
+        result = default_task_backend.get_result(chunk.task_id)
+    except Exception:  # noqa: BLE001 - the queue forgot it (expired in Redis): lost
+        return True
+    return result.status != TaskResultStatus.READY
+
+
+def _forget_task(task_id: str) -> None:
+    """Mark a lost task failed in the database queue (a killed worker leaves it "running")."""
+    if settings.TASKS_BACKEND != "db" or not task_id:
+        return
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(id=task_id, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED, finished_at=timezone.now()
+    )
+
+
+def recover_stale(*, job: ExportJob | None = None) -> int:
+    """Start again what a killed worker left behind; return how many parts were restarted."""
+    cutoff = timezone.now() - timedelta(seconds=settings.EXPORT_STALE_SECONDS)
+    jobs = ExportJob.objects.filter(state__in=ACTIVE_STATES)
+    if job is not None:
+        jobs = jobs.filter(pk=job.pk)
+    restarted = 0
+    chunks = ExportChunk.objects.filter(job__in=jobs, job__assembling=False).exclude(
+        state=State.DONE
+    )
+    for chunk in chunks.filter(heartbeat_at__lt=cutoff) | chunks.filter(
+        state=State.QUEUED, heartbeat_at__isnull=True, enqueued_at__lt=cutoff
+    ):
+        if chunk.state == State.QUEUED and not _task_lost(chunk):
+            continue  # still waiting for a free worker
+        with transaction.atomic():
+            locked = ExportChunk.objects.select_for_update().get(pk=chunk.pk)
+            if locked.attempt != chunk.attempt or locked.state == State.DONE:
+                continue
+            _forget_task(locked.task_id)
+            if locked.attempt >= settings.EXPORT_MAX_ATTEMPTS:
+                transaction.on_commit(
+                    lambda job_id=locked.job_id: _fail(job_id, _interrupted_message())
+                )
+                continue
+            locked.attempt += 1
+            locked.state = State.QUEUED
+            locked.heartbeat_at = None
+            locked.task_id = ""
+            locked.save()
+            transaction.on_commit(lambda chunk=locked: _enqueue_chunk(chunk))
+            restarted += 1
+    for stale in jobs.filter(assembling=True, heartbeat_at__lt=cutoff):
+        with transaction.atomic():
+            locked = ExportJob.objects.select_for_update().get(pk=stale.pk)
+            if not locked.assembling or locked.state not in ACTIVE_STATES:
+                continue
+            if locked.assemble_try + 1 >= settings.EXPORT_MAX_ATTEMPTS:
+                locked.state = State.FAILED
+                locked.message = _interrupted_message()
+                locked.finished_at = timezone.now()
+                locked.save()
+                continue
+            locked.assemble_try += 1
+            locked.save(update_fields=["assemble_try"])
+            transaction.on_commit(lambda job=locked: _enqueue_assemble(job))
+            restarted += 1
+    return restarted
+
+
+def _interrupted_message() -> str:
+    return _(
+        "后台导出进程多次中断（已尝试 %(count)s 次），导出未完成。可以点击“重试”；"
+        "仍然失败请联系管理员检查后台进程。"
+    ) % {"count": settings.EXPORT_MAX_ATTEMPTS}
+
+
+def cleanup_exports() -> dict[str, int]:
+    """Delete files past their expiry, and recover what killed workers left behind."""
+    now = timezone.now()
+    expired = 0
+    for job in ExportJob.objects.filter(state=State.DONE, expires_at__lt=now):
+        if job.file:
+            default_storage.delete(job.file)
+        job.state = State.EXPIRED
+        job.file = ""
+        job.save(update_fields=["state", "file"])
+        expired += 1
+    # A job never taken by a worker for a day: no worker runs. Say so rather than wait on.
+    waiting = ExportJob.objects.filter(state=State.QUEUED, created_at__lt=now - timedelta(days=1))
+    abandoned = waiting.update(
+        state=State.FAILED,
+        finished_at=now,
+        message=_("一天内没有后台进程处理此导出，已停止。请联系管理员启动后台进程后重试。"),
+    )
+    restarted = recover_stale()
+    return {"expired": expired, "abandoned": abandoned, "restarted": restarted}
+
+
+def queued_too_long(job: ExportJob) -> bool:
+    """True when a queued job has waited long enough that no worker seems to run."""
+    return job.state == State.QUEUED and job.created_at < timezone.now() - timedelta(minutes=2)

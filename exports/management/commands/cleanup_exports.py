@@ -1,0 +1,21 @@
+"""Delete export files older than EXPORT_KEEP_DAYS and restart parts of interrupted jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from exports.jobs import cleanup_exports
+
+
+class Command(BaseCommand):
+    help = "删除超过保存期限的导出文件，并重新启动被中断的导出任务（供 cron 每小时运行）"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        counts = cleanup_exports()
+        self.stdout.write(
+            _("已过期 %(expired)s 个，已停止 %(abandoned)s 个，已重新启动 %(restarted)s 个。")
+            % counts
+        )

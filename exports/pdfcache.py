@@ -1,0 +1,191 @@
+"""The PDF cache: a form's printed PDF is rendered once per printed state and then reused.
+
+A PDF depends on the form (its content, state, dates and signatures, all of which bump
+``revision`` or ``updated_at`` when written), on what is printed beside it (the evidence
+list, the published re-check, whether its year has a campaign, the department's name), on
+the scoring rules in force, and on the print templates, stylesheet, fonts and WeasyPrint.
+``print_key`` hashes all of it; the file is stored under ``pdf-cache/<form id>/<key>.pdf``
+in Django's default storage (never served directly: downloads go through views that check
+the user). Any write therefore makes the next download render again, without a list of
+writers to keep up to date: a write that changes none of these inputs does not change the
+printed page either. Older files of the same form are deleted when a new one is stored.
+
+The templates and the stylesheet are fingerprinted automatically (their bytes); bump
+``LAYOUT_VERSION`` when something else that shapes the page changes (fonts installed on the
+machine, a template of another app the PDF includes).
+
+Single downloads (evaluations/views/exports.py) and bulk exports (exports/jobs.py) both go
+through ``cached_pdf_name``; an approved form is rendered in the background when approved
+(``render_pdf`` task, exports/tasks.py), so its first download is already cached.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
+from django.template.loader import get_template
+
+from evaluations.models import Evaluation
+
+LAYOUT_VERSION = 1
+CACHE_DIR = "pdf-cache"
+# Everything the printed page is drawn from, besides the form itself.
+PRINT_TEMPLATES = (
+    "evaluations/pdf/form.html",
+    "evidence/pdf/_list.html",
+    "rechecks/_pdf_section.html",
+)
+
+
+@lru_cache(maxsize=1)
+def layout_fingerprint() -> str:
+    """LAYOUT_VERSION, the print templates, the print stylesheet and WeasyPrint's version."""
+    import weasyprint
+
+    from evaluations.exports.pdf import _stylesheet_path
+
+    digest = hashlib.sha256(f"{LAYOUT_VERSION}|{weasyprint.__version__}".encode())
+    paths: list[Path] = [_stylesheet_path()]
+    for name in PRINT_TEMPLATES:
+        origin = get_template(name).origin.name
+        paths.append(Path(origin))
+    # Included templates of the form (evaluations/pdf/*.html) count too.
+    paths += sorted(Path(paths[1]).parent.glob("*.html"))
+    for path in paths:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _stamp(evaluation: Evaluation) -> dict:
+    """The printed inputs that live outside the form's own row, in one query."""
+    from campaigns.models import Campaign
+    from rechecks.models import Recheck, RecheckStatus
+
+    done = Recheck.objects.filter(evaluation=OuterRef("pk"), status=RecheckStatus.DONE)
+    row = (
+        Evaluation.objects.filter(pk=evaluation.pk)
+        .annotate(
+            evidence_count=Count("evidence"),
+            evidence_max=Max("evidence__id"),
+            evidence_sum=Sum("evidence__id"),
+            recheck_done=Subquery(done.values("completed_at")[:1]),
+            year_campaign=Exists(Campaign.objects.filter(year=OuterRef("year"))),
+        )
+        .values(
+            "revision",
+            "updated_at",
+            "status",
+            "department__name",
+            "evidence_count",
+            "evidence_max",
+            "evidence_sum",
+            "recheck_done",
+            "year_campaign",
+        )
+        .first()
+    )
+    if row is None:
+        raise Evaluation.DoesNotExist
+    return row
+
+
+def print_key(evaluation: Evaluation) -> str:
+    """A name for the form's printed state: equal keys print the same pages."""
+    from evaluations.services import current_rules
+
+    rules = current_rules()
+    stamp = _stamp(evaluation)
+    parts = [
+        layout_fingerprint(),
+        evaluation.pk,
+        dataclasses.asdict(rules),
+        {key: str(value) for key, value in stamp.items()},
+    ]
+    text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def cache_name(evaluation: Evaluation, key: str) -> str:
+    return f"{CACHE_DIR}/{evaluation.pk}/{key}.pdf"
+
+
+def _store(name: str, data: bytes) -> None:
+    """Write the file so that no reader ever sees half of it."""
+    try:
+        path = Path(default_storage.path(name))
+    except NotImplementedError:  # a remote storage (S3): one upload is atomic
+        if not default_storage.exists(name):
+            default_storage.save(name, ContentFile(data))
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _drop_older(evaluation: Evaluation, keep: str) -> None:
+    folder = f"{CACHE_DIR}/{evaluation.pk}"
+    try:
+        _dirs, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        if name != keep.rsplit("/", 1)[-1] and not name.startswith("."):
+            default_storage.delete(f"{folder}/{name}")
+
+
+def cached_pdf_name(evaluation: Evaluation, *, render: bool = True) -> str | None:
+    """The storage name of the form's current PDF, rendered and stored first if missing.
+
+    With ``render=False``, None when the current PDF is not stored yet.
+    """
+    from evaluations.exports.pdf import evaluation_pdf
+
+    for _attempt in range(3):
+        key = print_key(evaluation)
+        name = cache_name(evaluation, key)
+        if default_storage.exists(name):
+            return name
+        if not render:
+            return None
+        # Rendered from the stored form, whatever copy the caller holds; stored under the
+        # key it was rendered from only if that is still the current one (a form written
+        # while it rendered is rendered again).
+        current = Evaluation.objects.select_related("department").get(pk=evaluation.pk)
+        current.year_has_campaign = getattr(  # type: ignore[attr-defined]
+            evaluation, "year_has_campaign", None
+        )
+        data = evaluation_pdf(current)
+        if print_key(evaluation) == key:
+            _store(name, data)
+            _drop_older(evaluation, name)
+            return name
+    raise RuntimeError(f"evaluation {evaluation.pk} changed during three renders")
+
+
+def cached_pdf_bytes(evaluation: Evaluation) -> bytes:
+    """The form's PDF, from the cache or rendered (and stored) now."""
+    name = cached_pdf_name(evaluation)
+    assert name is not None
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
+
+
+def cache_size() -> int:
+    """Bytes held by the cache (for the operations page and the benchmark)."""
+    total = 0
+    root = Path(settings.MEDIA_ROOT) / CACHE_DIR
+    for path in root.rglob("*.pdf"):
+        total += path.stat().st_size
+    return total
