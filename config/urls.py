@@ -33,6 +33,7 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("reminders/", include("campaigns.urls_reminders")),
     path("rechecks/", include("rechecks.urls")),
+    path("exports/", include("exports.urls")),
 ]
 
 # Error pages in Chinese and in the site's layout. 500 keeps Django's handler, which renders

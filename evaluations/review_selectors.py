@@ -55,6 +55,9 @@ def sign_off_queue(*, user: AbstractBaseUser) -> QuerySet[Evaluation]:
 
 # A form goes back to its filler by the bureau's return or by the department head's.
 RETURN_ACTIONS = (EventAction.RETURNED, EventAction.DEPARTMENT_RETURNED)
+# The filler's submission: to the bureau, or to the department's head first. These events
+# carry the acknowledged warnings with their explanations (EvaluationEvent.acknowledgements).
+SUBMIT_ACTIONS = (EventAction.SUBMITTED, EventAction.SENT_FOR_SIGN_OFF)
 
 
 def evaluation_history(*, evaluation: Evaluation) -> QuerySet[EvaluationEvent]:
@@ -74,6 +77,31 @@ def last_return(evaluation: Evaluation) -> EvaluationEvent | None:
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def last_submission(evaluation: Evaluation) -> EvaluationEvent | None:
+    """The filler's most recent submission of this evaluation (to the bureau or the head)."""
+    return (
+        EvaluationEvent.objects.filter(evaluation=evaluation, action__in=SUBMIT_ACTIONS)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def evaluation_explanations(*, evaluation: Evaluation) -> dict[str, dict[str, Any]]:
+    """The warnings acknowledged at the latest submission, by warning key.
+
+    Each is the stored acknowledgement: {"key", "code", "indicator", "message", "comment"};
+    an empty comment is a tick without an explanation. Empty when never submitted.
+    """
+    event = last_submission(evaluation)
+    if event is None:
+        return {}
+    return {
+        a["key"]: a
+        for a in event.acknowledgements or []
+        if isinstance(a, dict) and isinstance(a.get("key"), str)
+    }
 
 
 def evaluation_changes_since_return(*, evaluation: Evaluation) -> dict[str, Any] | None:
@@ -107,9 +135,34 @@ def evaluation_changes_since_return(*, evaluation: Evaluation) -> dict[str, Any]
     }
 
 
+def last_approval(evaluation: Evaluation) -> EvaluationEvent | None:
+    """The approval of an approved evaluation (with the bureau's comment, if any), else None."""
+    if evaluation.status != Status.APPROVED:
+        return None
+    return (
+        EvaluationEvent.objects.filter(evaluation=evaluation, action=EventAction.APPROVED)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def evaluation_open_comments(*, evaluation: Evaluation) -> dict[str, Any]:
-    """The last return's reason and row comments while the form is back with the department."""
-    none: dict[str, Any] = {"event": None, "indicator": {}, "funding": {}, "evidence": {}}
+    """What the reviewer told the department about the form as it stands.
+
+    While the form is back with the department: the last return ("event") with its row
+    comments by indicator position, funding kind and evidence file. Once approved: the
+    approval ("approval"), whose reason is the bureau's optional comment.
+    """
+    none: dict[str, Any] = {
+        "event": None,
+        "indicator": {},
+        "funding": {},
+        "evidence": {},
+        "approval": None,
+    }
+    if evaluation.status == Status.APPROVED:
+        return {**none, "approval": last_approval(evaluation)}
     if evaluation.status != Status.RETURNED:
         return none
     event = last_return(evaluation)
@@ -117,6 +170,7 @@ def evaluation_open_comments(*, evaluation: Evaluation) -> dict[str, Any]:
         return none
     comments = list(ReviewComment.objects.filter(event=event))
     return {
+        **none,
         "event": event,
         "indicator": {c.position: c for c in comments if c.position is not None},
         "funding": {c.funding_kind: c for c in comments if c.funding_kind},

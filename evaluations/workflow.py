@@ -11,13 +11,14 @@ the filler's submission stops with the department's head (部门审核人) first
 
 A row says which action it records, from which states it starts and where it ends, which
 rule of ``evaluations.permissions`` decides who may, what a refused user reads, whether a
-reason is required (and how long it may be), which timestamps it sets or clears, who is
-notified, which extra checks run (submit: no errors, every warning acknowledged; return:
-row comments), and, for rows that share one button, when the row applies to a form (the
-filler's "submit" is SUBMIT without a sign-off and SEND_FOR_SIGN_OFF with one;
-``submit_transition`` picks it). ``transition_run`` does the rest, in one transaction:
-lock the form, check rule, state and condition, run the checks, update, write the history
-entry and the row comments, notify (mail once the transaction has committed).
+reason is required (and how long it may be) or an optional comment taken (an approval's),
+which timestamps it sets or clears, who is notified, which extra checks run (submit: no
+errors, every warning acknowledged; return: row comments), and, for rows that share one
+button, when the row applies to a form (the filler's "submit" is SUBMIT without a sign-off
+and SEND_FOR_SIGN_OFF with one; ``submit_transition`` picks it). ``transition_run`` does
+the rest, in one transaction: lock the form, check rule, state and condition, run the
+checks, update, write the history entry and the row comments, notify (mail once the
+transaction has committed).
 
 A repeated transition (a double click, a second tab) is harmless: when the form already
 is in the row's target state and its latest state change was this very action,
@@ -127,6 +128,14 @@ class ReasonRule:
     label: Promise
     limit: int
     missing: Promise
+
+
+@dataclass(frozen=True)
+class CommentRule:
+    """A transition that takes an optional comment, stored as its reason: name and limit."""
+
+    label: Promise
+    limit: int
 
 
 @dataclass
@@ -294,6 +303,8 @@ class Transition:
     # Who is told (each user once).
     notify: tuple[Audience, ...]
     reason: ReasonRule | None = None
+    # An optional comment instead (recorded as the event's reason, shown and mailed as one).
+    comment: CommentRule | None = None
     # Timestamp fields of Evaluation set to now / cleared by this step.
     sets: tuple[str, ...] = ()
     clears: tuple[str, ...] = ()
@@ -390,6 +401,8 @@ APPROVE = Transition(
     refused=gettext_lazy("只有财政局审核人可以执行此操作。"),
     wrong_state=gettext_lazy("此表当前状态为“%(status)s”，只有已提交的表可以审核通过。"),
     notify=(Audience.DEPARTMENT_STAFF,),
+    # The bureau's optional comment for the department.
+    comment=CommentRule(label=gettext_lazy("审核意见"), limit=REASON_MAX_LENGTH),
     sets=("approved_at",),
     after_commit=(render_pdf_later,),
 )
@@ -490,6 +503,9 @@ def transition_run(
             reason = workflow_text(given.reason, limit=rule.limit, what=str(rule.label))
             if not reason:
                 raise TransitionError(str(rule.missing))
+        elif transition.comment is not None:
+            comment = transition.comment
+            reason = workflow_text(given.reason, limit=comment.limit, what=str(comment.label))
         outcome = Outcome()
         for check in transition.checks:
             found = check(ev, given)
@@ -584,9 +600,13 @@ def evaluation_return(
     return transition_run(RETURN, evaluation=evaluation, user=user, given=given)
 
 
-def evaluation_approve(*, evaluation: Evaluation, user: AbstractBaseUser) -> bool:
-    """Approve a submitted form, locking it; False if already approved."""
-    return transition_run(APPROVE, evaluation=evaluation, user=user)
+def evaluation_approve(*, evaluation: Evaluation, user: AbstractBaseUser, reason: str = "") -> bool:
+    """Approve a submitted form, locking it; False if already approved.
+
+    ``reason`` is the bureau's optional comment, shown to the department and mailed.
+    """
+    given = TransitionInput(reason=reason)
+    return transition_run(APPROVE, evaluation=evaluation, user=user, given=given)
 
 
 def evaluation_reopen(*, evaluation: Evaluation, user: AbstractBaseUser, reason: str) -> bool:

@@ -1,7 +1,9 @@
 """Bulk exports as background jobs: create, render in chunks, assemble, cancel, retry, recover.
 
     export_create ──▶ chunks queued ──(render_chunk ×N, in parallel)──▶ all chunks done
-        ──▶ assemble_export (one task: merged PDF, ZIP or Excel from the PDF cache) ──▶ done
+        ──▶ assembling (merged PDF or ZIP from the PDF cache, by the task that finished the
+            last chunk; an Excel job's one step, or a restarted one, is an assemble_export
+            task) ──▶ done
 
 The job's rows (exports/models.py) are the truth the pages read; the task queue only carries
 "run chunk 7 of job 12, attempt 2". Every task checks, before it writes, that the job is still
@@ -54,6 +56,11 @@ CONTENT_TYPES = {
 }
 # How often (in forms) the assembling step reports progress and looks for a cancellation.
 _REPORT_EVERY = 5
+# A chunk's attempt number is its task's ticket: every run of the job (a user's retry) starts
+# its chunks at a new block of numbers, (job attempt - 1) * _RUN_SPAN + 1, so that the tasks
+# of the previous run never match, while the restarts of a killed chunk within one run are
+# counted from 1 (``_chunk_runs``) against EXPORT_MAX_ATTEMPTS.
+_RUN_SPAN = 1000
 
 
 class ExportError(Exception):
@@ -147,22 +154,29 @@ def _enqueue_chunk(chunk: ExportChunk) -> None:
 def _enqueue_assemble(job: ExportJob) -> None:
     from exports import tasks
 
-    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
-    tasks.assemble_export.enqueue(job.pk, job.attempt, job.assemble_try)
+    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now(), assemble_task_id="")
+    result = tasks.assemble_export.enqueue(job.pk, job.attempt, job.assemble_try)
+    ExportJob.objects.filter(pk=job.pk, assemble_try=job.assemble_try).update(
+        assemble_task_id=str(result.id)
+    )
 
 
 # --- running -------------------------------------------------------------------------------
 
 
-def _fail(job_id: int, message: str) -> None:
+def _fail(job_id: int, message: str, *, attempt: int | None = None) -> None:
+    """Mark the job failed, unless it has ended or (with ``attempt``) was run again since."""
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.state not in ACTIVE_STATES:
             return
+        if attempt is not None and job.attempt != attempt:
+            return
         job.state = State.FAILED
+        job.assembling = False
         job.message = message
         job.finished_at = timezone.now()
-        job.save(update_fields=["state", "message", "finished_at"])
+        job.save(update_fields=["state", "assembling", "message", "finished_at"])
 
 
 def _failure_message(error: BaseException) -> str:
@@ -180,7 +194,7 @@ def _still_active(job_id: int) -> bool:
 
 
 def run_chunk(chunk_id: int, attempt: int) -> None:
-    """Render the chunk's forms into the PDF cache; queue the assembling step after the last."""
+    """Render the chunk's forms into the PDF cache; after the last chunk, assemble the file."""
     from exports.pdfcache import cached_pdf_name
 
     chunk = ExportChunk.objects.select_related("job").filter(pk=chunk_id).first()
@@ -217,7 +231,10 @@ def run_chunk(chunk_id: int, attempt: int) -> None:
                 ExportJob.objects.filter(pk=job.pk).update(done=F("done") + 1, heartbeat_at=now)
     except Exception as error:
         logger.exception("export %s chunk %s failed", job.pk, chunk.index)
-        _fail(job.pk, _failure_message(error))
+        # Only the chunk's current run may fail the job: an older run (restarted since, or
+        # of the job's previous run) failing says nothing about the current one.
+        if ExportChunk.objects.filter(pk=chunk.pk, attempt=attempt).exists():
+            _fail(job.pk, _failure_message(error), attempt=job.attempt)
         return
     with transaction.atomic():
         job = ExportJob.objects.select_for_update().get(pk=job.pk)
@@ -229,8 +246,13 @@ def run_chunk(chunk_id: int, attempt: int) -> None:
         if job.chunks.exclude(state=State.DONE).exists():
             return
         job.assembling = True
-        job.save(update_fields=["assembling"])
-        transaction.on_commit(lambda: _enqueue_assemble(job))
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["assembling", "heartbeat_at"])
+    # The worker that rendered the last chunk assembles at once. Queued as a task of its
+    # own, the step could wait behind other jobs' chunks longer than EXPORT_STALE_SECONDS
+    # with nothing to tell the wait from a killed worker, and be restarted, then failed, for
+    # nothing. (A restarted step and an Excel job, which has no chunks, are queued tasks.)
+    run_assemble(job.pk, job.attempt, job.assemble_try)
 
 
 def _forms(job: ExportJob) -> Iterator[Evaluation]:
@@ -279,15 +301,13 @@ class _Progress:
 def write_merged(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progress) -> int:
     """One PDF of every form from the cache, with an outline entry and page labels per form."""
     from evaluations.exports.pdfmerge import StreamingPdfMerger
-    from exports.pdfcache import cached_pdf_name
+    from exports.pdfcache import cached_pdf_bytes
 
     merger = StreamingPdfMerger(target, author=settings.PDF_AUTHOR)
     years: set[int] = set()
     count = 0
     for evaluation in forms:
-        name = cached_pdf_name(evaluation)
-        with default_storage.open(name, "rb") as handle:
-            data = handle.read()
+        data = cached_pdf_bytes(evaluation)
         merger.append(data, clean_text(f"{evaluation.year} {evaluation.project_name}"))
         years.add(evaluation.year)
         count += 1
@@ -303,11 +323,10 @@ def write_merged(forms: Iterator[Evaluation], target: IO[bytes], progress: _Prog
 
 def write_zip(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progress) -> int:
     """A ZIP of one PDF per form (from the cache) and each form's evidence files."""
-    import shutil
     import zipfile
 
     from evidence.exports import write_evidence_folder
-    from exports.pdfcache import cached_pdf_name
+    from exports.pdfcache import cached_pdf_bytes
 
     count = 0
     # PDFs are compressed already: stored as they are, the archive streams at disk speed.
@@ -315,11 +334,10 @@ def write_zip(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progres
         for evaluation in forms:
             count += 1
             name = f"{count:03d}_{export_filename(evaluation, 'pdf')}"
-            with (
-                default_storage.open(cached_pdf_name(evaluation), "rb") as source,
-                archive.open(name, "w") as entry,
-            ):
-                shutil.copyfileobj(source, entry, 1024 * 1024)
+            # One form's PDF (tens of kB) in memory at a time; read through the cache's
+            # retry (a concurrent render may replace the file between lookup and read).
+            with archive.open(name, "w") as entry:
+                entry.write(cached_pdf_bytes(evaluation))
             write_evidence_folder(archive, evaluation, name.removesuffix(".pdf") + "_佐证材料")
             progress.step()
     return count
@@ -331,8 +349,9 @@ def write_xlsx(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progre
     def counted() -> Iterator[Evaluation]:
         for evaluation in forms:
             yield evaluation
-            # The Excel step renders nothing beforehand: it counts as the whole progress.
-            ExportJob.objects.filter(pk=progress.job.pk).update(done=F("done") + 1)
+            # The Excel step renders nothing beforehand: it counts as the whole progress
+            # (only this run of the step: an older one still going must not count twice).
+            ExportJob.objects.filter(**progress.filter).update(done=F("done") + 1)
             progress.step()
 
     return write_workbook(counted(), target)
@@ -349,8 +368,15 @@ def run_assemble(job_id: int, attempt: int, assemble_try: int) -> None:
     if job.state not in ACTIVE_STATES:
         return
     now = timezone.now()
-    started = ExportJob.objects.filter(pk=job.pk, attempt=attempt, assemble_try=assemble_try)
-    started.update(state=State.RUNNING, assembling=True, assembled=0, heartbeat_at=now, message="")
+    # Filtered on the state again: a cancel that landed since the look above must win.
+    started = ExportJob.objects.filter(
+        pk=job.pk, attempt=attempt, assemble_try=assemble_try, state__in=ACTIVE_STATES
+    )
+    reset = {"done": 0} if job.format == Format.XLSX else {}  # a restarted Excel step
+    if not started.update(
+        state=State.RUNNING, assembling=True, assembled=0, heartbeat_at=now, message="", **reset
+    ):
+        return
     ExportJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
     progress = _Progress(job, attempt, assemble_try)
     stored = ""
@@ -370,7 +396,17 @@ def run_assemble(job_id: int, attempt: int, assemble_try: int) -> None:
         logger.exception("export %s failed while assembling", job.pk)
         if stored:
             default_storage.delete(stored)
-        _fail(job.pk, _failure_message(error))
+        _fail(job.pk, _failure_message(error), attempt=attempt)
+        return
+    if not count:
+        # Every form was deleted or hidden from the user since the job was made: an empty
+        # file would only puzzle the user.
+        default_storage.delete(stored)
+        _fail(
+            job.pk,
+            _("所选的自评表在导出期间都已被删除或已无权查看，没有可导出的内容。"),
+            attempt=attempt,
+        )
         return
     with transaction.atomic():
         locked = ExportJob.objects.select_for_update().get(pk=job.pk)
@@ -427,7 +463,11 @@ def export_retry(*, job: ExportJob) -> None:
         locked.seen_at = None
         locked.save()
         locked.chunks.update(
-            state=State.QUEUED, done=0, attempt=F("attempt") + 1, heartbeat_at=None, task_id=""
+            state=State.QUEUED,
+            done=0,
+            attempt=(locked.attempt - 1) * _RUN_SPAN + 1,
+            heartbeat_at=None,
+            task_id="",
         )
         transaction.on_commit(lambda: _start(locked.pk))
     job.refresh_from_db()
@@ -440,14 +480,34 @@ def export_file_open(job: ExportJob) -> IO[bytes]:
 # --- recovery and expiry -------------------------------------------------------------------------
 
 
+def _chunk_runs(chunk: ExportChunk, job_attempt: int) -> int:
+    """How many times the chunk was started in the job's current run (1 for the first)."""
+    return chunk.attempt - (job_attempt - 1) * _RUN_SPAN
+
+
 def _task_lost(chunk: ExportChunk) -> bool:
-    """Whether a queued chunk's task ended or was taken without ever reaching the chunk."""
+    """Whether a queued chunk's task ended or was taken without ever reaching the chunk.
+
+    Called for chunks enqueued longer ago than EXPORT_STALE_SECONDS: one without a task id
+    was never enqueued (the queue was down when it was tried).
+    """
+    return _lost(chunk.task_id)
+
+
+def _task_waiting(task_id: str) -> bool:
+    """Whether the task is still in the queue, waiting for a free worker."""
+    return bool(task_id) and not _lost(task_id)
+
+
+def _lost(task_id: str) -> bool:
     from django_tasks import TaskResultStatus, default_task_backend
 
-    if not chunk.task_id or not default_task_backend.supports_get_result:
+    if not task_id:
+        return True
+    if not default_task_backend.supports_get_result:
         return False
     try:
-        result = default_task_backend.get_result(chunk.task_id)
+        result = default_task_backend.get_result(task_id)
     except Exception:  # noqa: BLE001 - the queue forgot it (expired in Redis): lost
         return True
     return result.status != TaskResultStatus.READY
@@ -485,7 +545,10 @@ def recover_stale(*, job: ExportJob | None = None) -> int:
             if locked.attempt != chunk.attempt or locked.state == State.DONE:
                 continue
             _forget_task(locked.task_id)
-            if locked.attempt >= settings.EXPORT_MAX_ATTEMPTS:
+            job_attempt = ExportJob.objects.filter(pk=locked.job_id).values_list(
+                "attempt", flat=True
+            )[0]
+            if _chunk_runs(locked, job_attempt) >= min(settings.EXPORT_MAX_ATTEMPTS, _RUN_SPAN):
                 transaction.on_commit(
                     lambda job_id=locked.job_id: _fail(job_id, _interrupted_message())
                 )
@@ -495,22 +558,28 @@ def recover_stale(*, job: ExportJob | None = None) -> int:
             locked.heartbeat_at = None
             locked.task_id = ""
             locked.save()
-            transaction.on_commit(lambda chunk=locked: _enqueue_chunk(chunk))
+            # robust: a queue that is down is logged, not raised into the progress poll; the
+            # chunk, left without a task id, is enqueued again by a later poll.
+            transaction.on_commit(lambda chunk=locked: _enqueue_chunk(chunk), robust=True)
             restarted += 1
     for stale in jobs.filter(assembling=True, heartbeat_at__lt=cutoff):
         with transaction.atomic():
             locked = ExportJob.objects.select_for_update().get(pk=stale.pk)
             if not locked.assembling or locked.state not in ACTIVE_STATES:
                 continue
+            if _task_waiting(locked.assemble_task_id):
+                continue  # queued behind other work, not lost
+            _forget_task(locked.assemble_task_id)
             if locked.assemble_try + 1 >= settings.EXPORT_MAX_ATTEMPTS:
                 locked.state = State.FAILED
+                locked.assembling = False
                 locked.message = _interrupted_message()
                 locked.finished_at = timezone.now()
                 locked.save()
                 continue
             locked.assemble_try += 1
             locked.save(update_fields=["assemble_try"])
-            transaction.on_commit(lambda job=locked: _enqueue_assemble(job))
+            transaction.on_commit(lambda job=locked: _enqueue_assemble(job), robust=True)
             restarted += 1
     return restarted
 

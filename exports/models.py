@@ -64,11 +64,13 @@ class ExportJob(models.Model):
     # Forms written into the final file by the assembling step.
     assembled = models.PositiveIntegerField(_("已合并"), default=0)
     assembling = models.BooleanField(_("正在合并"), default=False)
-    # Bumped by every run of the job (a user's retry, a recovered assembling step): a task
-    # of an older run finds a different number and stops without writing.
+    # Bumped by every run of the job (a user's retry): a task of an older run finds a
+    # different number and stops without writing.
     attempt = models.PositiveIntegerField(_("运行次数"), default=1)
     # Runs of the assembling step within this run (a lost one is started again).
     assemble_try = models.PositiveIntegerField(_("合并次数"), default=0)
+    # The queued assembling task (a restarted step waits in the queue like any task).
+    assemble_task_id = models.CharField(_("合并任务编号"), max_length=64, blank=True)
     message = models.TextField(_("说明"), blank=True)
 
     file = models.CharField(_("文件"), max_length=300, blank=True)

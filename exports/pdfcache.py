@@ -2,8 +2,10 @@
 
 A PDF depends on the form (its content, state, dates and signatures, all of which bump
 ``revision`` or ``updated_at`` when written), on what is printed beside it (the evidence
-list, the published re-check, whether its year has a campaign, the department's name), on
-the scoring rules in force, and on the print templates, stylesheet, fonts and WeasyPrint.
+list, the published re-check, whether its year has a campaign, the department's name, the
+approver's name), on the settings it prints by (the local scoring rules, the re-check's
+quality threshold, the bureau's name PDF_AUTHOR), and on the print templates, stylesheet,
+fonts and WeasyPrint.
 ``print_key`` hashes all of it; the file is stored under ``pdf-cache/<form id>/<key>.pdf``
 in Django's default storage (never served directly: downloads go through views that check
 the user). Any write therefore makes the next download render again, without a list of
@@ -32,7 +34,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
+from django.db.models import CharField, Count, Exists, Max, OuterRef, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.template.loader import get_template
 
 from evaluations.models import Evaluation
@@ -67,6 +70,28 @@ def layout_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+def _approver_sql() -> RawSQL:
+    """The names of the latest approval's approver, printed in the signature block.
+
+    Raw SQL: the same subquery through the ORM takes about 3 ms more to compile, on every
+    cached download (evaluations/signature.py prints the full name or the username).
+    """
+    from django.contrib.auth import get_user_model
+
+    from evaluations.models import EvaluationEvent, EventAction
+
+    users = get_user_model()._meta.db_table
+    events = EvaluationEvent._meta.db_table
+    forms = Evaluation._meta.db_table
+    return RawSQL(
+        f"(SELECT u.first_name || %s || u.last_name || %s || u.username FROM {events} e"
+        f" JOIN {users} u ON u.id = e.actor_id WHERE e.evaluation_id = {forms}.id"
+        " AND e.action = %s ORDER BY e.created_at DESC, e.id DESC LIMIT 1)",
+        ("|", "|", EventAction.APPROVED.value),
+        output_field=CharField(),
+    )
+
+
 def _stamp(evaluation: Evaluation) -> dict:
     """The printed inputs that live outside the form's own row, in one query."""
     from campaigns.models import Campaign
@@ -81,23 +106,39 @@ def _stamp(evaluation: Evaluation) -> dict:
             evidence_sum=Sum("evidence__id"),
             recheck_done=Subquery(done.values("completed_at")[:1]),
             year_campaign=Exists(Campaign.objects.filter(year=OuterRef("year"))),
+            approver=_approver_sql(),
         )
         .values(
             "revision",
             "updated_at",
             "status",
+            "submitted_at",
+            "approved_at",
             "department__name",
             "evidence_count",
             "evidence_max",
             "evidence_sum",
             "recheck_done",
             "year_campaign",
+            "approver",
         )
         .first()
     )
     if row is None:
         raise Evaluation.DoesNotExist
     return row
+
+
+def _printed_settings() -> dict:
+    """The settings the printed page shows besides the scoring rules."""
+    from rechecks.services import quality_threshold
+
+    return {
+        # The re-check section marks 自评质量差 against the threshold in force.
+        "recheck_quality_threshold": str(quality_threshold()),
+        # The signature block's review unit (审核单位).
+        "pdf_author": settings.PDF_AUTHOR,
+    }
 
 
 def print_key(evaluation: Evaluation) -> str:
@@ -110,6 +151,7 @@ def print_key(evaluation: Evaluation) -> str:
         layout_fingerprint(),
         evaluation.pk,
         dataclasses.asdict(rules),
+        _printed_settings(),
         {key: str(value) for key, value in stamp.items()},
     ]
     text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
@@ -175,11 +217,21 @@ def cached_pdf_name(evaluation: Evaluation, *, render: bool = True) -> str | Non
 
 
 def cached_pdf_bytes(evaluation: Evaluation) -> bytes:
-    """The form's PDF, from the cache or rendered (and stored) now."""
-    name = cached_pdf_name(evaluation)
-    assert name is not None
-    with default_storage.open(name, "rb") as handle:
-        return handle.read()
+    """The form's PDF, from the cache or rendered (and stored) now.
+
+    Prefer it to opening ``cached_pdf_name``'s file: a write to the form and a render by
+    another process can delete that file between the lookup and the read; then the PDF is
+    looked up (or rendered) again.
+    """
+    for _attempt in range(3):
+        name = cached_pdf_name(evaluation)
+        assert name is not None
+        try:
+            with default_storage.open(name, "rb") as handle:
+                return handle.read()
+        except FileNotFoundError:
+            continue
+    raise RuntimeError(f"the PDF of evaluation {evaluation.pk} kept disappearing")
 
 
 def cache_size() -> int:

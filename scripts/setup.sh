@@ -5,11 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Fonts and HarfBuzz's subsetter for PDFs, Chromium for browser tests, PostgreSQL for the
-# PostgreSQL test run, poppler-utils for PDF text checks, qpdf to check merged PDFs independently of pypdf, gettext for translations.
+# PostgreSQL test run, Redis for the RQ test run (scripts/with-redis.sh), poppler-utils for PDF
+# text checks, qpdf to check merged PDFs independently of pypdf, gettext for translations.
 APT_PACKAGES=(
   chromium chromium-driver
   fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
-  postgresql poppler-utils qpdf gettext
+  postgresql redis-server poppler-utils qpdf gettext
 )
 PYTHON="${PYTHON:-python3}"
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then

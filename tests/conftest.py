@@ -132,3 +132,11 @@ def _media_root(settings, tmp_path_factory):
     yield
     for name in ("base_location", "location", "base_url"):
         default_storage.__dict__.pop(name, None)
+
+
+@pytest.fixture(autouse=True)
+def _empty_task_queue():
+    """Under `make test-rq` the Redis queue outlives each test's database: start empty."""
+    from tests.tasks_helpers import empty_queue
+
+    empty_queue()

@@ -16,6 +16,7 @@ from campaigns.models import Campaign
 from evaluations.services import evaluation_submit
 from tests.factories import make_evaluation
 from tests.test_evidence import evidence_on
+from tests.test_export_views import finished_job
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,6 @@ EVALUATION_ROUTES = {
 # Form routes that only take a POST (a GET is 405 before any lookup).
 POST_ONLY_ROUTES = {
     "review:return",
-    "review:approve",
     "evaluations:sign_off_pass",
     "evaluations:sign_off_return",
     "evaluations:evidence_upload",
@@ -75,9 +75,12 @@ SCOPED_ROUTES = {
     "evaluations:score_preview",
     "evaluations:import",
     "evaluations:import_confirm",
+    # The old bulk download URLs: a redirect to the pre-filled export form (/exports/).
     "evaluations:bulk_pdf",
     "evaluations:bulk_zip",
     "evaluations:bulk_xlsx",
+    # The user's own exports and the form that starts one (tests/test_export_views.py).
+    "exports:list",
     "review:queue",
     "evaluations:sign_off_queue",
     # 开始填报 of a due project: its department's staff only (tests/test_due_forms.py).
@@ -98,6 +101,17 @@ EVALUATION_ROUTES |= {"rechecks:pick", "rechecks:detail", "rechecks:start", "rec
 POST_ONLY_ROUTES |= {"rechecks:pick", "rechecks:start", "rechecks:complete", "rechecks:draw"}
 
 
+# One export job (/exports/<pk>/...): its user's only, 404 to everyone else whatever their
+# role, finance and the administrator included (tests/test_export_views.py).
+EXPORT_JOB_ROUTES = {
+    "exports:detail",
+    "exports:status",
+    "exports:cancel",
+    "exports:retry",
+    "exports:download",
+}
+
+
 def routes() -> list[tuple[str, str]]:
     """(route, name) of every non-admin URL pattern."""
 
@@ -113,9 +127,12 @@ def routes() -> list[tuple[str, str]]:
     return [(r, n) for r, n in walk(get_resolver().url_patterns) if not r.startswith("admin/")]
 
 
-def url_of(route: str, pk: int, file_pk: int = 0) -> str:
+def url_of(route: str, pk: int, file_pk: int = 0, job_pk: int = 0) -> str:
     # Campaign pages are addressed by year: the 2020 campaign made by the matrix test (not
     # 2021, the forms' year: a campaign would put NOT_IN_DUE_LIST on them).
+    if route.startswith("exports/"):
+        # An export job's pages are addressed by the job (the matrix test makes one).
+        return "/" + route.replace("<int:pk>", str(job_pk or pk))
     return "/" + (
         route.replace("<int:pk>", str(pk))
         .replace("<int:year>", "2020")
@@ -125,7 +142,9 @@ def url_of(route: str, pk: int, file_pk: int = 0) -> str:
 
 def test_it_classifies_every_route():
     names = {name for _, name in routes()}
-    assert names == PUBLIC | EVALUATION_ROUTES | SCOPED_ROUTES | CAMPAIGN_ROUTES
+    assert names == (
+        PUBLIC | EVALUATION_ROUTES | SCOPED_ROUTES | CAMPAIGN_ROUTES | EXPORT_JOB_ROUTES
+    )
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -219,15 +238,27 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "evaluations:submit": cells((200, 302), (404, 404), (404, 404), (404, 404), (404, 404)),
     # Reopening is the admin's; this form is not approved, so the POST is refused (400).
     "evaluations:reopen": cells((404, 404), (404, 404), (404, 404), (200, 400), (404, 404)),
-    # Bulk downloads of 2021: the outsider's department has none (404).
-    "evaluations:bulk_pdf": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
-    "evaluations:bulk_zip": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
-    "evaluations:bulk_xlsx": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
+    # The old bulk downloads of 2021: a redirect to the export form; the outsider's
+    # department has none (404).
+    "evaluations:bulk_pdf": cells((302, 405), (404, 405), (302, 405), (302, 405), (302, 405)),
+    "evaluations:bulk_zip": cells((302, 405), (404, 405), (302, 405), (302, 405), (302, 405)),
+    "evaluations:bulk_xlsx": cells((302, 405), (404, 405), (302, 405), (302, 405), (302, 405)),
+    # Exports: everyone who may export has the page; the matrix's POST is no valid export
+    # (the form comes back with its message). The job is the owner's: 404 to everyone else.
+    # It is done: cancelling or retrying it is refused back to its page with a message.
+    "exports:list": every(200, 200),
+    "exports:detail": cells((200, 405), (404, 405), (404, 405), (404, 405), (404, 405)),
+    "exports:status": cells((200, 405), (404, 405), (404, 405), (404, 405), (404, 405)),
+    "exports:download": cells((200, 405), (404, 405), (404, 405), (404, 405), (404, 405)),
+    "exports:cancel": cells((405, 302), (405, 404), (405, 404), (405, 404), (405, 404)),
+    "exports:retry": cells((405, 302), (405, 404), (405, 404), (405, 404), (405, 404)),
     # Finance only; 404 for everyone else, the admin included.
     "review:queue": cells((404, 404), (404, 404), (200, 200), (404, 404), (404, 404)),
     "review:detail": cells((404, 404), (404, 404), (200, 200), (404, 404), (404, 404)),
     "review:return": cells((405, 404), (405, 404), (405, 302), (405, 404), (405, 404)),
-    "review:approve": cells((405, 404), (405, 404), (405, 302), (405, 404), (405, 404)),
+    # Issue 13: GET is the confirmation page; a POST without its confirmation approves
+    # nothing and shows the page again (400).
+    "review:approve": cells((404, 404), (404, 404), (200, 400), (404, 404), (404, 404)),
     # The department's sign-off: its head only, 404 for everyone else. This form is
     # submitted already (not in 部门审核): the head's page shows no buttons, passing it on is
     # refused back to the page (302 with the message), returning it re-renders (400).
@@ -334,6 +365,7 @@ def test_it_answers_each_role_as_the_matrix_says(
     evaluation_submit(evaluation=shared, user=staff_a)
     settings.MEDIA_ROOT = tmp_path
     evidence = evidence_on(shared, staff_a)
+    job = finished_job(staff_a)
     failures = []
     for route, name in routes():
         for method, expected in zip(("get", "post"), EXPECTED[name][role], strict=True):
@@ -344,8 +376,11 @@ def test_it_answers_each_role_as_the_matrix_says(
             client = Client()
             client.force_login(user)
             data = PARAMS.get(name, {}) if method == "get" else {"reason": "矩阵测试"}
-            response = getattr(client, method)(url_of(route, evaluation.pk, evidence.pk), data)
+            url = url_of(route, evaluation.pk, evidence.pk, job.pk)
+            response = getattr(client, method)(url, data)
             if response.status_code != expected:
                 failures.append((name, method, expected, response.status_code))
     assert failures == []
     assert shared.evidence.count() == 1  # the refused deletes removed nothing
+    job.refresh_from_db()
+    assert (job.state, job.attempt) == ("done", 1)  # nobody cancelled or retried it

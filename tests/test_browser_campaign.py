@@ -213,6 +213,7 @@ def test_a_campaign_runs_end_to_end(
     browser.get(f"{base}/review/{evaluation.pk}/")
     full_page_screenshot(browser, artifacts_dir / "campaign-review-page.png")
     click(browser, browser.find_element(By.ID, "approve-button"))
+    click(browser, wait_for(browser, lambda d: d.find_element(By.ID, "confirm-approve-button")))
     wait_for(browser, lambda d: "已审核通过" in d.page_source)
     evaluation.refresh_from_db()
     assert evaluation.status == Status.APPROVED

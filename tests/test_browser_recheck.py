@@ -66,6 +66,7 @@ def test_evidence_review_sample_and_recheck_in_a_browser(
     assert "inline=1" in frame.get_attribute("src")
     full_page_screenshot(browser, artifacts_dir / "recheck-evidence-review.png")
     click(browser, browser.find_element(By.ID, "approve-button"))
+    click(browser, wait_for(browser, lambda d: d.find_element(By.ID, "confirm-approve-button")))
     wait_for(browser, lambda d: "已审核通过" in d.page_source)
     evaluation.refresh_from_db()
     assert evaluation.status == Status.APPROVED

@@ -78,6 +78,7 @@ def test_it_runs_the_whole_review_loop_in_a_browser(
     assert "按合同价测算，已附明细。" in changes
     full_page_screenshot(browser, artifacts_dir / "review-page.png")
     click(browser, browser.find_element(By.ID, "approve-button"))
+    click(browser, wait_for(browser, lambda d: d.find_element(By.ID, "confirm-approve-button")))
     wait_for(browser, lambda d: "已审核通过" in d.page_source)
     evaluation.refresh_from_db()
     assert evaluation.status == Status.APPROVED

@@ -77,6 +77,7 @@ def test_it_runs_the_department_sign_off_in_a_browser(
     sign_in(browser, base, finance.username, PASSWORD)
     browser.get(f"{base}/review/{evaluation.pk}/")
     click(browser, browser.find_element(By.ID, "approve-button"))
+    click(browser, wait_for(browser, lambda d: d.find_element(By.ID, "confirm-approve-button")))
     wait_for(browser, lambda d: "已审核通过" in d.page_source)
     evaluation.refresh_from_db()
     assert evaluation.status == Status.APPROVED

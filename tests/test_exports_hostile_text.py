@@ -23,6 +23,7 @@ from evaluations.models import Evaluation, Indicator
 from evaluations.views.exports import content_disposition
 from tests.export_helpers import pdf_pages
 from tests.factories import make_evaluation
+from tests.test_export_views import export_through_job
 
 pytestmark = pytest.mark.django_db
 
@@ -72,9 +73,10 @@ def test_it_exports_one_form_with_control_characters_to_xlsx(client_a, hostile):
     assert flat["D2"].value == "PQ"
 
 
+@pytest.mark.django_db(transaction=True)
 def test_it_exports_the_year_workbook_with_control_characters(client_finance, hostile, dept_a):
     make_evaluation(dept_a, project_name="另一个项目")
-    response = client_finance.get(reverse("evaluations:bulk_xlsx") + "?year=2021")
+    _job, response = export_through_job(client_finance, year=2021, format="xlsx")
     assert response.status_code == 200
     body = b"".join(response.streaming_content)
     assert _workbook(body).sheetnames == ["1_PQ", "2_另一个项目", "指标明细"]
@@ -157,16 +159,20 @@ def test_it_sends_download_names_without_bidi_controls(client_a, dept_a, route):
     assert RLO not in unquote(disposition) and "%E2%80%AE" not in disposition
 
 
+@pytest.mark.django_db(transaction=True)
 def test_it_zips_and_merges_without_bidi_controls(client_finance, dept_a):
     department = Department.objects.create(name=f"部门{RLO}甲")
     legacy(make_evaluation(department, project_name="项目"), project_name=f"发票{RLO}fdp.exe")
-    query = f"?year=2021&department={department.pk}"
-    response = client_finance.get(reverse("evaluations:bulk_zip") + query)
+    _job, response = export_through_job(
+        client_finance, year=2021, department=department.pk, format="zip"
+    )
     assert response.status_code == 200
     disposition = response["Content-Disposition"]
     assert unquote(disposition.split("''", 1)[1]) == "2021年度_部门甲_绩效自评表.zip"
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert archive.namelist() == ["001_2021年度_发票fdp.exe_绩效自评表.pdf"]
-    response = client_finance.get(reverse("evaluations:bulk_pdf") + query)
+    _job, response = export_through_job(
+        client_finance, year=2021, department=department.pk, format="pdf"
+    )
     assert response.status_code == 200
     assert RLO not in unquote(response["Content-Disposition"])

@@ -587,16 +587,19 @@ def test_it_refuses_to_submit_an_approved_form(client_a, approved):
 
 
 def test_it_says_so_when_a_form_is_approved_twice(client_finance, submitted):
-    first = client_finance.post(f"/review/{submitted.pk}/approve/", follow=True)
+    confirmed = {"confirm": "1"}
+    first = client_finance.post(f"/review/{submitted.pk}/approve/", confirmed, follow=True)
     assert flashed(first) == [f"已审核通过“{submitted.project_name}”。"]
-    second = client_finance.post(f"/review/{submitted.pk}/approve/", follow=True)
+    second = client_finance.post(f"/review/{submitted.pk}/approve/", confirmed, follow=True)
     assert second.redirect_chain[0][1] == 302
     assert flashed(second) == ["此表已经审核通过了，未重复操作。"]
     assert events(submitted, EventAction.APPROVED) == 1
 
 
 def test_it_refuses_to_approve_a_draft(client_finance, evaluation):
-    response = client_finance.post(f"/review/{evaluation.pk}/approve/", follow=True)
+    response = client_finance.post(
+        f"/review/{evaluation.pk}/approve/", {"confirm": "1"}, follow=True
+    )
     assert response.redirect_chain[0][1] == 302
     assert flashed(response) == ["此表当前状态为“草稿”，只有已提交的表可以审核通过。"]
     evaluation.refresh_from_db()

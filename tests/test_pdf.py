@@ -27,6 +27,7 @@ from tests.export_helpers import (
     squash,
     store,
 )
+from tests.test_export_views import export_through_job
 
 pytestmark = pytest.mark.django_db
 
@@ -317,24 +318,32 @@ def test_it_refuses_post_on_downloads(client_a, dept_a):
     assert client_a.post(reverse("evaluations:pdf", args=[evaluation.pk])).status_code == 405
 
 
-def test_bulk_views_export_a_departments_year(client_a, dept_a, dept_b):
+@pytest.mark.django_db(transaction=True)
+def test_bulk_exports_a_departments_year(client_a, dept_a, dept_b):
     evaluations = stored_department_a(dept_a, 3)
     store(sample_form("003"), dept_b)  # another department's form stays out
     query = f"?year=2021&department={dept_a.pk}"
+    # The old download URL leads to the pre-filled export form (a GET starts no job).
     response = client_a.get(reverse("evaluations:bulk_pdf") + query)
-    assert response.status_code == 200
+    assert response.status_code == 302
+    assert response["Location"] == f"/exports/?year=2021&department={dept_a.pk}&format=pdf"
+
+    _job, response = export_through_job(client_a, year=2021, department=dept_a.pk, format="pdf")
     data = b"".join(response.streaming_content)
     assert len(outline_titles(data)) == 3
     assert "filename*=UTF-8''" in response["Content-Disposition"]
     assert 'filename="evaluations-2021.pdf"' in response["Content-Disposition"]
 
     response = client_a.get(reverse("evaluations:bulk_zip") + query)
-    assert response.status_code == 200
+    assert response["Location"] == f"/exports/?year=2021&department={dept_a.pk}&format=zip"
+    _job, response = export_through_job(client_a, year=2021, department=dept_a.pk, format="zip")
     with zipfile.ZipFile(BytesIO(b"".join(response.streaming_content))) as archive:
         assert len(archive.namelist()) == len(evaluations)
 
     # Staff without a department parameter get their own department only.
     response = client_a.get(reverse("evaluations:bulk_zip") + "?year=2021")
+    assert response["Location"] == "/exports/?year=2021&format=zip"
+    _job, response = export_through_job(client_a, year=2021, format="zip")
     with zipfile.ZipFile(BytesIO(b"".join(response.streaming_content))) as archive:
         assert len(archive.namelist()) == 3
 
@@ -356,14 +365,16 @@ def test_bulk_views_refuse_other_departments_and_bad_parameters(client_a, client
     assert client_a.get(reverse("evaluations:bulk_pdf") + "?year=1999").status_code == 404
 
 
+@pytest.mark.django_db(transaction=True)
 def test_finance_bulk_exports_all_departments(client_finance, dept_a, dept_b):
     store(sample_form("000"), dept_a)
     store(sample_form("000", 1), dept_a)
     store(sample_form("003"), dept_b)
-    response = client_finance.get(reverse("evaluations:bulk_pdf") + "?year=2021")
+    assert client_finance.get(reverse("evaluations:bulk_pdf") + "?year=2021").status_code == 302
+    _job, response = export_through_job(client_finance, year=2021, format="pdf")
     assert len(outline_titles(b"".join(response.streaming_content))) == 2
-    response = client_finance.get(
-        reverse("evaluations:bulk_pdf") + f"?year=2020&department={dept_b.pk}"
+    _job, response = export_through_job(
+        client_finance, year=2020, department=dept_b.pk, format="pdf"
     )
     assert len(outline_titles(b"".join(response.streaming_content))) == 1
 
@@ -373,6 +384,9 @@ def test_the_list_page_offers_the_bulk_export_of_the_filtered_year(client_a, dep
     response = client_a.get(reverse("evaluations:list") + "?year=2021")
     assert response.status_code == 200
     html = response.content.decode()
-    assert reverse("evaluations:bulk_pdf") + "?year=2021" in html
-    assert reverse("evaluations:bulk_zip") + "?year=2021" in html
-    assert reverse("evaluations:bulk_xlsx") + "?year=2021" in html
+    # Buttons of a POST form to /exports/ (a background job), no longer download links.
+    form = html.split('<form method="post" action="/exports/"', 1)[1].split("</form>", 1)[0]
+    assert '<input type="hidden" name="year" value="2021">' in form
+    for fmt in ("pdf", "zip", "xlsx"):
+        assert f'name="format" value="{fmt}"' in form
+    assert reverse("evaluations:bulk_pdf") not in html

@@ -20,6 +20,7 @@ from django.test import Client
 
 from evaluations.exports import pdf
 from tests.export_helpers import sample_forms, store
+from tests.test_export_views import export_through_job
 
 pytestmark = pytest.mark.django_db
 
@@ -75,11 +76,15 @@ def pdf_info_of(data: bytes, path: Path) -> dict[str, str]:
     return pdf_info(path)
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_bulk_download_and_the_command_pass_qpdf(dept_a, finance, tmp_path):
     stored(dept_a, 2)
     client = Client()
     client.force_login(finance)
     response = client.get("/evaluations/export/pdf/", {"year": 2021})
+    assert response.status_code == 302
+    assert response["Location"] == "/exports/?year=2021&format=pdf"
+    _job, response = export_through_job(client, year=2021, format="pdf")
     assert response.status_code == 200
     downloaded = tmp_path / "bulk.pdf"
     downloaded.write_bytes(b"".join(response.streaming_content))

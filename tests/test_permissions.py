@@ -190,7 +190,10 @@ def test_it_lets_the_superuser_read_every_department(admin_user, forms):
     assert "甲部门的项目" in page and "乙部门的项目" in page
     assert "昌吉州民政局" in page  # the department column, as for finance
     for kind in ("pdf", "zip", "xlsx"):
-        assert client.get(f"/evaluations/export/{kind}/", {"year": 2021}).status_code == 200
+        response = client.get(f"/evaluations/export/{kind}/", {"year": 2021})
+        assert response.status_code == 302  # to the pre-filled export form
+        assert response["Location"] == f"/exports/?year=2021&format={kind}"
+    assert client.post("/exports/", {"year": 2021, "format": "pdf"}).status_code == 302
     dashboard = client.get("/dashboard/").content.decode()
     assert "昌吉州民政局" in dashboard and "昌吉回族自治州住房和城乡建设局" in dashboard
 
@@ -202,7 +205,7 @@ def test_it_hides_review_from_the_superuser(admin_user, staff_a, forms):
     assert client.get("/review/").status_code == 404
     assert client.get(f"/review/{evaluation.pk}/").status_code == 404
     assert client.post(f"/review/{evaluation.pk}/return/", {"reason": "x"}).status_code == 404
-    assert client.post(f"/review/{evaluation.pk}/approve/").status_code == 404
+    assert client.post(f"/review/{evaluation.pk}/approve/", {"confirm": "1"}).status_code == 404
     with pytest.raises(TransitionError, match="只有财政局审核人可以执行此操作"):
         evaluation_return(evaluation=evaluation, user=admin_user, reason="x")
     with pytest.raises(TransitionError, match="只有财政局审核人可以执行此操作"):
@@ -257,6 +260,6 @@ def test_it_treats_a_superuser_with_a_finance_membership_as_finance(admin_financ
     evaluation_submit(evaluation=evaluation, user=staff_a)
     client = client_for(admin_finance)
     assert client.get("/review/").status_code == 200
-    assert client.post(f"/review/{evaluation.pk}/approve/").status_code == 302
+    assert client.post(f"/review/{evaluation.pk}/approve/", {"confirm": "1"}).status_code == 302
     evaluation.refresh_from_db()
     assert evaluation.status == Status.APPROVED

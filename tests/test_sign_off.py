@@ -65,7 +65,7 @@ def test_it_runs_the_department_sign_off_from_submission_to_approval(
     assert f"/evaluations/{pk}/edit/" not in detail
     assert 'status-department_review">部门审核<' in detail
     assert evaluation.project_name not in bureau.get("/review/").content.decode()
-    bureau.post(f"/review/{pk}/approve/")
+    bureau.post(f"/review/{pk}/approve/", {"confirm": "1"})
     evaluation.refresh_from_db()
     assert evaluation.status == Status.DEPARTMENT_REVIEW
 
@@ -130,7 +130,7 @@ def test_it_runs_the_department_sign_off_from_submission_to_approval(
 
     # 6. The bureau reviews it as any submitted form and approves.
     assert evaluation.project_name in bureau.get("/review/").content.decode()
-    assert bureau.post(f"/review/{pk}/approve/").status_code == 302
+    assert bureau.post(f"/review/{pk}/approve/", {"confirm": "1"}).status_code == 302
     evaluation.refresh_from_db()
     assert evaluation.status == Status.APPROVED
 

@@ -109,7 +109,8 @@ def test_it_redirects_anonymous_users_from_review_pages(submitted):
 
 
 def test_it_allows_only_post_for_decisions(client_finance, submitted):
-    assert client_finance.get(f"/review/{submitted.pk}/approve/").status_code == 405
+    # GET /approve/ is the confirmation page (tests/test_review_experience.py): it decides nothing.
+    assert client_finance.get(f"/review/{submitted.pk}/approve/").status_code == 200
     assert client_finance.get(f"/review/{submitted.pk}/return/").status_code == 405
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
@@ -156,7 +157,7 @@ def test_it_refuses_a_return_without_reason_and_keeps_the_comments(client_financ
 
 
 def test_it_approves(client_finance, submitted):
-    response = client_finance.post(f"/review/{submitted.pk}/approve/")
+    response = client_finance.post(f"/review/{submitted.pk}/approve/", {"confirm": "1"})
     assert response.status_code == 302
     submitted.refresh_from_db()
     assert submitted.status == Status.APPROVED
@@ -175,7 +176,7 @@ def test_it_shows_changes_since_the_return(client_finance, submitted, staff_a, f
 
 
 def test_it_lets_an_administrator_reopen_with_reason(client_admin, client_finance, submitted):
-    client_finance.post(f"/review/{submitted.pk}/approve/")
+    client_finance.post(f"/review/{submitted.pk}/approve/", {"confirm": "1"})
     response = client_admin.post(f"/evaluations/{submitted.pk}/reopen/", {"reason": ""})
     assert "必须填写原因" in response.content.decode()
     response = client_admin.post(f"/evaluations/{submitted.pk}/reopen/", {"reason": "更正执行数"})
@@ -186,7 +187,7 @@ def test_it_lets_an_administrator_reopen_with_reason(client_admin, client_financ
 
 @pytest.mark.parametrize("who", ["client_a", "client_finance"])
 def test_it_hides_reopen_from_non_administrators(who, request, client_finance, submitted):
-    client_finance.post(f"/review/{submitted.pk}/approve/")
+    client_finance.post(f"/review/{submitted.pk}/approve/", {"confirm": "1"})
     client = request.getfixturevalue(who)
     assert client.post(f"/evaluations/{submitted.pk}/reopen/", {"reason": "x"}).status_code == 404
     submitted.refresh_from_db()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 
@@ -66,6 +66,26 @@ def _quantize4(value: Decimal) -> Decimal:
 def format_percent(rate: Decimal | None) -> str:
     """Show a fraction as a percentage with two decimals: 0.822142 -> "82.21%"."""
     return formats.format_percent(rate)
+
+
+# Values typed on a page that could not be read ("十分" as a weight) are "not given": not
+# blank (which counts as 0) but unknown, so no finding is drawn from them. They are named
+# by these paths in ``evaluate(..., unreadable=...)``.
+
+
+def header_path(name: str) -> str:
+    """Path of a header value ("execution_weight")."""
+    return name
+
+
+def funding_path(kind: str, name: str) -> str:
+    """Path of a funding row's amount ("funding.total.executed")."""
+    return f"funding.{kind}.{name}"
+
+
+def indicator_path(index: int, name: str) -> str:
+    """Path of an indicator row's value; ``index`` as in ``FormData.indicators``."""
+    return f"indicators.{index}.{name}"
 
 
 def _fmt(value: Decimal | None) -> str:
@@ -212,13 +232,21 @@ class ScoreResult:
         return [f for f in self.findings if f.indicator is None and f.funding is None]
 
 
-def evaluate(form_data: FormData, rules: ScoringRules | None = None) -> ScoreResult:
-    """Apply the scoring rules to a form and list what does not hold."""
+def evaluate(
+    form_data: FormData, rules: ScoringRules | None = None, *, unreadable: Collection[str] = ()
+) -> ScoreResult:
+    """Apply the scoring rules to a form and list what does not hold.
+
+    ``unreadable`` names values typed but not read (``header_path`` and friends): they count
+    as blank in the figures, but no finding is drawn from them or from sums they are part of.
+    """
     rules = rules or ScoringRules()
-    budget, executed = funding_totals(form_data)
+    unknown = frozenset(unreadable)
+    budget, executed = funding_totals(form_data, unreadable=unknown)
     exact_rate = execution_rate(budget, executed)
+    exec_weight_known = header_path("execution_weight") not in unknown
     exec_weight = form_data.execution_weight or _ZERO
-    exec_score = execution_score(exec_weight, exact_rate)
+    exec_score = execution_score(exec_weight, exact_rate) if exec_weight_known else None
 
     results = _indicator_results(form_data, rules)
     indicator_score_sum = sum((ind.score or _ZERO for ind in form_data.indicators), _ZERO)
@@ -237,17 +265,28 @@ def evaluate(form_data: FormData, rules: ScoringRules | None = None) -> ScoreRes
         cap = None
     computed_total = quantize2(total)
 
-    findings: list[Finding] = []
-    findings += _form_findings(
-        form_data, rules, results, weight_sum, exec_weight, indicator_weight_sum
+    weights_known = exec_weight_known and not any(
+        indicator_path(i, "weight") in unknown for i in range(len(form_data.indicators))
     )
+    findings: list[Finding] = []
+    if weights_known:
+        findings += _form_findings(
+            form_data, rules, results, weight_sum, exec_weight, indicator_weight_sum
+        )
     findings += _total_findings(
         form_data, rules, computed_total, exec_part, indicator_score_sum, deductions, cap
     )
-    findings += _funding_findings(form_data, rules, budget, executed, exact_rate, exec_score)
+    findings += _funding_findings(
+        form_data, rules, budget, executed, exact_rate, exec_score, unknown
+    )
     for ind, result in zip(form_data.indicators, results, strict=True):
-        findings += _indicator_findings(ind, result, rules)
-        findings += _approved_findings(ind, result.index)
+        row_unknown = {
+            name
+            for name in ("target", "weight", "score", "deviation")
+            if indicator_path(result.index, name) in unknown
+        }
+        findings += _indicator_findings(ind, result, rules, row_unknown)
+        findings += _approved_findings(ind, result.index, row_unknown)
     if form_data.due is False:
         findings.append(Finding(NOT_IN_DUE_LIST, WARNING, _("此项目不在本年度应评项目清单中。")))
 
@@ -270,16 +309,45 @@ def evaluate(form_data: FormData, rules: ScoringRules | None = None) -> ScoreRes
 # --- rule 2: budget execution ------------------------------------------------------------
 
 
-def funding_totals(form_data: FormData) -> tuple[Decimal | None, Decimal | None]:
-    """(全年预算数, 全年执行数) of the total row, or the sums of the source rows without one."""
+def funding_totals(
+    form_data: FormData, *, unreadable: Collection[str] = ()
+) -> tuple[Decimal | None, Decimal | None]:
+    """(全年预算数, 全年执行数) of the total row, or the sums of the source rows without one.
+
+    A value in ``unreadable`` is unknown: it gives None, and so does a sum it is part of.
+    """
     total = form_data.funding_row(FUNDING_TOTAL)
-    if total is not None and (total.annual_budget is not None or total.executed is not None):
-        return total.annual_budget, total.executed
+    unread = {
+        c for c in ("annual_budget", "executed") if funding_path(FUNDING_TOTAL, c) in unreadable
+    }
+    if unread or (
+        total is not None and (total.annual_budget is not None or total.executed is not None)
+    ):
+        if total is None:
+            return None, None
+        return (
+            None if "annual_budget" in unread else total.annual_budget,
+            None if "executed" in unread else total.executed,
+        )
     sources = [row for row in form_data.funding if row.kind != FUNDING_TOTAL]
-    return (
-        _sum_or_none(row.annual_budget for row in sources),
-        _sum_or_none(row.executed for row in sources),
-    )
+    kinds = _source_kinds(form_data, unreadable)
+
+    def column_sum(column: str) -> Decimal | None:
+        if any(funding_path(kind, column) in unreadable for kind in kinds):
+            return None
+        return _sum_or_none(getattr(row, column) for row in sources)
+
+    return column_sum("annual_budget"), column_sum("executed")
+
+
+def _source_kinds(form_data: FormData, unreadable: Collection[str]) -> set[str]:
+    """Kinds of the source rows, also of those left out because nothing in them was read."""
+    kinds = {row.kind for row in form_data.funding if row.kind != FUNDING_TOTAL}
+    for path in unreadable:
+        parts = path.split(".")
+        if len(parts) == 3 and parts[0] == "funding" and parts[1] != FUNDING_TOTAL:
+            kinds.add(parts[1])
+    return kinds
 
 
 def execution_rate(budget: Decimal | None, executed: Decimal | None) -> Decimal | None:
@@ -533,8 +601,9 @@ def _funding_findings(
     executed: Decimal | None,
     rate: Decimal | None,
     exec_score: Decimal | None,
+    unknown: frozenset[str] = frozenset(),
 ) -> list[Finding]:
-    findings = _funds_not_summed(form_data, rules)
+    findings = _funds_not_summed(form_data, rules, unknown)
     if budget is not None and executed is not None and executed > budget:
         findings.append(
             Finding(
@@ -570,11 +639,11 @@ def _funding_findings(
     # The form has no deviation cell for funding, so rule 5 cannot be checked cell by cell
     # as for indicators (DEVIATION_MISSING): any explanation on the form counts, and its
     # absence is a warning to explain at submission, not an error that blocks it.
-    if (
-        rate is not None
-        and rate < _ONE
-        and not any(_has_text(i.deviation) for i in form_data.indicators)
-    ):
+    # A deviation text that was refused (too long) may well explain it.
+    explained = any(_has_text(i.deviation) for i in form_data.indicators) or any(
+        indicator_path(n, "deviation") in unknown for n in range(len(form_data.indicators))
+    )
+    if rate is not None and rate < _ONE and not explained:
         findings.append(
             Finding(
                 EXECUTION_UNEXPLAINED,
@@ -590,13 +659,18 @@ def _funding_findings(
     return findings
 
 
-def _funds_not_summed(form_data: FormData, rules: ScoringRules) -> list[Finding]:
+def _funds_not_summed(
+    form_data: FormData, rules: ScoringRules, unknown: frozenset[str] = frozenset()
+) -> list[Finding]:
     total = form_data.funding_row(FUNDING_TOTAL)
     sources = [row for row in form_data.funding if row.kind != FUNDING_TOTAL]
     if total is None or not sources:
         return []
+    kinds = {FUNDING_TOTAL, *_source_kinds(form_data, unknown)}
     parts = []
     for attr, label in _FUNDING_COLUMNS:
+        if any(funding_path(kind, attr) in unknown for kind in kinds):
+            continue
         stated = getattr(total, attr)
         summed = _sum_or_none(getattr(row, attr) for row in sources)
         if stated is None or summed is None or abs(stated - summed) <= rules.tolerance:
@@ -619,12 +693,19 @@ def _funds_not_summed(form_data: FormData, rules: ScoringRules) -> list[Finding]
 
 
 def _indicator_findings(
-    ind: IndicatorData, result: IndicatorResult, rules: ScoringRules
+    ind: IndicatorData,
+    result: IndicatorResult,
+    rules: ScoringRules,
+    unknown: Collection[str] = (),
 ) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     index = result.index
     weight = ind.weight or _ZERO
     score = ind.score
+    # A weight or score typed but not read is unknown: comparing it would mislead
+    # ("得分 15.00 超出范围 0–0.00"); the field's own message says what to fix.
+    if "weight" in unknown or "score" in unknown:
+        return _over_achievement(result, rules)
     if score is not None and (score > weight or score < 0):
         findings.append(
             Finding(
@@ -636,7 +717,8 @@ def _indicator_findings(
             )
         )
     # A blank score counts as 0, as it does in the total.
-    if (score or _ZERO) < weight and not _has_text(ind.deviation):
+    explained = _has_text(ind.deviation) or "deviation" in unknown
+    if (score or _ZERO) < weight and not explained:
         findings.append(
             Finding(
                 DEVIATION_MISSING,
@@ -664,6 +746,13 @@ def _indicator_findings(
                 indicator=index,
             )
         )
+    return findings + _over_achievement(result, rules)
+
+
+def _over_achievement(result: IndicatorResult, rules: ScoringRules) -> list[Finding]:
+    """OVER_ACHIEVEMENT: it compares target and actual only, not weight or score."""
+    findings = []
+    index = result.index
     if result.over_achieved:
         message = _(
             "实际完成值 %(actual)s 超出指标值 %(target)s 的 %(threshold)s 以上（完成率 %(ratio)s），请核实指标值是否设定偏低"
@@ -681,15 +770,25 @@ def _indicator_findings(
     return findings
 
 
-def _approved_findings(ind: IndicatorData, index: int) -> list[Finding]:
+def _approved_findings(
+    ind: IndicatorData, index: int, unknown: Collection[str] = ()
+) -> list[Finding]:
     """TARGET_CHANGED when a row's target or weight differs from the approved one."""
     changes = []
-    if ind.approved_target and _norm(ind.approved_target) != _norm(ind.target):
+    if (
+        ind.approved_target
+        and "target" not in unknown
+        and _norm(ind.approved_target) != _norm(ind.target)
+    ):
         changes.append(
             _("年度指标值与批复目标不同：批复 %(old)s，现为 %(new)s")
             % {"old": ind.approved_target.strip(), "new": ind.target.strip() or _("（空）")}
         )
-    if ind.approved_weight is not None and ind.approved_weight != ind.weight:
+    if (
+        ind.approved_weight is not None
+        and "weight" not in unknown
+        and ind.approved_weight != ind.weight
+    ):
         changes.append(
             _("分值与批复分值不同：批复 %(old)s，现为 %(new)s")
             % {
@@ -711,12 +810,14 @@ def _has_text(text: str) -> bool:
     return _norm(text) not in _BLANK_DEVIATIONS
 
 
-def with_computed_totals(form_data: FormData, rules: ScoringRules | None = None) -> FormData:
+def with_computed_totals(
+    form_data: FormData, rules: ScoringRules | None = None, *, unreadable: Collection[str] = ()
+) -> FormData:
     """Set the form's stated execution score and total to what the rules compute.
 
     Used for forms filled in on the web, where these figures are never typed.
     """
-    result = evaluate(form_data, rules)
+    result = evaluate(form_data, rules, unreadable=unreadable)
     form_data.execution_score = result.execution_score
     form_data.stated_total = result.computed_total
     return form_data

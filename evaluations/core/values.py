@@ -72,13 +72,25 @@ _SYMBOL_REPLACEMENTS = (
 _PREFIX_WORDS = (
     ("大于或等于", ">="),
     ("大于等于", ">="),
+    ("高于或等于", ">="),
+    ("高于等于", ">="),
     ("小于或等于", "<="),
     ("小于等于", "<="),
+    ("低于或等于", "<="),
+    ("低于等于", "<="),
+    ("达到或超过", ">="),
+    ("不得低于", ">="),
+    ("不得少于", ">="),
+    ("不得小于", ">="),
     ("不低于", ">="),
     ("不少于", ">="),
     ("不小于", ">="),
     ("至少", ">="),
     ("达到", ">="),
+    ("不得高于", "<="),
+    ("不得超过", "<="),
+    ("不得大于", "<="),
+    ("不得多于", "<="),
     ("不高于", "<="),
     ("不超过", "<="),
     ("不大于", "<="),
@@ -109,6 +121,10 @@ _SUFFIX_WORDS = (
     ("内", "<="),
     ("左右", "="),
 )
+
+# "(含)" says the bound itself counts: "95%（含）以上", "95%以上（含95%）", "95%(含本数)以上".
+# "以上"/"以下" already include it on these forms, so the note is dropped before parsing.
+_INCLUSIVE_RE = re.compile(r"\(含[^()]{0,12}\)|含(?=以上$|以下$)")
 
 _NUMBER_RE = re.compile(r"^(-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)")
 # A unit is short (longer text after a number is a sentence) and made of letters, CJK, %, ‰ or "/" (万元/套); "m2" comes from NFKC of ㎡.
@@ -209,7 +225,7 @@ def _parse(text: object) -> ParsedValue:
     s = normalise_text(text)
     if s in _PLACEHOLDERS:
         return ParsedValue(kind=KIND_EMPTY, text=s)
-    body = s.rstrip("。.;；,，")
+    body = _INCLUSIVE_RE.sub("", s.rstrip("。.;；,，"))
     comparator, body = _strip_comparator(body)
     date_value = _parse_date(body)
     if date_value is not None:
@@ -319,3 +335,85 @@ def _year(text: str | None) -> int | None:
         return None
     year = int(text)
     return year if _YEAR_MIN <= year <= _YEAR_MAX else None
+
+
+# --- numbers typed into a number field (分值, 得分, amounts in 万元) -----------------------
+
+# The units a number field may carry after its digits, longest first; each is the field's
+# own unit, so stripping it changes nothing ("10分" in a 分值 field is 10).
+POINTS_UNITS = ("分",)
+MONEY_UNITS = ("万元", "万")
+
+NUMBER_OK = ""
+NUMBER_NOT_A_NUMBER = "not_a_number"  # "十分", "约10", "1,00"
+NUMBER_OTHER_UNIT = "other_unit"  # a unit that is not the field's own: "95000元" for 万元
+
+# Digits with optional thousands separators in groups of three, and a decimal part. A
+# Chinese full stop between digits ("9。5") is an input method's decimal point.
+_TYPED_NUMBER_RE = re.compile(
+    r"^(?P<sign>[+-]?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:[.。](?P<frac>\d+))?(?P<unit>.*)$",
+    re.ASCII,  # digits 0-9 only (full-width ones are folded first); no other scripts' digits
+)
+# What a typed unit may look like (to tell "95000元" from "十分" in the message).
+_TYPED_UNIT_RE = re.compile(r"^[%‰A-Za-z\u4e00-\u9fff/()]{1,6}$")
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """A number field's text as read: the number, and what was understood or why not.
+
+    ``number`` is None for a blank field and for text that is not a number (``ok`` then
+    tells them apart). ``understood`` is the plain number when the text was not already
+    one ("10分" → "10", "１２３．５" → "123.5"), so the page can say how it was read.
+    """
+
+    text: str
+    number: Decimal | None = None
+    ok: bool = True
+    understood: str = ""
+    problem: str = NUMBER_OK
+    unit: str = ""  # the unit found, for the message of NUMBER_OTHER_UNIT
+
+    @property
+    def is_blank(self) -> bool:
+        """True for a field left empty (or holding only a dash or its unit)."""
+        return self.ok and self.number is None
+
+
+def read_number(text: object, *, units: tuple[str, ...] = ()) -> NumberReading:
+    """Read what was typed into a number field leniently, but only where it is unambiguous.
+
+    Accepted: surrounding spaces (also full-width), full-width digits and punctuation,
+    thousands separators in groups of three ("1,000", "1，000"), a Chinese full stop as the
+    decimal point between digits, and one of ``units`` after the number (the field's own
+    unit). Blank, a dash or the unit alone read as blank. Anything else is refused with a
+    reason (``problem``); nothing is guessed. Never raises.
+    """
+    raw = "" if text is None else str(text)
+    try:
+        return _read_number(raw, units)
+    except Exception:  # noqa: BLE001 - a number field's text must never crash a page
+        return NumberReading(text=raw, ok=False, problem=NUMBER_NOT_A_NUMBER)
+
+
+def _read_number(raw: str, units: tuple[str, ...]) -> NumberReading:
+    s = unicodedata.normalize("NFKC", raw).strip()
+    if s in _PLACEHOLDERS or s in units:
+        return NumberReading(text=raw)
+    m = _TYPED_NUMBER_RE.match(s)
+    if not m:
+        return NumberReading(text=raw, ok=False, problem=NUMBER_NOT_A_NUMBER)
+    unit = m.group("unit").strip()
+    if unit and unit not in units:
+        problem = NUMBER_OTHER_UNIT if _TYPED_UNIT_RE.match(unit) else NUMBER_NOT_A_NUMBER
+        return NumberReading(text=raw, ok=False, problem=problem, unit=unit)
+    digits = m.group("int").replace(",", "")
+    if len(digits) > _MAX_INTEGER_DIGITS:
+        return NumberReading(text=raw, ok=False, problem=NUMBER_NOT_A_NUMBER)
+    plain = m.group("sign").replace("+", "") + digits
+    if m.group("frac") is not None:
+        plain += "." + m.group("frac")
+    number = Decimal(plain)
+    # Only say how the text was read when it was not already the plain number.
+    understood = plain if plain != raw.strip() else ""
+    return NumberReading(text=raw, number=number, understood=understood, unit=unit)

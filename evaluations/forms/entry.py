@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import QuerySet
 from django.template.defaultfilters import filesizeformat
@@ -20,13 +21,28 @@ from evaluations.core.categories import DEFAULT_TEMPLATE, all_level2, level1_cho
 from evaluations.core.formdata import FormData
 from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
 from evaluations.core.safetext import clean_text, count_forbidden
-from evaluations.core.scoring import with_computed_totals
+from evaluations.core.scoring import (
+    funding_path,
+    header_path,
+    indicator_path,
+    with_computed_totals,
+)
+from evaluations.core.values import (
+    MONEY_UNITS,
+    NUMBER_OTHER_UNIT,
+    POINTS_UNITS,
+    NumberReading,
+    read_number,
+)
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
 from evaluations.mapping import form_data_from_cleaned, initial_from_form_data
 from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind, Status
 from evaluations.services import current_rules
 
 INDICATOR_PREFIX = "ind"
+# Fields whose refusal makes the value unknown to scoring (see EvaluationForms.unreadable).
+_SCORED_HEADER = ("execution_weight",)
+_SCORED_ROW = ("target", "weight", "score", "deviation")
 # Text fields whose character counter is always shown (the others show it near the limit).
 COUNTED_ALWAYS = ("goal_target", "goal_actual", "name", "deviation")
 
@@ -43,10 +59,48 @@ def _number_input(**attrs: str) -> forms.TextInput:
     )
 
 
-def _points(label: str, *, min_value: int | None = None, **kwargs: Any) -> forms.DecimalField:
-    error_messages = {"min_value": _("分值不能为负数。")} if min_value == 0 else {}
-    return forms.DecimalField(
+class NumberField(forms.DecimalField):
+    """A number box read leniently by ``values.read_number``: what is unambiguous is taken.
+
+    "10分" in a points field, "9.5万" in an amount (万元), "1,000", "１２３．５" and
+    surrounding spaces are read as the number they say; the page then says how it read
+    them (``understood``). Anything else is refused with one plain message, and the
+    text stays in the box as typed.
+    """
+
+    def __init__(self, *, units: tuple[str, ...], **kwargs: Any) -> None:
+        self.units = units
+        super().__init__(**kwargs)
+
+    def reading(self, value: Any) -> NumberReading:
+        """How ``value`` (as posted) reads in this field."""
+        return read_number(value, units=self.units)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        reading = self.reading(value)
+        if not reading.ok:
+            code = "other_unit" if reading.problem == NUMBER_OTHER_UNIT else "invalid"
+            raise ValidationError(self.error_messages[code], code=code)
+        if reading.number is None:
+            return None
+        return super().to_python(str(reading.number))
+
+
+def _points(label: str, *, min_value: int | None = None, **kwargs: Any) -> NumberField:
+    error_messages = {
+        "invalid": _("只填数字，例如 9.5"),
+        "other_unit": _("只填数字，例如 9.5"),
+        "max_decimal_places": _("最多两位小数，例如 9.55"),
+        "max_digits": _("数字太大，分值和得分最多 5 位整数。"),
+        "max_whole_digits": _("数字太大，分值和得分最多 5 位整数。"),
+    }
+    if min_value == 0:
+        error_messages["min_value"] = _("分值不能为负数。")
+    return NumberField(
         label=label,
+        units=POINTS_UNITS,
         required=False,
         max_digits=7,
         decimal_places=2,
@@ -57,17 +111,30 @@ def _points(label: str, *, min_value: int | None = None, **kwargs: Any) -> forms
     )
 
 
-def _money(label: str) -> forms.DecimalField:
+def _money(label: str) -> NumberField:
     """An amount in 万元: never negative (as the model and the importers require)."""
-    return forms.DecimalField(
+    return NumberField(
         label=label,
+        units=MONEY_UNITS,
         required=False,
         max_digits=16,
         decimal_places=4,
         min_value=0,
         widget=_number_input(),
-        error_messages={"min_value": _("金额不能为负数。")},
+        error_messages={
+            "min_value": _("金额不能为负数。"),
+            "invalid": _("只填数字（单位：万元），例如 57.55"),
+            "other_unit": _("金额以万元为单位：请换算成万元，只填数字，例如 57.55"),
+            "max_decimal_places": _("最多四位小数（万元），例如 57.5521"),
+            "max_digits": _("金额太大，最多 12 位整数（万元）。"),
+            "max_whole_digits": _("金额太大，最多 12 位整数（万元）。"),
+        },
     )
+
+
+def understood_note(value: str) -> str:
+    """What the page says under a number box it read leniently: "已按 9.5 填写"."""
+    return gettext("已按 %(value)s 填写") % {"value": value}
 
 
 class FormTextField(forms.CharField):
@@ -134,7 +201,17 @@ class EntryBoundField(forms.BoundField):
         if not widget.is_hidden and self.form.is_bound and self.errors:
             classes = str(attrs.get("class") or widget.attrs.get("class", "")).split()
             attrs["class"] = " ".join([*classes, "is-invalid"])
+        if self.understood:
+            # The page's script shows it under the box: "已按 9.5 填写".
+            attrs["data-understood"] = understood_note(self.understood)
         return attrs
+
+    @property
+    def understood(self) -> str:
+        """The plain number a leniently read box was taken as ("" if none or not read)."""
+        if not (self.form.is_bound and isinstance(self.field, NumberField)) or self.errors:
+            return ""
+        return self.field.reading(self.data).understood
 
 
 class EvaluationHeaderForm(forms.Form):
@@ -337,6 +414,9 @@ class EvaluationForms:
     indicators: forms.BaseFormSet
     # Formset form numbers in the order of FormData.indicators (findings point at these).
     row_numbers: list[int] = field(default_factory=list)
+    # Values typed but refused (scoring.header_path and friends): "not given", not blank,
+    # so that no finding is drawn from them. Set by form_data().
+    unreadable: frozenset[str] = frozenset()
 
     def is_valid(self) -> bool:
         valid = self.header.is_valid()
@@ -383,8 +463,46 @@ class EvaluationForms:
             indicators=[row_form.cleaned_data for _order, _number, row_form in rows],
             department_name=department_name,
         )
+        unreadable = {header_path(name) for name in self.header.errors if name in _SCORED_HEADER}
+        for funding_form in self.funding:
+            unreadable |= {funding_path(funding_form.kind, name) for name in funding_form.errors}
+        for index, (_order, _number, row_form) in enumerate(rows):
+            unreadable |= {
+                indicator_path(index, name) for name in row_form.errors if name in _SCORED_ROW
+            }
+        self.unreadable = frozenset(unreadable)
         # Totals are never typed on the web form: the form states what the rules give.
-        return with_computed_totals(data, current_rules())
+        return with_computed_totals(data, current_rules(), unreadable=self.unreadable)
+
+    def understood(self) -> list[str]:
+        """How leniently read numbers were taken, one line each ("第2行分值“10分”按 10 填写").
+
+        Call form_data() first.
+        """
+        lines = []
+        boxes: list[tuple[str, forms.BoundField]] = []
+        if "execution_weight" in self.header.fields:
+            boxes.append((gettext("预算执行分值"), self.header["execution_weight"]))
+        for funding_form in self.funding:
+            for name in ("initial_budget", "annual_budget", "executed"):
+                label = f"{funding_form.label}·{funding_form.fields[name].label}"
+                boxes.append((label.removeprefix(gettext("其中：")), funding_form[name]))
+        # The kept rows in their saved order (form_data() sets row_numbers).
+        for position, number in enumerate(self.row_numbers, start=1):
+            row_form = self.indicators.forms[number]
+            for name in ("weight", "score"):
+                label = gettext("第%(row)d行%(field)s") % {
+                    "row": position,
+                    "field": row_form.fields[name].label,
+                }
+                boxes.append((label, row_form[name]))
+        for label, box in boxes:
+            if box.understood:
+                lines.append(
+                    gettext("%(label)s“%(typed)s”按 %(value)s 填写")
+                    % {"label": label, "typed": str(box.data).strip(), "value": box.understood}
+                )
+        return lines
 
 
 def evaluation_forms(

@@ -176,15 +176,27 @@ class BulkExportForm(forms.Form):
 
 
 class SubmitForm(forms.Form):
-    """The submission page: for each warning an acknowledgement box and an explanation."""
+    """The submission page: for each warning an acknowledgement box and an explanation.
 
-    def __init__(self, *args: Any, warning_keys: Iterable[str], **kwargs: Any) -> None:
+    ``carried`` (warning_key → explanation) are warnings acknowledged at the previous
+    submission and unchanged since: they start ticked, with that explanation, and can
+    still be changed.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        warning_keys: Iterable[str],
+        carried: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.warning_keys = list(warning_keys)
+        carried = carried or {}
         for key in self.warning_keys:
-            self.fields[f"ack-{key}"] = forms.BooleanField(required=False)
+            self.fields[f"ack-{key}"] = forms.BooleanField(required=False, initial=key in carried)
             self.fields[f"comment-{key}"] = WorkflowTextField(
-                max_length=COMMENT_MAX_LENGTH, label=_("说明")
+                max_length=COMMENT_MAX_LENGTH, label=_("说明"), initial=carried.get(key, "")
             )
 
     def acknowledgements(self) -> dict[str, str]:
@@ -259,6 +271,28 @@ class ReturnForm(forms.Form):
             for error in errors:
                 messages.append(f"{label}：{error}" if label and name != "reason" else error)
         return " ".join(messages)
+
+
+class ApproveForm(forms.Form):
+    """The bureau's approval, confirmed on its own page, with an optional comment.
+
+    Without ``confirm`` (a POST from anywhere but the confirmation page) nothing is approved.
+    """
+
+    reason = WorkflowTextField(
+        max_length=REASON_MAX_LENGTH,
+        label=_("审核意见（可选，部门可见）"),
+        widget=forms.Textarea(attrs={"class": "form-control mb-3", "rows": 3}),
+    )
+    confirm = forms.BooleanField(
+        required=True,
+        widget=forms.HiddenInput,
+        error_messages={"required": _("请在确认页面上确认审核通过。")},
+    )
+
+    def error_message(self) -> str:
+        """Every problem of the form in one line."""
+        return " ".join(str(e) for errors in self.errors.values() for e in errors)
 
 
 class ReopenForm(forms.Form):

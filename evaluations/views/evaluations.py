@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -32,6 +33,7 @@ from evaluations.forms.entry import (
     EvaluationForms,
     evaluation_forms,
     initial_from,
+    understood_note,
 )
 from evaluations.mapping import with_stored_approvals, with_trusted_keys
 from evaluations.models import Evaluation
@@ -186,7 +188,8 @@ def _score(
         data = with_trusted_keys(data, [row.key for row in stored.indicators])
         data = with_stored_approvals(data, stored)
         data.due = stored.due
-    return evaluate(data, services.current_rules())
+    # What was typed but refused is unknown to the rules, not blank: no findings from it.
+    return evaluate(data, services.current_rules(), unreadable=forms.unreadable)
 
 
 def _attach_approvals(forms: EvaluationForms, evaluation: Evaluation | None) -> None:
@@ -217,6 +220,38 @@ def _add_service_errors(forms: EvaluationForms, exc: ValidationError) -> None:
             forms.header.add_error(None, error)
 
 
+def _visible_duplicate(
+    user: Any, *, department_id: int | None, data: FormData, exclude_pk: int | None = None
+) -> Evaluation | None:
+    """The form whose project name and year ``data`` repeats, if the user may open it."""
+    if department_id is None or data.year is None:
+        return None
+    existing = (
+        Evaluation.objects.filter(
+            department_id=department_id, year=data.year, project_name=data.project_name
+        )
+        .exclude(pk=exclude_pk)
+        .first()
+    )
+    if existing is None or not permissions.allowed(permissions.VIEW, user, existing):
+        return None
+    return existing
+
+
+def _is_duplicate_error(exc: ValidationError) -> bool:
+    return hasattr(exc, "error_dict") and "project_name" in exc.error_dict
+
+
+def _total_to_adopt(evaluation: Evaluation | None) -> dict[str, Any] | None:
+    """The stored form's own total when it is not the computed one (imported forms)."""
+    if evaluation is None or evaluation.computed_total is None:
+        return None
+    stated = evaluation.stated_total
+    if stated is not None and abs(stated - evaluation.computed_total) <= Decimal("0.01"):
+        return None
+    return {"stated": stated, "computed": evaluation.computed_total}
+
+
 def _render_form(
     request: HttpRequest,
     forms: EvaluationForms,
@@ -225,6 +260,7 @@ def _render_form(
     department: Department | None,
     result: ScoreResult | None,
     copied_from: Evaluation | None = None,
+    duplicate: Evaluation | None = None,
     status: int = 200,
 ) -> HttpResponse:
     _attach_findings(forms, result)
@@ -272,6 +308,13 @@ def _render_form(
         ),
         "input_error_count": forms.error_count() if forms.header.is_bound else 0,
         "review": review,
+        # The existing form a duplicate project name points at (only if the user may see it).
+        "duplicate": duplicate,
+        "duplicate_editable": duplicate is not None
+        and duplicate.is_editable
+        and permissions.allowed(permissions.EDIT, request.user, duplicate),
+        # An imported form whose total is missing or differs: offer the computed one.
+        "total_to_adopt": _total_to_adopt(evaluation),
     }
     return render(request, "evaluations/form.html", context, status=status)
 
@@ -314,6 +357,9 @@ def _after_save(
     if note := forms.cleaning_note():
         # Invisible control characters were removed from what was typed: say so.
         messages.warning(request, note)
+    if understood := forms.understood():
+        # Numbers typed with their unit or separators ("10分", "1,000"): say how they were read.
+        messages.info(request, _("已按数字保存：") + "；".join(understood) + "。")
     if result.findings:
         messages.success(
             request,
@@ -322,6 +368,13 @@ def _after_save(
         )
     else:
         messages.success(request, _("已保存，自动校验未发现问题。"))
+    if request.POST.get("adopt_total"):
+        # "采用系统计算的总分": the save states the computed total, recorded in the history.
+        messages.info(
+            request,
+            _("已采用系统计算的总分 %(total)s，并记入修改记录。")
+            % {"total": result.computed_total},
+        )
     if request.POST.get("next") == "detail":
         return redirect("evaluations:detail", pk=evaluation.pk)
     return redirect("evaluations:edit", pk=evaluation.pk)
@@ -346,6 +399,7 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
             return redirect("evaluations:list")
     if request.method == "POST":
         forms = evaluation_forms(request.POST, departments=departments)
+        duplicate = None
         if forms.is_valid():
             department = own or forms.header.cleaned_data["department"]
             data = forms.form_data(department_name=department.name)
@@ -368,6 +422,10 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
                 )
             except ValidationError as exc:
                 _add_service_errors(forms, exc)
+                if _is_duplicate_error(exc):
+                    duplicate = _visible_duplicate(
+                        request.user, department_id=department.pk, data=data
+                    )
             except OperationalError as exc:
                 if not _is_busy(exc):
                     raise
@@ -381,6 +439,7 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
             evaluation=None,
             department=own,
             result=_score(forms, own.name if own else ""),
+            duplicate=duplicate,
         )
 
     copied_from = None
@@ -429,6 +488,7 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
         posted = request.POST.copy()
         posted["revision"] = "" if revision is None else str(revision)
         forms = evaluation_forms(posted, template=evaluation.template)
+        duplicate = None
         if forms.is_valid():
             data = forms.form_data(department_name=department.name)
             try:
@@ -442,6 +502,13 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 forms.header.add_error(None, str(exc))
             except ValidationError as exc:
                 _add_service_errors(forms, exc)
+                if _is_duplicate_error(exc):
+                    duplicate = _visible_duplicate(
+                        request.user,
+                        department_id=department.pk,
+                        data=data,
+                        exclude_pk=evaluation.pk,
+                    )
             except OperationalError as exc:
                 if not _is_busy(exc):
                     raise
@@ -460,6 +527,7 @@ def evaluation_edit(request: HttpRequest, pk: int) -> HttpResponse:
             evaluation=evaluation,
             department=department,
             result=_score(forms, department.name, evaluation),
+            duplicate=duplicate,
         )
     forms = evaluation_forms(initial=initial_from(evaluation), template=evaluation.template)
     result = services.evaluation_score(evaluation=evaluation)
@@ -479,12 +547,18 @@ def score_preview(request: HttpRequest) -> JsonResponse:
     stored = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True) if pk else None
     result = _score(forms, evaluation=stored)
     field_errors: dict[str, list[str]] = {}
+    field_notes: dict[str, str] = {}
     for form in [forms.header, *forms.funding, *forms.indicators.forms]:
         for name, errors in form.errors.as_data().items():
             # Fields not filled in yet are not worth a red mark while typing; saving says so.
             messages_ = [m for e in errors if e.code != "required" for m in e.messages]
             if name in form.fields and messages_:
                 field_errors[form.add_prefix(name)] = messages_
+        for name in form.fields:
+            # Numbers read leniently ("10分"): the page says how ("已按 10 填写").
+            bound = form[name]
+            if getattr(bound, "understood", ""):
+                field_notes[form.add_prefix(name)] = understood_note(bound.understood)
     return JsonResponse(
         {
             "execution_rate": format_percent(result.execution_rate),
@@ -500,6 +574,7 @@ def score_preview(request: HttpRequest) -> JsonResponse:
             "warning_count": len(result.warnings),
             "findings": [finding_json(f, forms.row_numbers) for f in result.findings],
             "field_errors": field_errors,
+            "field_notes": field_notes,
         }
     )
 

@@ -1,17 +1,14 @@
-"""Downloads: one evaluation or a department's year as PDF, ZIP of PDFs, or Excel."""
+"""Downloads: one evaluation as PDF or Excel; the old bulk URLs lead to the export jobs."""
 
 from __future__ import annotations
 
 import re
-import tempfile
-from collections.abc import Callable, Iterator
-from typing import IO
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.core.exceptions import BadRequest
-from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -20,10 +17,8 @@ from evaluations import permissions, selectors
 from evaluations.core.safetext import safe_filename_text
 from evaluations.exports import excel, pdf
 from evaluations.forms.workflow import BulkExportForm
-from evaluations.models import Evaluation
 
 PDF = "application/pdf"
-ZIP = "application/zip"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -52,16 +47,13 @@ def _attachment(response: HttpResponse, filename: str, fallback: str) -> HttpRes
 @require_GET
 def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Download one evaluation as PDF."""
-    from django.core.files.storage import default_storage
-
-    from exports.pdfcache import cached_pdf_name
+    from exports.pdfcache import cached_pdf_bytes
 
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
     # From the PDF cache (exports/pdfcache.py): rendered now only when the form's printed
     # state has no stored PDF yet; an approved form was rendered in the background.
-    with default_storage.open(cached_pdf_name(evaluation), "rb") as handle:
-        response = HttpResponse(handle.read(), content_type=PDF)
+    response = HttpResponse(cached_pdf_bytes(evaluation), content_type=PDF)
     return _attachment(
         response, pdf.export_filename(evaluation, "pdf"), f"evaluation-{evaluation.pk}.pdf"
     )
@@ -78,8 +70,13 @@ def evaluation_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _bulk_selection(request: HttpRequest) -> tuple[int, str | None, QuerySet[Evaluation]]:
-    """Year, department name and evaluations chosen by the GET parameters, scoped to the user."""
+def _bulk_redirect(request: HttpRequest, format: str) -> HttpResponse:
+    """The old download URLs: send the browser to the pre-filled export form (/exports/).
+
+    Bulk files are made by background jobs now (exports/); a GET never starts one. The
+    query is checked as before: 400 for a malformed one, 404 when the user may not export,
+    does not see the department, or nothing matches.
+    """
     permissions.require_or_404(permissions.EXPORT, request.user)
     form = BulkExportForm(request.GET)
     if not form.is_valid():
@@ -87,64 +84,35 @@ def _bulk_selection(request: HttpRequest) -> tuple[int, str | None, QuerySet[Eva
         raise BadRequest(form.first_error())
     year = form.cleaned_data["year"]
     evaluations = visible_evaluations(request.user).filter(year=year)
-    department_name = None
+    query = {"year": year}
     department_id = form.cleaned_data["department"]
     if department_id is not None:
         found = get_object_or_404(selectors.departments_for(user=request.user), pk=department_id)
-        department_name = found.name
         evaluations = evaluations.filter(department=found)
+        query["department"] = found.pk
     status = form.cleaned_data["status"]
     if status:
         evaluations = evaluations.filter(status=status)
-    evaluations = evaluations.select_related("department").order_by(
-        "department__name", "project_name", "pk"
-    )
+        query["status"] = status
     if not evaluations.exists():
         raise Http404(_("没有符合条件的自评表。"))
-    return year, department_name, evaluations
-
-
-def iter_evaluations(evaluations: QuerySet[Evaluation]) -> Iterator[Evaluation]:
-    """Stream evaluations with their rows, a few at a time, so memory stays flat."""
-    yield from evaluations.prefetch_related("funding_rows", "indicators").iterator(chunk_size=20)
-
-
-def _bulk(
-    request: HttpRequest,
-    writer: Callable[[Iterator[Evaluation], IO[bytes]], int],
-    extension: str,
-    content_type: str,
-) -> HttpResponse:
-    year, department_name, evaluations = _bulk_selection(request)
-    # Written form by form into a temporary file that FileResponse streams and then closes.
-    target = tempfile.TemporaryFile()
-    try:
-        writer(iter_evaluations(evaluations), target)
-        target.seek(0)
-    except BaseException:
-        target.close()
-        raise
-    response = FileResponse(target, content_type=content_type)
-    return _attachment(
-        response,
-        pdf.bulk_filename(year, department_name, extension),
-        f"evaluations-{year}.{extension}",
-    )
+    query["format"] = format
+    return redirect(f"{reverse('exports:list')}?{urlencode(query)}")
 
 
 @require_GET
 def bulk_pdf_view(request: HttpRequest) -> HttpResponse:
-    """Download a year's evaluations (of one department, or all visible) as one PDF."""
-    return _bulk(request, pdf.write_merged_pdf, "pdf", PDF)
+    """A year's evaluations as one PDF: now an export job (redirect to its form)."""
+    return _bulk_redirect(request, "pdf")
 
 
 @require_GET
 def bulk_zip_view(request: HttpRequest) -> HttpResponse:
-    """Download a year's evaluations as a ZIP archive of single PDFs."""
-    return _bulk(request, pdf.write_pdf_zip, "zip", ZIP)
+    """A year's evaluations as a ZIP of single PDFs: now an export job."""
+    return _bulk_redirect(request, "zip")
 
 
 @require_GET
 def bulk_xlsx_view(request: HttpRequest) -> HttpResponse:
-    """Download a year's evaluations as one workbook: one sheet per form and a flat sheet."""
-    return _bulk(request, excel.write_workbook, "xlsx", XLSX)
+    """A year's evaluations as one workbook: now an export job."""
+    return _bulk_redirect(request, "xlsx")

@@ -17,10 +17,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evaluations import permissions, selectors
 from evaluations.core.layout import form_layout
-from evaluations.forms.workflow import ReopenForm, ReturnForm, ReviewQueueFilterForm, SubmitForm
+from evaluations.core.scoring import WARNING
+from evaluations.forms.workflow import (
+    ApproveForm,
+    ReopenForm,
+    ReturnForm,
+    ReviewQueueFilterForm,
+    SubmitForm,
+)
 from evaluations.models import Evaluation, Status
 from evaluations.review_selectors import (
     evaluation_changes_since_return,
+    evaluation_explanations,
     evaluation_history,
     review_queue,
     sign_off_queue,
@@ -52,7 +60,10 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
     permissions.require_or_404(permissions.SUBMIT, request.user, evaluation)
     result = evaluation_score(evaluation=evaluation)
     keys = [warning_key(w) for w in result.warnings]
-    form = SubmitForm(request.POST if request.method == "POST" else None, warning_keys=keys)
+    carried = _carried_explanations(evaluation, result.warnings)
+    form = SubmitForm(
+        request.POST if request.method == "POST" else None, warning_keys=keys, carried=carried
+    )
     error_message = ""
     if request.method == "POST":
         if form.is_valid():
@@ -85,6 +96,7 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "comment": comment.value() or "",
                 "errors": comment.errors,
                 "row": finding.indicator + 1 if finding.indicator is not None else None,
+                "carried": key in carried,
             }
         )
     return render(
@@ -99,6 +111,22 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
             "to_head": submit_transition(evaluation) is SEND_FOR_SIGN_OFF,
         },
     )
+
+
+def _carried_explanations(evaluation: Evaluation, warnings: list[Any]) -> dict[str, str]:
+    """Acknowledgements of the previous submission that still fit: warning_key → explanation.
+
+    A warning is carried over while it is unchanged: the same key (code and row) and the
+    same message (a changed value changes the message, and then asks again).
+    """
+    previous = evaluation_explanations(evaluation=evaluation)
+    carried = {}
+    for finding in warnings:
+        key = warning_key(finding)
+        ack = previous.get(key)
+        if ack is not None and ack.get("message") == str(finding.message):
+            carried[key] = str(ack.get("comment") or "")
+    return carried
 
 
 def review_queue_view(request: HttpRequest) -> HttpResponse:
@@ -137,9 +165,13 @@ class Decision:
     rule: str
     # The state in which the form waits for this decision.
     state: Status
+    # True: the pass button leads to a confirmation page (GET approve_route) whose form
+    # posts the confirmation and an optional comment; False: the button posts at once.
+    confirms: bool
     approve: Callable[..., bool]
     send_back: Callable[..., bool]
-    # URL names: the page itself, its return and approve POSTs, the list it belongs to.
+    # URL names: the page itself, its return POST, its pass (a POST, or the confirmation
+    # page and its POST: ``confirms``), the list it belongs to.
     page_route: str
     return_route: str
     approve_route: str
@@ -157,6 +189,7 @@ class Decision:
 BUREAU = Decision(
     rule=permissions.REVIEW,
     state=Status.SUBMITTED,
+    confirms=True,
     approve=evaluation_approve,
     send_back=evaluation_return,
     page_route="review:detail",
@@ -175,6 +208,7 @@ BUREAU = Decision(
 DEPARTMENT = Decision(
     rule=permissions.SIGN_OFF,
     state=Status.DEPARTMENT_REVIEW,
+    confirms=False,
     approve=evaluation_sign_off,
     send_back=evaluation_department_return,
     page_route="evaluations:sign_off",
@@ -237,11 +271,22 @@ def _review_context(
         status=evaluation.status,
         signature=signature_of(evaluation),
     )
+    # The department's explanations of the warnings, from its latest submission.
+    explanations = evaluation_explanations(evaluation=evaluation)
+    notes = [
+        {
+            "finding": f,
+            "explanation": explanations.get(warning_key(f)) if f.severity == WARNING else None,
+        }
+        for f in result.findings
+    ]
     context = {
         "evaluation": evaluation,
         "form": form,
         "result": result,
         "layout": layout,
+        "notes": notes,
+        "explained": [n for n in notes if n["explanation"] is not None],
         "return_form": return_form,
         "changes": evaluation_changes_since_return(evaluation=evaluation),
         "decision": decision,
@@ -283,13 +328,12 @@ def _decision_return(request: HttpRequest, pk: int, decision: Decision) -> HttpR
     return redirect(decision.list_route)
 
 
-def _decision_approve(request: HttpRequest, pk: int, decision: Decision) -> HttpResponse:
-    """Pass a form on: the bureau approves it, the department head sends it to the bureau."""
-    permissions.require_or_404(decision.rule, request.user)
-    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
-    permissions.require_or_404(decision.rule, request.user, evaluation)
+def _pass_on(
+    request: HttpRequest, evaluation: Evaluation, decision: Decision, **given: Any
+) -> HttpResponse:
+    """Run the decision's pass; refused: back to its page with the reason as a message."""
     try:
-        approved = decision.approve(evaluation=evaluation, user=request.user)
+        approved = decision.approve(evaluation=evaluation, user=request.user, **given)
     except TransitionError as exc:
         messages.error(request, exc.message)
         return redirect(decision.page_route, pk=evaluation.pk)
@@ -298,6 +342,41 @@ def _decision_approve(request: HttpRequest, pk: int, decision: Decision) -> Http
     else:
         messages.info(request, str(decision.approved_before))
     return redirect(decision.list_route)
+
+
+def _decision_approve(request: HttpRequest, pk: int, decision: Decision) -> HttpResponse:
+    """Pass a form on at once: the department head sends it to the bureau."""
+    permissions.require_or_404(decision.rule, request.user)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
+    permissions.require_or_404(decision.rule, request.user, evaluation)
+    return _pass_on(request, evaluation, decision)
+
+
+def _decision_confirm(request: HttpRequest, pk: int, decision: Decision) -> HttpResponse:
+    """Confirm a pass (GET: the page; POST: the decision) with an optional comment.
+
+    A POST without the page's confirmation passes nothing: the page comes back (400) with
+    whatever comment was typed.
+    """
+    permissions.require_or_404(decision.rule, request.user)
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
+    permissions.require_or_404(decision.rule, request.user, evaluation)
+    form = ApproveForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        return _pass_on(request, evaluation, decision, reason=form.cleaned_data["reason"])
+    return render(
+        request,
+        "review/approve.html",
+        {
+            "evaluation": evaluation,
+            "result": evaluation_score(evaluation=evaluation),
+            "decision": decision,
+            "form": form,
+            "error_message": form.error_message() if form.is_bound else "",
+            "can_decide": evaluation.status == decision.state,
+        },
+        status=400 if form.is_bound else 200,
+    )
 
 
 def review_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
@@ -311,10 +390,10 @@ def review_return_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _decision_return(request, pk, BUREAU)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def review_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """The bureau approves a submitted form."""
-    return _decision_approve(request, pk, BUREAU)
+    """The bureau approves a submitted form, once confirmed, with an optional comment."""
+    return _decision_confirm(request, pk, BUREAU)
 
 
 @require_GET

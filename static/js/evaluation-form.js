@@ -196,18 +196,68 @@
     if (row) row.classList.toggle("d-none", findings.length === 0);
   }
 
-  function showFieldErrors(errors) {
-    form.querySelectorAll(".is-invalid[data-live-error]").forEach((el) => {
-      el.classList.remove("is-invalid");
-      el.removeAttribute("data-live-error");
-      el.removeAttribute("title");
+  // --- messages under a box ---------------------------------------------------------------
+
+  // A message shown in the page under its box (never only in a tooltip): "error" says what
+  // to type ("只填数字，例如 9.5"), "note" how a number was read ("已按 9.5 填写").
+  function setFeedback(input, kind, text) {
+    const selector = `[data-live-${kind}]`;
+    let el = Array.from(input.parentElement.querySelectorAll(selector)).find(
+      (candidate) => candidate.dataset[kind === "error" ? "liveError" : "liveNote"] === input.name
+    );
+    if (!text) {
+      if (el) el.remove();
+    } else {
+      if (!el) {
+        el = document.createElement("div");
+        el.className = kind === "error" ? "invalid-feedback d-block" : "form-text number-note";
+        el.dataset[kind === "error" ? "liveError" : "liveNote"] = input.name;
+        el.id = `${input.id || input.name}-live-${kind}`;
+        if (kind === "error") el.setAttribute("role", "alert");
+        // Under the box and its counter, above other notes of the cell.
+        const counter = input.nextElementSibling;
+        (counter && counter.classList.contains("char-counter") ? counter : input).after(el);
+      }
+      el.textContent = text;
+    }
+    // Screen readers read the messages with the box; other descriptions stay.
+    const own = ["error", "note"].map((k) => `${input.id || input.name}-live-${k}`);
+    const ids = (input.getAttribute("aria-describedby") || "")
+      .split(/\s+/)
+      .filter((id) => id && !own.includes(id))
+      .concat(own.filter((id) => document.getElementById(id)));
+    if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
+
+  // Number boxes are judged by the live check alone (the same reading as saving): its
+  // verdict replaces a message left by a failed save. Other boxes keep the server's
+  // messages and get the live one only while it lasts.
+  function showFieldFeedback(errors, notes) {
+    form.querySelectorAll('input[inputmode="decimal"]').forEach((input) => {
+      input.parentElement
+        .querySelectorAll(".invalid-feedback:not([data-live-error])")
+        .forEach((el) => el.remove());
+      const messages = errors[input.name];
+      input.classList.toggle("is-invalid", Boolean(messages));
+      if (messages) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+      setFeedback(input, "error", messages ? messages.join(" ") : "");
+      setFeedback(input, "note", messages ? "" : notes[input.name] || "");
+    });
+    form.querySelectorAll("[data-live-error-box]").forEach((input) => {
+      if (errors[input.name]) return;
+      input.classList.remove("is-invalid");
+      input.removeAttribute("data-live-error-box");
+      setFeedback(input, "error", "");
     });
     Object.entries(errors).forEach(([name, messages]) => {
       const input = form.querySelector(`[name="${name}"]`);
-      if (!input || input.classList.contains("is-invalid")) return;
+      if (!input || input.matches('input[inputmode="decimal"]')) return;
+      if (input.classList.contains("is-invalid") && !input.dataset.liveErrorBox) return;
       input.classList.add("is-invalid");
-      input.dataset.liveError = "1";
-      input.title = messages.join(" ");
+      input.dataset.liveErrorBox = "1";
+      setFeedback(input, "error", messages.join(" "));
     });
   }
 
@@ -241,7 +291,7 @@
     showFindings(document.getElementById("funding-findings"), funding);
     showFindings(document.getElementById("form-findings"), general);
     document.getElementById("no-findings").classList.toggle("d-none", data.findings.length > 0);
-    showFieldErrors(data.field_errors || {});
+    showFieldFeedback(data.field_errors || {}, data.field_notes || {});
   }
 
   async function preview() {
@@ -300,6 +350,10 @@
     });
   }
 
+  // A page shown again after a failed save: how its numbers were read.
+  form.querySelectorAll("[data-understood]").forEach((input) => {
+    setFeedback(input, "note", input.dataset.understood);
+  });
   status.dataset.busy = status.textContent;
   form.querySelectorAll("[data-maxlength]").forEach(updateCounter);
   updateAddButton();

@@ -1,0 +1,70 @@
+"""The export form: what a bulk export covers (year, department, state) and its format."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from evaluations import selectors
+from evaluations.forms.workflow import id_field, year_field
+from evaluations.models import Status
+from exports.models import Format
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from departments.models import Department
+
+
+class ExportForm(forms.Form):
+    """POST /exports/ (and its pre-filled GET): a year, optionally a department and a state.
+
+    The department must be one the user sees (``selectors.departments_for``); the forms
+    themselves are chosen by ``exports.jobs.export_selection``, scoped to the user.
+    """
+
+    year = year_field(
+        required=True, label=_("年度"), error_messages={"required": _("请选择要导出的年度。")}
+    )
+    department = id_field(label=_("主管部门"), error_messages={"invalid": _("主管部门参数无效。")})
+    status = forms.ChoiceField(
+        label=_("状态"),
+        required=False,
+        choices=[("", _("全部状态")), *Status.choices],
+        error_messages={"invalid_choice": _("状态参数无效。")},
+    )
+    format = forms.ChoiceField(
+        label=_("格式"),
+        choices=Format.choices,
+        initial=Format.PDF,
+        error_messages={
+            "required": _("请选择导出格式。"),
+            "invalid_choice": _("导出格式无效（可选：合并 PDF、ZIP、Excel）。"),
+        },
+    )
+
+    def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.departments = selectors.departments_for(user=user)
+
+    def clean_department(self) -> Department | None:
+        department_id = self.cleaned_data.get("department")
+        if department_id is None:
+            return None
+        found = self.departments.filter(pk=department_id).first()
+        if found is None:
+            raise forms.ValidationError(gettext("主管部门不存在或无权导出。"), code="department")
+        return found
+
+    def first_error(self) -> str:
+        """The first problem, in field order (for a message or a 400 page)."""
+        for name in ("year", "department", "status", "format"):
+            if name in self.errors:
+                return str(self.errors[name][0])
+        if self.non_field_errors():
+            return str(self.non_field_errors()[0])
+        return gettext("参数无效。")
