@@ -42,6 +42,6 @@ migrations-check:
 	DJANGO_DEBUG=1 $(MANAGE) makemigrations --check --dry-run
 	DJANGO_DEBUG=1 TASKS_BACKEND=rq $(MANAGE) makemigrations --check --dry-run
 
-## Load benchmark (docs/benchmarks.md): 10,000 forms, gunicorn, 20 users, throwaway PostgreSQL.
+## Load benchmark (docs/benchmarks.md): 100,000 forms, 50 Locust users, gunicorn + db_worker, throwaway PostgreSQL.
 bench:
 	scripts/with-postgres.sh $(PY) scripts/bench_load.py

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     # the rule set is used: no ObjectPermissionBackend in AUTHENTICATION_BACKENDS, because
     # User.has_perm grants a superuser everything (see the module's docstring).
     "rules",
+    "django_filters",
     "departments",
     "evaluations",
     "campaigns",
@@ -266,7 +267,7 @@ TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["defau
 # finished file is kept, and how long a running part may go without a sign of life before
 # it counts as lost (its worker was killed) and is run again, at most EXPORT_MAX_ATTEMPTS times.
 EXPORT_MAX_FORMS = env_int("EXPORT_MAX_FORMS", 20000)
-EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 25)
+EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 10)
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 120)
 EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 3)

@@ -560,6 +560,13 @@ def filter_rows(
     return present + blank
 
 
+def lowest_execution(rows: list[DepartmentRow], count: int) -> list[DepartmentRow]:
+    """The ``count`` rows with the lowest execution rate (rows without one are left out)."""
+    rated = [row for row in rows if row.execution_rate is not None]
+    rated.sort(key=lambda row: (row.execution_rate, row.name))
+    return rated[:count]
+
+
 # --- export ----------------------------------------------------------------------------------
 
 

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
-from campaigns.deadlines import with_overdue
 from departments.access import visible_evaluations
 from evaluations.history import EVIDENCE_SECTION, describe_change, diff_snapshots
 from evaluations.mapping import snapshot
@@ -22,24 +21,6 @@ from evaluations.models import (
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
-
-
-def review_queue(
-    *, user: AbstractBaseUser, year: int | None = None, department_id: int | None = None
-) -> QuerySet[Evaluation]:
-    """Submitted forms the user may review, oldest submission first."""
-    qs = (
-        visible_evaluations(user)
-        .submitted()
-        .select_related("department")
-        .order_by("submitted_at", "pk")
-    )
-    if year:
-        qs = qs.filter(year=year)
-    if department_id:
-        qs = qs.filter(department_id=department_id)
-    # 逾期 / 逾期提交 badges: the department's deadline decided in one place.
-    return with_overdue(qs)
 
 
 def sign_off_queue(*, user: AbstractBaseUser) -> QuerySet[Evaluation]:

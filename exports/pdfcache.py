@@ -53,11 +53,11 @@ PRINT_TEMPLATES = (
 @lru_cache(maxsize=1)
 def layout_fingerprint() -> str:
     """LAYOUT_VERSION, the print templates, the print stylesheet and WeasyPrint's version."""
-    import weasyprint
+    from importlib.metadata import version
 
     from evaluations.exports.pdf import _stylesheet_path
 
-    digest = hashlib.sha256(f"{LAYOUT_VERSION}|{weasyprint.__version__}".encode())
+    digest = hashlib.sha256(f"{LAYOUT_VERSION}|{version('weasyprint')}".encode())
     paths: list[Path] = [_stylesheet_path()]
     for name in PRINT_TEMPLATES:
         origin = get_template(name).origin.name

@@ -76,6 +76,17 @@ def _cell(row, name: str):
     return row.find_element(By.CSS_SELECTOR, f'[name$="-{name}"]')
 
 
+def _fit_rows(driver, count: int) -> None:
+    """Add rows with the button, or remove surplus ones with ✕ (a new form starts with the
+    template's standard rows)."""
+    from selenium.webdriver.common.by import By
+
+    while len(_rows(driver)) < count:
+        click(driver, driver.find_element(By.ID, "add-indicator"))
+    while len(_rows(driver)) > count:
+        click(driver, _rows(driver)[-1].find_element(By.CSS_SELECTOR, '[data-action="remove"]'))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_lets_staff_fill_in_save_and_reopen_a_form(
     live_server,
@@ -98,9 +109,7 @@ def test_it_lets_staff_fill_in_save_and_reopen_a_form(
         ):
             _type(by_name(f"funding-{kind}-{column}"), value)
 
-    add = browser.find_element(By.ID, "add-indicator")
-    while len(_rows(browser)) < len(INDICATORS):
-        click(browser, add)
+    _fit_rows(browser, len(INDICATORS))
     rows = _rows(browser)
     assert len(rows) == len(INDICATORS)
     for row, values in zip(rows, INDICATORS, strict=True):
@@ -162,9 +171,7 @@ def test_it_moves_and_removes_indicator_rows(live_server, staff_a, browser):
     browser.get(f"{live_server.url}/evaluations/new/")
     browser.find_element(By.NAME, "year").send_keys("2022")
     browser.find_element(By.NAME, "project_name").send_keys("顺序测试项目")
-    add = browser.find_element(By.ID, "add-indicator")
-    while len(_rows(browser)) < 3:
-        click(browser, add)
+    _fit_rows(browser, 3)
     for row, name in zip(_rows(browser), ("甲", "乙", "丙"), strict=True):
         _type(_cell(row, "name"), name)
         _type(_cell(row, "weight"), "5")

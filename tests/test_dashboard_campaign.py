@@ -313,7 +313,7 @@ def test_the_annotation_agrees_with_the_rule(campaign, staff_a, dept_a, dept_b, 
 def test_the_list_and_queue_show_the_badges(campaign, client_a, client_finance, dept_a):
     listing = client_a.get("/evaluations/?year=2021").content.decode()
     for name, late in [("A草稿", True), ("A已退回", True), ("A已提交", False), ("A已通过", False)]:
-        row = re.search(rf"<tr>(?:(?!</tr>).)*{name}(?:(?!</tr>).)*</tr>", listing, re.S)
+        row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{name}(?:(?!</tr>).)*</tr>", listing, re.S)
         assert row, name
         assert ("overdue-badge" in row.group(0)) is late, name
     # The queue: the submitted form was handed in after the deadline (today > deadline).

@@ -238,8 +238,9 @@ def test_it_answers_the_list_with_a_fixed_number_of_queries(client_a, dept_a):
         client_a.get("/evaluations/")
     # 9: the open campaign's lookup for the 待填报 list (none here; with one, see
     # tests/test_due_forms.py); 10: the user's unread reminders (campaigns/_reminders.html);
-    # 11: the user's finished exports not yet seen (the menu's badge, exports/context_processors).
-    assert 3 <= len(queries.statements) <= 11
+    # 11: the user's finished exports not yet seen (the menu's badge, exports/context_processors);
+    # 12: the badges of the page's rows (逾期, 退回后重新提交: evaluations/filters.with_badges).
+    assert 3 <= len(queries.statements) <= 12
 
 
 # --- create --------------------------------------------------------------------------------

@@ -47,3 +47,20 @@ def all_level2(template: str = DEFAULT_TEMPLATE) -> list[str]:
             if name not in seen:
                 seen.append(name)
     return seen
+
+
+# The rows a new form starts with: one per second level of the template, in the order of
+# the printed form (DOMAIN.md's table). 满意度指标 offers two names for the same row;
+# a new form starts with the one most forms use (服务对象满意度指标). A row left with
+# only its categories is dropped on save, so unused rows cost nothing.
+_ONE_ROW_OF = {"满意度指标": "服务对象满意度指标"}
+
+
+def standard_rows(template: str = DEFAULT_TEMPLATE) -> list[tuple[str, str]]:
+    """(一级, 二级) of each standard row of a new form of ``template``."""
+    rows = []
+    for level1, names in level2_choices(template).items():
+        if level1 in _ONE_ROW_OF and _ONE_ROW_OF[level1] in names:
+            names = [_ONE_ROW_OF[level1]]
+        rows.extend((level1, name) for name in names)
+    return rows

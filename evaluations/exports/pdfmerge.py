@@ -4,10 +4,18 @@ A general-purpose merger (pypdf's PdfWriter) keeps every page of every input unt
 writes the result, so its memory grows with the number of forms. Here each input's
 pages and what they use are renumbered and written out at once; only the page numbers,
 the byte offsets and one outline entry per document stay in memory until the end.
+
+The objects of a WeasyPrint PDF sit in compressed object streams. Parsing them into
+pypdf objects and writing them back cost most of the merge (a font's width table alone is
+a thousand numbers): those objects are copied as bytes instead, only their references
+("12 0 R", outside strings) renumbered. Streams (page contents, fonts) are copied with
+their bytes still encoded. An input of another shape (a reference this copy cannot read
+safely) is merged through pypdf's objects, with the same result.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from io import BytesIO
 from typing import IO, Any
@@ -56,6 +64,24 @@ class StreamingPdfMerger:
     def append(self, data: bytes, title: str) -> int:
         """Write every page of one PDF document; return its number of pages."""
         reader = PdfReader(BytesIO(data))
+        try:
+            copied = _RawDocument(reader).copy(self.next_id)
+        except _Unsupported:
+            return self._append_parsed(reader, title)
+        objects, page_numbers = copied
+        for number, obj in objects:
+            if isinstance(obj, bytes):
+                self.offsets[number] = self.position
+                self._emit(b"%d 0 obj\n%b\nendobj\n" % (number, obj))
+            else:
+                self._write_object(number, obj)
+        self.next_id += len(objects)
+        self.documents.append((title, len(self.page_ids)))
+        self.page_ids.extend(page_numbers)
+        return len(page_numbers)
+
+    def _append_parsed(self, reader: PdfReader, title: str) -> int:
+        """``append`` through pypdf's objects: any PDF pypdf reads."""
         pages = [page.indirect_reference for page in reader.pages]
         numbers: dict[tuple[int, int], int] = {}
         order: list[IndirectObject] = []
@@ -220,3 +246,209 @@ def _null() -> Any:
     from pypdf.generic import NullObject
 
     return NullObject()
+
+
+# --- copying objects as bytes ------------------------------------------------------------------
+
+# PDF delimiters and white space: what may stand before and after a reference's tokens.
+_BEFORE = rb"(?<![^\s\[\]<>{}()])"
+_AFTER = rb"(?![^\s\[\]<>{}()/%])"
+_REFERENCE = re.compile(_BEFORE + rb"(\d+)\s+(\d+)\s+R" + _AFTER)
+_PARENT = re.compile(rb"/Parent\s+(\d+)\s+(\d+)\s+R" + _AFTER)
+_PAGES = re.compile(rb"/Pages\s+(\d+)\s+(\d+)\s+R" + _AFTER)
+_KIDS = re.compile(rb"/Kids\s*\[([^\]]*)\]")
+_PAGE_TYPE = re.compile(rb"/Type\s*/Page(?![A-Za-z0-9])")
+_STRING_SIGN = re.compile(rb"[()\\]")
+
+
+class _Unsupported(Exception):
+    """The input has a shape the byte copy does not handle: merge it through pypdf."""
+
+
+def _string_spans(raw: bytes) -> list[tuple[int, int]]:
+    """Where the literal strings "(...)" are (nested parentheses and escapes honoured)."""
+    spans = []
+    start = raw.find(b"(")
+    while start != -1:
+        depth, position = 0, start
+        while True:
+            sign = _STRING_SIGN.search(raw, position)
+            if sign is None:
+                raise _Unsupported("unterminated string")
+            position = sign.end()
+            if raw[sign.start()] == 0x5C:  # a backslash escapes the next byte
+                position += 1
+                continue
+            depth += 1 if raw[sign.start()] == 0x28 else -1
+            if depth == 0:
+                break
+        spans.append((start, position))
+        start = raw.find(b"(", position)
+    if b")" in _outside(raw, spans):
+        raise _Unsupported("unbalanced string")
+    return spans
+
+
+def _outside(raw: bytes, spans: list[tuple[int, int]]) -> bytes:
+    """The bytes of ``raw`` that are not inside a literal string."""
+    parts, position = [], 0
+    for start, end in spans:
+        parts.append(raw[position:start])
+        position = end
+    parts.append(raw[position:])
+    return b"".join(parts)
+
+
+def _in_spans(position: int, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= position < end for start, end in spans)
+
+
+class _RawObject:
+    """One object's bytes, with its references (outside strings) and /Parent entries found."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.spans = spans = _string_spans(raw) if b"(" in raw else []
+        bare = _outside(raw, spans) if spans else raw
+        if b"%" in bare or b"stream" in bare:
+            raise _Unsupported("a comment or a stream among the object's tokens")
+        self.parents = [m for m in _PARENT.finditer(raw) if not _in_spans(m.start(), spans)]
+        if bare.count(b"/Parent") != len(self.parents):
+            raise _Unsupported("a /Parent that is not a reference")
+        inside_parent = [(m.start(), m.end()) for m in self.parents]
+        self.references = [
+            m
+            for m in _REFERENCE.finditer(raw)
+            if not _in_spans(m.start(), spans) and not _in_spans(m.start(), inside_parent)
+        ]
+
+    def find(self, pattern: re.Pattern[bytes]) -> re.Match[bytes] | None:
+        """The first match of ``pattern`` outside the object's strings."""
+        for match in pattern.finditer(self.raw):
+            if not _in_spans(match.start(), self.spans):
+                return match
+        return None
+
+    def keys(self) -> list[tuple[int, int]]:
+        return [(int(m[1]), int(m[2])) for m in self.references]
+
+    def renumbered(self, numbers: dict[tuple[int, int], int], parent: int | None) -> bytes:
+        """The bytes with every reference renumbered; /Parent dropped, or ``parent`` for a page."""
+        edits = [
+            (m.start(), m.end(), b"%d 0 R" % numbers[(int(m[1]), int(m[2]))])
+            for m in self.references
+        ]
+        edits += [
+            (m.start(), m.end(), b"/Parent %d 0 R" % parent if parent is not None else b"")
+            for m in self.parents
+        ]
+        edits.sort()
+        parts, position = [], 0
+        for start, end, replacement in edits:
+            parts.append(self.raw[position:start])
+            parts.append(replacement)
+            position = end
+        parts.append(self.raw[position:])
+        return b"".join(parts)
+
+
+class _RawDocument:
+    """The objects of one input read from its object streams as bytes, without parsing them."""
+
+    def __init__(self, reader: PdfReader) -> None:
+        self.reader = reader
+        self.streams: dict[int, dict[int, bytes]] = {}
+
+    def _stream_objects(self, number: int) -> dict[int, bytes]:
+        """The objects held in object stream ``number``, by object number."""
+        found = self.streams.get(number)
+        if found is None:
+            stream = self.reader.get_object(number)
+            if not isinstance(stream, StreamObject) or stream.get("/Type") != "/ObjStm":
+                raise _Unsupported("not an object stream")
+            data = stream.get_data()
+            first = int(stream["/First"])  # type: ignore[arg-type]
+            header = [int(value) for value in data[:first].split()]
+            entries = sorted(zip(header[1::2], header[0::2], strict=True))  # (offset, number)
+            ends = [offset for offset, _number in entries[1:]] + [len(data) - first]
+            found = {
+                object_number: data[first + offset : first + end].strip()
+                for (offset, object_number), end in zip(entries, ends, strict=True)
+            }
+            self.streams[number] = found
+        return found
+
+    def raw(self, key: tuple[int, int]) -> _RawObject | None:
+        """The object's bytes when it sits in an object stream; None for one in the file."""
+        location = self.reader.xref_objStm.get(key[0])
+        if location is None:
+            return None
+        if key[1] != 0:
+            raise _Unsupported("an object stream's object of a later generation")
+        found = self._stream_objects(int(location[0])).get(key[0])
+        if found is None:
+            raise _Unsupported("an object missing from its object stream")
+        return _RawObject(found)
+
+    def _page_keys(self) -> list[tuple[int, int]]:
+        """The pages, in order, from a flat page tree in object streams."""
+        root = self.reader.trailer.raw_get("/Root")
+        if not isinstance(root, IndirectObject):
+            raise _Unsupported("no catalog reference")
+        catalog = self.raw((root.idnum, root.generation))
+        if catalog is None:
+            raise _Unsupported("the catalog is not in an object stream")
+        pages_match = catalog.find(_PAGES)
+        if pages_match is None:
+            raise _Unsupported("no page tree")
+        tree = self.raw((int(pages_match[1]), int(pages_match[2])))
+        if tree is None:
+            raise _Unsupported("the page tree is not in an object stream")
+        kids = tree.find(_KIDS)
+        if kids is None:
+            raise _Unsupported("no kids")
+        keys = [(int(m[1]), int(m[2])) for m in _REFERENCE.finditer(kids[1])]
+        if not keys:
+            raise _Unsupported("no pages")
+        return keys
+
+    def copy(self, first_number: int) -> tuple[list[tuple[int, bytes | Any]], list[int]]:
+        """Every object the pages use, renumbered from ``first_number``, and the page numbers.
+
+        Objects in object streams come as bytes, the others (streams) as pypdf objects.
+        """
+        pages = self._page_keys()
+        page_set = set(pages)
+        numbers: dict[tuple[int, int], int] = {}
+        order: list[tuple[tuple[int, int], _RawObject | Any]] = []
+        stack = list(reversed(pages))
+        while stack:
+            key = stack.pop()
+            if key in numbers:
+                continue
+            raw = self.raw(key)
+            if raw is None:
+                obj = IndirectObject(key[0], key[1], self.reader).get_object()
+                children = [(ref.idnum, ref.generation) for ref in _references(obj)]
+                item: _RawObject | Any = obj
+            else:
+                if key in page_set and not raw.parents:
+                    raise _Unsupported("a page without a parent")
+                if key in page_set and not _PAGE_TYPE.search(raw.raw):
+                    raise _Unsupported("a page tree of more than one level")
+                children = raw.keys()
+                item = raw
+            numbers[key] = first_number + len(numbers)
+            order.append((key, item))
+            stack.extend(reversed(children))
+        objects: list[tuple[int, bytes | Any]] = []
+        for key, item in order:
+            is_page = key in page_set
+            if isinstance(item, _RawObject):
+                objects.append((numbers[key], item.renumbered(numbers, PAGES if is_page else None)))
+            else:
+                obj = _renumber(item, numbers)
+                if is_page:
+                    obj[NameObject("/Parent")] = _ref(PAGES)
+                objects.append((numbers[key], obj))
+        return objects, [numbers[key] for key in pages]

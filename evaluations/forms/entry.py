@@ -17,7 +17,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
-from evaluations.core.categories import DEFAULT_TEMPLATE, all_level2, level1_choices, level2_choices
+from evaluations.core.categories import (
+    DEFAULT_TEMPLATE,
+    level1_choices,
+    level2_choices,
+    standard_rows,
+)
 from evaluations.core.formdata import FormData
 from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
 from evaluations.core.safetext import clean_text, count_forbidden
@@ -36,7 +41,7 @@ from evaluations.core.values import (
 )
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
 from evaluations.mapping import form_data_from_cleaned, initial_from_form_data
-from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind, Status
+from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind
 from evaluations.services import current_rules
 
 INDICATOR_PREFIX = "ind"
@@ -306,6 +311,19 @@ def _choices(names: list[str], current: str) -> list[tuple[str, str]]:
     return choices
 
 
+def _level2_choices(
+    by_level1: dict[str, list[str]], level1: str, current: str
+) -> list[tuple[str, Any]]:
+    """二级 options grouped under their 一级 (<optgroup>): that 一级's only once it is chosen."""
+    groups = {level1: by_level1[level1]} if level1 in by_level1 else by_level1
+    choices: list[tuple[str, Any]] = [("", gettext("— 请选择 —"))]
+    choices += [(name, [(n, n) for n in names]) for name, names in groups.items()]
+    if current and not any(current in names for names in groups.values()):
+        # Imported forms may carry labels of their own ("产出"): keep them selectable.
+        choices.append((current, current))
+    return choices
+
+
 class IndicatorForm(forms.Form):
     """One row of the indicator table."""
 
@@ -340,9 +358,7 @@ class IndicatorForm(forms.Form):
         level2 = self._current("level2")
         by_level1 = level2_choices(template)
         self.fields["level1"].widget.choices = _choices(level1_choices(template), level1)
-        self.fields["level2"].widget.choices = _choices(
-            by_level1.get(level1, all_level2(template)), level2
-        )
+        self.fields["level2"].widget.choices = _level2_choices(by_level1, level1, level2)
         for name in ("name", "target", "actual", "weight", "score", "deviation"):
             self.fields[name].widget.attrs["aria-label"] = str(self.fields[name].label)
         self.fields["level1"].widget.attrs.update(
@@ -523,6 +539,23 @@ def evaluation_forms(
     )
 
 
+def blank_initial(*, year: int | None = None, template: str = DEFAULT_TEMPLATE) -> dict[str, Any]:
+    """Initial values of a new blank form: ``year`` and the template's standard rows.
+
+    The rows carry their categories only (standard_rows): the clerk types the indicators
+    into them, and a row left untouched is dropped on save.
+    """
+    header: dict[str, Any] = {"execution_weight": "10"}
+    if year is not None:
+        header["year"] = year
+    return {
+        "header": header,
+        "indicators": [
+            {"level1": level1, "level2": level2} for level1, level2 in standard_rows(template)
+        ],
+    }
+
+
 def initial_from(evaluation: Evaluation, *, next_year: bool = False) -> dict[str, Any]:
     """Initial values of the edit page from a stored evaluation (``next_year``: its copy)."""
     return initial_from_form_data(
@@ -531,42 +564,6 @@ def initial_from(evaluation: Evaluation, *, next_year: bool = False) -> dict[str
         revision=evaluation.revision,
         next_year=next_year,
     )
-
-
-# --- list filters --------------------------------------------------------------------------
-
-
-class EvaluationFilterForm(forms.Form):
-    """Filters of the list page (GET)."""
-
-    q = forms.CharField(label=_("项目名称"), required=False, max_length=100)
-    year = forms.TypedChoiceField(label=_("年度"), required=False, coerce=int, empty_value=None)
-    status = forms.ChoiceField(label=_("状态"), required=False)
-    department = forms.TypedChoiceField(
-        label=_("主管部门"), required=False, coerce=int, empty_value=None
-    )
-
-    def __init__(
-        self,
-        *args: Any,
-        years: list[int],
-        departments: QuerySet[Department] | None = None,
-        **kwargs: Any,
-    ):
-        super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs.update(
-            {"placeholder": gettext("搜索项目名称"), "type": "search"}
-        )
-        self.fields["year"].choices = [("", gettext("全部年度"))] + [
-            (y, gettext("%(year)s年度") % {"year": y}) for y in years
-        ]
-        self.fields["status"].choices = [("", gettext("全部状态")), *Status.choices]
-        if departments is None:
-            del self.fields["department"]
-        else:
-            self.fields["department"].choices = [("", gettext("全部部门"))] + [
-                (d.pk, d.name) for d in departments
-            ]
 
 
 # --- import -------------------------------------------------------------------------------

@@ -133,20 +133,6 @@ def _comment_widget(label: str) -> forms.Textarea:
 # --- query strings --------------------------------------------------------------------------
 
 
-class ReviewQueueFilterForm(forms.Form):
-    """Filters of the review queue (GET); an invalid value means "any"."""
-
-    year = year_field()
-    department = id_field()
-    page = page_field()
-
-    def filters(self) -> dict[str, int | None]:
-        """The valid filters and page; a value that did not validate is left out (None)."""
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return {name: data.get(name) for name in ("year", "department", "page")}
-
-
 class DashboardFilterForm(forms.Form):
     """The dashboard's ?year= (none: the latest year with data)."""
 

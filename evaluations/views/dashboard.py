@@ -21,6 +21,7 @@ from evaluations.dashboard import (
     dashboard_overview,
     dashboard_overview_year,
     filter_rows,
+    lowest_execution,
     overview_xlsx,
     totals_row,
 )
@@ -29,6 +30,8 @@ from evaluations.forms.workflow import DashboardFilterForm
 from evaluations.views.exports import XLSX, content_disposition
 
 PAGE_SIZE = 50
+# The execution-rate chart shows this many departments, the lowest rates first.
+CHART_DEPARTMENTS = 10
 
 
 class DashboardTableForm(forms.Form):
@@ -133,6 +136,8 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
     rows = _table(overview, table)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     keep = {"year": overview.year, **table}
+    # The chart names a few departments only: the table above lists them all, sortable.
+    execution_rows = lowest_execution(rows, CHART_DEPARTMENTS)
     context = {
         "overview": overview,
         "table": table,
@@ -145,7 +150,8 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
         "all_departments": permissions.allowed(permissions.SEE_ALL_DEPARTMENTS, request.user),
         "may_publish": permissions.allowed(permissions.PUBLISH_RESULTS, request.user),
         "histogram_svg": charts.histogram_svg(overview.histogram) if overview.year else "",
-        "execution_svg": charts.execution_bars_svg(overview.rows) if overview.rows else "",
+        "execution_rows": execution_rows,
+        "execution_svg": charts.execution_bars_svg(execution_rows) if execution_rows else "",
         "progress_svg": (
             charts.progress_svg(overview.progress, overview.progress_unit)
             if overview.progress

@@ -27,10 +27,11 @@ from evaluations.core.formats import format_points
 from evaluations.core.formdata import FormData
 from evaluations.core.layout import Signature, finding_json, form_layout
 from evaluations.core.scoring import ScoreResult, evaluate, format_percent
+from evaluations.filters import EvaluationListFilter, list_queryset, with_badges
 from evaluations.forms import workflow as forms_workflow
 from evaluations.forms.entry import (
-    EvaluationFilterForm,
     EvaluationForms,
+    blank_initial,
     evaluation_forms,
     initial_from,
     understood_note,
@@ -84,37 +85,39 @@ def own_department(request: HttpRequest, rule: str = permissions.CREATE) -> Depa
 
 @require_GET
 def evaluation_list(request: HttpRequest) -> HttpResponse:
-    """The evaluations the user may see, filtered and paginated."""
+    """The evaluations the user may see, filtered, sorted and paginated (evaluations/filters.py)."""
     all_departments = permissions.allowed(permissions.SEE_ALL_DEPARTMENTS, request.user)
-    form = EvaluationFilterForm(
-        request.GET or None,
-        years=selectors.evaluation_years(user=request.user),
-        departments=selectors.departments_for(user=request.user) if all_departments else None,
+    departments = (
+        list(selectors.departments_for(user=request.user).values_list("pk", "name"))
+        if all_departments
+        else None
     )
-    filters = selectors.ListFilters()
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        filters = selectors.ListFilters(
-            year=data.get("year"),
-            status=data.get("status") or "",
-            department_id=data.get("department"),
-            query=data.get("q") or "",
-        )
-    page = Paginator(
-        selectors.evaluation_list(user=request.user, filters=filters), PAGE_SIZE
-    ).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    filterset = EvaluationListFilter(
+        request.GET or None,
+        queryset=list_queryset(request.user),
+        years=selectors.evaluation_years(user=request.user),
+        departments=departments,
+    )
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = with_badges(page.object_list)
+    statuses = filterset.statuses
     return render(
         request,
         "evaluations/list.html",
         {
-            "filter_form": form,
+            "filterset": filterset,
+            "departments": departments,
             "page": page,
             "evaluations": page.object_list,
             "all_departments": all_departments,
-            "querystring": query.urlencode(),
-            "filtered": any([filters.year, filters.status, filters.department_id, filters.query]),
+            "headers": filterset.headers(),
+            "querystring": filterset.query(),
+            "filtered": filterset.filtered,
+            # The bulk export takes one state at most (exports/forms.py).
+            "export_year": filterset.value("year"),
+            "export_department": filterset.value("department") if all_departments else "",
+            "export_status": statuses[0] if len(statuses) == 1 else "",
+            "several_states": len(statuses) > 1,
             "unread": unread_evaluation_ids(user=request.user),
             "notifications": unread_notifications(user=request.user)[:10],
             **_due_context(request),
@@ -450,13 +453,9 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
         copied_from = selectors.evaluation_get(user=request.user, pk=source_pk, with_rows=True)
         initial = initial_from(copied_from, next_year=True)
     else:
-        # A blank form starts with one empty row per first-level category.
-        initial = {
-            "header": {"execution_weight": "10"},
-            "indicators": [
-                {"level1": level1, "level2": names[0]} for level1, names in level2_choices().items()
-            ],
-        }
+        # A blank form: the open campaign's year and the standard rows of the template.
+        campaign = open_campaign()
+        initial = blank_initial(year=campaign.year if campaign is not None else None)
     if own is not None:
         # The filler signs the form: their name and phone from their profile.
         initial["header"].update(campaign_forms.profile_signature(request.user))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -18,11 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from evaluations import permissions, selectors
 from evaluations.core.layout import form_layout
 from evaluations.core.scoring import WARNING
+from evaluations.filters import ReviewQueueFilter, queue_queryset, with_badges
 from evaluations.forms.workflow import (
     ApproveForm,
     ReopenForm,
     ReturnForm,
-    ReviewQueueFilterForm,
     SubmitForm,
 )
 from evaluations.models import Evaluation, Status
@@ -30,7 +29,6 @@ from evaluations.review_selectors import (
     evaluation_changes_since_return,
     evaluation_explanations,
     evaluation_history,
-    review_queue,
     sign_off_queue,
 )
 from evaluations.services import (
@@ -133,22 +131,25 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
     """Submitted forms of every department, oldest first, for the finance bureau."""
     # Finance-only pages are invisible to others: 404, as for another department's form.
     permissions.require_or_404(permissions.REVIEW, request.user)
-    filters = ReviewQueueFilterForm(request.GET).filters()
-    qs = review_queue(user=request.user, year=filters["year"], department_id=filters["department"])
-    page = Paginator(qs, 50).get_page(filters["page"])
+    departments = list(selectors.departments_for(user=request.user).values_list("pk", "name"))
+    filterset = ReviewQueueFilter(
+        request.GET or None,
+        queryset=queue_queryset(request.user),
+        years=selectors.evaluation_years(user=request.user),
+        departments=departments,
+    )
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page.object_list = with_badges(page.object_list)
     return render(
         request,
         "review/queue.html",
         {
             "page": page,
-            "years": selectors.evaluation_years(user=request.user),
-            "departments": selectors.departments_for(user=request.user),
-            "year": filters["year"],
-            "department": filters["department"],
-            # The filters of the page links, as parsed (never the raw query string).
-            "querystring": urlencode(
-                {k: v for k, v in filters.items() if k != "page" and v is not None}
-            ),
+            "filterset": filterset,
+            "departments": departments,
+            "headers": filterset.headers(),
+            # The filters of the page links, as validated (never the raw query string).
+            "querystring": filterset.query(),
         },
     )
 

@@ -1,5 +1,7 @@
-// Entry form of one self-evaluation: indicator rows (add / remove / move), second-level
-// choices filtered by the first level, and live scoring by the server (no rules in here).
+// Entry form of one self-evaluation: indicator rows (add / insert / remove / move), second-
+// level choices filtered by the first level, keyboard entry (Enter moves on as in a
+// spreadsheet, Alt+Insert/Alt+↑/Alt+↓/Alt+Delete work on the row, Ctrl+S saves), a warning
+// before leaving unsaved changes, and live scoring by the server (no rules in here).
 (function () {
   "use strict";
 
@@ -41,16 +43,29 @@
     });
   }
 
-  // Offer only the second levels of the chosen first level; keep the current choice if it
-  // belongs there.
+  // Offer the second levels under their first level (<optgroup label="产出指标">): only the
+  // chosen first level's, or every group while none is chosen. Keep the current choice if it
+  // is still offered.
   function fillLevel2(select, level1, keep) {
-    const names = level2Map[level1] || [];
-    const current = keep && names.includes(select.value) ? select.value : "";
+    const groups = level2Map[level1] ? [level1] : Object.keys(level2Map);
+    const offered = groups.flatMap((name) => level2Map[name]);
+    const current = keep && offered.includes(select.value) ? select.value : "";
     const blank = select.querySelector('option[value=""]');
     const blankText = blank ? blank.textContent : "";
     select.replaceChildren(new Option(blankText, ""));
-    names.forEach((name) => select.add(new Option(name, name)));
+    groups.forEach((name) => {
+      const group = document.createElement("optgroup");
+      group.label = name;
+      level2Map[name].forEach((item) => group.append(new Option(item, item)));
+      select.append(group);
+    });
     select.value = current;
+  }
+
+  // The first level a second level belongs to ("" if none or several).
+  function level1Of(level2) {
+    const owners = Object.keys(level2Map).filter((name) => level2Map[name].includes(level2));
+    return owners.length === 1 ? owners[0] : "";
   }
 
   // The server refuses more than maxRows rows (the printed form's limit): stop adding there.
@@ -61,17 +76,19 @@
     addButton.title = full ? texts.maxRows.replace("{n}", String(maxRows)) : "";
   }
 
-  function addRow() {
-    if (maxRows && rows().length >= maxRows) return;
+  // A new row below ``after`` (at the end without it), in the categories of the row above it.
+  function addRow(after) {
+    if (maxRows && rows().length >= maxRows) return null;
     const index = Number(totalForms.value);
     const parser = document.createElement("template");
     parser.innerHTML = template.innerHTML.replaceAll("__prefix__", String(index));
     const row = parser.content.querySelector("tbody.indicator");
-    table.querySelector("tfoot").before(row);
+    if (after) after.after(row);
+    else table.querySelector("tfoot").before(row);
     totalForms.value = String(index + 1);
     // A new row usually continues the category of the row above it.
     const visible = rows();
-    const previous = visible.length > 1 ? visible[visible.length - 2] : null;
+    const previous = visible[visible.indexOf(row) - 1];
     if (previous) {
       const level1 = field(previous, "level1").value;
       field(row, "level1").value = level1;
@@ -82,6 +99,9 @@
     updateAddButton();
     row.querySelectorAll("[data-maxlength]").forEach(updateCounter);
     field(row, "name").focus();
+    markChanged();
+    schedulePreview();
+    return row;
   }
 
   function removeRow(row) {
@@ -89,6 +109,7 @@
     row.classList.add("is-deleted", "d-none");
     renumber();
     updateAddButton();
+    markChanged();
     schedulePreview();
   }
 
@@ -96,32 +117,44 @@
     const visible = rows();
     const i = visible.indexOf(row);
     const j = i + direction;
-    if (j < 0 || j >= visible.length) return;
+    if (j < 0 || j >= visible.length) return false;
     if (direction < 0) visible[j].before(row);
     else visible[j].after(row);
     renumber();
+    markChanged();
     schedulePreview();
-    row.querySelector(`[data-action="${direction < 0 ? "up" : "down"}"]`).focus();
+    return true;
   }
 
   table.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button) return;
     const row = button.closest("tbody.indicator");
-    if (button.dataset.action === "remove") removeRow(row);
-    if (button.dataset.action === "up") moveRow(row, -1);
-    if (button.dataset.action === "down") moveRow(row, 1);
+    const action = button.dataset.action;
+    if (action === "insert") addRow(row);
+    if (action === "remove") removeRow(row);
+    if (action === "up" || action === "down") {
+      moveRow(row, action === "up" ? -1 : 1);
+      button.focus();
+    }
   });
 
   addButton.addEventListener("click", () => {
-    addRow();
-    schedulePreview();
+    addRow(null);
   });
 
   table.addEventListener("change", (event) => {
-    if (event.target.dataset.role === "level1") {
-      const row = event.target.closest("tbody.indicator");
+    const role = event.target.dataset.role;
+    const row = event.target.closest("tbody.indicator");
+    if (role === "level1") {
       fillLevel2(field(row, "level2"), event.target.value, true);
+    } else if (role === "level2" && !field(row, "level1").value) {
+      // A second level chosen first names its first level.
+      const level1 = level1Of(event.target.value);
+      if (level1) {
+        field(row, "level1").value = level1;
+        fillLevel2(event.target, level1, true);
+      }
     }
   });
 
@@ -320,21 +353,122 @@
   form.addEventListener("input", schedulePreview);
   form.addEventListener("change", schedulePreview);
 
-  // Warn before leaving with unsaved changes.
-  let dirty = false;
-  form.addEventListener("input", () => {
-    dirty = true;
-  });
-  form.addEventListener("submit", () => {
-    dirty = false;
-  });
-  window.addEventListener("beforeunload", (event) => {
-    if (dirty) event.preventDefault();
+  // --- keyboard entry -----------------------------------------------------------------
+
+  // The boxes Enter moves between, in page order (hidden and deleted rows' boxes skipped).
+  const FIELDS = [
+    'input:not([type="hidden"]):not([type="button"]):not([type="submit"]):not([type="reset"])',
+    "select",
+    "textarea",
+  ].join(", ");
+
+  function fields() {
+    return Array.from(form.querySelectorAll(FIELDS)).filter(
+      (el) => !el.disabled && el.getClientRects().length > 0
+    );
+  }
+
+  function moveFocus(from, step) {
+    const list = fields();
+    const next = list[list.indexOf(from) + step];
+    if (!next) return;
+    next.focus();
+    // As Tab does: typing replaces the box's content.
+    if (next.tagName === "INPUT") next.select();
+  }
+
+  // Enter never submits the form: it moves to the next box (Shift+Enter to the previous), as
+  // in a spreadsheet. In a text of several lines Enter starts a new line and Ctrl+Enter (or
+  // Cmd+Enter) moves on; the indicator name is one line that wraps, so Enter moves on there.
+  function onEnter(event) {
+    const target = event.target;
+    if (!target.matches(FIELDS)) return;
+    const multiLine = target.tagName === "TEXTAREA" && !target.dataset.singleLine;
+    if (multiLine && !(event.ctrlKey || event.metaKey)) return;
+    event.preventDefault();
+    moveFocus(target, event.shiftKey ? -1 : 1);
+  }
+
+  // Alt+Insert / Alt+↑ / Alt+↓ / Alt+Delete on the row the focus is in.
+  const ROW_KEYS = { Insert: "insert", ArrowUp: "up", ArrowDown: "down", Delete: "remove" };
+
+  function onRowKey(event) {
+    const row = event.target.closest("tbody.indicator");
+    const action = ROW_KEYS[event.key];
+    if (!row || !action) return;
+    event.preventDefault();
+    const target = event.target;
+    if (action === "insert") {
+      addRow(row);
+    } else if (action === "remove") {
+      const visible = rows();
+      const i = visible.indexOf(row);
+      const neighbour = visible[i + 1] || visible[i - 1];
+      removeRow(row);
+      // The same box of the row that takes its place.
+      const same = neighbour && target.name && field(neighbour, target.name.split("-").pop());
+      (same || addButton).focus();
+    } else {
+      moveRow(row, action === "up" ? -1 : 1);
+      // Moving the row in the page took the focus from it.
+      target.focus();
+    }
+  }
+
+  const saveButton = document.getElementById("save-draft");
+  let saving = false;
+
+  function save() {
+    if (saving) return;
+    if (form.requestSubmit) form.requestSubmit(saveButton);
+    else saveButton.click();
+  }
+
+  document.addEventListener("keydown", (event) => {
+    // An IME (pinyin) uses Enter to finish a word: leave it alone.
+    if (event.isComposing || event.keyCode === 229) return;
+    const command = event.ctrlKey || event.metaKey;
+    if (command && !event.altKey && (event.code === "KeyS" || event.key.toLowerCase() === "s")) {
+      // Ctrl+S / Cmd+S saves the draft (instead of saving the page as a file).
+      event.preventDefault();
+      save();
+    } else if (!form.contains(event.target)) {
+      return;
+    } else if (event.key === "Enter" && !event.altKey) {
+      onEnter(event);
+    } else if (event.altKey && !command && !event.shiftKey) {
+      onRowKey(event);
+    }
   });
 
-  // Indicator names are one line of text that wraps: Enter does not start a new line.
-  table.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && event.target.dataset.singleLine) event.preventDefault();
+  // --- unsaved changes --------------------------------------------------------------------
+
+  // Leaving the page with changes not saved asks first; saving does not. A page shown again
+  // after a failed save (data-unsaved) holds what was typed but not saved.
+  let dirty = form.dataset.unsaved === "1";
+
+  function markChanged() {
+    dirty = true;
+    form.dataset.unsaved = "1";
+  }
+
+  form.addEventListener("input", markChanged);
+  form.addEventListener("change", markChanged);
+  form.addEventListener("submit", () => {
+    saving = true;
+    dirty = false;
+    form.dataset.unsaved = "";
+  });
+  // Back to this page from the browser's history: the page is live again.
+  window.addEventListener("pageshow", () => {
+    saving = false;
+  });
+  window.addEventListener("beforeunload", (event) => {
+    if (!dirty) return undefined;
+    event.preventDefault();
+    // Older browsers ask only when a value is returned (the text is the browser's own).
+    event.returnValue = "";
+    return "";
   });
 
   // Text cells grow with their text; CSS does it where field-sizing is supported.
@@ -354,6 +488,18 @@
   form.querySelectorAll("[data-understood]").forEach((input) => {
     setFeedback(input, "note", input.dataset.understood);
   });
+  // A page shown again after a failed save is the answer to a POST: make its history entry
+  // an ordinary GET of the same address, so that Back (after a later successful save) or
+  // Reload loads the form afresh instead of posting again or showing the old error page.
+  if (form.dataset.unsaved === "1" && window.history.replaceState) {
+    window.history.replaceState(window.history.state, "", window.location.href);
+  }
+
+  // A new blank form: the typing starts in its first empty box (the year is usually there).
+  if (form.dataset.focusFirst === "1") {
+    const first = fields().find((el) => !el.value);
+    if (first) first.focus();
+  }
   status.dataset.busy = status.textContent;
   form.querySelectorAll("[data-maxlength]").forEach(updateCounter);
   updateAddButton();

@@ -1,16 +1,30 @@
-"""Export a year's evaluations as one merged PDF or a ZIP of single PDFs."""
+"""Export a year's evaluations as one merged PDF or a ZIP of single PDFs.
+
+By default every form is rendered here, one after the other (no PDF cache involved).
+With ``--workers N`` the command takes the export jobs' path instead: the forms are
+rendered into the PDF cache (exports/pdfcache.py) by N processes at once, in chunks of
+EXPORT_CHUNK_SIZE forms, and the file is then written from the cache by the jobs' own
+writers (exports/jobs.py ``write_merged`` / ``write_zip``). Forms already cached (an
+approved form, an earlier export) are not rendered again.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+from django.db.models import QuerySet
 
 from departments.models import Department
 from evaluations.exports import pdf
+from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation
 
 
@@ -23,12 +37,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--output", required=True, help="输出文件：以 .pdf 结尾为合并 PDF，以 .zip 结尾为压缩包"
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=0,
+            help="用 N 个进程并行生成 PDF（存入 PDF 缓存，已缓存的不再生成），再从缓存写出文件；"
+            "不填则在本进程中逐张生成",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         output = Path(options["output"])
         suffix = output.suffix.lower()
         if suffix not in (".pdf", ".zip"):
             raise CommandError("输出文件必须以 .pdf 或 .zip 结尾。")
+        workers = options.get("workers") or 0
+        if workers < 0:
+            raise CommandError("--workers 必须是正整数。")
         evaluations = Evaluation.objects.for_year(options["year"])
         name = options.get("department")
         if name:
@@ -41,16 +65,87 @@ class Command(BaseCommand):
         )
         if not evaluations.exists():
             raise CommandError("没有符合条件的自评表。")
-        writer = pdf.write_merged_pdf if suffix == ".pdf" else pdf.write_pdf_zip
-        stream = evaluations.prefetch_related("funding_rows", "indicators").iterator(chunk_size=20)
         output.parent.mkdir(parents=True, exist_ok=True)
         # Written next to the target and renamed at the end: no half-written file is left behind.
         fd, temp_name = tempfile.mkstemp(dir=output.parent, suffix=suffix)
         try:
             with os.fdopen(fd, "wb") as target:
-                count = writer(stream, target)
+                if workers:
+                    count = self._from_cache(evaluations, suffix, target, workers)
+                else:
+                    writer = pdf.write_merged_pdf if suffix == ".pdf" else pdf.write_pdf_zip
+                    stream = evaluations.prefetch_related("funding_rows", "indicators").iterator(
+                        chunk_size=20
+                    )
+                    count = writer(stream, target)
             os.replace(temp_name, output)
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
         self.stdout.write(self.style.SUCCESS(f"已导出 {count} 张自评表：{output}"))
+
+    def _from_cache(
+        self, evaluations: QuerySet[Evaluation], suffix: str, target: IO[bytes], workers: int
+    ) -> int:
+        """Render the forms into the PDF cache in ``workers`` processes, then write the file."""
+        from exports.jobs import write_merged, write_zip
+
+        ids = list(evaluations.values_list("pk", flat=True))
+        size = max(1, settings.EXPORT_CHUNK_SIZE)
+        chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+        if workers == 1 or len(chunks) == 1:
+            for chunk in chunks:
+                render_into_cache(chunk)
+        else:
+            # Forked children inherit the settings (and, in a test, the test database's
+            # name). No database connection may cross the fork: closed here, each child
+            # opens its own. (An in-memory SQLite database, in tests, is never closed: the
+            # children read their copy of it.)
+            connections.close_all()
+            context = multiprocessing.get_context("fork")
+            pool = context.Pool(min(workers, len(chunks)))
+            try:
+                for _count in pool.imap_unordered(render_into_cache, chunks):
+                    pass
+            except BaseException:
+                pool.terminate()
+                pool.join()
+                raise
+            pool.close()
+            pool.join()
+        writer = write_merged if suffix == ".pdf" else write_zip
+        return writer(_in_order(evaluations, ids), target, _NoProgress())
+
+
+def render_into_cache(ids: list[int]) -> int:
+    """Store the current PDF of each of these forms in the PDF cache; return how many."""
+    from exports.pdfcache import cached_pdf_name
+
+    with_campaign = campaign_years()
+    count = 0
+    for evaluation in Evaluation.objects.select_related("department").filter(pk__in=ids):
+        evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
+        cached_pdf_name(evaluation)
+        count += 1
+    connections.close_all()  # the pool's processes end without closing them
+    return count
+
+
+def _in_order(evaluations: QuerySet[Evaluation], ids: list[int]) -> Iterator[Evaluation]:
+    """The forms in the export's order, a batch at a time."""
+    with_campaign = campaign_years()
+    for start in range(0, len(ids), 50):
+        batch = ids[start : start + 50]
+        found = {e.pk: e for e in evaluations.filter(pk__in=batch)}
+        for pk in batch:
+            evaluation = found.get(pk)
+            if evaluation is not None:
+                evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
+                yield evaluation
+
+
+class _NoProgress:
+    """The jobs' writers report progress; a command has no job to report to."""
+
+    def step(self) -> None:
+        pass
