@@ -495,6 +495,12 @@ def test_it_keeps_an_indicator_without_weight_with_its_score(
         ("十分", (None, False)),
         ("57.", (None, False)),
         ("87%", (None, False)),
+        # The entry page's reader (values.read_number), issue 13: one reading everywhere.
+        ("１，０００", (D("1000"), True)),
+        ("9。5", (D("9.5"), True)),
+        ("57.55万元", (D("57.55"), True)),
+        ("1,00", (None, False)),  # not groups of three: ambiguous
+        ("95000元", (None, False)),  # the money columns are in 万元
     ],
 )
 def test_it_reads_numbers_as_written(text: str, expected: tuple) -> None:

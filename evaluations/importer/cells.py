@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+
+from evaluations.core.values import read_number
 
 
 @dataclass
@@ -27,8 +29,10 @@ class Row:
 _WHITESPACE = re.compile(r"\s+")
 # Cells that mean "nothing here" on these forms.
 _PLACEHOLDERS = frozenset({"", "-", "--", "—", "——", "–", "/", "\\", "无数据", "〃", "同上"})
-_NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?)(?:分|万元|万|元)?$")
-_UNIT_ONLY = frozenset({"分", "万元", "万", "元"})
+# Units a number cell may carry; the importer does not know each column's unit. Not 元:
+# the money columns are in 万元, and "95000元" read as 95000 万元 would be silently wrong
+# (it is reported as a cell that is not a number instead).
+_NUMBER_UNITS = ("分", "万元", "万")
 
 
 def label_key(text: str) -> str:
@@ -58,16 +62,12 @@ def parse_number(text: str) -> tuple[Decimal | None, bool]:
 
     The second item is False when the text is neither blank nor a number.
     """
-    value = label_key(text).replace(",", "")
-    if value in _PLACEHOLDERS or value in _UNIT_ONLY:
+    value = label_key(text)
+    if value in _PLACEHOLDERS:
         return None, True
-    match = _NUMBER.match(value)
-    if not match:
-        return None, False
-    try:
-        return Decimal(match.group(1)), True
-    except InvalidOperation:  # pragma: no cover - the regex only lets decimals through
-        return None, False
+    # The entry page's reader (values.read_number): one lenient reading everywhere.
+    reading = read_number(value, units=_NUMBER_UNITS)
+    return reading.number, reading.ok
 
 
 def row_snippet(cells: list[Cell]) -> str:
