@@ -16,10 +16,12 @@ from urllib.request import url2pathname
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from evaluations.core.formdata import FormData
-from evaluations.core.layout import Signature, form_layout
+from evaluations.core.layout import Cell, Layout, Signature, form_layout
 from evaluations.core.safetext import clean_text, safe_filename_text
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.mapping import campaign_years
@@ -33,8 +35,24 @@ if TYPE_CHECKING:
 
 TEMPLATE = "evaluations/pdf/form.html"
 STYLESHEET = "css/print.css"
-# Nine columns of the printed form (mm); they add up to the A4 text width.
-COLUMN_WIDTHS = (17, 15, 17, 30, 21, 19, 11, 13, 39)
+# Nine columns of the printed form (mm); they add up to the A4 text width (182 mm).
+# Sized from the content of real forms: the 三级指标 (col 4) carries the longest texts,
+# the 偏差 column (col 9) is empty on most rows; 一级指标 (col 2) takes its four-character
+# heading on one line, and the points columns (7, 8) their two-digit figures.
+COLUMN_WIDTHS = (15, 18, 18, 37, 24, 22, 11, 13, 24)
+# A form whose deviation texts outweigh its indicator names (rare) gets a wider 偏差 column.
+WIDE_DEVIATION_WIDTHS = (15, 18, 18, 26, 24, 22, 11, 13, 35)
+# Headings printed on two lines at a word boundary (headings never break inside a word:
+# ``word-break: keep-all`` in print.css).
+HEADING_LINES = {"偏差原因分析及改进措施": "偏差原因分析\n及改进措施"}
+# A group of indicator rows (one 二级指标) is kept on one page; a longer group is printed
+# in chunks of at most this many rows, each starting with its 一级/二级 labels, so that a
+# page break falls between chunks and the next page starts with the labels. Chunks have
+# at least three rows (a page never ends with one or two rows of a group).
+MAX_GROUP_ROWS = 8
+# A block estimated taller than this many printed lines (a page holds about 60) may break
+# inside: kept whole it would leave most of a page empty before it.
+MAX_KEPT_BLOCK_LINES = 40
 
 
 # --------------------------------------------------------------------------- formatting
@@ -105,6 +123,169 @@ def watermark_for(status: str) -> str:
     return ""
 
 
+# --------------------------------------------------------------------------- print structure
+
+# Figures that must print on one line: numbers with decimals, percentages, comparison
+# signs and ranges ("2021.01-2021.12", "100.00%", ">=1000", "1-12").
+_NUMBER = r"\d+(?:[.,:/]\d+)*[%％‰]?"
+_DATE = r"\d{4}年(?:\d{1,2}月(?:\d{1,2}日)?)?|\d{1,2}月(?:\d{1,2}日)?"
+_ATOM = rf"(?:{_DATE}|{_NUMBER})"
+FIGURE = re.compile(rf"[<>=≥≤＞＜]*{_ATOM}(?:\s?[-—–~～至]\s?{_ATOM})?")
+# Longer figures may wrap: kept whole they would overflow the narrowest figure column.
+MAX_FIGURE_LENGTH = 16
+
+
+def nobreak_html(text: str) -> str:
+    """Escaped text with every figure wrapped in a span that does not break."""
+    parts: list[str] = []
+    last = 0
+    for match in FIGURE.finditer(text):
+        if len(match.group()) > MAX_FIGURE_LENGTH:
+            continue
+        parts.append(escape(text[last : match.start()]))
+        parts.append(f'<span class="nb">{escape(match.group())}</span>')
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))  # noqa: S308 - every piece escaped above
+
+
+@dataclasses.dataclass
+class PrintRow:
+    """A row of the printed indicator table (``kind`` and ``cells`` as ``layout.Row``)."""
+
+    kind: str
+    cells: list[Cell]
+
+
+def _print_cells(layout: Layout) -> None:
+    """Prepare the layout's cells for print: unbreakable figures, headings at word bounds."""
+    for section in layout.sections:
+        for row in section.rows:
+            for cell in row.cells:
+                if cell.is_head:
+                    cell.text = HEADING_LINES.get(cell.text, cell.text)
+                elif cell.text:
+                    cell.text = nobreak_html(cell.text)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+class Block(list):
+    """The rows of one printed ``<tbody>``; ``loose`` when it may break across pages."""
+
+    loose = False
+
+
+def _printed_lines(row: PrintRow) -> int:
+    """About how many lines a row prints (its tallest cell; 3 mm per CJK character)."""
+    lines = 1
+    for cell in row.cells:
+        width = sum(COLUMN_WIDTHS[cell.col - 1 : cell.col - 1 + cell.colspan]) - 2
+        per_line = max(int(width / 3), 1)
+        text = _TAG.sub("", str(cell.text))  # the printed text, without its nobreak spans
+        count = sum(-(-len(part) // per_line) or 1 for part in text.split("\n"))
+        lines = max(lines, count + (1 if cell.note else 0))
+    return lines
+
+
+def _chunks(count: int) -> list[int]:
+    """Sizes of the chunks a group of ``count`` rows prints in (near equal, at most MAX)."""
+    parts = -(-count // MAX_GROUP_ROWS)
+    base, extra = divmod(count, parts)
+    return [base + 1] * extra + [base] * (parts - extra)
+
+
+@dataclasses.dataclass
+class LabelCell(Cell):
+    """A 一级/二级 label as printed at the head of a block of indicator rows."""
+
+    layout_rowspan: int = 0  # the first print of a label: its span in the layout
+    continued: bool = False  # a label the previous block printed already
+    continues: bool = False  # a label the next block prints again
+
+
+def _label(cell: Cell, rows: int, printed: set[int]) -> LabelCell:
+    values = {f.name: getattr(cell, f.name) for f in dataclasses.fields(Cell)}
+    label = LabelCell(**{**values, "rowspan": rows})
+    if id(cell) in printed:
+        label.continued = True
+    else:
+        label.layout_rowspan = cell.rowspan
+        printed.add(id(cell))
+    return label
+
+
+def indicator_blocks(layout: Layout) -> list[Block]:
+    """The indicator rows in blocks that each start with their 一级/二级 labels.
+
+    The layout merges a label over all rows of its group (rowspan), which cannot continue
+    across a page break. Printed, every 二级 group (or chunk of at most MAX_GROUP_ROWS rows
+    of a long group) is a block of its own: a ``<tbody>`` kept on one page, whose first row
+    carries both labels merged over the block. A page break thus falls between blocks and
+    the next page starts with the labels. A label printed again (``continued``) is drawn
+    without the border between it and its previous print, so on one page the blocks of one
+    一级指标 still read as one merged cell; its text is printed (in grey) because the block
+    may start a page. The first print of a label keeps the layout's span in
+    ``data-rowspan`` (what tests/test_layout_agreement.py reads back). A block of very
+    long texts (``loose``, see MAX_KEPT_BLOCK_LINES) may break inside.
+    """
+    rows = [r for r in layout.parts["indicators"].rows if r.kind != "heading"]
+    blocks: list[Block] = []
+    heads: list[tuple[Cell | None, Cell | None]] = []  # the labels each block starts with
+    printed: set[int] = set()
+    level1: Cell | None = None
+    level2: Cell | None = None
+    group: list[list[Cell]] = []
+
+    def flush() -> None:
+        start = 0
+        for size in _chunks(len(group)) if group else []:
+            labels: list[Cell] = [
+                _label(cell, size, printed) for cell in (level1, level2) if cell is not None
+            ]
+            chunk = group[start : start + size]
+            block = Block([PrintRow("indicator", labels + chunk[0])])
+            block += [PrintRow("indicator", cells) for cells in chunk[1:]]
+            block.loose = sum(_printed_lines(r) for r in block) > MAX_KEPT_BLOCK_LINES
+            blocks.append(block)
+            heads.append((level1, level2))
+            start += size
+        group.clear()
+
+    for row in rows:
+        if row.kind != "indicator":
+            flush()
+            level1 = level2 = None
+            blocks.append(Block([PrintRow(row.kind, list(row.cells))]))
+            heads.append((None, None))
+            continue
+        starts1 = next((c for c in row.cells if c.col == 2), None)
+        starts2 = next((c for c in row.cells if c.col == 3), None)
+        if starts1 is not None or starts2 is not None:
+            flush()
+            level1 = starts1 or level1
+            level2 = starts2 or level2
+        group.append([c for c in row.cells if c.col not in (2, 3)])
+    flush()
+    # A label the next block prints again: drawn without its bottom border.
+    for index in range(len(blocks) - 1):
+        for position in (0, 1):
+            cell = heads[index][position]
+            if cell is not None and heads[index + 1][position] is cell:
+                first = blocks[index][0].cells
+                label = next(c for c in first if c.col == position + 2)
+                label.continues = True  # type: ignore[attr-defined]
+    return blocks
+
+
+def column_widths(form_data: FormData) -> tuple[int, ...]:
+    """The printed columns of a form: the usual ones, or a wider 偏差 for long deviations."""
+    names = sum(len(ind.name) for ind in form_data.indicators)
+    deviations = sum(len(ind.deviation) for ind in form_data.indicators)
+    return WIDE_DEVIATION_WIDTHS if deviations > names else COLUMN_WIDTHS
+
+
 # --------------------------------------------------------------------------- context
 
 
@@ -123,11 +304,13 @@ def form_context(
     """
     form_data = printed_form(form_data)
     layout = form_layout(form_data, result, status=status, signature=signature or Signature())
+    _print_cells(layout)
     return {
+        "indicator_blocks": indicator_blocks(layout),
         "title": layout.title,
         "form": form_data,
         "layout": layout,
-        "column_widths": COLUMN_WIDTHS,
+        "column_widths": column_widths(form_data),
         "watermark": watermark_for(status),
         "approved_on": format_date(approved_at) if status == Status.APPROVED else "",
         "has_notes": layout.has_notes,
