@@ -232,12 +232,3 @@ def cached_pdf_bytes(evaluation: Evaluation) -> bytes:
         except FileNotFoundError:
             continue
     raise RuntimeError(f"the PDF of evaluation {evaluation.pk} kept disappearing")
-
-
-def cache_size() -> int:
-    """Bytes held by the cache (for the operations page and the benchmark)."""
-    total = 0
-    root = Path(settings.MEDIA_ROOT) / CACHE_DIR
-    for path in root.rglob("*.pdf"):
-        total += path.stat().st_size
-    return total
