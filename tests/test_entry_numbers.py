@@ -263,7 +263,9 @@ def test_it_keeps_garbage_and_says_what_to_type_under_the_field(client_a, field,
     page = response.content.decode()
     assert f'value="{typed}"' in page
     # The message is in the page under the box (not a tooltip), Django's is not.
-    assert f'<div class="invalid-feedback d-block">{message}' in page
+    assert f'<div class="invalid-feedback d-block" id="id_{field}_error"><div>{message}' in page
+    # The box is marked and points at its message (a screen reader reads both).
+    assert f'aria-invalid="true" aria-describedby="id_{field}_error" id="id_{field}"' in page
     assert "输入一个数字" not in page
     assert f'title="{message}' not in page
 

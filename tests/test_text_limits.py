@@ -440,8 +440,12 @@ def test_it_refuses_negative_money_and_weights_on_the_web_form(client_a, dept_a)
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert page.count("金额不能为负数。") == 12
-    assert page.count("分值不能为负数。") == 2
+    # Under each box, and once more in the summary at the top, linked to the box.
+    assert page.count("<div>金额不能为负数。</div>") == 12
+    assert page.count("<div>分值不能为负数。</div>") == 2
+    assert page.count("金额不能为负数。</li>") == 12
+    assert '<a href="#id_ind-0-weight" data-field-id="id_ind-0-weight">第 1 行 分值</a>' in page
+    assert '<a href="#id_execution_weight" data-field-id="id_execution_weight">' in page
     evaluation.refresh_from_db()
     assert evaluation.revision == 1
     assert not FundingRow.objects.filter(evaluation=evaluation, annual_budget__lt=0).exists()

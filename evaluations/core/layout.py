@@ -85,6 +85,10 @@ APPROVED_ON = gettext_lazy("审核日期")
 TABLE_INDICATOR_FIELDS = tuple(
     f for f in fields.INDICATOR_FIELDS if f.key not in ("approved_target", "approved_weight")
 )
+# Grid columns (1-based) of the typed values: the edit page names each box by its row's
+# and its column's heading (aria-labelledby), so the forms need to know where they stand.
+INDICATOR_COLUMNS = {f.key: col for col, f in enumerate(TABLE_INDICATOR_FIELDS, start=2)}
+FUNDING_COLUMNS = {"initial_budget": 4, "annual_budget": 5, "executed": 6, "execution_weight": 7}
 
 # Texts that read left-aligned (the PDF and Excel align them so; the rest is centred).
 _LEFT_FIELDS = frozenset(
@@ -457,10 +461,12 @@ def form_layout(
             comment=funding_comments.get(kind),
         )
         _put(row, 2, funding_label(kind), HEAD, colspan=2)
-        for col, name in enumerate(("initial_budget", "annual_budget", "executed"), start=4):
-            _money(row, col, getattr(data, name), f"funding.{kind}.{name}")
+        for name in ("initial_budget", "annual_budget", "executed"):
+            _money(row, FUNDING_COLUMNS[name], getattr(data, name), f"funding.{kind}.{name}")
         if kind == FundingKind.TOTAL:
-            _points(row, 7, form_data.execution_weight, "execution_weight")
+            _points(
+                row, FUNDING_COLUMNS["execution_weight"], form_data.execution_weight, "execution_weight"
+            )
             rate = result.execution_rate if result is not None else None
             _put(
                 row, 8, format_percent(rate, blank=""), PERCENT, value=rate, field="execution_rate"
@@ -486,8 +492,8 @@ def form_layout(
     indicators = b.section(INDICATORS)
     row = b.row(indicators, "heading")
     _put(row, 1, str(INDICATORS_BLOCK), HEAD, rowspan=max(len(form_data.indicators), 1) + 1)
-    for col, label in enumerate(indicator_headings(), start=2):
-        _put(row, col, label, HEAD)
+    for f in TABLE_INDICATOR_FIELDS:
+        _put(row, INDICATOR_COLUMNS[f.key], str(f.label), HEAD)
     groups = indicator_groups([(ind.level1, ind.level2) for ind in form_data.indicators])
     for index, ind in enumerate(form_data.indicators):
         position = index + 1

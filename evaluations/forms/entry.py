@@ -24,6 +24,7 @@ from evaluations.core.categories import (
     standard_rows,
 )
 from evaluations.core.formdata import FormData
+from evaluations.core.layout import FUNDING_COLUMNS, INDICATOR_COLUMNS
 from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
 from evaluations.core.safetext import clean_text, count_forbidden
 from evaluations.core.scoring import (
@@ -277,6 +278,10 @@ class EvaluationHeaderForm(forms.Form):
             "与预算批复的项目名称一致"
         )
         self.fields["filler_phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
+        # The execution weight sits in the total funding row, under the 分值 heading.
+        self.fields["execution_weight"].widget.attrs["aria-labelledby"] = (
+            f"funding-{FundingKind.TOTAL}-label funding-col-{FUNDING_COLUMNS['execution_weight']}"
+        )
 
 
 class FundingForm(forms.Form):
@@ -293,6 +298,11 @@ class FundingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kind = kind
         self.label = FundingKind(kind).label
+        # Named by the row's label and the column's heading ("年度资金总额 年初预算数").
+        for name in self.fields:
+            self.fields[name].widget.attrs["aria-labelledby"] = (
+                f"funding-{kind}-label funding-col-{FUNDING_COLUMNS[name]}"
+            )
 
 
 def funding_forms(
@@ -359,14 +369,14 @@ class IndicatorForm(forms.Form):
         by_level1 = level2_choices(template)
         self.fields["level1"].widget.choices = _choices(level1_choices(template), level1)
         self.fields["level2"].widget.choices = _level2_choices(by_level1, level1, level2)
-        for name in ("name", "target", "actual", "weight", "score", "deviation"):
-            self.fields[name].widget.attrs["aria-label"] = str(self.fields[name].label)
-        self.fields["level1"].widget.attrs.update(
-            {"aria-label": gettext("一级指标"), "data-role": "level1"}
-        )
-        self.fields["level2"].widget.attrs.update(
-            {"aria-label": gettext("二级指标"), "data-role": "level2"}
-        )
+        # A screen reader names each box by its row and column ("第 3 行 分值"): the row's
+        # number cell (_indicator_row.html) and the column's heading (form.html).
+        for name, col in INDICATOR_COLUMNS.items():
+            self.fields[name].widget.attrs["aria-labelledby"] = (
+                f"{self.prefix}-row indicator-col-{col}"
+            )
+        self.fields["level1"].widget.attrs["data-role"] = "level1"
+        self.fields["level2"].widget.attrs["data-role"] = "level2"
 
     def _current(self, name: str) -> str:
         if self.is_bound:
@@ -457,6 +467,45 @@ class EvaluationForms:
         count = len(self.header.errors) + sum(len(f.errors) for f in self.funding)
         count += sum(len(e) for e in self.indicators.errors)
         return count + len(self.indicators.non_form_errors())
+
+    def error_links(self) -> list[dict[str, str]]:
+        """Every field error with the box it belongs to, in page order, for the summary at
+        the top of the page: {"label": "第 3 行 分值", "message": …, "id": "id_ind-2-weight"}.
+
+        Rows are numbered as the page shows them (deleted rows are not shown).
+        """
+        links: list[dict[str, str]] = []
+
+        def add(label: str, box: forms.BoundField) -> None:
+            for message in box.errors:
+                links.append({"label": label, "message": str(message), "id": box.id_for_label})
+
+        header = self.header
+        for name in ("year", "project_name", "department", "implementing_unit"):
+            if name in header.fields:
+                add(str(header.fields[name].label), header[name])
+        for funding_form in self.funding:
+            for name in funding_form.fields:
+                label = f"{funding_form.label}·{funding_form.fields[name].label}"
+                add(label.removeprefix(gettext("其中：")), funding_form[name])
+            if funding_form.kind == FundingKind.TOTAL:
+                add(gettext("预算执行分值"), header["execution_weight"])
+        for name in ("goal_target", "goal_actual"):
+            add(str(header.fields[name].label), header[name])
+        position = 0
+        for row_form in self.indicators.forms:
+            if str(row_form.data.get(row_form.add_prefix("DELETE"), "")) in ("1", "on", "true"):
+                continue
+            position += 1
+            for name in INDICATOR_COLUMNS:
+                label = gettext("第 %(row)d 行 %(field)s") % {
+                    "row": position,
+                    "field": row_form.fields[name].label,
+                }
+                add(label, row_form[name])
+        for name in ("unit_head", "filler_name", "filler_phone"):
+            add(str(header.fields[name].label), header[name])
+        return links
 
     def form_data(self, *, department_name: str = "") -> FormData:
         """Convert to FormData, leniently: a value that did not validate counts as blank.

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from evaluations.core import formats
+from evaluations.core.layout import FUNDING_COLUMNS, funding_headings
 
 register = template.Library()
 
@@ -36,3 +37,15 @@ def item(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def funding_heading(col: int) -> str:
+    """The heading of a funding column (年初预算数 … 得分) by its grid column; "" elsewhere.
+
+    The edit page labels its funding cells with it on a phone, where the heading row is
+    not above them.
+    """
+    headings = funding_headings()
+    index = int(col) - min(FUNDING_COLUMNS.values())
+    return headings[index] if 0 <= index < len(headings) else ""

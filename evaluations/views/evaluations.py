@@ -310,6 +310,8 @@ def _render_form(
             level2_choices(template) if template else level2_choices(), ensure_ascii=False
         ),
         "input_error_count": forms.error_count() if forms.header.is_bound else 0,
+        # Each error with a link to its box (the summary at the top of the page).
+        "error_links": forms.error_links() if forms.header.is_bound else [],
         "review": review,
         # The existing form a duplicate project name points at (only if the user may see it).
         "duplicate": duplicate,

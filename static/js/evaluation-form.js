@@ -216,10 +216,14 @@
     });
   }
 
+  // As _finding_item.html: the mark is drawn by CSS, a screen reader hears the kind.
   function findingItem(finding) {
     const li = document.createElement("li");
     li.className = `finding finding-${finding.severity}`;
-    li.textContent = finding.message;
+    const kind = document.createElement("span");
+    kind.className = "visually-hidden";
+    kind.textContent = finding.severity === "error" ? texts.errorKind : texts.warningKind;
+    li.append(kind, finding.message);
     return li;
   }
 
@@ -253,11 +257,12 @@
       }
       el.textContent = text;
     }
-    // Screen readers read the messages with the box; other descriptions stay.
+    // Screen readers read the messages with the box; other descriptions stay (those of
+    // messages since removed, such as a failed save's, go).
     const own = ["error", "note"].map((k) => `${input.id || input.name}-live-${k}`);
     const ids = (input.getAttribute("aria-describedby") || "")
       .split(/\s+/)
-      .filter((id) => id && !own.includes(id))
+      .filter((id) => id && !own.includes(id) && document.getElementById(id))
       .concat(own.filter((id) => document.getElementById(id)));
     if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
     else input.removeAttribute("aria-describedby");
@@ -493,6 +498,21 @@
   // Reload loads the form afresh instead of posting again or showing the old error page.
   if (form.dataset.unsaved === "1" && window.history.replaceState) {
     window.history.replaceState(window.history.state, "", window.location.href);
+  }
+
+  // After a failed save the summary of errors takes the focus (a screen reader reads it);
+  // each of its links takes the focus to its box, clear of the sticky save bar.
+  const errorSummary = document.getElementById("input-errors");
+  if (errorSummary) {
+    errorSummary.addEventListener("click", (event) => {
+      const link = event.target.closest("a[data-field-id]");
+      const box = link && document.getElementById(link.dataset.fieldId);
+      if (!box) return;
+      event.preventDefault();
+      box.scrollIntoView({ block: "center" });
+      box.focus({ preventScroll: true });
+    });
+    errorSummary.focus();
   }
 
   // A new blank form: the typing starts in its first empty box (the year is usually there).
