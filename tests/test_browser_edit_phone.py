@@ -210,3 +210,41 @@ def test_every_box_names_its_row_and_column_at_both_sizes(
         finding.find_element(By.CSS_SELECTOR, ".visually-hidden").get_attribute("textContent")
         == "错误："
     )
+
+
+def test_a_returned_form_shows_the_comments_in_its_cards_on_a_phone(
+    live_server, dept_a, staff_a, finance, browser, artifacts_dir
+):
+    from selenium.webdriver.common.by import By
+
+    from evaluations.models import Status
+    from evaluations.services import evaluation_return
+
+    evaluation = make_evaluation(dept_a, staff_a, project_name="退回后手机修改项目")
+    Evaluation.objects.filter(pk=evaluation.pk).update(status=Status.SUBMITTED)
+    evaluation.refresh_from_db()
+    assert evaluation_return(
+        evaluation=evaluation,
+        user=finance,
+        reason="请补充佐证材料",
+        comments=[
+            {"target": "indicator", "position": 2, "funding_kind": "", "text": "请附检查台账"},
+            {"target": "funding", "position": None, "funding_kind": "total", "text": "执行数有误"},
+        ],
+    )
+    sign_in(browser, live_server.url, staff_a.username, PASSWORD)
+    at_size(browser, PHONE, f"{live_server.url}/evaluations/{evaluation.pk}/edit/")
+    scroll, inner = browser.execute_script(
+        "return [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll <= inner
+    reason = browser.find_element(By.ID, "return-reason")
+    assert "请补充佐证材料" in reason.text and "执行数有误" in reason.text
+    # The row's comment is inside the row's card, below its boxes.
+    card = browser.find_elements(By.CSS_SELECTOR, "tbody.indicator")[1]
+    comment = card.find_element(By.CSS_SELECTOR, ".review-comment")
+    assert comment.is_displayed() and "请附检查台账" in comment.text
+    assert comment.rect["y"] > card.find_element(By.NAME, "ind-1-deviation").rect["y"]
+    assert comment.rect["x"] >= card.rect["x"]
+    assert comment.rect["x"] + comment.rect["width"] <= card.rect["x"] + card.rect["width"] + 1
+    full_page_screenshot(browser, artifacts_dir / "phone-edit-returned.png", width=PHONE[0])
