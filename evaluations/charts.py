@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from evaluations.dashboard import DepartmentRow, ProgressPoint
 
 
+# Execution rates below this are drawn red and marked LOW_MARK.
+LOW_EXECUTION = Decimal("0.8")
+LOW_MARK = "▼"
+
+
 def _n(value: float) -> str:
     """A coordinate with at most one decimal."""
     return f"{value:.1f}".rstrip("0").rstrip(".")
@@ -76,14 +81,18 @@ def execution_bars_svg(rows: Sequence[DepartmentRow]) -> SafeString:
             body.append(f'<text class="chart-value" x="{label_w + 4}" y="{y + 16}">—</text>')
             continue
         length = float(bar_w * row.execution_rate / scale)
-        css = "chart-bar-low" if row.execution_rate < Decimal("0.8") else "chart-bar"
+        low = row.execution_rate < LOW_EXECUTION
+        css = "chart-bar-low" if low else "chart-bar"
         percent = f"{row.execution_rate * 100:.2f}%"
+        # A low rate is red and says so in words: colour is never the only signal.
+        shown = f"{percent} {LOW_MARK}" if low else percent
         body.append(
             f'<rect class="{css}" x="{label_w}" y="{y + 4}" width="{_n(length)}" height="{row_h - 8}">'
-            f"<title>{escape(row.name)}: {percent}</title></rect>"
+            f"<title>{escape(row.name)}: {escape(shown)}</title></rect>"
         )
         body.append(
-            f'<text class="chart-value" x="{_n(label_w + length + 4)}" y="{y + 16}">{percent}</text>'
+            f'<text class="chart-value{" chart-value-low" if low else ""}" '
+            f'x="{_n(label_w + length + 4)}" y="{y + 16}">{escape(shown)}</text>'
         )
     hundred = label_w + float(bar_w / scale)
     bottom = top + row_h * max(len(rows), 1)
@@ -93,6 +102,11 @@ def execution_bars_svg(rows: Sequence[DepartmentRow]) -> SafeString:
     body.append(
         f'<text class="chart-label" x="{_n(hundred)}" y="{bottom + 16}" text-anchor="middle">100%</text>'
     )
+    if any(r.execution_rate is not None and r.execution_rate < LOW_EXECUTION for r in rows):
+        body.append(
+            f'<text class="chart-label chart-low-key" x="4" y="{bottom + 16}">'
+            f"{escape(_('▼ 低于 80%'))}</text>"
+        )
     return _svg(width, height, _("各部门预算执行率"), body)
 
 
@@ -128,10 +142,18 @@ def progress_svg(points: Sequence[ProgressPoint], unit: str) -> SafeString:
             + '"/>'
         )
         for (x, y), point in zip(coords, points, strict=True):
-            body.append(
-                f'<circle class="{css}" cx="{_n(x)}" cy="{_n(y)}" r="3">'
-                f"<title>{point.start:%Y-%m-%d} {escape(label)}: {getattr(point, attr)}</title></circle>"
-            )
+            # Submissions are round points on a solid line, approvals square points on a
+            # dashed one: the two lines differ in shape, not only in colour.
+            title = f"<title>{point.start:%Y-%m-%d} {escape(label)}: {getattr(point, attr)}</title>"
+            if css == "chart-line-approved":
+                body.append(
+                    f'<rect class="{css}" x="{_n(x - 3.5)}" y="{_n(y - 3.5)}" width="7" height="7">'
+                    f"{title}</rect>"
+                )
+            else:
+                body.append(
+                    f'<circle class="{css}" cx="{_n(x)}" cy="{_n(y)}" r="3">{title}</circle>'
+                )
     last_label = -1000.0
     for index, point in reversed(list(enumerate(points))):
         x, _y = xy(index, 0)
@@ -145,7 +167,7 @@ def progress_svg(points: Sequence[ProgressPoint], unit: str) -> SafeString:
     legend = [(_("累计提交"), "chart-line-submitted"), (_("累计通过"), "chart-line-approved")]
     for index, (label, css) in enumerate(legend):
         x = left + 10 + index * 120
-        body.append(f'<rect class="{css}-key" x="{x}" y="8" width="14" height="4"/>')
+        body.append(f'<line class="{css} {css}-key" x1="{x}" y1="10" x2="{x + 16}" y2="10"/>')
         body.append(f'<text class="chart-label" x="{x + 20}" y="14">{escape(label)}</text>')
     caption = _("按日") if unit == "day" else _("按周（周一起）")
     body.append(

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from evaluations.core.layout import funding_label
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.core.safetext import clean_text
 from evaluations.models import FUNDING_ORDER, Status
@@ -227,7 +228,9 @@ class ReturnForm(forms.Form):
                 max_length=COMMENT_MAX_LENGTH, label=label, widget=_comment_widget(label)
             )
         for kind in FUNDING_ORDER:
-            label = gettext("资金行意见")
+            # Each funding row's box is named by its row: four boxes of one name would be
+            # four "资金行意见" to a screen reader.
+            label = gettext("%(row)s意见") % {"row": funding_label(kind)}
             self.fields[f"comment-funding-{kind}"] = WorkflowTextField(
                 max_length=COMMENT_MAX_LENGTH, label=label, widget=_comment_widget(label)
             )
@@ -249,15 +252,6 @@ class ReturnForm(forms.Form):
                 comments.append({"target": "evidence", "evidence": pk, "text": text})
         return comments
 
-    def error_message(self) -> str:
-        """Every problem of the form in one line, each with the row it concerns."""
-        messages = []
-        for name, errors in self.errors.items():
-            label = self.fields[name].label if name in self.fields else ""
-            for error in errors:
-                messages.append(f"{label}：{error}" if label and name != "reason" else error)
-        return " ".join(messages)
-
 
 class ApproveForm(forms.Form):
     """The bureau's approval, confirmed on its own page, with an optional comment.
@@ -275,10 +269,6 @@ class ApproveForm(forms.Form):
         widget=forms.HiddenInput,
         error_messages={"required": _("请在确认页面上确认审核通过。")},
     )
-
-    def error_message(self) -> str:
-        """Every problem of the form in one line."""
-        return " ".join(str(e) for errors in self.errors.values() for e in errors)
 
 
 class ReopenForm(forms.Form):

@@ -93,6 +93,7 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "ack": bool(ack.value()),
                 "comment": comment.value() or "",
                 "errors": comment.errors,
+                "field": comment,
                 "row": finding.indicator + 1 if finding.indicator is not None else None,
                 "carried": key in carried,
             }
@@ -105,6 +106,7 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
             "result": result,
             "warnings": warnings,
             "error_message": error_message,
+            "form": form,
             # With the campaign's sign-off the form goes to the department's head first.
             "to_head": submit_transition(evaluation) is SEND_FOR_SIGN_OFF,
         },
@@ -308,8 +310,11 @@ def _decision_return(request: HttpRequest, pk: int, decision: Decision) -> HttpR
         evidence_ids=_evidence_ids(evaluation),
     )
     if not form.is_valid():
-        # Nothing is lost: the page comes back with the reason and every row comment typed.
-        context = _review_context(evaluation, decision, form, error_message=form.error_message())
+        # Nothing is lost: the page comes back with the reason and every row comment typed;
+        # the summary at the top lists each problem with a link to its field.
+        context = _review_context(
+            evaluation, decision, form, error_message=_("未退回：请修改下列标出的内容。")
+        )
         return render(request, "review/detail.html", context, status=400)
     try:
         returned = decision.send_back(
@@ -373,7 +378,7 @@ def _decision_confirm(request: HttpRequest, pk: int, decision: Decision) -> Http
             "result": evaluation_score(evaluation=evaluation),
             "decision": decision,
             "form": form,
-            "error_message": form.error_message() if form.is_bound else "",
+            "error_message": _("未审核通过：请修改下列标出的内容。") if form.is_bound else "",
             "can_decide": evaluation.status == decision.state,
         },
         status=400 if form.is_bound else 200,
@@ -446,7 +451,7 @@ def evaluation_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.info(request, _("此表已经重新开放过了（现为草稿），未重复操作。"))
                 return redirect("evaluations:detail", pk=evaluation.pk)
         else:
-            error_message = " ".join(str(e) for e in form.errors.get("reason", []))
+            error_message = _("未重新开放：请修改下列标出的内容。")
         status = 400
         evaluation.refresh_from_db()
     elif evaluation.status != Status.APPROVED:

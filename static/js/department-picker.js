@@ -45,6 +45,10 @@
     input.setAttribute("spellcheck", "false");
     input.placeholder = select.dataset.pickerPlaceholder || "";
     if (select.required) input.required = true;
+    // An invalid choice stays announced on the box that replaces the select.
+    ["aria-invalid", "aria-describedby"].forEach(function (name) {
+      if (select.hasAttribute(name)) input.setAttribute(name, select.getAttribute(name));
+    });
 
     var list = document.createElement("ul");
     list.id = listId;

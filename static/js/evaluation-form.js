@@ -221,7 +221,7 @@
     const li = document.createElement("li");
     li.className = `finding finding-${finding.severity}`;
     const kind = document.createElement("span");
-    kind.className = "visually-hidden";
+    kind.className = "visually-hidden severity-label";
     kind.textContent = finding.severity === "error" ? texts.errorKind : texts.warningKind;
     li.append(kind, finding.message);
     return li;
