@@ -465,7 +465,10 @@ def form_layout(
             _money(row, FUNDING_COLUMNS[name], getattr(data, name), f"funding.{kind}.{name}")
         if kind == FundingKind.TOTAL:
             _points(
-                row, FUNDING_COLUMNS["execution_weight"], form_data.execution_weight, "execution_weight"
+                row,
+                FUNDING_COLUMNS["execution_weight"],
+                form_data.execution_weight,
+                "execution_weight",
             )
             rate = result.execution_rate if result is not None else None
             _put(
