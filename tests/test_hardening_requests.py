@@ -3,6 +3,8 @@ workflow step saying what it did (13)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.template import loader
 from django.test import Client, override_settings
@@ -194,7 +196,8 @@ def test_it_refuses_an_overlong_return_reason_and_keeps_it(client_finance, submi
     assert response.status_code == 400
     page = response.content.decode()
     assert f"最多 {REASON_MAX_LENGTH} 字（现有 {REASON_MAX_LENGTH + 1} 字）" in page
-    assert f"第1行意见：最多 {COMMENT_MAX_LENGTH} 字" in page
+    # In the summary at the top, linked to the row's box.
+    assert re.search(rf'<a [^>]*href="#[^"]+">第1行意见</a>：最多 {COMMENT_MAX_LENGTH} 字', page)
     assert reason in page and comment in page and ">\n保留</textarea>" in page
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
