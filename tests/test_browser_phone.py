@@ -116,6 +116,17 @@ def test_the_pages_fit_a_phone(live_server, dept_a, staff_a, finance, browser, a
     check_page(browser, f"{base}/review/{evaluation.pk}/", "review", artifacts_dir, sheet=True)
     check_cards(browser, f"{base}/review/{evaluation.pk}/", evaluation)
     check_page(browser, f"{base}/dashboard/", "dashboard", artifacts_dir, sheet=False)
+    # The execution-rate chart's department names stay readable on the phone (they shrank
+    # to 7 px with the chart): the chart scrolls in its own box, which the keyboard reaches.
+    at_size(browser, PHONE, f"{base}/dashboard/")
+    name_height = browser.execute_script(
+        "return document.querySelector('.execution-chart .chart-label')"
+        ".getBoundingClientRect().height"
+    )
+    assert name_height >= 10, name_height
+    box = browser.find_element(By.CSS_SELECTOR, ".execution-chart")
+    assert box.get_attribute("tabindex") == "0" and box.accessible_name
+    assert page_width(browser)[0] <= PHONE[0]
     check_page(browser, f"{base}/evaluations/", "list-finance", artifacts_dir, sheet=False)
 
     # On the phone the reviewer types a row comment on the card and returns the form.
