@@ -646,7 +646,7 @@ def test_text_enlarged_to_200_percent_loses_nothing(
         for path in paths:
             browser.get(base + path)
             scroll, inner = browser.execute_script(
-                "return [document.documentElement.scrollWidth, window.innerWidth]"
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
             )
             assert scroll <= inner, (path, scroll, inner)
     full_page_screenshot(browser, artifacts_dir / "a11y-zoom-200-recheck.png", width=700)

@@ -79,7 +79,7 @@ def test_the_edit_page_fits_a_phone_and_saves_from_the_cards(
 
     at_size(browser, PHONE, url)
     scroll, inner = browser.execute_script(
-        "return [document.documentElement.scrollWidth, window.innerWidth]"
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert scroll <= inner, (scroll, inner)
     # Cards, not the grid: each indicator row is a block as wide as the page, titled 第 N 行.
@@ -160,7 +160,7 @@ def test_the_edit_page_fits_a_phone_and_saves_from_the_cards(
     assert "只填数字" in described
     # Still on the phone layout after the failed save, and nothing was written.
     scroll, inner = browser.execute_script(
-        "return [document.documentElement.scrollWidth, window.innerWidth]"
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert scroll <= inner
     assert Evaluation.objects.get(pk=evaluation.pk).revision == evaluation.revision
@@ -235,7 +235,7 @@ def test_a_returned_form_shows_the_comments_in_its_cards_on_a_phone(
     sign_in(browser, live_server.url, staff_a.username, PASSWORD)
     at_size(browser, PHONE, f"{live_server.url}/evaluations/{evaluation.pk}/edit/")
     scroll, inner = browser.execute_script(
-        "return [document.documentElement.scrollWidth, window.innerWidth]"
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert scroll <= inner
     reason = browser.find_element(By.ID, "return-reason")

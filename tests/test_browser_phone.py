@@ -31,7 +31,9 @@ def at_size(browser, size: tuple[int, int], url: str) -> None:
 
 def page_width(browser) -> tuple[int, int]:
     return tuple(
-        browser.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
     )
 
 

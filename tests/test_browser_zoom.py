@@ -88,7 +88,7 @@ def check_zoom(browser, url: str, name: str, figures: list[str], artifacts_dir) 
     assert browser.execute_script("return window.innerWidth") == WINDOW[0] // 2
     assert browser.execute_script("return window.devicePixelRatio") == 2
     scroll, inner = browser.execute_script(
-        "return [document.documentElement.scrollWidth, window.innerWidth]"
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
     )
     assert scroll <= inner, (name, scroll, inner)
     at_200 = set(browser.execute_script(VISIBLE_CONTROLS))
