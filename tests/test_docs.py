@@ -16,3 +16,12 @@ def test_it_names_only_tests_that_exist_in_the_security_document():
     # "::…_on_create" abbreviates a name given in full just before it.
     assert len(named) > 60
     assert sorted(named - defined) == []
+
+
+def test_it_names_only_tests_that_exist_in_the_accessibility_document():
+    text = (PROJECT_DIR / "docs" / "accessibility.md").read_text(encoding="utf-8")
+    named = re.findall(r"`tests/(test_\w+)\.py::(test_\w+)`", text)
+    assert len(named) >= 10
+    for module, name in named:
+        source = (PROJECT_DIR / "tests" / f"{module}.py").read_text(encoding="utf-8")
+        assert re.search(rf"^def {name}\(", source, re.M), (module, name)
