@@ -30,7 +30,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -257,15 +257,19 @@ def run_chunk(chunk_id: int, attempt: int) -> None:
 
 def _forms(job: ExportJob) -> Iterator[Evaluation]:
     """The job's forms the user may still read, in the job's order, a few at a time."""
-    ids = job.evaluation_ids
-    readable = visible_evaluations(job.user)
+    readable = visible_evaluations(job.user).select_related("department")
+    if job.format == Format.XLSX:
+        readable = readable.prefetch_related("funding_rows", "indicators")
+    return in_order(readable, job.evaluation_ids)
+
+
+def in_order(evaluations: QuerySet[Evaluation], ids: list[int]) -> Iterator[Evaluation]:
+    """The forms of ``ids`` found in ``evaluations``, in the order of ``ids``, fetched 50 at a
+    time (the writers read them one by one); ids not found are skipped."""
     with_campaign = campaign_years()
     for start in range(0, len(ids), 50):
         batch = ids[start : start + 50]
-        found = readable.filter(pk__in=batch).select_related("department")
-        if job.format == Format.XLSX:
-            found = found.prefetch_related("funding_rows", "indicators")
-        by_id = {evaluation.pk: evaluation for evaluation in found}
+        by_id = {evaluation.pk: evaluation for evaluation in evaluations.filter(pk__in=batch)}
         for evaluation_id in batch:
             evaluation = by_id.get(evaluation_id)
             if evaluation is not None:

@@ -565,3 +565,18 @@ def test_it_counts_characters_and_stops_adding_rows_in_the_browser(
     assert total.get_attribute("value") == str(MAX_INDICATORS)
     click(browser, browser.find_elements(By.CSS_SELECTOR, '[data-action="remove"]')[0])
     wait_for(browser, lambda d: d.find_element(By.ID, "add-indicator").is_enabled())
+
+
+def test_the_error_summary_numbers_rows_as_the_page_shows_them(client_a, dept_a):
+    evaluation = make_evaluation(dept_a)
+    # Row 1 deleted on the page: the third stored row is the second one shown.
+    changes = {"ind-0-DELETE": "1", "ind-2-weight": "十分", "funding-other-executed": "-1"}
+    response = client_a.post(
+        reverse("evaluations:edit", args=[evaluation.pk]), post_data(evaluation, **changes)
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert '<a href="#id_ind-2-weight" data-field-id="id_ind-2-weight">第 2 行 分值</a>' in page
+    assert ">其他资金·全年执行数</a>：金额不能为负数。" in page
+    evaluation.refresh_from_db()
+    assert evaluation.revision == 1

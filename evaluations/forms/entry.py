@@ -304,6 +304,11 @@ class FundingForm(forms.Form):
                 f"funding-{kind}-label funding-col-{FUNDING_COLUMNS[name]}"
             )
 
+    def box_label(self, name: str) -> str:
+        """The box as a message names it: "当年财政拨款·全年执行数"."""
+        label = f"{self.label}·{self.fields[name].label}"
+        return label.removeprefix(gettext("其中："))
+
 
 def funding_forms(
     data: Any = None, initial: dict[str, dict[str, str]] | None = None
@@ -486,16 +491,15 @@ class EvaluationForms:
                 add(str(header.fields[name].label), header[name])
         for funding_form in self.funding:
             for name in funding_form.fields:
-                label = f"{funding_form.label}·{funding_form.fields[name].label}"
-                add(label.removeprefix(gettext("其中：")), funding_form[name])
+                add(funding_form.box_label(name), funding_form[name])
             if funding_form.kind == FundingKind.TOTAL:
                 add(gettext("预算执行分值"), header["execution_weight"])
         for name in ("goal_target", "goal_actual"):
             add(str(header.fields[name].label), header[name])
         position = 0
         for row_form in self.indicators.forms:
-            if str(row_form.data.get(row_form.add_prefix("DELETE"), "")) in ("1", "on", "true"):
-                continue
+            if getattr(row_form, "cleaned_data", {}).get("DELETE"):
+                continue  # a row deleted on the page is not shown again
             position += 1
             for name in INDICATOR_COLUMNS:
                 label = gettext("第 %(row)d 行 %(field)s") % {
@@ -550,8 +554,7 @@ class EvaluationForms:
             boxes.append((gettext("预算执行分值"), self.header["execution_weight"]))
         for funding_form in self.funding:
             for name in ("initial_budget", "annual_budget", "executed"):
-                label = f"{funding_form.label}·{funding_form.fields[name].label}"
-                boxes.append((label.removeprefix(gettext("其中：")), funding_form[name]))
+                boxes.append((funding_form.box_label(name), funding_form[name]))
         # The kept rows in their saved order (form_data() sets row_numbers).
         for position, number in enumerate(self.row_numbers, start=1):
             row_form = self.indicators.forms[number]

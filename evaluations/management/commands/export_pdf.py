@@ -13,7 +13,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -88,7 +87,7 @@ class Command(BaseCommand):
         self, evaluations: QuerySet[Evaluation], suffix: str, target: IO[bytes], workers: int
     ) -> int:
         """Render the forms into the PDF cache in ``workers`` processes, then write the file."""
-        from exports.jobs import write_merged, write_zip
+        from exports.jobs import in_order, write_merged, write_zip
 
         ids = list(evaluations.values_list("pk", flat=True))
         size = max(1, settings.EXPORT_CHUNK_SIZE)
@@ -114,7 +113,7 @@ class Command(BaseCommand):
             pool.close()
             pool.join()
         writer = write_merged if suffix == ".pdf" else write_zip
-        return writer(_in_order(evaluations, ids), target, _NoProgress())
+        return writer(in_order(evaluations, ids), target, _NoProgress())
 
 
 def render_into_cache(ids: list[int]) -> int:
@@ -129,19 +128,6 @@ def render_into_cache(ids: list[int]) -> int:
         count += 1
     connections.close_all()  # the pool's processes end without closing them
     return count
-
-
-def _in_order(evaluations: QuerySet[Evaluation], ids: list[int]) -> Iterator[Evaluation]:
-    """The forms in the export's order, a batch at a time."""
-    with_campaign = campaign_years()
-    for start in range(0, len(ids), 50):
-        batch = ids[start : start + 50]
-        found = {e.pk: e for e in evaluations.filter(pk__in=batch)}
-        for pk in batch:
-            evaluation = found.get(pk)
-            if evaluation is not None:
-                evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
-                yield evaluation
 
 
 class _NoProgress:
