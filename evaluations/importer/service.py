@@ -19,6 +19,7 @@ from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.importer.archive import megabytes
 from evaluations.importer.checks import check_forms
+from evaluations.importer.localfile import LocalFileRefused, read_local_file
 from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
 from evaluations.mapping import json_number, report_json, with_keys_matched
 from evaluations.models import Evaluation, EventAction
@@ -327,22 +328,14 @@ def import_paths(paths: list[str | Path], *, dry_run: bool = False) -> list[File
     reports = []
     for path in paths:
         try:
-            # At most one byte over the limit is read: the same limit as an upload, and a
-            # device or pipe given by mistake cannot fill the memory.
-            with Path(path).open("rb") as file:
-                data = file.read(settings.IMPORT_MAX_FILE_SIZE + 1)
-        except OSError as exc:
+            data = read_local_file(path)
+        except LocalFileRefused as refused:
             reports.append(
                 FileReport(
                     path=str(path),
                     readable=False,
                     failed=True,
-                    problems=[
-                        Problem(
-                            line=None,
-                            message=_("无法打开文件：%(error)s") % {"error": exc.strerror or exc},
-                        )
-                    ],
+                    problems=[Problem(line=None, message=str(refused))],
                 )
             )
             continue
