@@ -61,6 +61,7 @@ class FormData:
     # it: NOT_IN_DUE_LIST), or None (no campaign for the year; nothing to say).
     due: bool | None = None
     line: int | None = None  # source line of the title (imports only)
+    sheet: str = ""  # the worksheet the form was read from (.xlsx imports only)
 
     def funding_row(self, kind: str) -> FundingData | None:
         """Return the funding row of the given kind, if the form has one."""

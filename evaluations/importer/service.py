@@ -272,7 +272,7 @@ def _import_form(
             report.problems.append(
                 Problem(
                     line=form_data.line,
-                    message=_("“%(name)s”已%(status)s，不能通过导入修改。")
+                    message=_("“%(name)s”的状态是“%(status)s”，不能通过导入修改。")
                     % {"name": existing.project_name, "status": existing.get_status_display()},
                 )
             )
