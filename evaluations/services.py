@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.access import evaluation_unit, membership_covers, membership_of
+from departments.access import evaluation_unit, membership_covers, membership_of, unit_limit
 from departments.models import Department
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, ScoringRules, evaluate
@@ -120,6 +120,13 @@ def outside_unit(user: AbstractBaseUser | None, unit: str) -> str:
     ) % {"unit": " ".join(membership.implementing_unit.split())}
 
 
+def outside_unit_of(user: AbstractBaseUser | None, evaluation: Evaluation) -> str:
+    """``outside_unit`` for ``evaluation`` (its unit looked up only for a limited user)."""
+    if user is None or not unit_limit(user):
+        return ""
+    return outside_unit(user, evaluation_unit(evaluation))
+
+
 class Revision(Enum):
     """What ``evaluation_write`` may overwrite without a revision to compare."""
 
@@ -160,7 +167,7 @@ def evaluation_write(
         if expected_revision is not Revision.ANY and locked.revision != expected_revision:
             raise StaleEvaluationError(locked)
         # A form of another unit is not the limited filler's to change (nor to take over).
-        if refused := outside_unit(user, evaluation_unit(locked)):
+        if refused := outside_unit_of(user, locked):
             raise ValidationError({"implementing_unit": [refused]})
         evaluation.revision = locked.revision
         current = locked.as_form_data()
@@ -174,7 +181,7 @@ def evaluation_write(
 
     header_to_model(evaluation, data)
     # Nor does the limited filler write a form that would be another unit's.
-    if refused := outside_unit(user, evaluation_unit(evaluation)):
+    if refused := outside_unit_of(user, evaluation):
         raise ValidationError({"implementing_unit": [refused]})
     if user is not None and user.is_authenticated:
         evaluation.updated_by = user

@@ -13,7 +13,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from campaigns.models import DueProject
-from departments.access import evaluation_unit, form_unit
+from departments.access import evaluation_unit, form_unit, unit_limit
 from departments.models import Department
 from evaluations.campaign_forms import match_due_project, with_due_approvals
 from evaluations.core.formdata import FormData
@@ -329,6 +329,8 @@ def _outside_unit(
 ) -> str:
     """Why a filler limited to one 实施单位 may not import this form (it is, or would become,
     another unit's), or ""; the service refuses it too, but would fail the whole file."""
+    if user is None or not unit_limit(user):
+        return ""
     if existing is not None and (refused := outside_unit(user, evaluation_unit(existing))):
         return refused
     due_unit = due_project.implementing_unit if due_project is not None else None
