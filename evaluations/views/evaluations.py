@@ -463,8 +463,9 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
         initial["header"].update(campaign_forms.profile_signature(request.user))
         # A filler limited to one 实施单位 writes only that unit's forms: it is filled in.
         membership = membership_of(request.user)
-        if membership is not None and not initial["header"].get("implementing_unit"):
-            initial["header"]["implementing_unit"] = " ".join(membership.implementing_unit.split())
+        unit = " ".join(membership.implementing_unit.split()) if membership is not None else ""
+        if unit and not initial["header"].get("implementing_unit"):
+            initial["header"]["implementing_unit"] = unit
     forms = evaluation_forms(departments=departments, initial=initial)
     return _render_form(
         request, forms, evaluation=None, department=own, result=None, copied_from=copied_from
