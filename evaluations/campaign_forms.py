@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from campaigns.deadlines import is_overdue, today
 from campaigns.models import Campaign, DueProject
-from departments.access import membership_of
-from departments.models import Department, Role
+from departments.access import membership_covers, membership_of, of_own_unit, unit_key
+from departments.models import Department
 from evaluations import permissions
 from evaluations.core.fields import FundingKind
 from evaluations.core.formdata import FormData, FundingData, IndicatorData
@@ -57,8 +57,7 @@ def may_start(user: AbstractBaseUser, project: DueProject) -> bool:
     assert membership is not None
     if membership.department_id != project.department_id:
         return False
-    unit = membership.implementing_unit.strip()
-    return not unit or _norm(unit) == _norm(project.implementing_unit)
+    return membership_covers(membership, unit_key(project.implementing_unit))
 
 
 def profile_signature(user: AbstractBaseUser) -> dict[str, str]:
@@ -103,18 +102,18 @@ def due_list_for(*, user: AbstractBaseUser, campaign: Campaign | None) -> DueLis
     """The campaign's due projects of the user's department (or unit), with their forms.
 
     None for users outside a department or without a campaign. Three queries: the
-    membership (cached), the department's deadline and the projects with their forms.
+    membership (cached), the department's deadline and the projects with their forms (one
+    more for a user limited to one 实施单位).
     """
     if campaign is None or not permissions.in_a_department(user):
         return None
     membership = membership_of(user)
     assert membership is not None and membership.department is not None
-    projects = campaign.projects.filter(department=membership.department).select_related(
-        "evaluation"
+    projects = of_own_unit(
+        user,
+        campaign.projects.filter(department=membership.department).select_related("evaluation"),
+        "implementing_unit",
     )
-    unit = membership.implementing_unit.strip()
-    if unit and membership.role == Role.STAFF:
-        projects = projects.filter(implementing_unit=unit)
     deadline = campaign.deadline_for(membership.department)
     on = today()
     rows = []

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from campaigns.deadlines import NOT_HANDED_IN, department_deadlines, is_overdue
 from campaigns.deadlines import today as local_today
 from campaigns.models import Campaign, DueProject
-from departments.access import visible_departments, visible_evaluations
+from departments.access import of_own_unit, visible_departments, visible_evaluations
 from evaluations.core.grades import GRADE_KEYS, grade_label, grade_ranges
 from evaluations.models import EvaluationEvent, EventAction, FundingKind, FundingRow, Status
 
@@ -264,11 +264,13 @@ def department_rows(
 
 
 def _count_due(user: User, campaign: Campaign, rows: dict[int, DepartmentRow], today: date) -> None:
-    """Count each department's due projects and their forms by status (two queries)."""
+    """Count each department's due projects and their forms by status (two queries; three for
+    a user limited to one 实施单位, who counts that unit's projects)."""
+    projects = DueProject.objects.filter(
+        campaign=campaign, department__in=visible_departments(user).values("pk")
+    )
     per_department = (
-        DueProject.objects.filter(
-            campaign=campaign, department__in=visible_departments(user).values("pk")
-        )
+        of_own_unit(user, projects, "implementing_unit")
         .order_by()
         .values("department_id")
         .annotate(

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from departments.access import evaluation_unit, membership_covers, membership_of, unit_limit
 from departments.models import Department
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, ScoringRules, evaluate
@@ -105,6 +106,27 @@ class StaleEvaluationError(Exception):
         )
 
 
+def outside_unit(user: AbstractBaseUser | None, unit: str) -> str:
+    """Why ``user`` may not write a form of ``unit`` (a ``unit_key``), or "" when they may.
+
+    A filler limited to one 实施单位 (限填实施单位) writes only that unit's forms.
+    """
+    membership = membership_of(user) if user is not None else None
+    if membership_covers(membership, unit):
+        return ""
+    assert membership is not None  # an unlimited user is covered
+    return _(
+        "您的账号限填实施单位“%(unit)s”，只能填写该单位的自评表；此表的实施单位不是该单位。"
+    ) % {"unit": " ".join(membership.implementing_unit.split())}
+
+
+def outside_unit_of(user: AbstractBaseUser | None, evaluation: Evaluation) -> str:
+    """``outside_unit`` for ``evaluation`` (its unit looked up only for a limited user)."""
+    if user is None or not unit_limit(user):
+        return ""
+    return outside_unit(user, evaluation_unit(evaluation))
+
+
 class Revision(Enum):
     """What ``evaluation_write`` may overwrite without a revision to compare."""
 
@@ -144,6 +166,9 @@ def evaluation_write(
         locked = Evaluation.objects.select_for_update(of=("self",)).get(pk=evaluation.pk)
         if expected_revision is not Revision.ANY and locked.revision != expected_revision:
             raise StaleEvaluationError(locked)
+        # A form of another unit is not the limited filler's to change (nor to take over).
+        if refused := outside_unit_of(user, locked):
+            raise ValidationError({"implementing_unit": [refused]})
         evaluation.revision = locked.revision
         current = locked.as_form_data()
         before = snapshot(current, with_keys=True)
@@ -155,6 +180,9 @@ def evaluation_write(
         data = with_stored_approvals(data, current)
 
     header_to_model(evaluation, data)
+    # Nor does the limited filler write a form that would be another unit's.
+    if refused := outside_unit_of(user, evaluation):
+        raise ValidationError({"implementing_unit": [refused]})
     if user is not None and user.is_authenticated:
         evaluation.updated_by = user
         if is_new:

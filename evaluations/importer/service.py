@@ -13,6 +13,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from campaigns.models import DueProject
+from departments.access import evaluation_unit, form_unit, unit_limit
 from departments.models import Department
 from evaluations.campaign_forms import match_due_project, with_due_approvals
 from evaluations.core.formdata import FormData
@@ -28,6 +29,7 @@ from evaluations.services import (
     evaluation_create,
     evaluation_is_unchanged,
     evaluation_write,
+    outside_unit,
 )
 
 if TYPE_CHECKING:
@@ -251,6 +253,12 @@ def _import_form(
         )
         .first()
     )
+    due_project = (
+        existing.due_project if existing is not None and existing.due_project_id else None
+    ) or _due_project_for(target_department, form_data)
+    if refused := _outside_unit(user, form_data, existing, due_project):
+        report.problems.append(Problem(line=form_data.line, message=refused))
+        return FormReport(form=form_data, result=result, action="skipped")
     if existing is not None:
         stored = existing.as_form_data()
         # Files carry no signature block: the names typed on the web stay.
@@ -261,7 +269,6 @@ def _import_form(
                 for name in ("unit_head", "filler_name", "filler_phone")
             },
         )
-        due_project = existing.due_project or _due_project_for(target_department, form_data)
         if due_project is not None:
             form_data = with_due_approvals(form_data, due_project)
         if evaluation_is_unchanged(evaluation=existing, data=form_data):
@@ -299,7 +306,6 @@ def _import_form(
             evaluation_id=None if dry_run else existing.pk,
         )
     # A project of the year's due list: linked, and its rows carry the approved targets.
-    due_project = _due_project_for(target_department, form_data)
     evaluation, _result = evaluation_create(
         department=target_department,
         data=with_due_approvals(form_data, due_project) if due_project else form_data,
@@ -314,6 +320,22 @@ def _import_form(
         action="would-create" if dry_run else "created",
         evaluation_id=None if dry_run else evaluation.pk,
     )
+
+
+def _outside_unit(
+    user: AbstractBaseUser | None,
+    form_data: FormData,
+    existing: Evaluation | None,
+    due_project: DueProject | None,
+) -> str:
+    """Why a filler limited to one 实施单位 may not import this form (it is, or would become,
+    another unit's), or ""; the service refuses it too, but would fail the whole file."""
+    if user is None or not unit_limit(user):
+        return ""
+    if existing is not None and (refused := outside_unit(user, evaluation_unit(existing))):
+        return refused
+    due_unit = due_project.implementing_unit if due_project is not None else None
+    return outside_unit(user, form_unit(form_data.implementing_unit, due_unit))
 
 
 def _due_project_for(department: Department, form_data: FormData) -> DueProject | None:

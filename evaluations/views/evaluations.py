@@ -461,6 +461,11 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
     if own is not None:
         # The filler signs the form: their name and phone from their profile.
         initial["header"].update(campaign_forms.profile_signature(request.user))
+        # A filler limited to one 实施单位 writes only that unit's forms: it is filled in.
+        membership = membership_of(request.user)
+        unit = " ".join(membership.implementing_unit.split()) if membership is not None else ""
+        if unit and not initial["header"].get("implementing_unit"):
+            initial["header"]["implementing_unit"] = unit
     forms = evaluation_forms(departments=departments, initial=initial)
     return _render_form(
         request, forms, evaluation=None, department=own, result=None, copied_from=copied_from

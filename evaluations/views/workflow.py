@@ -26,6 +26,8 @@ from evaluations.forms.workflow import (
 )
 from evaluations.models import Evaluation, Status
 from evaluations.review_selectors import (
+    BUREAU_RETURNS,
+    RETURN_ACTIONS,
     evaluation_changes_since_return,
     evaluation_explanations,
     evaluation_history,
@@ -168,6 +170,10 @@ class Decision:
     rule: str
     # The state in which the form waits for this decision.
     state: Status
+    # The returns after which the form comes back to this decider: the page shows what
+    # changed since the last of them (the bureau: its own; the head: the head's or the
+    # bureau's, both of which come back through the head).
+    returns: tuple[str, ...]
     # True: the pass button leads to a confirmation page (GET approve_route) whose form
     # posts the confirmation and an optional comment; False: the button posts at once.
     confirms: bool
@@ -192,6 +198,7 @@ class Decision:
 BUREAU = Decision(
     rule=permissions.REVIEW,
     state=Status.SUBMITTED,
+    returns=BUREAU_RETURNS,
     confirms=True,
     approve=evaluation_approve,
     send_back=evaluation_return,
@@ -211,6 +218,7 @@ BUREAU = Decision(
 DEPARTMENT = Decision(
     rule=permissions.SIGN_OFF,
     state=Status.DEPARTMENT_REVIEW,
+    returns=RETURN_ACTIONS,
     confirms=False,
     approve=evaluation_sign_off,
     send_back=evaluation_department_return,
@@ -291,7 +299,7 @@ def _review_context(
         "notes": notes,
         "explained": [n for n in notes if n["explanation"] is not None],
         "return_form": return_form,
-        "changes": evaluation_changes_since_return(evaluation=evaluation),
+        "changes": evaluation_changes_since_return(evaluation=evaluation, actions=decision.returns),
         "decision": decision,
         "can_decide": evaluation.status == decision.state,
     }
