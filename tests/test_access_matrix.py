@@ -132,11 +132,11 @@ def url_of(route: str, pk: int, file_pk: int = 0, job_pk: int = 0) -> str:
     # 2021, the forms' year: a campaign would put NOT_IN_DUE_LIST on them).
     if route.startswith("exports/"):
         # An export job's pages are addressed by the job (the matrix test makes one).
-        return "/" + route.replace("<int:pk>", str(job_pk or pk))
+        return "/" + route.replace("<id:pk>", str(job_pk or pk))
     return "/" + (
-        route.replace("<int:pk>", str(pk))
-        .replace("<int:year>", "2020")
-        .replace("<int:file_pk>", str(file_pk))
+        route.replace("<id:pk>", str(pk))
+        .replace("<year:year>", "2020")
+        .replace("<id:file_pk>", str(file_pk))
     )
 
 
