@@ -14,4 +14,5 @@ urlpatterns = [
     path("<id:pk>/", views.recheck_detail, name="detail"),
     path("<id:pk>/start/", views.recheck_start, name="start"),
     path("<id:pk>/complete/", views.recheck_complete, name="complete"),
+    path("<id:pk>/preview/", views.recheck_preview, name="preview"),
 ]

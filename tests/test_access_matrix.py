@@ -97,8 +97,20 @@ SCOPED_ROUTES = {
 # (tests/test_rechecks.py). The pages of one re-check are addressed by the form's pk.
 RECHECK_ROUTES = {"rechecks:list", "rechecks:draw", "rechecks:report"}
 SCOPED_ROUTES |= RECHECK_ROUTES
-EVALUATION_ROUTES |= {"rechecks:pick", "rechecks:detail", "rechecks:start", "rechecks:complete"}
-POST_ONLY_ROUTES |= {"rechecks:pick", "rechecks:start", "rechecks:complete", "rechecks:draw"}
+EVALUATION_ROUTES |= {
+    "rechecks:pick",
+    "rechecks:detail",
+    "rechecks:start",
+    "rechecks:complete",
+    "rechecks:preview",
+}
+POST_ONLY_ROUTES |= {
+    "rechecks:pick",
+    "rechecks:start",
+    "rechecks:complete",
+    "rechecks:preview",
+    "rechecks:draw",
+}
 
 
 # One export job (/exports/<pk>/...): its user's only, 404 to everyone else whatever their
@@ -328,6 +340,7 @@ EXPECTED.update(
         "rechecks:detail": finance_only((404, 404), (404, 404)),
         "rechecks:start": finance_only((405, 404), (405, 404)),
         "rechecks:complete": finance_only((405, 404), (405, 404)),
+        "rechecks:preview": finance_only((405, 404), (405, 404)),
     }
 )
 # Query strings some routes need to answer at all.
