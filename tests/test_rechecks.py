@@ -17,6 +17,7 @@ from rechecks.scoring import quality_poor
 from rechecks.services import draw, sample_size
 from tests.conftest import client_for
 from tests.factories import make_evaluation
+from tests.test_hardening_concurrency import database_file, save_at_once, using
 
 pytestmark = pytest.mark.django_db
 
@@ -178,6 +179,35 @@ def test_it_draws_from_the_list_page(dept_a, staff_a, finance, client_finance):
 
 
 # --- picking by hand ------------------------------------------------------------------------
+
+
+def test_a_double_clicked_draw_records_one_sample(dept_a, staff_a, finance, client_finance):
+    for i in range(5):
+        approved(dept_a, staff_a, finance, f"项目{i}")
+    data = {"year": "2021", "share": "40", "seed": "77"}
+    for _ in range(2):
+        assert client_finance.post("/rechecks/draw/", data).status_code == 302
+    sample = Sample.objects.get()
+    assert sample.evaluations.count() == 2 and Recheck.objects.count() == 2
+    # Another approved form since: the same parameters are another draw, recorded anew.
+    approved(dept_a, staff_a, finance, "项目5")
+    client_finance.post("/rechecks/draw/", data)
+    assert Sample.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_identical_draws_record_one_sample(tmp_path, dept_a, staff_a, finance):
+    for i in range(5):
+        approved(dept_a, staff_a, finance, f"项目{i}")
+    clients = [client_for(finance) for _ in range(2)]
+    body = {"year": "2021", "share": "40", "seed": "77"}
+    with database_file(tmp_path) as settings_dict:
+        responses = save_at_once(clients, "/rechecks/draw/", [body, body], settings_dict)
+        with using(settings_dict):
+            samples = Sample.objects.count()
+            rechecks = Recheck.objects.count()
+    assert [getattr(r, "status_code", r) for r in responses] == [302, 302]
+    assert (samples, rechecks) == (1, 2)
 
 
 def test_it_picks_an_approved_form_by_hand(dept_a, staff_a, finance, client_finance):
