@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
 from config import views
+from config.converters import IdConverter, YearConverter
+
+# Registered before the includes below import the apps' URLconfs, which use them.
+register_converter(IdConverter, "id")
+register_converter(YearConverter, "year")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="evaluations:list", permanent=False), name="home"),

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from departments.models import Department, Membership
+from evaluations.core.limits import MAX_ID
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,3 +28,15 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "department"]
     search_fields = ["user__username", "department__name"]
     autocomplete_fields = ["user", "department"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        """The add page's values from its query string, less ids that are no ids."""
+        initial = super().get_changeform_initial_data(request)
+        # An autocomplete box looks its value up as given: text or a number beyond the
+        # database's integers would make that query raise (a 500) instead of an empty box.
+        for name in self.autocomplete_fields:
+            value = str(initial.get(name, ""))
+            digits = value.isascii() and value.isdigit() and len(value) <= 19
+            if value and not (digits and 1 <= int(value) <= MAX_ID):
+                del initial[name]
+        return initial

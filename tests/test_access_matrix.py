@@ -99,8 +99,20 @@ SCOPED_ROUTES = {
 # (tests/test_rechecks.py). The pages of one re-check are addressed by the form's pk.
 RECHECK_ROUTES = {"rechecks:list", "rechecks:draw", "rechecks:report"}
 SCOPED_ROUTES |= RECHECK_ROUTES
-EVALUATION_ROUTES |= {"rechecks:pick", "rechecks:detail", "rechecks:start", "rechecks:complete"}
-POST_ONLY_ROUTES |= {"rechecks:pick", "rechecks:start", "rechecks:complete", "rechecks:draw"}
+EVALUATION_ROUTES |= {
+    "rechecks:pick",
+    "rechecks:detail",
+    "rechecks:start",
+    "rechecks:complete",
+    "rechecks:preview",
+}
+POST_ONLY_ROUTES |= {
+    "rechecks:pick",
+    "rechecks:start",
+    "rechecks:complete",
+    "rechecks:preview",
+    "rechecks:draw",
+}
 
 
 # One export job (/exports/<pk>/...): its user's only, 404 to everyone else whatever their
@@ -134,11 +146,11 @@ def url_of(route: str, pk: int, file_pk: int = 0, job_pk: int = 0) -> str:
     # 2021, the forms' year: a campaign would put NOT_IN_DUE_LIST on them).
     if route.startswith("exports/"):
         # An export job's pages are addressed by the job (the matrix test makes one).
-        return "/" + route.replace("<int:pk>", str(job_pk or pk))
+        return "/" + route.replace("<id:pk>", str(job_pk or pk))
     return "/" + (
-        route.replace("<int:pk>", str(pk))
-        .replace("<int:year>", "2020")
-        .replace("<int:file_pk>", str(file_pk))
+        route.replace("<id:pk>", str(pk))
+        .replace("<year:year>", "2020")
+        .replace("<id:file_pk>", str(file_pk))
     )
 
 
@@ -330,6 +342,7 @@ EXPECTED.update(
         "rechecks:detail": finance_only((404, 404), (404, 404)),
         "rechecks:start": finance_only((405, 404), (405, 404)),
         "rechecks:complete": finance_only((405, 404), (405, 404)),
+        "rechecks:preview": finance_only((405, 404), (405, 404)),
     }
 )
 # Query strings some routes need to answer at all.
