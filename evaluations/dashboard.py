@@ -14,8 +14,8 @@ The progress chart counts each form once, on the day it first reached the bureau
 (``workflow.REACHES_BUREAU``: a submission, or the head's sign-off) and on the day it was first
 approved.
 
-Grades (``core.grades``) are counted in the histogram's query: the forms by the grade of their
-computed total, and, once ``rechecks.Recheck`` exists, the done re-checks by the grade of their
+Grades (``core.grades``) are counted in the histogram's query: the forms handed in (submitted
+or approved) by the grade of their computed total, and, once ``rechecks.Recheck`` exists, the done re-checks by the grade of their
 total; the per-department query also counts done re-checks and poor self-evaluations.
 """
 
@@ -38,7 +38,7 @@ from campaigns.deadlines import today as local_today
 from campaigns.models import Campaign, DueProject
 from departments.access import visible_departments, visible_evaluations
 from evaluations.core.grades import GRADE_KEYS, grade_label, grade_ranges
-from evaluations.models import EvaluationEvent, FundingKind, FundingRow, Status
+from evaluations.models import HANDED_IN, EvaluationEvent, FundingKind, FundingRow, Status
 from evaluations.workflow import APPROVES, REACHES_BUREAU
 
 if TYPE_CHECKING:
@@ -395,7 +395,11 @@ def score_counts(
     user: User, year: int
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, int]]]:
     """The histogram, the grade distribution of the computed totals and that of the done
-    re-checks' totals (empty without the rechecks app), in one aggregate query."""
+    re-checks' totals (empty without the rechecks app), in one aggregate query.
+
+    Only forms handed in (``HANDED_IN``: submitted or approved) are counted: a draft's total
+    (0 while empty) is no result.
+    """
     aggregates: dict[str, Count] = {}
     for index, (_label, low, high) in enumerate(SCORE_BUCKETS):
         aggregates[f"b{index}"] = Count("id", filter=_range_condition("computed_total", low, high))
@@ -406,7 +410,9 @@ def score_counts(
         for key, low, high in grade_ranges():
             condition = _recheck_done(lookup) & _range_condition(f"{lookup}__total", low, high)
             aggregates[f"r_{key}"] = Count("id", filter=condition)
-    counts = visible_evaluations(user).filter(year=year).aggregate(**aggregates)
+    counts = (
+        visible_evaluations(user).filter(year=year, status__in=HANDED_IN).aggregate(**aggregates)
+    )
     histogram = [
         (label, counts[f"b{index}"]) for index, (label, _l, _h) in enumerate(SCORE_BUCKETS)
     ]
@@ -420,7 +426,7 @@ def score_counts(
 
 
 def score_histogram(user: User, year: int) -> list[tuple[str, int]]:
-    """How many forms of the year fall into each computed-total bucket (one query)."""
+    """How many handed-in forms of the year fall into each computed-total bucket (one query)."""
     return score_counts(user, year)[0]
 
 
