@@ -110,6 +110,9 @@ class Evaluation(models.Model):
         _("预算执行得分（表中填写）"), null=True, blank=True, **POINTS
     )
     stated_total = models.DecimalField(_("总分（表中填写）"), null=True, blank=True, **POINTS)
+    # True when the two figures above were not typed but set to what the rules compute (the
+    # web form): the form prints them, lists do not show them as the department's own.
+    totals_computed = models.BooleanField(_("总分由系统计算"), default=False)
 
     # What the scoring engine computed at the last save (kept for lists and reports).
     computed_execution_rate = models.DecimalField(
