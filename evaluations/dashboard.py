@@ -172,7 +172,8 @@ class DepartmentRow:
 
 @dataclass
 class ProgressPoint:
-    """Submissions and approvals in one period, with running totals."""
+    """Forms that first reached the bureau, and forms first approved, in one period, with
+    running totals."""
 
     start: date
     submissions: int
