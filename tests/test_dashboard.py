@@ -25,6 +25,7 @@ from evaluations.services import (
     evaluation_sign_off,
     evaluation_submit,
 )
+from tests.conftest import client_for
 from tests.factories import make_evaluation
 from tests.test_transitions import due_evaluation, require_sign_off
 
@@ -205,6 +206,8 @@ def test_progress_counts_each_form_once_when_it_first_reached_the_bureau(
         ("2022-03-04", 0, 1, 2),
     ]
     assert overview.progress[-1].cumulative_approvals == 1
+    page = client_for(finance).get("/dashboard/?year=2021").content.decode()
+    assert "2022-03-03 累计提交财政局: 2" in page and "2022-03-04 累计通过: 1" in page
 
 
 def test_it_shows_finance_every_department(year_2021, client_finance, dept_a, dept_b):
