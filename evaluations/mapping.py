@@ -71,6 +71,7 @@ def form_data_from_models(
     return FormData(
         **header,
         department=evaluation.department.name,
+        totals_computed=evaluation.totals_computed,
         due=due_state(evaluation),
         funding=[
             FundingData(kind=r.kind, **{f.key: getattr(r, f.model_name) for f in FUNDING_FIELDS})
@@ -137,6 +138,7 @@ def header_to_model(evaluation: Evaluation, data: FormData) -> None:
         elif f.key == "execution_weight" and value is None:
             value = DEFAULT_EXECUTION_WEIGHT
         setattr(evaluation, f.model_name, value)
+    evaluation.totals_computed = data.totals_computed
 
 
 def _fit(number: Decimal | None) -> Decimal | None:

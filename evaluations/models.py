@@ -34,6 +34,12 @@ class Status(models.TextChoices):
     APPROVED = "approved", _("已通过")
 
 
+# The forms handed to the bureau (已提交, 已通过). Only these are graded and counted in score
+# distributions: a draft, a form with the department's head (部门审核) or a returned one is
+# still being written, and its total (0 for an empty draft) is not a result.
+HANDED_IN = (Status.SUBMITTED, Status.APPROVED)
+
+
 MONEY = {
     "max_digits": 16,
     "decimal_places": 4,
@@ -104,6 +110,9 @@ class Evaluation(models.Model):
         _("预算执行得分（表中填写）"), null=True, blank=True, **POINTS
     )
     stated_total = models.DecimalField(_("总分（表中填写）"), null=True, blank=True, **POINTS)
+    # True when the two figures above were not typed but set to what the rules compute (the
+    # web form): the form prints them, lists do not show them as the department's own.
+    totals_computed = models.BooleanField(_("总分由系统计算"), default=False)
 
     # What the scoring engine computed at the last save (kept for lists and reports).
     computed_execution_rate = models.DecimalField(
@@ -189,6 +198,11 @@ class Evaluation(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in (Status.DRAFT, Status.RETURNED)
+
+    @property
+    def is_handed_in(self) -> bool:
+        """True once the form is with the bureau or approved: only then is it graded."""
+        return self.status in HANDED_IN
 
     def as_form_data(self) -> FormData:
         """Return the form's data for the scoring engine and exports."""

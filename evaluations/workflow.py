@@ -428,6 +428,15 @@ TRANSITIONS: dict[str, Transition] = {
 }
 # The rows behind the filler's one "submit" button; exactly one applies to a form.
 SUBMIT_ROWS: tuple[Transition, ...] = (SUBMIT, SEND_FOR_SIGN_OFF)
+# The actions that hand a form to the bureau (已提交): the filler's direct submission and the
+# head's sign-off. Read from the table, so another path to the bureau counts as well.
+REACHES_BUREAU: tuple[str, ...] = tuple(
+    t.action for t in TRANSITIONS.values() if t.target == Status.SUBMITTED
+)
+# The actions that approve a form (已通过).
+APPROVES: tuple[str, ...] = tuple(
+    t.action for t in TRANSITIONS.values() if t.target == Status.APPROVED
+)
 
 
 def submit_transition(evaluation: Evaluation) -> Transition:

@@ -40,7 +40,7 @@ from django.template.loader import get_template
 
 from evaluations.models import Evaluation
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: forms not handed in print no grade
 CACHE_DIR = "pdf-cache"
 # Everything the printed page is drawn from, besides the form itself.
 PRINT_TEMPLATES = (

@@ -52,6 +52,9 @@ class FormData:
     execution_weight: Decimal | None = Decimal("10")  # 分值 of the total funding row
     execution_score: Decimal | None = None  # 得分 of the total funding row, as stated
     stated_total: Decimal | None = None  # 总分 as stated
+    # True when nobody typed the execution score and total: the web form states what the
+    # rules compute (``scoring.with_computed_totals``); False for totals read from a file.
+    totals_computed: bool = False
     indicators: list[IndicatorData] = field(default_factory=list)
     # The signature block: 填报人, 联系电话, 单位负责人.
     filler_name: str = ""

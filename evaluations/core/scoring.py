@@ -815,9 +815,11 @@ def with_computed_totals(
 ) -> FormData:
     """Set the form's stated execution score and total to what the rules compute.
 
-    Used for forms filled in on the web, where these figures are never typed.
+    Used for forms filled in on the web, where these figures are never typed: the form says
+    so (``totals_computed``), so no list shows them as a total the department stated.
     """
     result = evaluate(form_data, rules, unreadable=unreadable)
     form_data.execution_score = result.execution_score
     form_data.stated_total = result.computed_total
+    form_data.totals_computed = True
     return form_data

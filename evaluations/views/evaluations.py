@@ -602,7 +602,11 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evaluation": evaluation,
             "result": result,
             "layout": form_layout(
-                form_data, result, status=evaluation.status, signature=signature_of(evaluation)
+                form_data,
+                result,
+                status=evaluation.status,
+                signature=signature_of(evaluation),
+                with_grade=evaluation.is_handed_in,
             ),
             "review": evaluation_open_comments(evaluation=evaluation),
             # The bureau's re-check, once 已复核 (before that the department sees nothing).

@@ -281,6 +281,7 @@ def _review_context(
         },
         status=evaluation.status,
         signature=signature_of(evaluation),
+        with_grade=evaluation.is_handed_in,
     )
     # The department's explanations of the warnings, from its latest submission.
     explanations = evaluation_explanations(evaluation=evaluation)
