@@ -101,7 +101,7 @@ class DepartmentRow:
 
     @property
     def average_total(self) -> Decimal | None:
-        """Average computed total score of the forms that have one."""
+        """Average computed total score of the forms handed in (submitted or approved)."""
         if not self.total_count:
             return None
         return (self.total_sum / self.total_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -228,8 +228,9 @@ def department_rows(
             submitted=Count("id", filter=Q(status=Status.SUBMITTED)),
             returned=Count("id", filter=Q(status=Status.RETURNED)),
             approved=Count("id", filter=Q(status=Status.APPROVED)),
-            total_sum=Sum("computed_total"),
-            total_count=Count("computed_total"),
+            # Scores of forms handed in only: a draft's total (0 while empty) is no result.
+            total_sum=Sum("computed_total", filter=Q(status__in=HANDED_IN)),
+            total_count=Count("computed_total", filter=Q(status__in=HANDED_IN)),
             with_errors=Count("id", filter=Q(error_count__gt=0)),
             **recheck_department_aggregates(),
         )

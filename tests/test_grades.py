@@ -226,6 +226,9 @@ def test_the_dashboard_grades_and_distributes_only_forms_handed_in(
         ("80–90", 1),
         ("90–100", 1),
     ]
+    # The department's average counts the same forms: (95 + 85 + 65) / 3.
+    (row,) = [r for r in overview.rows if r.department_id == dept_a.pk]
+    assert row.average_total == Decimal("81.67")
     page = client_finance.get("/dashboard/?year=2021").content.decode()
     table = lxml_html.fromstring(page).xpath('//table[@id="grade-distribution"]/tbody/tr')
     assert [(tr.get("data-grade"), tr.xpath("./td")[0].text_content()) for tr in table] == [
