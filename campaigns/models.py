@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from evaluations.core.limits import TEXT_LIMITS
+from evaluations.core.safetext import SINGLE_LINE
 from evaluations.models import CLEAN, MONEY, NON_NEGATIVE, POINTS
 
 NOTICE_MAX_LENGTH = 5000
@@ -27,7 +28,7 @@ class Campaign(models.Model):
     """One year's self-evaluation campaign, published by the finance bureau."""
 
     year = models.PositiveSmallIntegerField(_("年度"), unique=True)
-    title = models.CharField(_("任务名称"), max_length=200, validators=CLEAN)
+    title = models.CharField(_("任务名称"), max_length=200, validators=SINGLE_LINE)
     deadline = models.DateField(_("截止日期"))
     notice = models.TextField(
         _("通知内容"), max_length=NOTICE_MAX_LENGTH, blank=True, validators=CLEAN
@@ -91,13 +92,13 @@ class DueProject(models.Model):
         verbose_name=_("主管部门"),
     )
     implementing_unit = models.CharField(
-        _("实施单位"), max_length=TEXT_LIMITS["implementing_unit"], blank=True, validators=CLEAN
+        _("实施单位"), max_length=TEXT_LIMITS["implementing_unit"], blank=True, validators=SINGLE_LINE
     )
     project_name = models.CharField(
-        _("项目名称"), max_length=TEXT_LIMITS["project_name"], validators=CLEAN
+        _("项目名称"), max_length=TEXT_LIMITS["project_name"], validators=SINGLE_LINE
     )
     project_code = models.CharField(
-        _("项目编码"), max_length=PROJECT_CODE_MAX_LENGTH, blank=True, validators=CLEAN
+        _("项目编码"), max_length=PROJECT_CODE_MAX_LENGTH, blank=True, validators=SINGLE_LINE
     )
     initial_budget = models.DecimalField(_("年初预算数"), **MONEY)
     annual_budget = models.DecimalField(_("全年预算数"), **MONEY)
