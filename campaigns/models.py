@@ -92,7 +92,10 @@ class DueProject(models.Model):
         verbose_name=_("主管部门"),
     )
     implementing_unit = models.CharField(
-        _("实施单位"), max_length=TEXT_LIMITS["implementing_unit"], blank=True, validators=SINGLE_LINE
+        _("实施单位"),
+        max_length=TEXT_LIMITS["implementing_unit"],
+        blank=True,
+        validators=SINGLE_LINE,
     )
     project_name = models.CharField(
         _("项目名称"), max_length=TEXT_LIMITS["project_name"], validators=SINGLE_LINE
@@ -192,10 +195,12 @@ class ReminderKind(models.TextChoices):
     BEFORE_1 = "before_1", _("截止前 1 天")
     AFTER_1 = "after_1", _("截止后 1 天")
     FINANCE_SUMMARY = "finance_summary", _("财政局每日汇总")
+    # Sent by finance from the campaign page to an overdue department (at most once a day).
+    BY_FINANCE = "by_finance", _("财政局催报")
 
 
 class Reminder(models.Model):
-    """A reminder sent to one user on one day: the record that keeps send_reminders idempotent."""
+    """A reminder to one user on one day: the record that keeps send_reminders idempotent."""
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("自评任务")
@@ -212,6 +217,9 @@ class Reminder(models.Model):
     created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
     # Shown on the user's start page until read (the in-app side of a reminder).
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    # When its mail went out (null: the user has no address, or the mail failed and the next
+    # run of send_reminders tries again).
+    mailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-day", "user"]
@@ -219,7 +227,8 @@ class Reminder(models.Model):
         verbose_name_plural = _("催报记录")
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "user", "day"], name="reminder_once_per_user_and_day"
+                fields=["campaign", "user", "day", "kind"],
+                name="reminder_once_per_user_day_and_kind",
             ),
         ]
 

@@ -25,6 +25,8 @@ def mail_send(*, subject: str, body: str, recipients: Sequence[str]) -> bool:
     try:
         sent = send_mail(one_line_subject(subject), body, None, list(recipients))
     except Exception:  # noqa: BLE001 - any backend or server failure: logged, reported as False
-        logger.exception("mail %r to %d recipient(s) failed", one_line_subject(subject), len(recipients))
+        logger.exception(
+            "mail %r to %d recipient(s) failed", one_line_subject(subject), len(recipients)
+        )
         return False
     return sent > 0

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from campaigns.models import Campaign, DeadlineExtension, DueProject, Reminder, ReminderKind
 from campaigns.reminders import Planned, _record, send_reminders
@@ -15,6 +16,7 @@ from departments.models import Department, Role
 from evaluations.models import Evaluation, Status
 from tests.conftest import client_for, make_user
 from tests.factories import make_evaluation
+from tests.smtp import closed_port, smtp_server
 
 D = date(2022, 3, 31)  # the campaign's deadline
 
@@ -162,7 +164,7 @@ def test_a_racing_run_loses_quietly(campaign, people, django_capture_on_commit_c
     )
     item = Planned(campaign, people["staff_a"], ReminderKind.BEFORE_1, 2, "s", "b")
     with django_capture_on_commit_callbacks(execute=True):
-        assert _record(item, day) is False
+        assert _record(item, day) is None
     assert mail.outbox == []
     assert Reminder.objects.filter(day=day, user=people["staff_a"]).count() == 1
 
@@ -232,3 +234,64 @@ def test_the_in_app_list_shows_unread_reminders_and_marks_them_read(
         f"/reminders/{alice_reminder.pk}/read/", {"next": "https://evil.example/"}
     )
     assert again.status_code == 302 and "evil" not in again["Location"]
+
+
+# --- through a real SMTP server (tests/smtp.py) ---------------------------------------------
+
+
+def _send(day: date) -> tuple[bool, str]:
+    """Run the command for ``day``: (succeeded, what it wrote)."""
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("send_reminders", "--date", day.isoformat(), stdout=out, stderr=err)
+    except CommandError as exc:
+        return False, out.getvalue() + err.getvalue() + str(exc)
+    return True, out.getvalue() + err.getvalue()
+
+
+def test_a_refused_reminder_mail_is_not_recorded_as_sent_and_goes_out_on_the_next_run(
+    campaign, people
+):
+    # A title with a line break: the subject is made one line, not refused by Django.
+    Campaign.objects.filter(pk=campaign.pk).update(title="2021年度\r\n自评")
+    day = D - timedelta(3)
+    with smtp_server(refuse=True) as refusing:
+        ok, output = _send(day)
+    assert not ok and "2 封邮件发送失败" in output
+    assert refusing.messages == []
+    # The in-app reminders are there; no mail is recorded as sent.
+    assert Reminder.objects.filter(day=day).count() == 4
+    assert not Reminder.objects.filter(mailed_at__isnull=False).exists()
+
+    with smtp_server() as working:
+        ok, output = _send(day)
+    assert ok, output
+    assert sorted(m["To"] for m in working.messages) == ["alice@example.com", "fin@example.com"]
+    assert {m["Subject"].strip() for m in working.messages} == {
+        "2021年度 自评：距截止还有 3 天，2 个应评项目尚未提交",
+        "2021年度 自评 每日汇总（2022-03-28）：2 个部门 4 个项目尚未提交",
+    }
+    assert Reminder.objects.filter(day=day, mailed_at__isnull=False).count() == 2
+    assert Reminder.objects.filter(day=day).count() == 4
+
+    # Sent once: a third run mails nobody.
+    with smtp_server() as again:
+        assert _send(day)[0]
+    assert again.messages == []
+
+
+def test_a_failed_reminder_mail_is_retried_by_the_next_day_s_run(campaign, people):
+    with closed_port():
+        assert not _send(D - timedelta(3))[0]
+    # D-2 is nobody's department day: alice's failed D-3 reminder is mailed now; finance's
+    # D-3 summary gave way to the D-2 one.
+    with smtp_server() as server:
+        ok, output = _send(D - timedelta(2))
+    assert ok, output
+    subjects = sorted((m["To"], m["Subject"].strip()) for m in server.messages)
+    assert subjects == [
+        ("alice@example.com", "2021年度自评：距截止还有 3 天，2 个应评项目尚未提交"),
+        ("fin@example.com", "2021年度自评 每日汇总（2022-03-29）：2 个部门 4 个项目尚未提交"),
+    ]
+    alice = Reminder.objects.get(user=people["staff_a"])
+    assert alice.day == D - timedelta(3) and alice.mailed_at is not None
