@@ -164,6 +164,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # The demo accounts (manage.py load_demo) cannot sign in while DEBUG is off.
+    "departments.demo.RefuseDemoAccountsBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

@@ -8,13 +8,18 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from config import views
+from departments.demo import SignInForm
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="evaluations:list", permanent=False), name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Sign-in and password change only: accounts are managed by administrators, and the
     # bureau's closed networks have no mail for self-service password resets.
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",
