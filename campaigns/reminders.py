@@ -289,6 +289,88 @@ def _unmailed_before(campaign: Campaign, day: datetime.date) -> list[tuple[Plann
     return out
 
 
+# --- from the campaign page: finance reminds one overdue department -------------------------
+
+
+class ReminderRefused(Exception):
+    """A reminder finance may not send now; the message is for the user."""
+
+
+@dataclass
+class Overdue:
+    """A department past its deadline with due projects not handed in."""
+
+    department: Department
+    deadline: datetime.date
+    projects: int
+    reminded_today: bool
+
+
+def overdue_departments(campaign: Campaign, day: datetime.date) -> list[Overdue]:
+    """The campaign's overdue departments on ``day``, by name, and whether finance reminded
+    each one that day."""
+    pending = pending_by_department(campaign)
+    extended = department_deadlines(campaign)
+    late = {
+        pk: extended.get(pk, campaign.deadline)
+        for pk in pending
+        if extended.get(pk, campaign.deadline) < day
+    }
+    reminded = set(
+        Reminder.objects.filter(
+            campaign=campaign, day=day, kind=ReminderKind.BY_FINANCE
+        ).values_list("user__membership__department_id", flat=True)
+    )
+    return [
+        Overdue(department, late[department.pk], pending[department.pk], department.pk in reminded)
+        for department in Department.objects.filter(pk__in=late).order_by("name")
+    ]
+
+
+def department_remind(*, campaign: Campaign, department: Department, day: datetime.date) -> Report:
+    """Remind an overdue department's fillers and head now (in the app and by mail).
+
+    At most once per department and day: refused (ReminderRefused) when finance did so
+    already, when the department is not overdue, or when it has nobody to remind.
+    """
+    overdue = {o.department.pk: o for o in overdue_departments(campaign, day)}
+    found = overdue.get(department.pk)
+    if found is None:
+        raise ReminderRefused(_("“%(name)s”没有逾期未提交的应评项目。") % {"name": department.name})
+    if found.reminded_today:
+        raise ReminderRefused(
+            _("今天已向“%(name)s”发送过催报提醒，每个部门每天最多发送一次。")
+            % {"name": department.name}
+        )
+    User = get_user_model()
+    users = list(
+        User.objects.filter(
+            is_active=True,
+            membership__role__in=REMINDED_ROLES,
+            membership__department=department,
+        ).order_by("pk")
+    )
+    if not users:
+        raise ReminderRefused(_("“%(name)s”没有可接收提醒的账号。") % {"name": department.name})
+    subject, body = _department_text(
+        campaign, department, ReminderKind.AFTER_1, found.projects, found.deadline
+    )
+    report = Report(day=day, dry_run=False)
+    for user in users:
+        item = Planned(campaign, user, ReminderKind.BY_FINANCE, found.projects, subject, body)
+        row = _record(item, day)
+        if row is None:  # a second click racing the first: that one sends
+            report.skipped.append(item)
+            continue
+        _deliver(item, row, report)
+    if not report.sent and not report.failed:
+        raise ReminderRefused(
+            _("今天已向“%(name)s”发送过催报提醒，每个部门每天最多发送一次。")
+            % {"name": department.name}
+        )
+    return report
+
+
 def unread_reminders(user: Any) -> list[Reminder]:
     """The user's unread reminders, newest first (shown until marked read)."""
     if not getattr(user, "is_authenticated", False):
@@ -307,5 +389,9 @@ def reminder_text(reminder: Reminder) -> str:
         return _("%(title)s：全部门尚有 %(n)s 个应评项目未提交。") % values
     if reminder.kind == ReminderKind.AFTER_1:
         return _("%(title)s：已过截止日期，本部门尚有 %(n)s 个应评项目未提交。") % values
+    if reminder.kind == ReminderKind.BY_FINANCE:
+        return (
+            _("%(title)s：财政局催报，已过截止日期，本部门尚有 %(n)s 个应评项目未提交。") % values
+        )
     values["kind"] = reminder.get_kind_display()
     return _("%(title)s（%(kind)s）：本部门尚有 %(n)s 个应评项目未提交。") % values

@@ -18,4 +18,5 @@ urlpatterns = [
     path("<int:year>/import/confirm/", views.due_list_confirm, name="import_confirm"),
     path("<int:year>/carry-over/", views.due_list_carry_over, name="carry_over"),
     path("<int:year>/extend/", views.deadline_extend, name="extend"),
+    path("<int:year>/remind/", views.department_remind, name="remind"),
 ]
