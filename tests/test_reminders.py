@@ -295,3 +295,47 @@ def test_a_failed_reminder_mail_is_retried_by_the_next_day_s_run(campaign, peopl
     ]
     alice = Reminder.objects.get(user=people["staff_a"])
     assert alice.day == D - timedelta(3) and alice.mailed_at is not None
+
+
+# --- finance reminds an overdue department from the campaign page ---------------------------
+
+
+def test_finance_reminds_an_overdue_department_once_a_day(campaign, people, dept_a, dept_b):
+    fin = client_for(people["fin"])
+    page = fin.get("/campaigns/2021/").content.decode()
+    # A and B are past their deadlines (D, D+3) with projects not in; C has everything in.
+    assert page.count("发送催报提醒</button>") == 2
+    assert "昌吉州审计局" not in page.split("逾期未提交的部门")[1].split("延长截止日期")[0]
+
+    response = fin.post("/campaigns/2021/remind/", {"department": dept_a.pk}, follow=True)
+    assert f"已向“{dept_a.name}”的 2 个账号发送催报提醒（邮件 1 封）。" in response.content.decode()
+    rows = Reminder.objects.filter(kind=ReminderKind.BY_FINANCE)
+    assert sorted((r.user.username, r.projects) for r in rows) == [("alice", 2), ("hanna", 2)]
+    assert rows.get(user=people["staff_a"]).mailed_at is not None
+    [message] = mail.outbox
+    assert message.to == ["alice@example.com"]
+    assert message.subject == "【逾期】2021年度自评：2 个应评项目尚未提交"
+
+    # A second click the same day sends nothing and says why.
+    again = fin.post("/campaigns/2021/remind/", {"department": dept_a.pk}, follow=True)
+    html = again.content.decode()
+    assert f"今天已向“{dept_a.name}”发送过催报提醒，每个部门每天最多发送一次。" in html
+    assert rows.count() == 2 and len(mail.outbox) == 1
+    assert "今天已催报" in html and html.count("发送催报提醒</button>") == 1
+    # The department sees it in the app like a scheduled reminder.
+    alice_page = client_for(people["staff_a"]).get("/evaluations/").content.decode()
+    assert "财政局催报，已过截止日期，本部门尚有 2 个应评项目未提交" in alice_page
+
+
+def test_finance_cannot_remind_a_department_that_is_not_overdue(campaign, people):
+    fin = client_for(people["fin"])
+    response = fin.post("/campaigns/2021/remind/", {"department": people["dept_c"].pk}, follow=True)
+    assert "“昌吉州审计局”没有逾期未提交的应评项目。" in response.content.decode()
+    assert not Reminder.objects.exists() and mail.outbox == []
+
+
+def test_only_finance_reminds_from_the_campaign_page(campaign, people, dept_a):
+    staff = client_for(people["staff_a"])
+    assert staff.post("/campaigns/2021/remind/", {"department": dept_a.pk}).status_code == 404
+    assert client_for(people["fin"]).get("/campaigns/2021/remind/").status_code == 405
+    assert not Reminder.objects.exists()
