@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from campaigns.due_list import import_due_list
 from campaigns.models import Campaign, DueProject
+from departments.admin import PersonNameForm
 from departments.models import Department, Membership
 from evaluations.core.safetext import single_line
 from evaluations.importer.checks import check_forms
@@ -93,3 +94,17 @@ def test_a_due_list_cell_with_a_line_break_is_imported_on_one_line(db):
         "住建局 本级",
         "城市道路 维修",
     )
+
+
+def test_the_admin_refuses_a_line_break_in_a_person_s_name(staff_a):
+    data = {
+        "username": staff_a.username,
+        "first_name": "张\n三",
+        "last_name": "李\t四",
+        "date_joined": "2024-01-01 00:00:00",
+    }
+    form = PersonNameForm(instance=staff_a, data=data)
+    assert not form.is_valid()
+    assert form.errors["first_name"] == [REFUSED] and form.errors["last_name"] == [REFUSED]
+    data.update(first_name="张三", last_name="")
+    assert PersonNameForm(instance=staff_a, data=data).is_valid()
