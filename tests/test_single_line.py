@@ -96,7 +96,8 @@ def test_a_due_list_cell_with_a_line_break_is_imported_on_one_line(db):
     )
 
 
-def test_the_admin_refuses_a_line_break_in_a_person_s_name(staff_a):
+def test_the_admin_refuses_a_line_break_in_a_person_s_name(staff_a, client_admin):
+    assert client_admin.get(f"/admin/auth/user/{staff_a.pk}/change/").status_code == 200
     data = {
         "username": staff_a.username,
         "first_name": "张\n三",
