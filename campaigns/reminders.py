@@ -7,6 +7,10 @@ after it; finance users get a daily summary in the last week before the campaign
 users with an address, an e-mail sent after the row is committed; ``mailed_at`` records
 that the mail went out. A mail that fails is reported, and the next run tries it again.
 
+Finance may also remind one overdue department from the campaign page
+(``department_remind``: kind "财政局催报", at most once per department and day); those rows
+and mails are recorded the same way.
+
 The ``Reminder`` unique constraint (campaign, user, day, kind) makes a day's run idempotent:
 a row is inserted in its own savepoint and a conflict (an earlier run, or one racing this
 one) means "already recorded"; the row is locked while its mail is sent, so no user gets a
