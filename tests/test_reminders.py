@@ -339,3 +339,17 @@ def test_only_finance_reminds_from_the_campaign_page(campaign, people, dept_a):
     assert staff.post("/campaigns/2021/remind/", {"department": dept_a.pk}).status_code == 404
     assert client_for(people["fin"]).get("/campaigns/2021/remind/").status_code == 405
     assert not Reminder.objects.exists()
+
+
+def test_a_reminder_button_mail_the_server_refuses_is_said_and_not_recorded_as_sent(
+    campaign, people, dept_a
+):
+    with smtp_server(refuse=True) as server:
+        response = client_for(people["fin"]).post(
+            "/campaigns/2021/remind/", {"department": dept_a.pk}, follow=True
+        )
+    html = response.content.decode()
+    assert "1 封邮件发送失败；站内提醒已送达。" in html
+    assert server.messages == []
+    alice = Reminder.objects.get(user=people["staff_a"], kind=ReminderKind.BY_FINANCE)
+    assert alice.mailed_at is None
