@@ -18,4 +18,5 @@ urlpatterns = [
     path("<year:year>/import/confirm/", views.due_list_confirm, name="import_confirm"),
     path("<year:year>/carry-over/", views.due_list_carry_over, name="carry_over"),
     path("<year:year>/extend/", views.deadline_extend, name="extend"),
+    path("<year:year>/remind/", views.department_remind, name="remind"),
 ]

@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 
 from config import views
 from config.converters import IdConverter, YearConverter
+from departments.demo import SignInForm
 
 # Registered before the includes below import the apps' URLconfs, which use them.
 register_converter(IdConverter, "id")
@@ -19,7 +20,11 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Sign-in and password change only: accounts are managed by administrators, and the
     # bureau's closed networks have no mail for self-service password resets.
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",

@@ -3,10 +3,33 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
 from departments.models import Department, Membership
 from evaluations.core.limits import MAX_ID
+from evaluations.core.safetext import SINGLE_LINE
+
+
+class PersonNameForm(UserChangeForm):
+    """A user's names are printed on forms (审核人): one line, no control characters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("first_name", "last_name"):
+            if name in self.fields:
+                self.fields[name].validators.extend(SINGLE_LINE)
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin):
+    form = PersonNameForm
 
 
 class MembershipInline(admin.TabularInline):

@@ -21,8 +21,8 @@ from evaluations.core.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
 from evaluations.core.fields import FUNDING_ORDER as FUNDING_ORDER
 from evaluations.core.fields import FundingKind
 from evaluations.core.formdata import FormData
-from evaluations.core.limits import LONG_TEXTS, TEXT_LIMITS
-from evaluations.core.safetext import validate_clean_text
+from evaluations.core.limits import LONG_TEXTS, SINGLE_LINE_TEXTS, TEXT_LIMITS
+from evaluations.core.safetext import SINGLE_LINE, validate_clean_text
 
 
 class Status(models.TextChoices):
@@ -55,13 +55,16 @@ CLEAN = [validate_clean_text]
 def _text(label: str, key: str, **kwargs: object) -> models.Field:
     """A text field of the form: bounded by TEXT_LIMITS, free of control characters.
 
+    Single-line texts (SINGLE_LINE_TEXTS) refuse line breaks and tabs as well.
+
     Long texts are TextFields (max_length then bounds forms and validation only; a check
     constraint bounds the database); short ones are CharFields.
     """
     limit = TEXT_LIMITS[key]
     if key in LONG_TEXTS:
         return models.TextField(label, max_length=limit, validators=CLEAN, **kwargs)
-    return models.CharField(label, max_length=limit, validators=CLEAN, **kwargs)
+    validators = SINGLE_LINE if key in SINGLE_LINE_TEXTS else CLEAN
+    return models.CharField(label, max_length=limit, validators=validators, **kwargs)
 
 
 def _length_check(field: str, key: str, name: str) -> models.CheckConstraint:

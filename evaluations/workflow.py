@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +45,7 @@ from campaigns.models import Campaign
 from evaluations import permissions
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.core.safetext import clean_text
+from evaluations.mail import mail_send
 from evaluations.models import (
     CommentTarget,
     Evaluation,
@@ -479,8 +479,11 @@ def _notify(event: EvaluationEvent, users: list[Any]) -> None:
             "action": event.get_action_display(),
         }
         body = subject + ("\n\n" + event.reason if event.reason else "")
-        # Mail only once the transition is committed; a rolled-back step sends nothing.
-        transaction.on_commit(lambda: send_mail(subject, body, None, emails, fail_silently=True))
+        # Mail only once the transition is committed; a rolled-back step sends nothing, and a
+        # mail that fails is logged (mail_send never raises): the step and later hooks stand.
+        transaction.on_commit(
+            lambda: mail_send(subject=subject, body=body, recipients=emails), robust=True
+        )
 
 
 def transition_run(
@@ -544,7 +547,8 @@ def transition_run(
         ReviewComment.objects.bulk_create(outcome.comments)
         _notify(event, recipients(transition.notify, ev))
         for hook in transition.after_commit:
-            transaction.on_commit(lambda hook=hook, pk=ev.pk: hook(pk))
+            # robust: a hook that raises is logged and the next one still runs.
+            transaction.on_commit(lambda hook=hook, pk=ev.pk: hook(pk), robust=True)
     # The caller's copy shows the new state, as if it had been reloaded.
     evaluation.status = ev.status
     for name in (*transition.sets, *transition.clears):

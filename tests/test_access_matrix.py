@@ -37,6 +37,7 @@ CAMPAIGN_ROUTES = {
     "campaigns:import_confirm",
     "campaigns:carry_over",
     "campaigns:extend",
+    "campaigns:remind",
 }
 # Routes about one evaluation: another department's staff get 404 on GET and POST.
 EVALUATION_ROUTES = {
@@ -326,6 +327,8 @@ EXPECTED.update(
         # No approved 2019 forms: nothing to carry over, back to the campaign page.
         "campaigns:carry_over": finance_only((404, 404), (200, 302)),
         "campaigns:extend": finance_only((404, 404), (200, 200)),
+        # The matrix's POST names no overdue department: back to the campaign page.
+        "campaigns:remind": finance_only((405, 404), (405, 302)),
     }
 )
 # The re-check pages, on the shared form (submitted, so neither picked nor pickable: its
