@@ -29,6 +29,7 @@ FUNDING_SCORE_MISMATCH = "FUNDING_SCORE_MISMATCH"
 TOTAL_MISMATCH = "TOTAL_MISMATCH"
 TOTAL_MISSING = "TOTAL_MISSING"
 DEVIATION_MISSING = "DEVIATION_MISSING"
+CATEGORY_MISSING = "CATEGORY_MISSING"
 CATEGORY_WEIGHTS_NOT_STANDARD = "CATEGORY_WEIGHTS_NOT_STANDARD"
 SCORE_DIFFERS_FROM_RULE = "SCORE_DIFFERS_FROM_RULE"
 FUNDS_NOT_SUMMED = "FUNDS_NOT_SUMMED"
@@ -285,6 +286,7 @@ def evaluate(
             for name in ("target", "weight", "score", "deviation")
             if indicator_path(result.index, name) in unknown
         }
+        findings += _category_missing(ind, result.index)
         findings += _indicator_findings(ind, result, rules, row_unknown)
         findings += _approved_findings(ind, result.index, row_unknown)
     if form_data.due is False:
@@ -690,6 +692,37 @@ def _funds_not_summed(
             funding=FUNDING_TOTAL,
         )
     ]
+
+
+def _category_missing(ind: IndicatorData, index: int) -> list[Finding]:
+    """CATEGORY_MISSING: a row with content but a blank 一级 or 二级指标 (an empty printed cell).
+
+    Files continue a blank label from the row above (merged cells); the importer fills it in,
+    so a stored row with a blank label is blank on the page it was typed in.
+    """
+    if not _has_content(ind):
+        return []
+    missing = [
+        label
+        for value, label in ((ind.level1, _("一级指标")), (ind.level2, _("二级指标")))
+        if not _norm(value)
+    ]
+    if not missing:
+        return []
+    return [
+        Finding(
+            CATEGORY_MISSING,
+            ERROR,
+            _("未选择%(labels)s，请选择后再提交。") % {"labels": "、".join(missing)},
+            indicator=index,
+        )
+    ]
+
+
+def _has_content(ind: IndicatorData) -> bool:
+    """True when a row says anything besides its categories."""
+    texts = (ind.name, ind.target, ind.actual, ind.deviation)
+    return any(_norm(t) for t in texts) or ind.weight is not None or ind.score is not None
 
 
 def _indicator_findings(
