@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from evaluations.core import formats
+from evaluations.core.approvals import missing_targets, with_approved_targets
 from evaluations.core.formdata import FormData, IndicatorData
 from evaluations.core.values import (
     LESS_IS_BETTER,
@@ -37,7 +38,11 @@ OVER_ACHIEVEMENT = "OVER_ACHIEVEMENT"
 EXECUTION_OVER_100 = "EXECUTION_OVER_100"
 EXECUTION_UNEXPLAINED = "EXECUTION_UNEXPLAINED"
 TARGET_CHANGED = "TARGET_CHANGED"
+TARGET_MISSING = "TARGET_MISSING"
 NOT_IN_DUE_LIST = "NOT_IN_DUE_LIST"
+
+# Warnings that need a written reason at submission, not only a tick: what auditors look for.
+EXPLANATION_REQUIRED = frozenset({TARGET_CHANGED, TARGET_MISSING})
 
 FUNDING_TOTAL = "total"
 COST_CATEGORY = "成本指标"
@@ -242,6 +247,9 @@ def evaluate(
     as blank in the figures, but no finding is drawn from them or from sums they are part of.
     """
     rules = rules or ScoringRules()
+    if form_data.approved_targets is not None:
+        # The due list decides what was approved, whatever the rows carry.
+        form_data = with_approved_targets(form_data, form_data.approved_targets)
     unknown = frozenset(unreadable)
     budget, executed = funding_totals(form_data, unreadable=unknown)
     exact_rate = execution_rate(budget, executed)
@@ -289,6 +297,7 @@ def evaluate(
         findings += _category_missing(ind, result.index)
         findings += _indicator_findings(ind, result, rules, row_unknown)
         findings += _approved_findings(ind, result.index, row_unknown)
+    findings += _missing_target_findings(form_data)
     if form_data.due is False:
         findings.append(Finding(NOT_IN_DUE_LIST, WARNING, _("此项目不在本年度应评项目清单中。")))
 
@@ -837,6 +846,29 @@ def _approved_findings(
         "changes": "；".join(changes),
     }
     return [Finding(TARGET_CHANGED, WARNING, message, indicator=index)]
+
+
+def _missing_target_findings(form_data: FormData) -> list[Finding]:
+    """TARGET_MISSING: approved targets that no row reports against (deleted or renamed)."""
+    missing = missing_targets(form_data)
+    if not missing:
+        return []
+    rows = "；".join(
+        _("“%(name)s”（%(level1)s/%(level2)s，批复 %(target)s，分值 %(weight)s）")
+        % {
+            "name": t.name.strip(),
+            "level1": t.level1.strip() or "—",
+            "level2": t.level2.strip() or "—",
+            "target": t.target.strip() or _("（空）"),
+            "weight": formats.format_points(t.weight) or _("（空）"),
+        }
+        for t in missing
+    )
+    message = _("批复绩效目标中有 %(n)d 项不在表中：%(rows)s。提交时请说明删除或改动的原因。") % {
+        "n": len(missing),
+        "rows": rows,
+    }
+    return [Finding(TARGET_MISSING, WARNING, message)]
 
 
 def _has_text(text: str) -> bool:
