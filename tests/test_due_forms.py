@@ -701,3 +701,14 @@ def test_a_due_list_reimport_changes_what_the_form_is_compared_with(project, sta
     changed = [f for f in evaluation_score(evaluation=evaluation).findings]
     assert [f.code for f in changed] == [TARGET_CHANGED]
     assert "批复 >=99%，现为 >=98%" in changed[0].message
+
+
+def test_the_live_check_knows_a_deleted_or_retyped_approved_row(project, staff_a, client_a):
+    evaluation = _filled(project, staff_a)
+    body = _page_body(client_a.get(f"/evaluations/{evaluation.pk}/edit/").content.decode())
+    _readd_third_row(body, ">=90%")
+    body["ind-1-DELETE"] = "1"
+    answer = client_a.post("/evaluations/score-preview/", body).json()
+    found = [(f["code"], f["indicator"]) for f in answer["findings"] if f["code"].startswith("T")]
+    assert found == [(TARGET_CHANGED, 6), (TARGET_MISSING, None)]
+    assert "批复 >=10次" in answer["findings"][-1]["message"]
