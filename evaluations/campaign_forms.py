@@ -24,8 +24,9 @@ from campaigns.models import Campaign, DueProject
 from departments.access import membership_covers, membership_of, of_own_unit, unit_key
 from departments.models import Department
 from evaluations import permissions
+from evaluations.core.approvals import with_approved_targets
 from evaluations.core.fields import FundingKind
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.formdata import ApprovedTarget, FormData, FundingData, IndicatorData
 from evaluations.core.scoring import with_computed_totals
 from evaluations.models import Evaluation, EventAction, Status
 from evaluations.services import current_rules, evaluation_create
@@ -145,6 +146,16 @@ def last_year_form(project: DueProject) -> Evaluation | None:
     return forms[0] if forms else None
 
 
+def approved_targets_of(project: DueProject) -> list[ApprovedTarget]:
+    """The project's approved targets, in their order."""
+    return [
+        ApprovedTarget(
+            level1=t.level1, level2=t.level2, name=t.name, target=t.target, weight=t.weight
+        )
+        for t in project.targets.order_by("position", "pk")
+    ]
+
+
 def approved_rows(project: DueProject) -> list[IndicatorData]:
     """The project's approved targets as indicator rows (approved values set)."""
     return [
@@ -157,7 +168,7 @@ def approved_rows(project: DueProject) -> list[IndicatorData]:
             approved_target=t.target,
             approved_weight=t.weight,
         )
-        for t in project.targets.order_by("position", "pk")
+        for t in approved_targets_of(project)
     ]
 
 
@@ -291,21 +302,5 @@ def match_due_project(
 
 
 def with_due_approvals(data: FormData, project: DueProject) -> FormData:
-    """A copy of ``data`` whose rows matching an approved target (一级/二级/三级) carry it."""
-    targets: dict[tuple[str, str, str], list[IndicatorData]] = {}
-    for row in approved_rows(project):
-        targets.setdefault(_row_id(row.level1, row.level2, row.name), []).append(row)
-    rows = []
-    for ind in data.indicators:
-        matches = targets.get(_row_id(ind.level1, ind.level2, ind.name))
-        if matches:
-            approved = matches.pop(0)
-            ind = replace(
-                ind,
-                approved_target=approved.approved_target,
-                approved_weight=approved.approved_weight,
-            )
-        else:
-            ind = replace(ind, approved_target="", approved_weight=None)
-        rows.append(ind)
-    return replace(data, indicators=rows, due=True)
+    """A copy of ``data`` that reports against the project's approved targets (by the names)."""
+    return replace(with_approved_targets(data, approved_targets_of(project)), due=True)

@@ -262,7 +262,8 @@ class Indicator(models.Model):
     # Identity of the row across edits (moving a row keeps it); history refers to rows by it.
     key = models.CharField(_("行标识"), max_length=32, default=new_row_key, editable=False)
     position = models.PositiveSmallIntegerField(_("序号"))
-    level1 = _text(_("一级指标"), "level1")
+    # Blank is stored (saving a draft always works); CATEGORY_MISSING blocks its submission.
+    level1 = _text(_("一级指标"), "level1", blank=True)
     level2 = _text(_("二级指标"), "level2", blank=True)
     name = _text(_("三级指标"), "name")
     target = _text(_("年度指标值"), "target", blank=True)

@@ -18,6 +18,7 @@ from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, ScoringRules, evaluate
 from evaluations.history import diff_snapshots
 from evaluations.mapping import (
+    approved_targets,
     header_to_model,
     rows_from_form_data,
     snapshot,
@@ -142,7 +143,6 @@ def evaluation_write(
     user: AbstractBaseUser | None,
     expected_revision: int | None | Literal[Revision.ANY] = Revision.ANY,
     action: str | None = None,
-    approvals_from_data: bool = False,
 ) -> ScoreResult:
     """Replace the evaluation's header, funding rows and indicators with ``data``.
 
@@ -154,9 +154,9 @@ def evaluation_write(
     write records a version and a history entry with the old and new values. Raises
     ValidationError (with Chinese messages) when a value does not fit the model.
 
-    The rows' approved targets and weights come from the stored rows with the same key
-    (new rows have none), unless ``approvals_from_data``: only the due list's own paths
-    (starting a form from its due project, the importer's due matching) set them.
+    The rows' approved targets and weights never come from ``data``: a form of a due project
+    is compared with the project's approved targets (by the rows' names), any other form
+    keeps those of its stored rows with the same key (new rows have none).
     """
     is_new = evaluation.pk is None
     before: dict | None = None
@@ -176,8 +176,9 @@ def evaluation_write(
     # Row keys come back from the browser: only this form's own keys are kept; the other
     # rows are new and get a key when their row is built, before scoring and snapshotting.
     data = with_trusted_keys(data, stored_keys)
-    if not approvals_from_data:
-        data = with_stored_approvals(data, current)
+    # The due project may be new to the evaluation (starting its form, an import linking it).
+    current.approved_targets = approved_targets(evaluation)
+    data = with_stored_approvals(data, current)
 
     header_to_model(evaluation, data)
     # Nor does the limited filler write a form that would be another unit's.
@@ -269,7 +270,7 @@ def evaluation_create(
     action: str | None = None,
     due_project: DueProject | None = None,
 ) -> tuple[Evaluation, ScoreResult]:
-    """Create a new evaluation from form data (``due_project``: with the due list's approvals)."""
+    """Create a new evaluation from form data (``due_project``: compared with its approvals)."""
     evaluation = Evaluation(
         department=department, year=data.year or 0, source=source[:300], due_project=due_project
     )
@@ -278,7 +279,6 @@ def evaluation_create(
         data=data,
         user=user,
         action=action,
-        approvals_from_data=due_project is not None,
     )
     return evaluation, result
 

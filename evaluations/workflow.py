@@ -45,6 +45,7 @@ from campaigns.models import Campaign
 from evaluations import permissions
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.core.safetext import clean_text
+from evaluations.core.scoring import EXPLANATION_REQUIRED
 from evaluations.mail import mail_send
 from evaluations.models import (
     CommentTarget,
@@ -176,10 +177,10 @@ def workflow_text(text: str | None, *, limit: int, what: str) -> str:
 def check_findings(evaluation: Evaluation, given: TransitionInput) -> Outcome:
     """Refuse while the form has errors or an unacknowledged warning; record the warnings.
 
-    A changed approved target (TARGET_CHANGED) needs a written reason, not only a tick.
+    A changed or missing approved target (EXPLANATION_REQUIRED) needs a written reason, not
+    only a tick.
     """
     # Imported here: evaluations.services re-exports this module's public names.
-    from evaluations.core.scoring import TARGET_CHANGED
     from evaluations.services import evaluation_score
 
     result = evaluation_score(evaluation=evaluation)
@@ -199,11 +200,12 @@ def check_findings(evaluation: Evaluation, given: TransitionInput) -> Outcome:
     unexplained = [
         w
         for w in result.warnings
-        if w.code == TARGET_CHANGED and not str(acknowledged.get(warning_key(w)) or "").strip()
+        if w.code in EXPLANATION_REQUIRED
+        and not str(acknowledged.get(warning_key(w)) or "").strip()
     ]
     if unexplained:
         raise TransitionError(
-            _("以下 %(n)d 处指标值或分值与批复目标不同，请逐条填写调整原因后再提交。")
+            _("以下 %(n)d 处与批复绩效目标不同，请逐条填写调整原因后再提交。")
             % {"n": len(unexplained)},
             findings=unexplained,
         )

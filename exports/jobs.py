@@ -262,7 +262,7 @@ def _forms(job: ExportJob) -> Iterator[Evaluation]:
     """The job's forms the user may still read, in the job's order, a few at a time."""
     readable = visible_evaluations(job.user).select_related("department")
     if job.format == Format.XLSX:
-        readable = readable.prefetch_related("funding_rows", "indicators")
+        readable = readable.prefetch_related("funding_rows", "indicators", "due_project__targets")
     return in_order(readable, job.evaluation_ids)
 
 

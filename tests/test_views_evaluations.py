@@ -677,3 +677,29 @@ def test_it_scores_leniently_and_reports_malformed_fields(client_a):
 def test_it_writes_nothing_when_scoring(client_a):
     client_a.post("/evaluations/score-preview/", post_data(clean_form_data()))
     assert not Evaluation.objects.exists()
+
+
+# --- rows without their categories ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", ["level1", "level2"])
+def test_a_typed_row_without_a_category_is_a_category_missing_error(client_a, evaluation, blank):
+    data = evaluation.as_form_data()
+    setattr(data.indicators[1], blank, "")
+    body = post_data(data, revision=1)
+    # The live check the edit page calls while typing.
+    answer = client_a.post(
+        "/evaluations/score-preview/", {**body, "evaluation_id": evaluation.pk}
+    ).json()
+    assert [(f["code"], f["severity"], f["row"]) for f in answer["findings"]] == [
+        ("CATEGORY_MISSING", "error", 1)
+    ]
+    # Saving keeps what was typed and counts the error.
+    response = client_a.post(f"/evaluations/{evaluation.pk}/edit/", body, follow=True)
+    assert "自动校验发现 1 个错误" in response.content.decode()
+    evaluation.refresh_from_db()
+    assert getattr(evaluation.indicators.get(position=2), blank) == ""
+    assert evaluation.error_count == 1
+    label = {"level1": "一级指标", "level2": "二级指标"}[blank]
+    page = client_a.get(f"/evaluations/{evaluation.pk}/edit/").content.decode()
+    assert f"未选择{label}，请选择后再提交。" in page

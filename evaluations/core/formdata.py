@@ -38,6 +38,17 @@ class IndicatorData:
     line: int | None = None  # source line (imports only)
 
 
+@dataclass(frozen=True)
+class ApprovedTarget:
+    """An approved performance target (批复绩效目标) of the form's due project, as held there."""
+
+    level1: str
+    level2: str
+    name: str
+    target: str = ""
+    weight: Decimal | None = None
+
+
 @dataclass
 class FormData:
     """One 项目支出绩效自评表 as written: nothing here is computed."""
@@ -63,6 +74,10 @@ class FormData:
     # On the campaign's due list: True, False (a campaign exists and the project is not on
     # it: NOT_IN_DUE_LIST), or None (no campaign for the year; nothing to say).
     due: bool | None = None
+    # The due project's approved targets, read from the due list on the server (never from
+    # a posted page): rows are compared with them (TARGET_CHANGED, TARGET_MISSING). None:
+    # the form has no due project, and its rows keep the approved values they carry.
+    approved_targets: list[ApprovedTarget] | None = None
     line: int | None = None  # source line of the title (imports only)
     sheet: str = ""  # the worksheet the form was read from (.xlsx imports only)
 

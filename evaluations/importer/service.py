@@ -297,7 +297,6 @@ def _import_form(
             data=data,
             user=user,
             action=EventAction.IMPORTED,
-            approvals_from_data=due_project is not None,
         )
         return FormReport(
             form=form_data,

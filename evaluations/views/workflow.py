@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evaluations import permissions, selectors
 from evaluations.core.layout import form_layout
-from evaluations.core.scoring import WARNING
+from evaluations.core.scoring import EXPLANATION_REQUIRED, WARNING
 from evaluations.filters import ReviewQueueFilter, queue_queryset, with_badges
 from evaluations.forms.workflow import (
     ApproveForm,
@@ -98,6 +98,7 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "field": comment,
                 "row": finding.indicator + 1 if finding.indicator is not None else None,
                 "carried": key in carried,
+                "reason_required": finding.code in EXPLANATION_REQUIRED,
             }
         )
     return render(
