@@ -205,10 +205,10 @@ def test_the_applications_own_year_workbook_imports_without_problems(client_fina
     assert page.count("import-unchanged") == 38
 
 
-def test_a_lone_100_on_a_foreign_total_row_is_still_reported(client_a):
+def test_a_total_row_of_one_number_and_no_total_cell_is_still_reported(client_a):
     text = sample_path("000").read_text(encoding="utf-8")
-    # The first form's total row, with only the full mark: 总分 | 100 | (nothing).
-    changed = text.replace("\t100\n\t97.06分\n", "\t100\n", 1)
+    # The first form's total row, with only one number and no cell after it: 总分 | 100.
+    changed = text.replace("\t100\n\t97.06分\n\t\n", "\t100\n", 1)
     assert changed != text
     parsed = parse_file(changed.encode(), "000.txt")
     assert any("总分行只有一个数字100" in p.message for p in parsed.problems)

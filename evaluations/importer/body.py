@@ -252,6 +252,16 @@ class _BodyReader:
 
     # -- total
 
+    @staticmethod
+    def _followed_by_blank(row: Row, value: Cell) -> bool:
+        """True when the cell right after ``value`` is there and blank (an empty 得分)."""
+        position = next((i for i, cell in enumerate(row.cells) if cell is value), None)
+        return (
+            position is not None
+            and position + 1 < len(row.cells)
+            and not row.cells[position + 1].text.strip()
+        )
+
     def total_row(self, state: _FormState, row: Row, norms: list[str]) -> None:
         if state.has_total:
             self.problem(row.line, _("重复的总分行，未读取。"))
@@ -288,9 +298,10 @@ class _BodyReader:
                     )
         elif len(values) == 1:
             value = self.number(values[0])
-            if value == 100 and graded:
-                # Our own layout (总分 | 100 | stated total | grade) with the stated total
-                # blank: the single number is the full mark, as printed.
+            if value == 100 and (graded or self._followed_by_blank(row, values[0])):
+                # The printed layout (总分 | 100 | stated total | grade) with the stated total
+                # blank: the 100 is the full mark. Known by the grade only this application
+                # prints, or by the empty 得分 cell after it (an .xlsx keeps it).
                 state.form.stated_total = None
             elif value == 100:
                 self.problem(
