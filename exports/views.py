@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evaluations import permissions, selectors
 from evaluations.forms.workflow import parse_id, parse_year
+from evaluations.importer.archive import megabytes
 from evaluations.models import Status
 from evaluations.views.exports import content_disposition
 from exports import jobs
@@ -126,6 +127,8 @@ def _list_page(request: HttpRequest, form: ExportForm, *, error: str = "") -> Ht
             "departments": form.departments,
             "all_departments": all_departments,
             "keep_days": settings.EXPORT_KEEP_DAYS,
+            "max_active": settings.EXPORT_MAX_ACTIVE_PER_USER,
+            "max_bytes": megabytes(settings.EXPORT_MAX_BYTES_PER_USER),
             "page": page,
             "rows": [
                 {
@@ -168,10 +171,15 @@ def export_list(request: HttpRequest) -> HttpResponse:
         )
     except jobs.ExportError as error:
         return _list_page(request, form, error=str(error))
-    messages.success(
-        request,
-        _("已开始导出（共 %(total)s 张自评表），完成后可在此下载。") % {"total": job.total},
-    )
+    if not job.reused:
+        messages.success(
+            request,
+            _("已开始导出（共 %(total)s 张自评表），完成后可在此下载。") % {"total": job.total},
+        )
+    elif job.active:
+        messages.info(request, _("相同的导出正在进行，未重复开始；完成后可在此下载。"))
+    else:
+        messages.info(request, _("相同的导出刚刚完成，所选自评表此后没有变化，可直接下载。"))
     return redirect("exports:detail", pk=job.pk)
 
 
