@@ -34,13 +34,13 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, F, Max, QuerySet, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments.access import visible_evaluations
 from evaluations.core.safetext import clean_text
 from evaluations.exports.pdf import bulk_filename, export_filename
-from evaluations.importer.archive import megabytes
 from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation
 from evaluations.services import current_rules
@@ -608,7 +608,7 @@ def _expire_over_bound(user_id: int) -> int:
             "您保留的导出文件合计超过 %(limit)s，最早完成的文件已自动删除，以便保留较新的导出。"
             "需要时请重新导出。"
         )
-        % {"limit": megabytes(limit)},
+        % {"limit": filesizeformat(limit)},
     )
     return len(expired)
 

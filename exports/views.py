@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evaluations import permissions, selectors
 from evaluations.forms.workflow import parse_id, parse_year
-from evaluations.importer.archive import megabytes
 from evaluations.models import Status
 from evaluations.views.exports import content_disposition
 from exports import jobs
@@ -128,7 +128,7 @@ def _list_page(request: HttpRequest, form: ExportForm, *, error: str = "") -> Ht
             "all_departments": all_departments,
             "keep_days": settings.EXPORT_KEEP_DAYS,
             "max_active": settings.EXPORT_MAX_ACTIVE_PER_USER,
-            "max_bytes": megabytes(settings.EXPORT_MAX_BYTES_PER_USER),
+            "max_bytes": filesizeformat(settings.EXPORT_MAX_BYTES_PER_USER),
             "page": page,
             "rows": [
                 {
