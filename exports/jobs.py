@@ -180,15 +180,7 @@ def export_create(
         if found is not None:
             found.reused = True
             return found
-        active = ExportJob.objects.filter(user=user, state__in=ACTIVE_STATES).count()
-        if active >= settings.EXPORT_MAX_ACTIVE_PER_USER:
-            raise ExportError(
-                _(
-                    "您已有 %(count)s 个导出正在排队或生成（每人同时最多 %(limit)s 个）。"
-                    "请等其中一个完成，或在“我的导出”中取消一个，再开始新的导出。"
-                )
-                % {"count": active, "limit": settings.EXPORT_MAX_ACTIVE_PER_USER}
-            )
+        _check_room(user.pk)
         job = ExportJob.objects.create(
             user=user,
             **request,
@@ -201,6 +193,19 @@ def export_create(
         _plan(job)
         transaction.on_commit(lambda: _start(job.pk))
     return job
+
+
+def _check_room(user_id: int) -> None:
+    """Refuse another export while the user has EXPORT_MAX_ACTIVE_PER_USER queued or running."""
+    active = ExportJob.objects.filter(user_id=user_id, state__in=ACTIVE_STATES).count()
+    if active >= settings.EXPORT_MAX_ACTIVE_PER_USER:
+        raise ExportError(
+            _(
+                "您已有 %(count)s 个导出正在排队或生成（每人同时最多 %(limit)s 个）。"
+                "请等其中一个完成，或在“我的导出”中取消一个，再开始新的导出。"
+            )
+            % {"count": active, "limit": settings.EXPORT_MAX_ACTIVE_PER_USER}
+        )
 
 
 def _lock_user(user_id: int) -> None:
@@ -635,9 +640,11 @@ def export_cancel(*, job: ExportJob) -> bool:
 def export_retry(*, job: ExportJob) -> None:
     """Run a failed or cancelled job again (the forms already rendered come from the cache)."""
     with transaction.atomic():
+        _lock_user(job.user_id)
         locked = ExportJob.objects.select_for_update().get(pk=job.pk)
         if locked.state not in (State.FAILED, State.CANCELLED):
             raise ExportError(_("只有失败或已取消的导出可以重试。"))
+        _check_room(locked.user_id)
         locked.attempt += 1
         locked.assemble_try = 0
         locked.state = State.QUEUED
@@ -809,5 +816,12 @@ def cleanup_exports() -> dict[str, int]:
 
 
 def queued_too_long(job: ExportJob) -> bool:
-    """True when a queued job has waited long enough that no worker seems to run."""
-    return job.state == State.QUEUED and job.created_at < timezone.now() - timedelta(minutes=2)
+    """True when a queued job has waited long enough that no worker seems to run.
+
+    A job waiting its turn behind other exports (its user's earlier ones, or other users')
+    while some export moves on is not stalled.
+    """
+    since = timezone.now() - timedelta(minutes=2)
+    if job.state != State.QUEUED or job.created_at >= since:
+        return False
+    return not ExportJob.objects.filter(state__in=ACTIVE_STATES, heartbeat_at__gte=since).exists()

@@ -785,6 +785,8 @@ def test_an_export_beyond_the_users_bound_of_active_exports_is_refused_and_nothi
 ):
     settings.EXPORT_MAX_ACTIVE_PER_USER = 2
     jobs.export_create(user=finance, year=2021, format="pdf")
+    cancelled = jobs.export_create(user=finance, year=2021, format="pdf", status="draft")
+    jobs.export_cancel(job=cancelled)
     jobs.export_create(user=finance, year=2021, format="zip")
     tasks_before = queued_tasks()
 
@@ -795,15 +797,20 @@ def test_an_export_beyond_the_users_bound_of_active_exports_is_refused_and_nothi
         "您已有 2 个导出正在排队或生成（每人同时最多 2 个）。"
         "请等其中一个完成，或在“我的导出”中取消一个，再开始新的导出。"
     )
-    assert ExportJob.objects.filter(user=finance).count() == 2
+    assert ExportJob.objects.filter(user=finance).count() == 3
     assert queued_tasks() == tasks_before
+    # Nor does a retry of the cancelled one start a third.
+    with pytest.raises(jobs.ExportError, match="每人同时最多 2 个"):
+        jobs.export_retry(job=cancelled)
+    cancelled.refresh_from_db()
+    assert cancelled.state == State.CANCELLED and queued_tasks() == tasks_before
     # The bound is each user's own: another user still exports.
     other = jobs.export_create(user=staff_a, year=2021, format="xlsx")
     assert other.state == State.QUEUED and not other.reused
     # Once the user's exports have ended, they may export again.
     run_worker()
     again = jobs.export_create(user=finance, year=2021, format="xlsx")
-    assert again.state == State.QUEUED and ExportJob.objects.filter(user=finance).count() == 3
+    assert again.state == State.QUEUED and ExportJob.objects.filter(user=finance).count() == 4
     run_worker()
 
 

@@ -334,6 +334,24 @@ def test_a_job_queued_too_long_says_the_worker_may_not_run(client_a, staff_a):
     assert client_a.get(reverse("exports:status", args=[job.pk])).json()["stalled"] is True
 
 
+def test_a_job_waiting_its_turn_behind_moving_exports_is_not_called_stalled(client_a, staff_a):
+    """Its user's earlier export (or anyone's) made progress lately: the workers run."""
+    waiting = ExportJob.objects.create(user=staff_a, format="pdf", year=2021, total=3)
+    earlier = timezone.now() - timedelta(minutes=5)
+    ExportJob.objects.filter(pk=waiting.pk).update(created_at=earlier)
+    ExportJob.objects.create(
+        user=staff_a,
+        format="zip",
+        year=2021,
+        total=3,
+        state=State.RUNNING,
+        heartbeat_at=timezone.now(),
+    )
+    html = client_a.get(reverse("exports:detail", args=[waiting.pk])).content.decode()
+    assert 'alert alert-warning small d-none" id="export-stalled"' in html
+    assert client_a.get(reverse("exports:status", args=[waiting.pk])).json()["stalled"] is False
+
+
 def test_the_status_poll_recovers_a_chunk_a_killed_worker_left(client_a, staff_a, dept_a, settings):
     forms_of(dept_a, 2)
     job = jobs.export_create(user=staff_a, year=2021, format="pdf")
