@@ -486,7 +486,8 @@ def test_the_zip_puts_each_forms_files_in_a_folder_beside_its_pdf(client_a, draf
         assert names[3].startswith("002_") and names[3].endswith(".pdf")
         # The list of every form's files and where each is stored.
         assert names[4] == "佐证材料清单.txt"
-        assert f"01 验收报告.pdf → {folder}01_验收报告.pdf" in archive.read(names[4]).decode()
+        index = archive.read(names[4]).decode("utf-8-sig")
+        assert f"  01 验收报告.pdf（整张表） → {folder}01_验收报告.pdf\r\n" in index
 
 
 # --- in a browser ---------------------------------------------------------------------------
