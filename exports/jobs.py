@@ -1,6 +1,7 @@
 """Bulk exports as background jobs: create, render in chunks, assemble, cancel, retry, recover.
 
-    export_create ──▶ chunks queued ──(render_chunk ×N, in parallel)──▶ all chunks done
+    export_create ──▶ chunks queued, a few per user at a time ──(render_chunk ×N, in
+        parallel)──▶ all chunks done
         ──▶ assembling (merged PDF or ZIP from the PDF cache, by the task that finished the
             last chunk; an Excel job's one step, or a restarted one, is an assemble_export
             task) ──▶ done
@@ -15,6 +16,13 @@ A worker that is killed leaves its chunk "running" with a heartbeat that stops m
 starts such a chunk again, up to EXPORT_MAX_ATTEMPTS runs, then marks the job failed with a
 message: no job stays "running" forever. A chunk resumes where it stopped (the forms it had
 finished are in the PDF cache).
+
+What one user may hold is bounded, so that one user cannot wear the service down for the
+others: EXPORT_MAX_ACTIVE_PER_USER jobs queued or running (an identical request is answered
+with the running or just-finished job instead), EXPORT_MAX_BYTES_PER_USER of finished files
+(the oldest expire first), and EXPORT_PARTS_IN_FLIGHT_PER_USER chunk tasks in the queue at
+a time (``_dispatch`` queues the next when one ends), so another user's export is queued
+behind a few of this user's parts, not all of them.
 """
 
 from __future__ import annotations
