@@ -273,6 +273,18 @@ EXPORT_CHUNK_SIZE = env_int("EXPORT_CHUNK_SIZE", 10)
 EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 EXPORT_STALE_SECONDS = env_int("EXPORT_STALE_SECONDS", 120)
 EXPORT_MAX_ATTEMPTS = env_int("EXPORT_MAX_ATTEMPTS", 3)
+# What one user may hold, so that one user cannot fill the disk or the queue: exports queued
+# or running at a time (more are refused; an identical request is answered with the job
+# already running, or with one finished within EXPORT_REUSE_SECONDS whose forms have not
+# changed since), and the bytes of finished files kept (beyond it the oldest are deleted,
+# the newest always kept).
+EXPORT_MAX_ACTIVE_PER_USER = env_int("EXPORT_MAX_ACTIVE_PER_USER", 3)
+EXPORT_REUSE_SECONDS = env_int("EXPORT_REUSE_SECONDS", 600)
+EXPORT_MAX_BYTES_PER_USER = env_int("EXPORT_MAX_BYTES_PER_USER", 2 * 1024**3)
+# Chunk tasks one user has queued or running at a time: the next is queued when one ends, so
+# another user's export waits for about one chunk, not behind all of them. With as many as
+# there are workers, one user alone still keeps every worker busy.
+EXPORT_PARTS_IN_FLIGHT_PER_USER = env_int("EXPORT_PARTS_IN_FLIGHT_PER_USER", 2)
 
 # Local scoring rules (DOMAIN.md rule 7), off by default.
 SCORING_OVER_ACHIEVEMENT_DEDUCTION = env_bool("SCORING_OVER_ACHIEVEMENT_DEDUCTION", False)

@@ -1,6 +1,7 @@
 """Bulk exports as background jobs: create, render in chunks, assemble, cancel, retry, recover.
 
-    export_create ──▶ chunks queued ──(render_chunk ×N, in parallel)──▶ all chunks done
+    export_create ──▶ chunks queued, a few per user at a time ──(render_chunk ×N, in
+        parallel)──▶ all chunks done
         ──▶ assembling (merged PDF or ZIP from the PDF cache, by the task that finished the
             last chunk; an Excel job's one step, or a restarted one, is an assemble_export
             task) ──▶ done
@@ -15,10 +16,19 @@ A worker that is killed leaves its chunk "running" with a heartbeat that stops m
 starts such a chunk again, up to EXPORT_MAX_ATTEMPTS runs, then marks the job failed with a
 message: no job stays "running" forever. A chunk resumes where it stopped (the forms it had
 finished are in the PDF cache).
+
+What one user may hold is bounded, so that one user cannot wear the service down for the
+others: EXPORT_MAX_ACTIVE_PER_USER jobs queued or running (an identical request is answered
+with the running or just-finished job instead), EXPORT_MAX_BYTES_PER_USER of finished files
+(the oldest expire first), and EXPORT_PARTS_IN_FLIGHT_PER_USER chunk tasks in the queue at
+a time (``_dispatch`` queues the next when one ends), so another user's export is queued
+behind a few of this user's parts, not all of them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import secrets
 import tempfile
@@ -27,19 +37,26 @@ from datetime import timedelta
 from typing import IO, TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Max, QuerySet, Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from campaigns.models import DueTarget
 from departments.access import visible_evaluations
 from evaluations.core.safetext import clean_text
 from evaluations.exports.pdf import bulk_filename, export_filename
 from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation
+from evaluations.services import current_rules
+from evidence.models import EvidenceFile
 from exports.models import ACTIVE_STATES, ExportChunk, ExportJob, Format, State, filter_states
+from exports.pdfcache import layout_fingerprint
+from rechecks.models import Recheck, RecheckStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -70,10 +87,10 @@ class ExportError(Exception):
 # --- selection and creation ----------------------------------------------------------------
 
 
-def export_selection(
+def _selected(
     *, user: AbstractBaseUser, year: int, department: Department | None, status: str
-) -> list[int]:
-    """The ids of the forms the user may read, in print order (department, project).
+) -> QuerySet[Evaluation]:
+    """The forms the user may read that the request covers, in print order.
 
     ``status`` is a state filter of ``exports.models`` ("" every state, a state, a group).
     """
@@ -82,9 +99,63 @@ def export_selection(
         evaluations = evaluations.filter(department=department)
     if states := filter_states(status):
         evaluations = evaluations.filter(status__in=states)
-    return list(
-        evaluations.order_by("department__name", "project_name", "pk").values_list("pk", flat=True)
+    return evaluations.order_by("department__name", "project_name", "pk")
+
+
+def export_selection(
+    *, user: AbstractBaseUser, year: int, department: Department | None, status: str
+) -> list[int]:
+    """The ids of the forms the user may read, in print order (department, project)."""
+    selected = _selected(user=user, year=year, department=department, status=status)
+    return list(selected.values_list("pk", flat=True))
+
+
+def selection_key(evaluations: QuerySet[Evaluation]) -> str:
+    """A name for what these forms would export now: a change to any of them changes it.
+
+    Each form's row (every write bumps ``revision`` or ``updated_at``; its state and dates,
+    the approver with ``approved_at``, its department's name), the evidence and published
+    re-checks printed beside it, the due list's approved targets, the years with a campaign,
+    the scoring rules and the print layout: what exports/pdfcache.py's ``print_key`` covers form by form, in a few queries.
+    """
+    rows = evaluations.values_list(
+        "pk", "revision", "updated_at", "status", "submitted_at", "approved_at", "department__name"
     )
+    evidence = EvidenceFile.objects.filter(evaluation__in=evaluations.values("pk")).aggregate(
+        count=Count("pk"), last=Max("pk"), ids=Sum("pk")
+    )
+    rechecks = Recheck.objects.filter(
+        evaluation__in=evaluations.values("pk"), status=RecheckStatus.DONE
+    ).aggregate(count=Count("pk"), last=Max("completed_at"))
+    # The due list's approved targets the rows are compared with (批复 notes, warnings).
+    targets = DueTarget.objects.filter(
+        project__in=evaluations.exclude(due_project=None).values("due_project")
+    ).values_list("project_id", "position", "level1", "level2", "name", "target", "weight")
+    parts = [
+        layout_fingerprint(),
+        str(current_rules()),
+        settings.PDF_AUTHOR,
+        sorted(campaign_years()),
+        [list(row) for row in rows],
+        evidence,
+        rechecks,
+        sorted(list(row) for row in targets),
+    ]
+    text = json.dumps(parts, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _reusable(user: AbstractBaseUser, request: dict, key: str) -> ExportJob | None:
+    """The user's job for the identical request: still running, or just finished unchanged."""
+    now = timezone.now()
+    same = ExportJob.objects.filter(user=user, inputs_key=key, **request)
+    running = same.filter(state__in=ACTIVE_STATES)
+    recent = same.filter(
+        state=State.DONE,
+        finished_at__gte=now - timedelta(seconds=settings.EXPORT_REUSE_SECONDS),
+        expires_at__gt=now,
+    )
+    return (running | recent).order_by("-created_at", "-pk").first()
 
 
 def export_create(
@@ -95,8 +166,15 @@ def export_create(
     department: Department | None = None,
     status: str = "",
 ) -> ExportJob:
-    """Record the job and queue its tasks (once the transaction commits)."""
-    ids = export_selection(user=user, year=year, department=department, status=status)
+    """The job that answers the request, its tasks queued once the transaction commits.
+
+    An identical request (same user, format and filters, forms unchanged) is answered with
+    the job already queued or running, or finished within EXPORT_REUSE_SECONDS (``reused``
+    is then True). A new job is refused while the user has EXPORT_MAX_ACTIVE_PER_USER jobs
+    queued or running.
+    """
+    evaluations = _selected(user=user, year=year, department=department, status=status)
+    ids = list(evaluations.values_list("pk", flat=True))
     if not ids:
         raise ExportError(_("没有符合条件的自评表。"))
     if len(ids) > settings.EXPORT_MAX_FORMS:
@@ -104,22 +182,52 @@ def export_create(
             _("一次最多导出 %(limit)s 张自评表（所选 %(count)s 张），请按主管部门分批导出。")
             % {"limit": settings.EXPORT_MAX_FORMS, "count": len(ids)}
         )
+    key = selection_key(evaluations)
     department_name = department.name if department is not None else ""
+    request = {
+        "format": format,
+        "year": year,
+        "department": department,
+        "status_filter": status or "",
+    }
     with transaction.atomic():
+        # One request of a user at a time: two posts at once must not both find room.
+        _lock_user(user.pk)
+        found = _reusable(user, request, key)
+        if found is not None:
+            found.reused = True
+            return found
+        _check_room(user.pk)
         job = ExportJob.objects.create(
             user=user,
-            format=format,
-            year=year,
-            department=department,
+            **request,
             department_name=department_name,
-            status_filter=status or "",
             evaluation_ids=ids,
+            inputs_key=key,
             total=len(ids),
             filename=bulk_filename(year, department_name or None, EXTENSIONS[Format(format)]),
         )
         _plan(job)
         transaction.on_commit(lambda: _start(job.pk))
     return job
+
+
+def _check_room(user_id: int) -> None:
+    """Refuse another export while the user has EXPORT_MAX_ACTIVE_PER_USER queued or running."""
+    active = ExportJob.objects.filter(user_id=user_id, state__in=ACTIVE_STATES).count()
+    if active >= settings.EXPORT_MAX_ACTIVE_PER_USER:
+        raise ExportError(
+            _(
+                "您已有 %(count)s 个导出正在排队或生成（每人同时最多 %(limit)s 个）。"
+                "请等其中一个完成，或在“我的导出”中取消一个，再开始新的导出。"
+            )
+            % {"count": active, "limit": settings.EXPORT_MAX_ACTIVE_PER_USER}
+        )
+
+
+def _lock_user(user_id: int) -> None:
+    """Lock the user's row until the transaction ends: their exports change one at a time."""
+    list(get_user_model().objects.select_for_update().filter(pk=user_id).values_list("pk"))
 
 
 def _plan(job: ExportJob) -> None:
@@ -136,12 +244,46 @@ def _plan(job: ExportJob) -> None:
 
 def _start(job_id: int) -> None:
     job = ExportJob.objects.get(pk=job_id)
-    chunks = list(job.chunks.filter(state=State.QUEUED))
-    if not chunks:
+    if not job.chunks.exists():
         _enqueue_assemble(job)
         return
-    for chunk in chunks:
-        _enqueue_chunk(chunk)
+    _dispatch(job.user_id)
+
+
+def _dispatch(user_id: int) -> int:
+    """Queue the user's next waiting chunks, up to EXPORT_PARTS_IN_FLIGHT_PER_USER in flight.
+
+    A job's chunks wait here (``enqueued_at`` None) instead of all going into the task queue
+    at once: another user's export is queued behind at most this many of the user's parts,
+    whichever backend runs the tasks (the database queue and RQ run tasks in the order they
+    were queued). Called when a job starts, after each chunk or assembling step, after a
+    cancel, and by ``recover_stale`` (should a worker die between its chunk and this call).
+    The user's oldest job goes first. Returns how many chunks were queued.
+    """
+    limit = max(1, settings.EXPORT_PARTS_IN_FLIGHT_PER_USER)
+    with transaction.atomic():
+        _lock_user(user_id)
+        active = ExportJob.objects.filter(user_id=user_id, state__in=ACTIVE_STATES)
+        pending = ExportChunk.objects.filter(job__in=active, state__in=ACTIVE_STATES)
+        # An assembling step runs in the worker of the job's last chunk: it counts too.
+        in_flight = pending.filter(enqueued_at__isnull=False).count() + (
+            active.filter(assembling=True).count()
+        )
+        if in_flight >= limit:
+            return 0
+        waiting = list(
+            pending.filter(enqueued_at__isnull=True, state=State.QUEUED).order_by(
+                "job__created_at", "job_id", "index"
+            )[: limit - in_flight]
+        )
+        ExportChunk.objects.filter(pk__in=[chunk.pk for chunk in waiting]).update(
+            enqueued_at=timezone.now()
+        )
+        for chunk in waiting:
+            # robust: a queue that is down is logged; the chunk, marked queued without a task
+            # id, is queued again by ``recover_stale``.
+            transaction.on_commit(lambda chunk=chunk: _enqueue_chunk(chunk), robust=True)
+    return len(waiting)
 
 
 def _enqueue_chunk(chunk: ExportChunk) -> None:
@@ -197,7 +339,17 @@ def _still_active(job_id: int) -> bool:
 
 
 def run_chunk(chunk_id: int, attempt: int) -> None:
-    """Render the chunk's forms into the PDF cache; after the last chunk, assemble the file."""
+    """Render the chunk's forms into the PDF cache; after the last chunk, assemble the file.
+
+    Then queue the user's next waiting chunk (``_dispatch``).
+    """
+    user_ids = list(ExportChunk.objects.filter(pk=chunk_id).values_list("job__user_id", flat=True))
+    _render_chunk(chunk_id, attempt)
+    for user_id in user_ids:
+        _dispatch(user_id)
+
+
+def _render_chunk(chunk_id: int, attempt: int) -> None:
     from exports.pdfcache import cached_pdf_name
 
     chunk = ExportChunk.objects.select_related("job").filter(pk=chunk_id).first()
@@ -332,12 +484,13 @@ def write_zip(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progres
     """A ZIP of one PDF per form (from the cache) and each form's evidence files."""
     import zipfile
 
-    from evidence.exports import write_evidence_folder
+    from evidence.exports import EvidenceFolders
     from exports.pdfcache import cached_pdf_bytes
 
     count = 0
     # PDFs are compressed already: stored as they are, the archive streams at disk speed.
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+        evidence = EvidenceFolders(archive)
         for evaluation in forms:
             count += 1
             name = f"{count:03d}_{export_filename(evaluation, 'pdf')}"
@@ -345,8 +498,9 @@ def write_zip(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progres
             # retry (a concurrent render may replace the file between lookup and read).
             with archive.open(name, "w") as entry:
                 entry.write(cached_pdf_bytes(evaluation))
-            write_evidence_folder(archive, evaluation, name.removesuffix(".pdf") + "_佐证材料")
+            evidence.add(evaluation, name)
             progress.step()
+        evidence.close()
     return count
 
 
@@ -368,7 +522,16 @@ WRITERS = {Format.PDF: write_merged, Format.ZIP: write_zip, Format.XLSX: write_x
 
 
 def run_assemble(job_id: int, attempt: int, assemble_try: int) -> None:
-    """Write the job's file from the cache into storage and mark the job done."""
+    """Write the job's file from the cache into storage and mark the job done.
+
+    Then queue the user's next waiting chunk (``_dispatch``).
+    """
+    _assemble(job_id, attempt, assemble_try)
+    for user_id in ExportJob.objects.filter(pk=job_id).values_list("user_id", flat=True):
+        _dispatch(user_id)
+
+
+def _assemble(job_id: int, attempt: int, assemble_try: int) -> None:
     job = ExportJob.objects.select_related("user").filter(pk=job_id).first()
     if job is None or job.attempt != attempt or job.assemble_try != assemble_try:
         return
@@ -435,6 +598,41 @@ def run_assemble(job_id: int, attempt: int, assemble_try: int) -> None:
                 "%(count)s 张自评表在导出期间被删除或已无权查看，未包含在文件中。"
             ) % {"count": skipped}
         locked.save()
+        _expire_over_bound(locked.user_id)
+
+
+def _expire_over_bound(user_id: int) -> int:
+    """Delete the user's oldest finished files while they keep more than
+    EXPORT_MAX_BYTES_PER_USER; the newest file is always kept. Returns how many expired.
+
+    Called in the transaction that finishes a job; the files go once it commits.
+    """
+    limit = settings.EXPORT_MAX_BYTES_PER_USER
+    done = list(
+        ExportJob.objects.select_for_update()
+        .filter(user_id=user_id, state=State.DONE)
+        .order_by("finished_at", "pk")
+        .values_list("pk", "size", "file")
+    )
+    total = sum(size for _pk, size, _file in done)
+    expired = []
+    for pk, size, file in done[:-1]:  # oldest first, never the newest
+        if total <= limit:
+            break
+        expired.append(pk)
+        total -= size
+        if file:
+            transaction.on_commit(lambda file=file: default_storage.delete(file))
+    ExportJob.objects.filter(pk__in=expired).update(
+        state=State.EXPIRED,
+        file="",
+        message=_(
+            "您保留的导出文件合计超过 %(limit)s，最早完成的文件已自动删除，以便保留较新的导出。"
+            "需要时请重新导出。"
+        )
+        % {"limit": filesizeformat(limit)},
+    )
+    return len(expired)
 
 
 # --- the user's actions ----------------------------------------------------------------------
@@ -450,6 +648,8 @@ def export_cancel(*, job: ExportJob) -> bool:
         locked.assembling = False
         locked.finished_at = timezone.now()
         locked.save(update_fields=["state", "assembling", "finished_at"])
+        # Its waiting chunks no longer count: the user's other exports may go on.
+        transaction.on_commit(lambda: _dispatch(locked.user_id), robust=True)
     job.refresh_from_db()
     return True
 
@@ -457,9 +657,11 @@ def export_cancel(*, job: ExportJob) -> bool:
 def export_retry(*, job: ExportJob) -> None:
     """Run a failed or cancelled job again (the forms already rendered come from the cache)."""
     with transaction.atomic():
+        _lock_user(job.user_id)
         locked = ExportJob.objects.select_for_update().get(pk=job.pk)
         if locked.state not in (State.FAILED, State.CANCELLED):
             raise ExportError(_("只有失败或已取消的导出可以重试。"))
+        _check_room(locked.user_id)
         locked.attempt += 1
         locked.assemble_try = 0
         locked.state = State.QUEUED
@@ -474,6 +676,7 @@ def export_retry(*, job: ExportJob) -> None:
             done=0,
             attempt=(locked.attempt - 1) * _RUN_SPAN + 1,
             heartbeat_at=None,
+            enqueued_at=None,
             task_id="",
         )
         transaction.on_commit(lambda: _start(locked.pk))
@@ -588,6 +791,9 @@ def recover_stale(*, job: ExportJob | None = None) -> int:
             locked.save(update_fields=["assemble_try"])
             transaction.on_commit(lambda job=locked: _enqueue_assemble(job), robust=True)
             restarted += 1
+    # A worker killed between finishing its chunk and queueing the user's next one.
+    for user_id in set(jobs.values_list("user_id", flat=True)):
+        _dispatch(user_id)
     return restarted
 
 
@@ -609,6 +815,12 @@ def cleanup_exports() -> dict[str, int]:
         job.file = ""
         job.save(update_fields=["state", "file"])
         expired += 1
+    # The bound may have been lowered since the files were made.
+    for user_id in set(
+        ExportJob.objects.filter(state=State.DONE).values_list("user_id", flat=True)
+    ):
+        with transaction.atomic():
+            expired += _expire_over_bound(user_id)
     # A job never taken by a worker for a day: no worker runs. Say so rather than wait on.
     waiting = ExportJob.objects.filter(state=State.QUEUED, created_at__lt=now - timedelta(days=1))
     abandoned = waiting.update(
@@ -621,5 +833,12 @@ def cleanup_exports() -> dict[str, int]:
 
 
 def queued_too_long(job: ExportJob) -> bool:
-    """True when a queued job has waited long enough that no worker seems to run."""
-    return job.state == State.QUEUED and job.created_at < timezone.now() - timedelta(minutes=2)
+    """True when a queued job has waited long enough that no worker seems to run.
+
+    A job waiting its turn behind other exports (its user's earlier ones, or other users')
+    while some export moves on is not stalled.
+    """
+    since = timezone.now() - timedelta(minutes=2)
+    if job.state != State.QUEUED or job.created_at >= since:
+        return False
+    return not ExportJob.objects.filter(state__in=ACTIVE_STATES, heartbeat_at__gte=since).exists()

@@ -83,6 +83,9 @@ class ExportJob(models.Model):
     department_name = models.CharField(_("主管部门名称"), max_length=200, blank=True)
     status_filter = models.CharField(_("状态筛选"), max_length=32, blank=True)
     evaluation_ids = models.JSONField(_("自评表"), default=list)
+    # What the selection would export when the job was made (exports.jobs.selection_key): an
+    # identical request finding the same key is answered with this job.
+    inputs_key = models.CharField(_("内容指纹"), max_length=64, blank=True)
 
     state = models.CharField(
         _("状态"), max_length=16, choices=State.choices, default=State.QUEUED, db_index=True
@@ -113,6 +116,9 @@ class ExportJob(models.Model):
     expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
     # When the user saw the finished job (until then the menu shows it as news).
     seen_at = models.DateTimeField(_("查看时间"), null=True, blank=True)
+
+    # Set by exports.jobs.export_create when it answered a request with this existing job.
+    reused: bool = False
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -159,6 +165,7 @@ class ExportChunk(models.Model):
     done = models.PositiveIntegerField(_("已生成"), default=0)
     attempt = models.PositiveIntegerField(_("运行次数"), default=1)
     task_id = models.CharField(_("任务编号"), max_length=64, blank=True)
+    # None while the chunk waits for its turn among its user's parts (exports.jobs._dispatch).
     enqueued_at = models.DateTimeField(_("入队时间"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("最近进展"), null=True, blank=True)
 

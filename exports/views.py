@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -125,6 +126,8 @@ def _list_page(request: HttpRequest, form: ExportForm, *, error: str = "") -> Ht
             "departments": form.departments,
             "all_departments": all_departments,
             "keep_days": settings.EXPORT_KEEP_DAYS,
+            "max_active": settings.EXPORT_MAX_ACTIVE_PER_USER,
+            "max_bytes": filesizeformat(settings.EXPORT_MAX_BYTES_PER_USER),
             "page": page,
             "rows": [
                 {
@@ -167,10 +170,15 @@ def export_list(request: HttpRequest) -> HttpResponse:
         )
     except jobs.ExportError as error:
         return _list_page(request, form, error=str(error))
-    messages.success(
-        request,
-        _("已开始导出（共 %(total)s 张自评表），完成后可在此下载。") % {"total": job.total},
-    )
+    if not job.reused:
+        messages.success(
+            request,
+            _("已开始导出（共 %(total)s 张自评表），完成后可在此下载。") % {"total": job.total},
+        )
+    elif job.active:
+        messages.info(request, _("相同的导出正在进行，未重复开始；完成后可在此下载。"))
+    else:
+        messages.info(request, _("相同的导出刚刚完成，所选自评表此后没有变化，可直接下载。"))
     return redirect("exports:detail", pk=job.pk)
 
 

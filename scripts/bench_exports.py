@@ -25,6 +25,20 @@ subprocesses in a production environment (DEBUG off):
 Prints the figures and the targets (500 forms: two workers < 75 s, cached < 10 s, each
 worker < 300 MB; cached download median < 20 ms and < 3x /healthz); exits 1 when one is
 missed. Only ever talks to 127.0.0.1.
+
+``--flood N`` measures instead what one user's flood of exports costs everyone else:
+
+    scripts/with-postgres.sh .venv/bin/python scripts/bench_exports.py --flood 20 \
+        --forms 40 --evidence-kb 1024 [--flood-params identical|varied]
+
+Seeds ``--forms`` forms, each with an evidence file of ``--evidence-kb`` and half of them
+also with one shared file (the same contract uploaded to every form), times another user's
+Excel export of the year alone, then posts ``N`` ZIP exports in a row as one user through the
+export page (``--flood-params identical``: the same request each time; ``varied``: the
+format and state filter change between posts) followed at once by the other user's Excel
+export, with ``--workers`` workers. Prints how many of the posts made a job, were answered
+with an existing job or refused, how long the Excel export waited and took, and the bytes
+the flooding user keeps once everything has finished.
 """
 
 from __future__ import annotations
@@ -81,6 +95,10 @@ def production_env(var_dir: str, args: argparse.Namespace) -> dict[str, str]:
     )
     if args.chunk_size:
         env["EXPORT_CHUNK_SIZE"] = str(args.chunk_size)
+    if not args.flood:
+        # The same export is timed twice (nothing cached, then cached): never answered with
+        # the first run's file.
+        env["EXPORT_REUSE_SECONDS"] = "0"
     return env
 
 
@@ -483,6 +501,213 @@ def downloads(user: Any, port: int, approved: dict[str, Any], repetitions: int) 
     }
 
 
+# --- one user's flood of exports -----------------------------------------------------------
+
+
+def add_evidence(kb: int) -> dict[str, int]:
+    """Give every form of YEAR one file of its own, and every second form one shared file."""
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.db.models import Sum
+
+    from evaluations.models import Evaluation
+    from evidence.models import EvidenceFile
+
+    shared = secrets.token_bytes(kb * 1024)
+    shared_hash = hashlib.sha256(shared).hexdigest()
+    files = 0
+    for n, evaluation in enumerate(Evaluation.objects.filter(year=YEAR).order_by("pk")):
+        own = secrets.token_bytes(kb * 1024)
+        contents = [("验收报告.pdf", own, hashlib.sha256(own).hexdigest())]
+        if n % 2 == 0:
+            contents.append(("合同.pdf", shared, shared_hash))
+        for name, data, digest in contents:
+            stored = default_storage.save(
+                f"evidence/{evaluation.pk}/{secrets.token_hex(16)}", ContentFile(data)
+            )
+            EvidenceFile.objects.create(
+                evaluation=evaluation,
+                original_name=name,
+                size=len(data),
+                kind="pdf",
+                sha256=digest,
+                stored_name=stored,
+            )
+            files += 1
+    return {"files": files, "bytes": EvidenceFile.objects.aggregate(s=Sum("size"))["s"]}
+
+
+def web_client(user: Any) -> Any:
+    """A Django test client signed in as ``user``, talking to the app in this process."""
+    from django.test import Client
+
+    client = Client(SERVER_NAME=HOST)
+    client.force_login(user)
+    return client
+
+
+def post_export(client: Any, data: dict[str, str]) -> tuple[str, int | None]:
+    """POST /exports/: ("created" | "reused" | "refused", job id)."""
+    from exports.models import ExportJob
+
+    before = ExportJob.objects.count()
+    response = client.post("/exports/", data)
+    if response.status_code != 302:
+        return "refused", None
+    job_id = int(response["Location"].rstrip("/").split("/")[-1])
+    return ("created" if ExportJob.objects.count() > before else "reused"), job_id
+
+
+def wait_done(job_ids: list[int], workers: Workers, timeout: float) -> dict[int, float]:
+    """Wait until every job has ended; the moment (perf_counter) each one did."""
+    from exports.models import ExportJob, State
+
+    ended: dict[int, float] = {}
+    started = time.perf_counter()
+    while len(ended) < len(set(job_ids)):
+        states = dict(ExportJob.objects.filter(pk__in=job_ids).values_list("pk", "state"))
+        now = time.perf_counter()
+        for pk, state in states.items():
+            if pk not in ended and state not in (State.QUEUED, State.RUNNING):
+                ended[pk] = now
+        if now - started > timeout:
+            raise SystemExit(f"exports still running after {timeout:.0f} s")
+        workers.check()
+        time.sleep(0.05)
+    return ended
+
+
+def forget(job_id: int) -> None:
+    """Delete a job and its file (the runs before the flood are not part of its figures)."""
+    from django.core.files.storage import default_storage
+
+    from exports.models import ExportJob
+
+    job = ExportJob.objects.get(pk=job_id)
+    if job.file:
+        default_storage.delete(job.file)
+    job.delete()
+
+
+def bytes_on_disk(user: Any) -> int:
+    from django.conf import settings
+
+    folder = Path(settings.MEDIA_ROOT) / "exports" / str(user.pk)
+    return sum(p.stat().st_size for p in folder.glob("*") if p.is_file())
+
+
+def flood(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """One user posts ``args.flood`` ZIP exports; how long does another's Excel export wait?"""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from departments.models import Membership, Role
+    from exports.models import ExportJob, State
+
+    # The export page is rendered (a refusal shows the form again): DEBUG is off here.
+    call_command("collectstatic", interactive=False, verbosity=0)
+    seeded = seed(args.forms, 0)
+    other = seeded["user"]
+    evidence = add_evidence(args.evidence_kb)
+    flooder = get_user_model().objects.create_user(username="bench-flood", password=None)
+    Membership.objects.create(user=flooder, role=Role.FINANCE, department=None)
+    print(
+        f"seeded {args.forms} forms, {evidence['files']} evidence files "
+        f"({evidence['bytes'] / 1e6:.1f} MB); {args.workers} workers, --interval {args.interval}"
+    )
+    log = Path(env["DJANGO_VAR_DIR"]) / "processes.log"
+    workers = Workers(args.workers, env, args.interval, log)
+    results: dict[str, Any] = {"forms": args.forms, "evidence": evidence, "posts": args.flood}
+    try:
+        time.sleep(1.5)
+        finance = web_client(other)
+        # The Excel export alone (the PDF cache filled by a first ZIP, as after the flood).
+        _kind, warm = post_export(web_client(flooder), {"year": YEAR, "format": "zip"})
+        wait_done([warm], workers, 900)
+        forget(warm)
+        started = time.perf_counter()
+        _kind, alone = post_export(finance, {"year": YEAR, "format": "xlsx"})
+        ended = wait_done([alone], workers, 900)
+        results["excel_alone_s"] = round(ended[alone] - started, 2)
+        forget(alone)
+        print(f"another user's Excel export alone: {results['excel_alone_s']:.1f} s")
+
+        client = web_client(flooder)
+        variants = [
+            {"format": fmt, "status": status}
+            for status in ("", "approved", "submitted")
+            for fmt in ("zip", "pdf")
+        ]
+        answers: list[tuple[str, int | None]] = []
+        started = time.perf_counter()
+        for n in range(args.flood):
+            params = (
+                variants[n % len(variants)]
+                if args.flood_params == "varied"
+                else {
+                    "format": "zip",
+                    "status": "",
+                }
+            )
+            answers.append(post_export(client, {"year": str(YEAR), **params}))
+        posted = time.perf_counter() - started
+        excel_at = time.perf_counter()
+        _kind, excel = post_export(finance, {"year": str(YEAR), "format": "xlsx"})
+        ended = wait_done([excel], workers, 1800)
+        excel_job = ExportJob.objects.get(pk=excel)
+        flood_ids = [pk for _kind, pk in answers if pk is not None]
+        wait_done(flood_ids, workers, 3600)
+        flood_ended = time.perf_counter()
+        counts = {
+            kind: sum(1 for k, _pk in answers if k == kind)
+            for kind in ("created", "reused", "refused")
+        }
+        jobs_of_flooder = ExportJob.objects.filter(user=flooder)
+        kept = jobs_of_flooder.filter(state=State.DONE)
+        results.update(
+            {
+                "flood_params": args.flood_params,
+                "posting_s": round(posted, 2),
+                "answers": counts,
+                "jobs_created": jobs_of_flooder.count(),
+                "jobs_done": kept.count(),
+                "jobs_expired": jobs_of_flooder.filter(state=State.EXPIRED).count(),
+                "bytes_written": sum(jobs_of_flooder.values_list("size", flat=True)),
+                "bytes_kept": bytes_on_disk(flooder),
+                "excel_wait_s": round(ended[excel] - excel_at, 2),
+                "excel_started_after_s": round(
+                    (excel_job.started_at - excel_job.created_at).total_seconds(), 2
+                )
+                if excel_job.started_at
+                else None,
+                "flood_finished_s": round(flood_ended - started, 1),
+            }
+        )
+    finally:
+        workers.stop()
+    print(
+        f"{args.flood} ZIP export posts ({args.flood_params}) by one user in "
+        f"{results['posting_s']:.1f} s: {counts['created']} created a job, "
+        f"{counts['reused']} were answered with an existing job, {counts['refused']} refused"
+    )
+    print(
+        f"  jobs: {results['jobs_created']} made, {results['jobs_done']} done, "
+        f"{results['jobs_expired']} expired by the per-user bound; written "
+        f"{results['bytes_written'] / 1e6:.0f} MB, kept {results['bytes_kept'] / 1e6:.0f} MB; "
+        f"the flood finished after {results['flood_finished_s']:.0f} s"
+    )
+    print(
+        f"another user's Excel export posted right after: done in {results['excel_wait_s']:.1f} s "
+        f"(started {results['excel_started_after_s']} s after its post; alone "
+        f"{results['excel_alone_s']:.1f} s)"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
 # --- main ----------------------------------------------------------------------------------
 
 
@@ -501,6 +726,11 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--json", help="write the figures to this file")
+    parser.add_argument(
+        "--flood", type=int, default=0, help="N: one user posts N ZIP exports (see above)"
+    )
+    parser.add_argument("--evidence-kb", type=int, default=1024, help="--flood: file size")
+    parser.add_argument("--flood-params", choices=("identical", "varied"), default="identical")
     args = parser.parse_args()
 
     var_dir = tempfile.mkdtemp(prefix="bench-exports-")
@@ -522,6 +752,12 @@ def main() -> int:
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; logs in {log}"
     )
     call_command("migrate", verbosity=0)
+    if args.flood:
+        try:
+            return flood(args, env)
+        finally:
+            if not args.keep:
+                shutil.rmtree(var_dir, ignore_errors=True)
     started = time.perf_counter()
     seeded = seed(args.forms, args.forty_every)
     user = seeded["user"]

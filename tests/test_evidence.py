@@ -498,11 +498,15 @@ def test_the_zip_puts_each_forms_files_in_a_folder_beside_its_pdf(client_a, draf
     assert pdf.write_pdf_zip([draft, other], target) == 2
     with zipfile.ZipFile(BytesIO(target.getvalue())) as archive:
         names = archive.namelist()
-        assert len(names) == 4
+        assert len(names) == 5
         folder = names[0].removesuffix(".pdf") + "_佐证材料/"
         assert names[1:3] == [f"{folder}01_验收报告.pdf", f"{folder}02_照片.png"]
         assert archive.read(names[1]) == pdf_bytes()
         assert names[3].startswith("002_") and names[3].endswith(".pdf")
+        # The list of every form's files and where each is stored.
+        assert names[4] == "佐证材料清单.txt"
+        index = archive.read(names[4]).decode("utf-8-sig")
+        assert f"  01 验收报告.pdf（整张表） → {folder}01_验收报告.pdf\r\n" in index
 
 
 # --- in a browser ---------------------------------------------------------------------------

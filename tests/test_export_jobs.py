@@ -9,6 +9,7 @@ a chosen point; ``run_worker()`` then runs whatever the queue still holds.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import signal
@@ -27,6 +28,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -36,7 +38,7 @@ from evaluations.models import Evaluation
 from exports import jobs, pdfcache
 from exports.models import ExportChunk, ExportJob, State
 from tests.factories import make_evaluation
-from tests.tasks_helpers import run_worker
+from tests.tasks_helpers import run_worker, uses_rq
 
 pytestmark = [pytest.mark.jobs, pytest.mark.django_db(transaction=True)]
 
@@ -125,7 +127,10 @@ def test_a_new_job_is_queued_with_its_chunks_planned(forms, finance, settings, r
         [forms[2].pk, forms[3].pk],
         [forms[4].pk],
     ]
-    assert all(c.state == State.QUEUED and c.task_id and c.enqueued_at for c in chunks)
+    # EXPORT_PARTS_IN_FLIGHT_PER_USER (2) chunks go into the task queue; the third waits its
+    # turn and is queued when one of them ends.
+    assert all(c.state == State.QUEUED for c in chunks)
+    assert [bool(c.task_id and c.enqueued_at) for c in chunks] == [True, True, False]
     assert not renders and not stored_files("pdf-cache") and not export_files(job)
     assert job.filename == "2021年度_全部部门_绩效自评表.pdf"
     run_worker()  # leave an empty queue behind
@@ -757,3 +762,218 @@ def test_an_assembling_step_waiting_in_the_queue_is_not_restarted(forms, finance
     run_worker()
     job.refresh_from_db()
     assert (job.state, job.done) == (State.DONE, job.total)
+
+
+# --- bounds per user: active jobs, identical requests, bytes kept, fair turns -----------------
+
+
+def queued_tasks() -> int:
+    """How many tasks the configured queue holds (run or not)."""
+    if uses_rq():
+        import django_rq
+
+        return len(django_rq.get_queue("default").get_job_ids())
+    if settings.TASKS_BACKEND == "db":
+        from django_tasks_db.models import DBTaskResult
+
+        return DBTaskResult.objects.count()
+    return 0
+
+
+def test_an_export_beyond_the_users_bound_of_active_exports_is_refused_and_nothing_queued(
+    forms, finance, staff_a, settings
+):
+    settings.EXPORT_MAX_ACTIVE_PER_USER = 2
+    jobs.export_create(user=finance, year=2021, format="pdf")
+    cancelled = jobs.export_create(user=finance, year=2021, format="pdf", status="draft")
+    jobs.export_cancel(job=cancelled)
+    jobs.export_create(user=finance, year=2021, format="zip")
+    tasks_before = queued_tasks()
+
+    with pytest.raises(jobs.ExportError) as refused:
+        jobs.export_create(user=finance, year=2021, format="xlsx")
+
+    assert str(refused.value) == (
+        "您已有 2 个导出正在排队或生成（每人同时最多 2 个）。"
+        "请等其中一个完成，或在“我的导出”中取消一个，再开始新的导出。"
+    )
+    assert ExportJob.objects.filter(user=finance).count() == 3
+    assert queued_tasks() == tasks_before
+    # Nor does a retry of the cancelled one start a third.
+    with pytest.raises(jobs.ExportError, match="每人同时最多 2 个"):
+        jobs.export_retry(job=cancelled)
+    cancelled.refresh_from_db()
+    assert cancelled.state == State.CANCELLED and queued_tasks() == tasks_before
+    # The bound is each user's own: another user still exports.
+    other = jobs.export_create(user=staff_a, year=2021, format="xlsx")
+    assert other.state == State.QUEUED and not other.reused
+    # Once the user's exports have ended, they may export again.
+    run_worker()
+    again = jobs.export_create(user=finance, year=2021, format="xlsx")
+    assert again.state == State.QUEUED and ExportJob.objects.filter(user=finance).count() == 4
+    run_worker()
+
+
+def test_an_identical_request_is_answered_with_the_running_or_just_finished_job(
+    forms, finance, settings
+):
+    settings.EXPORT_CHUNK_SIZE = 2
+    first = jobs.export_create(user=finance, year=2021, format="zip")
+    tasks_before = queued_tasks()
+
+    running = jobs.export_create(user=finance, year=2021, format="zip")
+    assert ExportJob.objects.count() == 1 and queued_tasks() == tasks_before
+    assert (running.pk, running.reused, running.state) == (first.pk, True, State.QUEUED)
+    # Another format or filter is another request.
+    other = jobs.export_create(user=finance, year=2021, format="zip", status="draft")
+    assert other.pk != first.pk and not other.reused
+
+    run_worker()
+    finished = jobs.export_create(user=finance, year=2021, format="zip")
+    assert (finished.pk, finished.reused, finished.state) == (first.pk, True, State.DONE)
+    assert ExportJob.objects.count() == 2
+
+    # A form changed since: the file would differ, a new job makes it.
+    Evaluation.objects.filter(pk=forms[2].pk).update(revision=F("revision") + 1)
+    changed = jobs.export_create(user=finance, year=2021, format="zip")
+    assert changed.pk != first.pk and not changed.reused
+    run_worker()
+    # Unchanged but finished longer ago than EXPORT_REUSE_SECONDS: made again.
+    ExportJob.objects.filter(pk=changed.pk).update(
+        finished_at=timezone.now() - timedelta(seconds=settings.EXPORT_REUSE_SECONDS + 1)
+    )
+    later = jobs.export_create(user=finance, year=2021, format="zip")
+    assert later.pk not in (first.pk, changed.pk) and not later.reused
+    run_worker()
+
+
+def test_files_over_the_users_byte_bound_expire_oldest_first_keeping_the_newest(
+    forms, finance, staff_a, settings
+):
+    oldest = done_job(finance, expires_in=timedelta(days=6))
+    older = done_job(finance, expires_in=timedelta(days=6))
+    someone_else = done_job(staff_a, expires_in=timedelta(days=6))
+    now = timezone.now()
+    ExportJob.objects.filter(pk=oldest.pk).update(finished_at=now - timedelta(hours=2))
+    ExportJob.objects.filter(pk=older.pk).update(finished_at=now - timedelta(hours=1))
+    files = {job.pk: job.file for job in (oldest, older)}
+    # Room for the two older files (13 bytes each) but not for a third.
+    settings.EXPORT_MAX_BYTES_PER_USER = 26
+
+    job = jobs.export_create(user=finance, year=2021, format="pdf")
+    run_worker()
+
+    for each in (job, oldest, older, someone_else):
+        each.refresh_from_db()
+    assert job.state == State.DONE and job.size > 26 and default_storage.exists(job.file)
+    # The newest is kept even alone over the bound; the oldest go first.
+    assert (oldest.state, oldest.file) == (State.EXPIRED, "")
+    assert (older.state, older.file) == (State.EXPIRED, "")
+    assert not any(default_storage.exists(name) for name in files.values())
+    assert oldest.message == (
+        "您保留的导出文件合计超过 26\xa0字节，最早完成的文件已自动删除，以便保留较新的导出。"
+        "需要时请重新导出。"
+    )
+    assert someone_else.state == State.DONE  # another user's files are theirs
+
+
+def test_cleanup_expires_the_oldest_files_over_a_lowered_byte_bound(finance, settings):
+    made = [done_job(finance, expires_in=timedelta(days=6)) for _n in range(3)]
+    now = timezone.now()
+    for age_hours, job in zip((3, 2, 1), made, strict=True):
+        ExportJob.objects.filter(pk=job.pk).update(finished_at=now - timedelta(hours=age_hours))
+    settings.EXPORT_MAX_BYTES_PER_USER = 30  # two files of 13 bytes fit, three do not
+
+    assert jobs.cleanup_exports()["expired"] == 1
+
+    states = [ExportJob.objects.get(pk=job.pk).state for job in made]
+    assert states == [State.EXPIRED, State.DONE, State.DONE]
+    assert not default_storage.exists(made[0].file) and default_storage.exists(made[2].file)
+
+
+def test_another_users_export_runs_before_the_remaining_parts_of_a_busy_user(
+    forms, finance, staff_a, settings, monkeypatch
+):
+    """A user's chunks enter the queue a bounded number at a time, whichever backend."""
+    settings.EXPORT_CHUNK_SIZE = 1
+    settings.EXPORT_PARTS_IN_FLIGHT_PER_USER = 1
+    busy = [jobs.export_create(user=finance, year=2021, format=fmt) for fmt in ("pdf", "zip")]
+    small = jobs.export_create(user=staff_a, year=2021, format="pdf", status="draft")
+    processed: list[int] = []  # the user of each chunk, in the order the worker ran them
+    original = jobs.run_chunk
+
+    def spy(chunk_id: int, attempt: int) -> None:
+        chunk = ExportChunk.objects.select_related("job").get(pk=chunk_id)
+        if chunk.state != State.DONE and chunk.attempt == attempt:
+            processed.append(chunk.job.user_id)
+        original(chunk_id, attempt)
+
+    monkeypatch.setattr(jobs, "run_chunk", spy)
+    run_worker()
+
+    assert len(processed) == 15
+    # Only the busy user's one part in flight was ahead of the other user's first part.
+    assert processed.index(staff_a.pk) == 1
+    assert processed[:4] == [finance.pk, staff_a.pk, finance.pk, staff_a.pk]
+    for job in (*busy, small):
+        job.refresh_from_db()
+        assert job.state == State.DONE, job.message
+
+
+# --- evidence in a ZIP ---------------------------------------------------------------------------
+
+
+def add_evidence(evaluation, name: str, data: bytes, row: str = ""):
+    from evidence.models import EvidenceFile
+
+    stored = default_storage.save(f"evidence/{evaluation.pk}/file", ContentFile(data))
+    return EvidenceFile.objects.create(
+        evaluation=evaluation,
+        row=row,
+        original_name=name,
+        size=len(data),
+        kind="pdf",
+        sha256=hashlib.sha256(data).hexdigest(),
+        stored_name=stored,
+    )
+
+
+def test_a_zip_stores_each_evidence_file_once_and_lists_where_each_forms_files_are(forms, finance):
+    contract = b"%PDF-1.7 contract " + bytes(range(256)) * 40
+    report = b"%PDF-1.7 report " + bytes(range(256)) * 30
+    row = forms[0].indicators.order_by("position")[0].key
+    add_evidence(forms[0], "合同.pdf", contract)
+    add_evidence(forms[0], "合同副本.pdf", contract, row=row)  # repeated within a form
+    add_evidence(forms[1], "合同.pdf", contract)  # shared with another form
+    add_evidence(forms[1], "验收报告.pdf", report)
+
+    job = jobs.export_create(user=finance, year=2021, format="zip")
+    run_worker()
+    job.refresh_from_db()
+    assert job.state == State.DONE
+
+    with zipfile.ZipFile(BytesIO(file_bytes(job))) as archive:
+        contents = {name: archive.read(name) for name in archive.namelist()}
+    stored = list(contents.values())
+    assert stored.count(contract) == 1 and stored.count(report) == 1
+    names = list(contents)
+    index = contents["佐证材料清单.txt"].decode("utf-8-sig")
+    first = f"001_2021年度_{NAMES[0]}_绩效自评表"
+    second = f"002_2021年度_{NAMES[1]}_绩效自评表"
+    assert f"{first}_佐证材料/01_合同.pdf" in names
+    assert f"{second}_佐证材料/02_验收报告.pdf" in names
+    assert not [name for name in names if name.endswith("合同副本.pdf")]
+    # Each form's files, and the path the repeated ones are stored under.
+    same = "（与前面的文件相同，只存一份）"
+    assert index.split("\r\n") == [
+        "各自评表的佐证材料及其在压缩包中的位置（相同的文件只存一份）：",
+        "",
+        f"{first}.pdf",
+        f"  01 合同.pdf（整张表） → {first}_佐证材料/01_合同.pdf",
+        f"  02 合同副本.pdf（第1行指标：改造农村住房户数） → {first}_佐证材料/01_合同.pdf{same}",
+        "",
+        f"{second}.pdf",
+        f"  01 合同.pdf（整张表） → {first}_佐证材料/01_合同.pdf{same}",
+        f"  02 验收报告.pdf（整张表） → {second}_佐证材料/02_验收报告.pdf",
+        "",
+    ]

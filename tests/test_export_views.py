@@ -168,6 +168,57 @@ def test_it_shows_the_limit_on_forms_per_export(client_finance, dept_a, settings
     assert ExportJob.objects.count() == 0
 
 
+def test_it_refuses_an_export_beyond_the_users_bound_with_the_choice_kept(
+    client_finance, finance, dept_a, settings
+):
+    settings.EXPORT_MAX_ACTIVE_PER_USER = 2
+    forms_of(dept_a, 2)
+    for fmt in ("pdf", "zip"):
+        assert client_finance.post(LIST, {"year": "2021", "format": fmt}).status_code == 302
+    response = client_finance.post(LIST, {"year": "2021", "status": "draft", "format": "xlsx"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert (
+        "您已有 2 个导出正在排队或生成（每人同时最多 2 个）。"
+        "请等其中一个完成，或在“我的导出”中取消一个，再开始新的导出。"
+    ) in html
+    assert re.search(r'<option value="draft" selected>', html) and 'value="xlsx" checked' in html
+    assert ExportJob.objects.filter(user=finance).count() == 2
+    assert not ExportJob.objects.filter(format="xlsx").exists()
+
+
+def test_an_identical_post_opens_the_export_already_running_or_just_done(
+    client_finance, finance, dept_a
+):
+    forms_of(dept_a, 2)
+    first = client_finance.post(LIST, {"year": "2021", "format": "zip"})
+    job = ExportJob.objects.get()
+    again = client_finance.post(LIST, {"year": "2021", "format": "zip"})
+    assert again["Location"] == first["Location"] == reverse("exports:detail", args=[job.pk])
+    assert ExportJob.objects.count() == 1
+    page = client_finance.get(again["Location"]).content.decode()
+    assert "相同的导出正在进行，未重复开始；完成后可在此下载。" in page
+
+    ExportJob.objects.filter(pk=job.pk).update(
+        state=State.DONE, finished_at=timezone.now(), expires_at=timezone.now() + timedelta(days=7)
+    )
+    done = client_finance.post(LIST, {"year": "2021", "format": "zip"})
+    assert done["Location"] == first["Location"] and ExportJob.objects.count() == 1
+    page = client_finance.get(done["Location"]).content.decode()
+    assert "相同的导出刚刚完成，所选自评表此后没有变化，可直接下载。" in page
+
+
+def test_the_export_page_explains_the_bounds_per_user(client_a, settings):
+    settings.EXPORT_MAX_ACTIVE_PER_USER = 3
+    settings.EXPORT_MAX_BYTES_PER_USER = 2 * 1024**3
+    html = client_a.get(LIST).content.decode()
+    assert (
+        "每人同时最多 3 个导出在排队或生成；重复提交相同的导出时，打开正在进行或刚刚完成的那一个，"
+        "不再重新生成。每人保留的导出文件合计不超过 2.0\xa0GB：超出时自动删除最早完成的文件，"
+        "最新的导出总会保留。"
+    ) in html
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -282,6 +333,24 @@ def test_a_job_queued_too_long_says_the_worker_may_not_run(client_a, staff_a):
     assert 'alert alert-warning small" id="export-stalled"' in html
     assert "后台导出进程可能没有运行" in html
     assert client_a.get(reverse("exports:status", args=[job.pk])).json()["stalled"] is True
+
+
+def test_a_job_waiting_its_turn_behind_moving_exports_is_not_called_stalled(client_a, staff_a):
+    """Its user's earlier export (or anyone's) made progress lately: the workers run."""
+    waiting = ExportJob.objects.create(user=staff_a, format="pdf", year=2021, total=3)
+    earlier = timezone.now() - timedelta(minutes=5)
+    ExportJob.objects.filter(pk=waiting.pk).update(created_at=earlier)
+    ExportJob.objects.create(
+        user=staff_a,
+        format="zip",
+        year=2021,
+        total=3,
+        state=State.RUNNING,
+        heartbeat_at=timezone.now(),
+    )
+    html = client_a.get(reverse("exports:detail", args=[waiting.pk])).content.decode()
+    assert 'alert alert-warning small d-none" id="export-stalled"' in html
+    assert client_a.get(reverse("exports:status", args=[waiting.pk])).json()["stalled"] is False
 
 
 def test_the_status_poll_recovers_a_chunk_a_killed_worker_left(client_a, staff_a, dept_a, settings):

@@ -466,18 +466,20 @@ def write_merged_pdf(evaluations: Iterable[Evaluation], target: IO[bytes]) -> in
 
 def write_pdf_zip(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
     """Write one PDF per evaluation into a ZIP archive; return how many were written."""
-    from evidence.exports import write_evidence_folder
+    from evidence.exports import EvidenceFolders
 
     count = 0
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         with_campaign = campaign_years()
+        # The forms' evidence files in folders beside their PDFs, each file once.
+        evidence = EvidenceFolders(archive)
         for evaluation in evaluations:
             count += 1
             evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
             name = f"{count:03d}_{export_filename(evaluation, 'pdf')}"
             archive.writestr(name, evaluation_pdf(evaluation))
-            # The form's evidence files in a folder beside its PDF (evidence/exports.py).
-            write_evidence_folder(archive, evaluation, name.removesuffix(".pdf") + "_佐证材料")
+            evidence.add(evaluation, name)
+        evidence.close()
     return count
 
 

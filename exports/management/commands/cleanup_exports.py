@@ -1,4 +1,5 @@
-"""Delete export files older than EXPORT_KEEP_DAYS and restart parts of interrupted jobs."""
+"""Delete export files older than EXPORT_KEEP_DAYS (or beyond a user's
+EXPORT_MAX_BYTES_PER_USER, oldest first) and restart parts of interrupted jobs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from exports.jobs import cleanup_exports
 
 
 class Command(BaseCommand):
-    help = "删除超过保存期限的导出文件，并重新启动被中断的导出任务（供 cron 每小时运行）"
+    help = (
+        "删除超过保存期限（或超出每人存储上限，从最早的开始）的导出文件，"
+        "并重新启动被中断的导出任务（供 cron 每小时运行）"
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         counts = cleanup_exports()
