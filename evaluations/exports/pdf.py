@@ -133,20 +133,25 @@ _ATOM = rf"(?:{_DATE}|{_NUMBER})"
 FIGURE = re.compile(rf"[<>=≥≤＞＜]*{_ATOM}(?:\s?[-—–~～至]\s?{_ATOM})?")
 # Longer figures may wrap: kept whole they would overflow the narrowest figure column.
 MAX_FIGURE_LENGTH = 16
+# U+2060 WORD JOINER: no line break on either side of it (Unicode line breaking, which
+# Pango follows), zero width, and not part of the text a PDF reader extracts or copies.
+WORD_JOINER = "\u2060"
+
+
+def _joined(figure: re.Match[str]) -> str:
+    text = figure.group()
+    return WORD_JOINER.join(text) if len(text) <= MAX_FIGURE_LENGTH else text
 
 
 def nobreak_html(text: str) -> str:
-    """Escaped text with every figure wrapped in a span that does not break."""
-    parts: list[str] = []
-    last = 0
-    for match in FIGURE.finditer(text):
-        if len(match.group()) > MAX_FIGURE_LENGTH:
-            continue
-        parts.append(escape(text[last : match.start()]))
-        parts.append(f'<span class="nb">{escape(match.group())}</span>')
-        last = match.end()
-    parts.append(escape(text[last:]))
-    return mark_safe("".join(parts))  # noqa: S308 - every piece escaped above
+    """Escaped text in which no figure breaks across lines (word joiners inside each).
+
+    A joiner rather than an inline element per figure: a text made of short numbers
+    ("1一1一…") would otherwise be thousands of inline boxes, which WeasyPrint lays out
+    in time and memory that grow much faster than the text (20 s and 370 MB for one
+    form at the limits). Joined, a cell stays one run of text however many figures it has.
+    """
+    return mark_safe(escape(FIGURE.sub(_joined, text)))  # noqa: S308 - escaped
 
 
 @dataclasses.dataclass
@@ -183,7 +188,7 @@ def _printed_lines(row: PrintRow) -> int:
     for cell in row.cells:
         width = sum(COLUMN_WIDTHS[cell.col - 1 : cell.col - 1 + cell.colspan]) - 2
         per_line = max(int(width / 3), 1)
-        text = _TAG.sub("", str(cell.text))  # the printed text, without its nobreak spans
+        text = _TAG.sub("", str(cell.text)).replace(WORD_JOINER, "")  # the printed text
         count = sum(-(-len(part) // per_line) or 1 for part in text.split("\n"))
         lines = max(lines, count + (1 if cell.note else 0))
     return lines
