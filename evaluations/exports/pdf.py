@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from django.conf import settings
+from django.db.models import Count, Sum
+from django.db.models.functions import Length
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
@@ -54,6 +56,15 @@ MAX_GROUP_ROWS = 8
 # inside: kept whole it would leave most of a page empty before it.
 MAX_KEPT_BLOCK_LINES = 40
 
+
+# What a web request may print itself: a form of at most this many characters of text
+# (``printed_size``). WeasyPrint lays out about 15,000 characters a second on one core: the
+# longest real forms (under 5,000 characters) print in well under a second, a form of 60
+# rows at the text limits (about 55,000) in 3 to 4 s, longer on a busy machine. A larger
+# form is printed by the task worker while its page waits (exports/pdfcache.py).
+QUICK_PRINT_MAX_CHARACTERS = 15_000
+# Each indicator row costs about this many characters more: its figures and cell borders.
+ROW_PRINT_CHARACTERS = 40
 
 # --------------------------------------------------------------------------- formatting
 
@@ -345,6 +356,30 @@ def evaluation_context(evaluation: Evaluation) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- rendering
+
+
+def printed_size(evaluation: Evaluation) -> int:
+    """About how much the stored form prints: characters of its texts, plus some per row."""
+    texts = ("level1", "level2", "name", "target", "actual", "deviation")
+    rows = evaluation.indicators.aggregate(
+        count=Count("pk"), **{name: Sum(Length(name)) for name in texts}
+    )
+    own = (
+        evaluation.project_name,
+        evaluation.implementing_unit,
+        evaluation.goal_target,
+        evaluation.goal_actual,
+    )
+    return (
+        sum(len(text or "") for text in own)
+        + sum(rows[name] or 0 for name in texts)
+        + rows["count"] * ROW_PRINT_CHARACTERS
+    )
+
+
+def prints_quickly(evaluation: Evaluation) -> bool:
+    """Whether a web request may print the form itself (QUICK_PRINT_MAX_CHARACTERS)."""
+    return printed_size(evaluation) <= QUICK_PRINT_MAX_CHARACTERS
 
 
 def _static_roots() -> list[Path]:

@@ -27,6 +27,7 @@ urlpatterns = [
     path("<int:pk>/evidence/", include("evidence.urls")),
     path("<int:pk>/history/", workflow.evaluation_history_view, name="history"),
     path("<int:pk>/pdf/", exports.evaluation_pdf_view, name="pdf"),
+    path("<int:pk>/pdf/status/", exports.evaluation_pdf_status, name="pdf_status"),
     path("<int:pk>/xlsx/", exports.evaluation_xlsx_view, name="xlsx"),
     path("export/pdf/", exports.bulk_pdf_view, name="bulk_pdf"),
     path("export/zip/", exports.bulk_zip_view, name="bulk_zip"),
