@@ -480,6 +480,7 @@ def test_a_long_uncached_form_answers_a_waiting_page_and_the_task_worker_renders
     for _again in range(2):  # asking again (a reload) waits for the same render
         response = client.get(url)
         assert response.status_code == 202
+        assert response["Cache-Control"] == "private, no-store"
         page = response.content.decode()
         assert "正在生成 PDF" in page and "生成后本页会自动开始下载" in page
         assert f'data-status-url="{url}status/"' in page

@@ -56,9 +56,11 @@ def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     # background, a long one is rendered there now.
     data = download_pdf(evaluation)
     if data is None:
-        return render(
+        waiting = render(
             request, "evaluations/pdf_waiting.html", {"evaluation": evaluation}, status=202
         )
+        waiting["Cache-Control"] = "private, no-store"  # the same URL answers the PDF later
+        return waiting
     response = HttpResponse(data, content_type=PDF)
     return _attachment(
         response, pdf.export_filename(evaluation, "pdf"), f"evaluation-{evaluation.pk}.pdf"
