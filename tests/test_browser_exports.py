@@ -21,6 +21,7 @@ from evaluations.models import Evaluation, Status
 from exports import pdfcache
 from exports.models import ExportJob, State
 from exports.pdfcache import cached_pdf_bytes
+from tests.a11y import axe_violations, format_violations
 from tests.browser import click, full_page_screenshot, sign_in, wait_for
 from tests.conftest import PASSWORD
 from tests.export_helpers import sample_forms, store
@@ -216,7 +217,7 @@ def test_it_exports_a_year_in_the_background_and_downloads_it(
 
 
 def test_a_long_form_s_pdf_page_waits_for_the_task_worker_then_downloads(
-    live_server, dept_a, staff_a, browser, monkeypatch, read_uncommitted
+    live_server, dept_a, staff_a, browser, monkeypatch, read_uncommitted, artifacts_dir
 ):
     from selenium.webdriver.common.by import By
 
@@ -229,6 +230,9 @@ def test_a_long_form_s_pdf_page_waits_for_the_task_worker_then_downloads(
     assert "正在生成 PDF：很长的自评表" in browser.page_source
     button = browser.find_element(By.ID, "pdf-waiting-download")
     assert button.text == "生成中…"
+    violations = axe_violations(browser)
+    assert not violations, format_violations(violations)
+    browser.save_screenshot(str(artifacts_dir / "pdf-waiting-1400.png"))
 
     worker = BackgroundWorker()
     worker.start()
