@@ -18,15 +18,15 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from campaigns.models import Campaign, DeadlineExtension
-from evaluations.models import Status
+from evaluations.models import HANDED_IN, Status
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
 
     from evaluations.models import Evaluation
 
-# A due project is done for the department once its form is with the bureau or approved.
-HANDED_IN = (Status.SUBMITTED, Status.APPROVED)
+# A due project is done for the department once its form is with the bureau or approved
+# (``evaluations.models.HANDED_IN``).
 # Statuses of a form that still has to be submitted (草稿, 部门审核, 已退回; None, no form,
 # also counts): everything else, so a status added later is "not handed in" by default.
 NOT_HANDED_IN = tuple(status for status in Status if status not in HANDED_IN)

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Campaign, DueProject, DueTarget
 from departments.models import Department
-from evaluations.core.safetext import clean_text
+from evaluations.core.safetext import single_line
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -262,7 +262,8 @@ def _sheet_texts(
 
     return {
         r: {
-            c: budget.take(clean_text(cell_text(value, number_format)).strip())
+            # One line each: every column of the list is a name, a code, a label or a number.
+            c: budget.take(single_line(cell_text(value, number_format)))
             for c, (value, number_format) in row.items()
         }
         for r, row in values.items()

@@ -13,8 +13,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from campaigns.deadlines import today
 from campaigns.models import Campaign, DeadlineExtension
 from departments.models import Department
+from evaluations.models import Evaluation
 
 PDF_MAGIC = b"%PDF-"
 
@@ -23,8 +25,19 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+def _not_past(deadline: Any, message: str) -> None:
+    """Refuse a deadline before today (the site's local day): nobody could meet it."""
+    if deadline is not None and deadline < today():
+        raise forms.ValidationError(message % {"today": today().isoformat()})
+
+
 class CampaignForm(forms.ModelForm):
-    """The year's campaign; the notice file must be a PDF within CAMPAIGN_NOTICE_MAX_BYTES."""
+    """The year's campaign; the notice file must be a PDF within CAMPAIGN_NOTICE_MAX_BYTES.
+
+    A new or changed deadline may not lie in the past (an unchanged one may: last year's
+    campaign stays editable); the year is fixed once the campaign has due projects or the
+    year has forms, whose sign-off rule and deadlines it decides.
+    """
 
     class Meta:
         model = Campaign
@@ -43,6 +56,22 @@ class CampaignForm(forms.ModelForm):
             "notice": forms.Textarea(attrs={"rows": 6}),
             "notice_file": forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
         }
+
+    def clean_year(self) -> Any:
+        year = self.cleaned_data.get("year")
+        old = self.instance.year if self.instance.pk else None
+        if old is not None and year != old:
+            if self.instance.projects.exists() or Evaluation.objects.filter(year=old).exists():
+                raise forms.ValidationError(
+                    _("%(year)s 年度已有应评项目或自评表，不能再修改任务的年度。") % {"year": old}
+                )
+        return year
+
+    def clean_deadline(self) -> Any:
+        deadline = self.cleaned_data.get("deadline")
+        if not self.instance.pk or deadline != self.instance.deadline:
+            _not_past(deadline, _("截止日期不能早于今天（%(today)s）。"))
+        return deadline
 
     def clean_notice_file(self) -> Any:
         upload = self.cleaned_data.get("notice_file")
@@ -84,6 +113,7 @@ class ExtensionForm(forms.ModelForm):
 
     def clean_deadline(self) -> Any:
         deadline = self.cleaned_data["deadline"]
+        _not_past(deadline, _("延长后的截止日期不能早于今天（%(today)s）。"))
         if deadline <= self.campaign.deadline:
             raise forms.ValidationError(
                 _("延长后的截止日期须晚于任务的截止日期（%(deadline)s）。")
@@ -139,3 +169,15 @@ class ProjectFilterForm(forms.Form):
             "q": self.cleaned_data["q"] or "",
             "page": self.cleaned_data["page"] or 1,
         }
+
+
+class RemindForm(forms.Form):
+    """The overdue department finance reminds from the campaign page."""
+
+    department = forms.ModelChoiceField(queryset=Department.objects.none())
+
+    def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["department"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = departments

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from evaluations.core.limits import TEXT_LIMITS
+from evaluations.core.safetext import SINGLE_LINE
 from evaluations.models import CLEAN, MONEY, NON_NEGATIVE, POINTS
 
 NOTICE_MAX_LENGTH = 5000
@@ -27,7 +28,7 @@ class Campaign(models.Model):
     """One year's self-evaluation campaign, published by the finance bureau."""
 
     year = models.PositiveSmallIntegerField(_("年度"), unique=True)
-    title = models.CharField(_("任务名称"), max_length=200, validators=CLEAN)
+    title = models.CharField(_("任务名称"), max_length=200, validators=SINGLE_LINE)
     deadline = models.DateField(_("截止日期"))
     notice = models.TextField(
         _("通知内容"), max_length=NOTICE_MAX_LENGTH, blank=True, validators=CLEAN
@@ -91,13 +92,16 @@ class DueProject(models.Model):
         verbose_name=_("主管部门"),
     )
     implementing_unit = models.CharField(
-        _("实施单位"), max_length=TEXT_LIMITS["implementing_unit"], blank=True, validators=CLEAN
+        _("实施单位"),
+        max_length=TEXT_LIMITS["implementing_unit"],
+        blank=True,
+        validators=SINGLE_LINE,
     )
     project_name = models.CharField(
-        _("项目名称"), max_length=TEXT_LIMITS["project_name"], validators=CLEAN
+        _("项目名称"), max_length=TEXT_LIMITS["project_name"], validators=SINGLE_LINE
     )
     project_code = models.CharField(
-        _("项目编码"), max_length=PROJECT_CODE_MAX_LENGTH, blank=True, validators=CLEAN
+        _("项目编码"), max_length=PROJECT_CODE_MAX_LENGTH, blank=True, validators=SINGLE_LINE
     )
     initial_budget = models.DecimalField(_("年初预算数"), **MONEY)
     annual_budget = models.DecimalField(_("全年预算数"), **MONEY)
@@ -191,10 +195,12 @@ class ReminderKind(models.TextChoices):
     BEFORE_1 = "before_1", _("截止前 1 天")
     AFTER_1 = "after_1", _("截止后 1 天")
     FINANCE_SUMMARY = "finance_summary", _("财政局每日汇总")
+    # Sent by finance from the campaign page to an overdue department (at most once a day).
+    BY_FINANCE = "by_finance", _("财政局催报")
 
 
 class Reminder(models.Model):
-    """A reminder sent to one user on one day: the record that keeps send_reminders idempotent."""
+    """A reminder to one user on one day: the record that keeps send_reminders idempotent."""
 
     campaign = models.ForeignKey(
         Campaign, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("自评任务")
@@ -211,6 +217,9 @@ class Reminder(models.Model):
     created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
     # Shown on the user's start page until read (the in-app side of a reminder).
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    # When its mail went out (null: the user has no address, or the mail failed and the next
+    # run of send_reminders tries again).
+    mailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-day", "user"]
@@ -218,7 +227,8 @@ class Reminder(models.Model):
         verbose_name_plural = _("催报记录")
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "user", "day"], name="reminder_once_per_user_and_day"
+                fields=["campaign", "user", "day", "kind"],
+                name="reminder_once_per_user_day_and_kind",
             ),
         ]
 

@@ -4,11 +4,17 @@ Department staff and heads of a department with due projects not handed in get a
 7, 3 and 1 days before their department's deadline (extensions included) and on the day
 after it; finance users get a daily summary in the last week before the campaign's deadline
 (days −7 to 0). A reminder is a ``Reminder`` row (shown in the app until read) and, for
-users with an address, an e-mail sent after the row is committed.
+users with an address, an e-mail sent after the row is committed; ``mailed_at`` records
+that the mail went out. A mail that fails is reported, and the next run tries it again.
 
-The ``Reminder`` unique constraint (campaign, user, day) makes a day's run idempotent: a row
-is inserted in its own savepoint and a conflict (an earlier run, or one racing this one)
-means "already sent", so no user gets a day's reminder or its mail twice.
+Finance may also remind one overdue department from the campaign page
+(``department_remind``: kind "财政局催报", at most once per department and day); those rows
+and mails are recorded the same way.
+
+The ``Reminder`` unique constraint (campaign, user, day, kind) makes a day's run idempotent:
+a row is inserted in its own savepoint and a conflict (an earlier run, or one racing this
+one) means "already recorded"; the row is locked while its mail is sent, so no user gets a
+day's reminder or its mail twice.
 """
 
 from __future__ import annotations
@@ -19,15 +25,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.deadlines import NOT_HANDED_IN, department_deadlines
 from campaigns.models import Campaign, DueProject, Reminder, ReminderKind
 from departments.models import Department, Role
 from evaluations import permissions
+from evaluations.mail import mail_send
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +47,10 @@ DEPARTMENT_SCHEDULE: dict[int, str] = {
 }
 # Finance's daily summary: from 7 days before the campaign's deadline to the day itself.
 FINANCE_SUMMARY_DAYS = range(0, 8)
+# The kinds send_reminders writes (finance's reminders from the campaign page are others).
+SCHEDULED = (*DEPARTMENT_SCHEDULE.values(), ReminderKind.FINANCE_SUMMARY)
+# How many days back a reminder whose mail failed is mailed again.
+RETRY_DAYS = 7
 # Roles inside a department that are reminded: the fillers and the department's head.
 REMINDED_ROLES = (Role.STAFF, Role.HEAD)
 
@@ -64,6 +75,7 @@ class Report:
     dry_run: bool
     sent: list[Planned] = field(default_factory=list)
     skipped: list[Planned] = field(default_factory=list)  # already sent that day
+    failed: list[Planned] = field(default_factory=list)  # recorded, but the mail failed
     mails: int = 0
 
 
@@ -173,53 +185,194 @@ def _finance_text(
 
 
 def send_reminders(*, day: datetime.date, dry_run: bool = False) -> Report:
-    """Send the reminders of ``day`` for every open campaign; never one twice for a day."""
+    """Send the reminders of ``day`` for every open campaign; never one twice for a day.
+
+    A reminder whose mail failed (on this or an earlier run within ``RETRY_DAYS``) is mailed
+    again, unless a newer reminder to the same user took its place.
+    """
     report = Report(day=day, dry_run=dry_run)
     for campaign in Campaign.objects.filter(is_open=True).order_by("year"):
         planned = plan(campaign, day)
-        done = set(
-            Reminder.objects.filter(campaign=campaign, day=day).values_list("user_id", flat=True)
-        )
+        done = {
+            r.user_id: r
+            for r in Reminder.objects.filter(campaign=campaign, day=day, kind__in=SCHEDULED)
+        }
         for item in planned:
-            if item.user.pk in done:
+            row = done.get(item.user.pk)
+            if row is not None and not (item.user.email and row.mailed_at is None):
                 report.skipped.append(item)
                 continue
             if dry_run:
                 report.sent.append(item)
                 report.mails += bool(item.user.email)
                 continue
-            if _record(item, day):
-                report.sent.append(item)
-                report.mails += bool(item.user.email)
-            else:
-                report.skipped.append(item)
+            if row is None:
+                row = _record(item, day)
+                if row is None:
+                    report.skipped.append(item)
+                    continue
+            _deliver(item, row, report)
+        if not dry_run:
+            for item, row in _unmailed_before(campaign, day):
+                _deliver(item, row, report)
     return report
 
 
-def _record(item: Planned, day: datetime.date) -> bool:
-    """Insert the day's reminder and queue its mail; False if the day's row exists already."""
+def _record(item: Planned, day: datetime.date) -> Reminder | None:
+    """Insert the day's reminder (the in-app side); None if the day's row exists already."""
     try:
         with transaction.atomic():
-            Reminder.objects.create(
+            return Reminder.objects.create(
                 campaign=item.campaign,
                 user=item.user,
                 day=day,
                 kind=item.kind,
                 projects=item.projects,
             )
-            if item.user.email:
-                # After commit: a row rolled back (or lost to a racing run) sends nothing.
-                transaction.on_commit(lambda: _mail(item))
     except IntegrityError:
-        return False
-    return True
+        return None
 
 
-def _mail(item: Planned) -> None:
-    try:
-        send_mail(item.subject, item.body, None, [item.user.email])
-    except Exception:  # noqa: BLE001 - a mail server problem must not stop the other reminders
-        logger.exception("reminder mail to user %s failed", item.user.pk)
+def _deliver(item: Planned, row: Reminder, report: Report) -> None:
+    """Mail a recorded reminder, once: ``mailed_at`` is set only when the mail went out."""
+    if not item.user.email:
+        report.sent.append(item)
+        return
+    with transaction.atomic():
+        # Locked while mailing: a run racing this one skips the row instead of mailing twice.
+        locked = (
+            Reminder.objects.select_for_update(skip_locked=True)
+            .filter(pk=row.pk, mailed_at__isnull=True)
+            .first()
+        )
+        if locked is None:
+            report.skipped.append(item)
+            return
+        if not mail_send(subject=item.subject, body=item.body, recipients=[item.user.email]):
+            report.failed.append(item)
+            return
+        locked.mailed_at = timezone.now()
+        locked.save(update_fields=["mailed_at"])
+    report.sent.append(item)
+    report.mails += 1
+
+
+def _unmailed_before(campaign: Campaign, day: datetime.date) -> list[tuple[Planned, Reminder]]:
+    """Earlier reminders whose mail failed and that are still the user's latest, with their mail.
+
+    The mail is planned again for the reminder's own day (the projects not in as of now);
+    a user whose department has since handed everything in is not mailed.
+    """
+    rows = Reminder.objects.filter(
+        campaign=campaign,
+        kind__in=SCHEDULED,
+        mailed_at__isnull=True,
+        day__lt=day,
+        day__gte=day - datetime.timedelta(days=RETRY_DAYS),
+    ).exclude(user__email="")
+    latest: dict[int, Reminder] = {}
+    for row in rows.order_by("day", "pk"):
+        latest[row.user_id] = row
+    newest = dict(
+        Reminder.objects.filter(campaign=campaign, user_id__in=latest, kind__in=SCHEDULED)
+        .order_by()
+        .values("user_id")
+        .annotate(last=Max("day"))
+        .values_list("user_id", "last")
+    )
+    out = []
+    plans: dict[datetime.date, dict[int, Planned]] = {}
+    for user_id, row in latest.items():
+        if newest.get(user_id, row.day) > row.day:
+            continue  # a newer reminder took its place
+        if row.day not in plans:
+            plans[row.day] = {p.user.pk: p for p in plan(campaign, row.day)}
+        item = plans[row.day].get(user_id)
+        if item is not None:
+            out.append((item, row))
+    return out
+
+
+# --- from the campaign page: finance reminds one overdue department -------------------------
+
+
+class ReminderRefused(Exception):
+    """A reminder finance may not send now; the message is for the user."""
+
+
+@dataclass
+class Overdue:
+    """A department past its deadline with due projects not handed in."""
+
+    department: Department
+    deadline: datetime.date
+    projects: int
+    reminded_today: bool
+
+
+def overdue_departments(campaign: Campaign, day: datetime.date) -> list[Overdue]:
+    """The campaign's overdue departments on ``day``, by name, and whether finance reminded
+    each one that day."""
+    pending = pending_by_department(campaign)
+    extended = department_deadlines(campaign)
+    late = {
+        pk: extended.get(pk, campaign.deadline)
+        for pk in pending
+        if extended.get(pk, campaign.deadline) < day
+    }
+    reminded = set(
+        Reminder.objects.filter(
+            campaign=campaign, day=day, kind=ReminderKind.BY_FINANCE
+        ).values_list("user__membership__department_id", flat=True)
+    )
+    return [
+        Overdue(department, late[department.pk], pending[department.pk], department.pk in reminded)
+        for department in Department.objects.filter(pk__in=late).order_by("name")
+    ]
+
+
+def department_remind(*, campaign: Campaign, department: Department, day: datetime.date) -> Report:
+    """Remind an overdue department's fillers and head now (in the app and by mail).
+
+    At most once per department and day: refused (ReminderRefused) when finance did so
+    already, when the department is not overdue, or when it has nobody to remind.
+    """
+    overdue = {o.department.pk: o for o in overdue_departments(campaign, day)}
+    found = overdue.get(department.pk)
+    if found is None:
+        raise ReminderRefused(_("“%(name)s”没有逾期未提交的应评项目。") % {"name": department.name})
+    if found.reminded_today:
+        raise ReminderRefused(
+            _("今天已向“%(name)s”发送过催报提醒，每个部门每天最多发送一次。")
+            % {"name": department.name}
+        )
+    User = get_user_model()
+    users = list(
+        User.objects.filter(
+            is_active=True,
+            membership__role__in=REMINDED_ROLES,
+            membership__department=department,
+        ).order_by("pk")
+    )
+    if not users:
+        raise ReminderRefused(_("“%(name)s”没有可接收提醒的账号。") % {"name": department.name})
+    subject, body = _department_text(
+        campaign, department, ReminderKind.AFTER_1, found.projects, found.deadline
+    )
+    report = Report(day=day, dry_run=False)
+    for user in users:
+        item = Planned(campaign, user, ReminderKind.BY_FINANCE, found.projects, subject, body)
+        row = _record(item, day)
+        if row is None:  # a second click racing the first: that one sends
+            report.skipped.append(item)
+            continue
+        _deliver(item, row, report)
+    if not report.sent and not report.failed:
+        raise ReminderRefused(
+            _("今天已向“%(name)s”发送过催报提醒，每个部门每天最多发送一次。")
+            % {"name": department.name}
+        )
+    return report
 
 
 def unread_reminders(user: Any) -> list[Reminder]:
@@ -240,5 +393,9 @@ def reminder_text(reminder: Reminder) -> str:
         return _("%(title)s：全部门尚有 %(n)s 个应评项目未提交。") % values
     if reminder.kind == ReminderKind.AFTER_1:
         return _("%(title)s：已过截止日期，本部门尚有 %(n)s 个应评项目未提交。") % values
+    if reminder.kind == ReminderKind.BY_FINANCE:
+        return (
+            _("%(title)s：财政局催报，已过截止日期，本部门尚有 %(n)s 个应评项目未提交。") % values
+        )
     values["kind"] = reminder.get_kind_display()
     return _("%(title)s（%(kind)s）：本部门尚有 %(n)s 个应评项目未提交。") % values

@@ -1,4 +1,4 @@
-"""Writes of campaigns: open/close, deadline extensions, the due list from last year."""
+"""Writes of campaigns: edits, open/close, deadline extensions, the due list from last year."""
 
 from __future__ import annotations
 
@@ -13,6 +13,25 @@ from departments.models import Department
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+
+    from campaigns.forms import CampaignForm
+
+
+def campaign_update(*, form: CampaignForm) -> Campaign:
+    """Save a valid campaign form; a notice file it replaced or cleared is deleted once
+    the change is committed (a rolled-back edit keeps the old file, which is still in use)."""
+    with transaction.atomic():
+        previous = (
+            Campaign.objects.select_for_update()
+            .filter(pk=form.instance.pk)
+            .values_list("notice_file", flat=True)
+            .first()
+        )
+        campaign = form.save()
+        if previous and previous != campaign.notice_file.name:
+            storage = campaign.notice_file.storage
+            transaction.on_commit(lambda: storage.delete(previous), robust=True)
+    return campaign
 
 
 @transaction.atomic

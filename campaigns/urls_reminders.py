@@ -9,5 +9,5 @@ from campaigns import reminder_views
 app_name = "reminders"
 
 urlpatterns = [
-    path("<int:pk>/read/", reminder_views.reminder_read, name="read"),
+    path("<id:pk>/read/", reminder_views.reminder_read, name="read"),
 ]

@@ -21,9 +21,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from campaigns import selectors, services
+from campaigns import reminders, selectors, services
+from campaigns.deadlines import today
 from campaigns.due_list import DueListReport, due_list_workbook, import_due_list
-from campaigns.forms import CampaignForm, DueListUploadForm, ExtensionForm, ProjectFilterForm
+from campaigns.forms import (
+    CampaignForm,
+    DueListUploadForm,
+    ExtensionForm,
+    ProjectFilterForm,
+    RemindForm,
+)
 from campaigns.models import Campaign
 from departments.access import visible_departments
 from evaluations import permissions
@@ -93,7 +100,7 @@ def campaign_edit(request: HttpRequest, year: int) -> HttpResponse:
     campaign = _campaign(request, year)
     form = CampaignForm(request.POST or None, request.FILES or None, instance=campaign)
     if request.method == "POST" and form.is_valid():
-        campaign = form.save()
+        campaign = services.campaign_update(form=form)
         messages.success(request, _("已保存自评任务。"))
         return redirect("campaigns:detail", year=campaign.year)
     return render(request, "campaigns/form.html", _form_context(form, campaign))
@@ -121,6 +128,7 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
             campaign=campaign, departments=visible_departments(request.user)
         ),
         "carry_over_count": services.due_list_previous_year_count(campaign=campaign),
+        "overdue": reminders.overdue_departments(campaign, today()),
     }
 
 
@@ -298,3 +306,34 @@ def deadline_extend(request: HttpRequest, year: int) -> HttpResponse:
     if request.method == "GET" and initial is not None:
         form.initial["department"] = initial
     return render(request, "campaigns/extend.html", {"campaign": campaign, "form": form})
+
+
+@require_POST
+def department_remind(request: HttpRequest, year: int) -> HttpResponse:
+    """发送催报提醒: remind one overdue department now, at most once a day."""
+    campaign = _campaign(request, year)
+    form = RemindForm(request.POST, departments=visible_departments(request.user))
+    if not form.is_valid():
+        messages.error(request, _("请选择要催报的部门。"))
+        return redirect("campaigns:detail", year=campaign.year)
+    department = form.cleaned_data["department"]
+    try:
+        report = reminders.department_remind(campaign=campaign, department=department, day=today())
+    except reminders.ReminderRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("campaigns:detail", year=campaign.year)
+    messages.success(
+        request,
+        _("已向“%(name)s”的 %(users)s 个账号发送催报提醒（邮件 %(mails)s 封）。")
+        % {
+            "name": department.name,
+            "users": len(report.sent) + len(report.failed),
+            "mails": report.mails,
+        },
+    )
+    if report.failed:
+        messages.warning(
+            request,
+            _("%(n)s 封邮件发送失败；站内提醒已送达。") % {"n": len(report.failed)},
+        )
+    return redirect("campaigns:detail", year=campaign.year)

@@ -164,6 +164,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # The demo accounts (manage.py load_demo) cannot sign in while DEBUG is off.
+    "departments.demo.RefuseDemoAccountsBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -296,6 +298,10 @@ AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "noreply@localhost")
+# Seconds an SMTP server may take: mail is sent after a workflow step commits, inside the
+# request, and a server that never answers must not hold a web worker (the mail is logged
+# as failed instead; evaluations/mail.py).
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)
 
 # Security headers; `manage.py check --deploy` is clean in production.
 SECURE_CONTENT_TYPE_NOSNIFF = True

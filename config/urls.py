@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
 from config import views
+from config.converters import IdConverter, YearConverter
+from departments.demo import SignInForm
+
+# Registered before the includes below import the apps' URLconfs, which use them.
+register_converter(IdConverter, "id")
+register_converter(YearConverter, "year")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="evaluations:list", permanent=False), name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Sign-in and password change only: accounts are managed by administrators, and the
     # bureau's closed networks have no mail for self-service password resets.
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",

@@ -6,11 +6,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from evaluations.core.safetext import SINGLE_LINE
+
 
 class Department(models.Model):
     """A supervising department (主管部门) that writes self-evaluations."""
 
-    name = models.CharField(_("部门名称"), max_length=200, unique=True)
+    name = models.CharField(_("部门名称"), max_length=200, unique=True, validators=SINGLE_LINE)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -47,9 +49,11 @@ class Membership(models.Model):
         verbose_name=_("所属部门"),
     )
     # A filler may be limited to one 实施单位 of the department (blank: all of them).
-    implementing_unit = models.CharField(_("限填实施单位"), max_length=200, blank=True)
+    implementing_unit = models.CharField(
+        _("限填实施单位"), max_length=200, blank=True, validators=SINGLE_LINE
+    )
     # The phone number printed on the forms this user fills in (填报人 联系电话).
-    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True, validators=SINGLE_LINE)
 
     class Meta:
         verbose_name = _("账号角色")

@@ -21,11 +21,12 @@ from django.utils.translation import gettext as _
 
 from campaigns.deadlines import is_overdue, today
 from campaigns.models import Campaign, DueProject
-from departments.access import membership_of
-from departments.models import Department, Role
+from departments.access import membership_covers, membership_of, of_own_unit, unit_key
+from departments.models import Department
 from evaluations import permissions
+from evaluations.core.approvals import with_approved_targets
 from evaluations.core.fields import FundingKind
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.formdata import ApprovedTarget, FormData, FundingData, IndicatorData
 from evaluations.core.scoring import with_computed_totals
 from evaluations.models import Evaluation, EventAction, Status
 from evaluations.services import current_rules, evaluation_create
@@ -57,8 +58,7 @@ def may_start(user: AbstractBaseUser, project: DueProject) -> bool:
     assert membership is not None
     if membership.department_id != project.department_id:
         return False
-    unit = membership.implementing_unit.strip()
-    return not unit or _norm(unit) == _norm(project.implementing_unit)
+    return membership_covers(membership, unit_key(project.implementing_unit))
 
 
 def profile_signature(user: AbstractBaseUser) -> dict[str, str]:
@@ -103,18 +103,18 @@ def due_list_for(*, user: AbstractBaseUser, campaign: Campaign | None) -> DueLis
     """The campaign's due projects of the user's department (or unit), with their forms.
 
     None for users outside a department or without a campaign. Three queries: the
-    membership (cached), the department's deadline and the projects with their forms.
+    membership (cached), the department's deadline and the projects with their forms (one
+    more for a user limited to one 实施单位).
     """
     if campaign is None or not permissions.in_a_department(user):
         return None
     membership = membership_of(user)
     assert membership is not None and membership.department is not None
-    projects = campaign.projects.filter(department=membership.department).select_related(
-        "evaluation"
+    projects = of_own_unit(
+        user,
+        campaign.projects.filter(department=membership.department).select_related("evaluation"),
+        "implementing_unit",
     )
-    unit = membership.implementing_unit.strip()
-    if unit and membership.role == Role.STAFF:
-        projects = projects.filter(implementing_unit=unit)
     deadline = campaign.deadline_for(membership.department)
     on = today()
     rows = []
@@ -146,6 +146,16 @@ def last_year_form(project: DueProject) -> Evaluation | None:
     return forms[0] if forms else None
 
 
+def approved_targets_of(project: DueProject) -> list[ApprovedTarget]:
+    """The project's approved targets, in their order."""
+    return [
+        ApprovedTarget(
+            level1=t.level1, level2=t.level2, name=t.name, target=t.target, weight=t.weight
+        )
+        for t in project.targets.order_by("position", "pk")
+    ]
+
+
 def approved_rows(project: DueProject) -> list[IndicatorData]:
     """The project's approved targets as indicator rows (approved values set)."""
     return [
@@ -158,7 +168,7 @@ def approved_rows(project: DueProject) -> list[IndicatorData]:
             approved_target=t.target,
             approved_weight=t.weight,
         )
-        for t in project.targets.order_by("position", "pk")
+        for t in approved_targets_of(project)
     ]
 
 
@@ -292,21 +302,5 @@ def match_due_project(
 
 
 def with_due_approvals(data: FormData, project: DueProject) -> FormData:
-    """A copy of ``data`` whose rows matching an approved target (一级/二级/三级) carry it."""
-    targets: dict[tuple[str, str, str], list[IndicatorData]] = {}
-    for row in approved_rows(project):
-        targets.setdefault(_row_id(row.level1, row.level2, row.name), []).append(row)
-    rows = []
-    for ind in data.indicators:
-        matches = targets.get(_row_id(ind.level1, ind.level2, ind.name))
-        if matches:
-            approved = matches.pop(0)
-            ind = replace(
-                ind,
-                approved_target=approved.approved_target,
-                approved_weight=approved.approved_weight,
-            )
-        else:
-            ind = replace(ind, approved_target="", approved_weight=None)
-        rows.append(ind)
-    return replace(data, indicators=rows, due=True)
+    """A copy of ``data`` that reports against the project's approved targets (by the names)."""
+    return replace(with_approved_targets(data, approved_targets_of(project)), due=True)

@@ -132,7 +132,7 @@ def progress_svg(points: Sequence[ProgressPoint], unit: str) -> SafeString:
         f'<text class="chart-label" x="{left - 6}" y="{top + plot_h + 4}" text-anchor="end">0</text>',
     ]
     for css, attr, label in (
-        ("chart-line-submitted", "cumulative_submissions", _("累计提交")),
+        ("chart-line-submitted", "cumulative_submissions", _("累计提交财政局")),
         ("chart-line-approved", "cumulative_approvals", _("累计通过")),
     ):
         coords = [xy(i, getattr(p, attr)) for i, p in enumerate(points)]
@@ -164,7 +164,7 @@ def progress_svg(points: Sequence[ProgressPoint], unit: str) -> SafeString:
             f'<text class="chart-label" x="{_n(x)}" y="{top + plot_h + 18}" '
             f'text-anchor="middle">{point.start:%m-%d}</text>'
         )
-    legend = [(_("累计提交"), "chart-line-submitted"), (_("累计通过"), "chart-line-approved")]
+    legend = [(_("累计提交财政局"), "chart-line-submitted"), (_("累计通过"), "chart-line-approved")]
     for index, (label, css) in enumerate(legend):
         x = left + 10 + index * 120
         body.append(f'<line class="{css} {css}-key" x1="{x}" y1="10" x2="{x + 16}" y2="10"/>')

@@ -10,8 +10,12 @@ rule of ``campaigns.deadlines``). "Not submitted" then means a due project witho
 with the bureau; a year without a campaign keeps the older rule (forms in draft/returned,
 or none handed in).
 
-Grades (``core.grades``) are counted in the histogram's query: the forms by the grade of their
-computed total, and, once ``rechecks.Recheck`` exists, the done re-checks by the grade of their
+The progress chart counts each form once, on the day it first reached the bureau
+(``workflow.REACHES_BUREAU``: a submission, or the head's sign-off) and on the day it was first
+approved.
+
+Grades (``core.grades``) are counted in the histogram's query: the forms handed in (submitted
+or approved) by the grade of their computed total, and, once ``rechecks.Recheck`` exists, the done re-checks by the grade of their
 total; the per-department query also counts done re-checks and poor self-evaluations.
 """
 
@@ -24,7 +28,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, Sum, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,9 +36,10 @@ from django.utils.translation import gettext_lazy
 from campaigns.deadlines import NOT_HANDED_IN, department_deadlines, is_overdue
 from campaigns.deadlines import today as local_today
 from campaigns.models import Campaign, DueProject
-from departments.access import visible_departments, visible_evaluations
+from departments.access import of_own_unit, visible_departments, visible_evaluations
 from evaluations.core.grades import GRADE_KEYS, grade_label, grade_ranges
-from evaluations.models import EvaluationEvent, EventAction, FundingKind, FundingRow, Status
+from evaluations.models import HANDED_IN, EvaluationEvent, FundingKind, FundingRow, Status
+from evaluations.workflow import APPROVES, REACHES_BUREAU
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -96,7 +101,7 @@ class DepartmentRow:
 
     @property
     def average_total(self) -> Decimal | None:
-        """Average computed total score of the forms that have one."""
+        """Average computed total score of the forms handed in (submitted or approved)."""
         if not self.total_count:
             return None
         return (self.total_sum / self.total_count).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -167,7 +172,8 @@ class DepartmentRow:
 
 @dataclass
 class ProgressPoint:
-    """Submissions and approvals in one period, with running totals."""
+    """Forms that first reached the bureau, and forms first approved, in one period, with
+    running totals."""
 
     start: date
     submissions: int
@@ -222,8 +228,9 @@ def department_rows(
             submitted=Count("id", filter=Q(status=Status.SUBMITTED)),
             returned=Count("id", filter=Q(status=Status.RETURNED)),
             approved=Count("id", filter=Q(status=Status.APPROVED)),
-            total_sum=Sum("computed_total"),
-            total_count=Count("computed_total"),
+            # Scores of forms handed in only: a draft's total (0 while empty) is no result.
+            total_sum=Sum("computed_total", filter=Q(status__in=HANDED_IN)),
+            total_count=Count("computed_total", filter=Q(status__in=HANDED_IN)),
             with_errors=Count("id", filter=Q(error_count__gt=0)),
             **recheck_department_aggregates(),
         )
@@ -264,11 +271,13 @@ def department_rows(
 
 
 def _count_due(user: User, campaign: Campaign, rows: dict[int, DepartmentRow], today: date) -> None:
-    """Count each department's due projects and their forms by status (two queries)."""
+    """Count each department's due projects and their forms by status (two queries; three for
+    a user limited to one 实施单位, who counts that unit's projects)."""
+    projects = DueProject.objects.filter(
+        campaign=campaign, department__in=visible_departments(user).values("pk")
+    )
     per_department = (
-        DueProject.objects.filter(
-            campaign=campaign, department__in=visible_departments(user).values("pk")
-        )
+        of_own_unit(user, projects, "implementing_unit")
         .order_by()
         .values("department_id")
         .annotate(
@@ -390,7 +399,11 @@ def score_counts(
     user: User, year: int
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, int]]]:
     """The histogram, the grade distribution of the computed totals and that of the done
-    re-checks' totals (empty without the rechecks app), in one aggregate query."""
+    re-checks' totals (empty without the rechecks app), in one aggregate query.
+
+    Only forms handed in (``HANDED_IN``: submitted or approved) are counted: a draft's total
+    (0 while empty) is no result.
+    """
     aggregates: dict[str, Count] = {}
     for index, (_label, low, high) in enumerate(SCORE_BUCKETS):
         aggregates[f"b{index}"] = Count("id", filter=_range_condition("computed_total", low, high))
@@ -401,7 +414,9 @@ def score_counts(
         for key, low, high in grade_ranges():
             condition = _recheck_done(lookup) & _range_condition(f"{lookup}__total", low, high)
             aggregates[f"r_{key}"] = Count("id", filter=condition)
-    counts = visible_evaluations(user).filter(year=year).aggregate(**aggregates)
+    counts = (
+        visible_evaluations(user).filter(year=year, status__in=HANDED_IN).aggregate(**aggregates)
+    )
     histogram = [
         (label, counts[f"b{index}"]) for index, (label, _l, _h) in enumerate(SCORE_BUCKETS)
     ]
@@ -415,27 +430,41 @@ def score_counts(
 
 
 def score_histogram(user: User, year: int) -> list[tuple[str, int]]:
-    """How many forms of the year fall into each computed-total bucket (one query)."""
+    """How many handed-in forms of the year fall into each computed-total bucket (one query)."""
     return score_counts(user, year)[0]
 
 
 def progress(user: User, year: int) -> tuple[list[ProgressPoint], str]:
-    """Submissions and approvals over time from the history, cumulative (one query)."""
+    """Forms that reached the bureau and forms approved over time, cumulative (one query).
+
+    Each form counts once, on the day it first reached the bureau, whatever the path (its
+    filler's submission, or its head's sign-off when the campaign requires one), and once on
+    the day it was first approved: a form returned and handed in again is not counted twice.
+    """
+    first = (
+        EvaluationEvent.objects.filter(evaluation=OuterRef("pk"))
+        .order_by("created_at", "id")
+        .values("created_at")
+    )
     per_day = (
-        EvaluationEvent.objects.filter(
-            evaluation__in=visible_evaluations(user).filter(year=year),
-            action__in=[EventAction.SUBMITTED, EventAction.APPROVED],
+        visible_evaluations(user)
+        .filter(year=year)
+        .annotate(
+            reached=TruncDate(Subquery(first.filter(action__in=REACHES_BUREAU)[:1])),
+            approved=TruncDate(Subquery(first.filter(action__in=APPROVES)[:1])),
         )
-        .annotate(day=TruncDate("created_at"))
+        .filter(Q(reached__isnull=False) | Q(approved__isnull=False))
         .order_by()
-        .values("day", "action")
+        .values("reached", "approved")
         .annotate(n=Count("id"))
     )
     submissions: Counter[date] = Counter()
     approvals: Counter[date] = Counter()
     for item in per_day:
-        target = submissions if item["action"] == EventAction.SUBMITTED else approvals
-        target[item["day"]] += item["n"]
+        if item["reached"] is not None:
+            submissions[item["reached"]] += item["n"]
+        if item["approved"] is not None:
+            approvals[item["approved"]] += item["n"]
     days = sorted(set(submissions) | set(approvals))
     if not days:
         return [], "day"

@@ -11,8 +11,8 @@ A value that does not validate (``status=²``, ``o=__proto__``, a department the
 not see) is left out, as if it had not been given: the page answers, unfiltered by it.
 
 The rows of the page shown carry ``is_overdue`` / ``deadline`` / ``submitted_late``
-(``campaigns.deadlines.with_overdue``) and ``resubmitted`` (handed in again after a return:
-an EXISTS subquery), read for the whole page in one query (``with_badges``).
+(``campaigns.deadlines.with_overdue``) and ``resubmitted`` (handed in again to whoever
+returned it: EXISTS subqueries), read for the whole page in one query (``with_badges``).
 """
 
 from __future__ import annotations
@@ -29,17 +29,14 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.deadlines import with_overdue
 from departments.access import visible_evaluations
 from evaluations.forms.workflow import MAX_ID, MAX_YEAR, MIN_YEAR, StrictIntegerField
-from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
+from evaluations.models import Evaluation, EvaluationEvent, Status
+from evaluations.review_selectors import BUREAU_RETURNS, RETURN_ACTIONS
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
     User = AbstractBaseUser | AnonymousUser
 
-# A return by the bureau or by the department's head sends the form back to its filler.
-RETURN_ACTIONS = (EventAction.RETURNED, EventAction.DEPARTMENT_RETURNED)
-# The states in which a form has been handed in again (and is waiting for a decision).
-HANDED_IN_AGAIN = (Status.SUBMITTED, Status.DEPARTMENT_REVIEW)
 
 # ?o= keys of the sortable columns: (key, model field, label of the column).
 SORT_COLUMNS: list[tuple[str, str, Any]] = [
@@ -54,15 +51,28 @@ SORT_COLUMNS: list[tuple[str, str, Any]] = [
 SORT_FIELDS = {key: field for key, field, _label in SORT_COLUMNS}
 
 
-def _returns() -> QuerySet[EvaluationEvent]:
-    return EvaluationEvent.objects.filter(evaluation_id=OuterRef("pk"), action__in=RETURN_ACTIONS)
+def _returns(actions: tuple[str, ...]) -> Exists:
+    return Exists(EvaluationEvent.objects.filter(evaluation_id=OuterRef("pk"), action__in=actions))
+
+
+def resubmitted() -> Q:
+    """A form handed in again to whoever returned it before.
+
+    Waiting for the bureau (已提交): after a return by the bureau; a return by the
+    department's head only is not a resubmission to the bureau. Waiting for the head
+    (部门审核): after either return, as both come back through the head (the head's page
+    shows the changes since: ``evaluations.views.workflow.Decision.returns``).
+    """
+    return Q(status=Status.SUBMITTED, returned_by_bureau=True) | Q(
+        status=Status.DEPARTMENT_REVIEW, returned=True
+    )
 
 
 def with_resubmitted(qs: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
-    """Annotate ``resubmitted``: handed in (again) after a return recorded in the history."""
-    return qs.annotate(was_returned=Exists(_returns())).annotate(
-        resubmitted=Q(was_returned=True) & Q(status__in=HANDED_IN_AGAIN)
-    )
+    """Annotate ``resubmitted`` (see ``resubmitted``)."""
+    return qs.annotate(
+        returned=_returns(RETURN_ACTIONS), returned_by_bureau=_returns(BUREAU_RETURNS)
+    ).annotate(resubmitted=resubmitted())
 
 
 BADGES = ("deadline", "is_overdue", "submitted_late", "resubmitted")
@@ -237,7 +247,7 @@ class ReviewQueueFilter(_FormsFilterSet):
     o = SortFilter(tiebreak=("submitted_at", "pk"))
 
     def filter_resubmitted(self, qs: QuerySet, name: str, value: bool | None) -> QuerySet:
-        return qs.filter(Exists(_returns())) if value else qs
+        return with_resubmitted(qs).filter(resubmitted=True) if value else qs
 
 
 def list_queryset(user: User) -> QuerySet[Evaluation]:

@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from evaluations.core.approvals import with_approved_targets
 from evaluations.core.fields import (
     CHOICE,
     FUNDING_FIELDS,
@@ -33,7 +34,7 @@ from evaluations.core.fields import (
     YEAR,
     Field,
 )
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.formdata import ApprovedTarget, FormData, FundingData, IndicatorData
 from evaluations.core.limits import MAX_INDICATORS
 from evaluations.core.values import db_fields
 from evaluations.models import Evaluation, FundingRow, Indicator
@@ -68,9 +69,10 @@ def form_data_from_models(
         for f in HEADER_FIELDS
         if f.key not in _NOT_MODEL_FIELDS
     }
-    return FormData(
+    data = FormData(
         **header,
         department=evaluation.department.name,
+        totals_computed=evaluation.totals_computed,
         due=due_state(evaluation),
         funding=[
             FundingData(kind=r.kind, **{f.key: getattr(r, f.model_name) for f in FUNDING_FIELDS})
@@ -81,6 +83,30 @@ def form_data_from_models(
             for i in sorted(indicators, key=lambda i: i.position)
         ],
     )
+    targets = approved_targets(evaluation)
+    return data if targets is None else with_approved_targets(data, targets)
+
+
+def approved_targets(evaluation: Evaluation) -> list[ApprovedTarget] | None:
+    """The approved targets of the form's due project (None: no due project).
+
+    One query, none when the due project and its targets were prefetched.
+    """
+    if evaluation.due_project_id is None:
+        return None
+    if Evaluation.due_project.is_cached(evaluation):
+        rows = evaluation.due_project.targets.all()
+    else:
+        # Imported here: campaigns sits above the form, and its models import this app's.
+        from campaigns.models import DueTarget
+
+        rows = DueTarget.objects.filter(project_id=evaluation.due_project_id)
+    return [
+        ApprovedTarget(
+            level1=t.level1, level2=t.level2, name=t.name, target=t.target, weight=t.weight
+        )
+        for t in sorted(rows, key=lambda t: (t.position, t.pk))
+    ]
 
 
 def due_state(evaluation: Evaluation) -> bool | None:
@@ -137,6 +163,7 @@ def header_to_model(evaluation: Evaluation, data: FormData) -> None:
         elif f.key == "execution_weight" and value is None:
             value = DEFAULT_EXECUTION_WEIGHT
         setattr(evaluation, f.model_name, value)
+    evaluation.totals_computed = data.totals_computed
 
 
 def _fit(number: Decimal | None) -> Decimal | None:
@@ -413,12 +440,15 @@ def with_trusted_keys(data: FormData, known: Iterable[str]) -> FormData:
 
 
 def with_stored_approvals(data: FormData, stored: FormData) -> FormData:
-    """A copy of ``data`` whose rows carry the approved target and weight of their stored row.
+    """A copy of ``data`` that reports against the approvals of the ``stored`` form.
 
-    The approved values are never taken from a posted page: a row with the key of a stored
-    row keeps that row's values, a new row has none (only the due list sets them).
-    Call after ``with_trusted_keys``.
+    The approved values are never taken from a posted page. A form of a due project is
+    compared with that project's approved targets (``stored.approved_targets``, by the
+    rows' names); a form without one keeps the values of the stored row with the same key
+    (a new row has none). Call after ``with_trusted_keys``.
     """
+    if stored.approved_targets is not None:
+        return with_approved_targets(data, stored.approved_targets)
     approved = {ind.key: ind for ind in stored.indicators if ind.key}
     rows = []
     for ind in data.indicators:

@@ -21,8 +21,8 @@ from evaluations.core.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
 from evaluations.core.fields import FUNDING_ORDER as FUNDING_ORDER
 from evaluations.core.fields import FundingKind
 from evaluations.core.formdata import FormData
-from evaluations.core.limits import LONG_TEXTS, TEXT_LIMITS
-from evaluations.core.safetext import validate_clean_text
+from evaluations.core.limits import LONG_TEXTS, SINGLE_LINE_TEXTS, TEXT_LIMITS
+from evaluations.core.safetext import SINGLE_LINE, validate_clean_text
 
 
 class Status(models.TextChoices):
@@ -32,6 +32,12 @@ class Status(models.TextChoices):
     SUBMITTED = "submitted", _("已提交")
     RETURNED = "returned", _("已退回")
     APPROVED = "approved", _("已通过")
+
+
+# The forms handed to the bureau (已提交, 已通过). Only these are graded and counted in score
+# distributions: a draft, a form with the department's head (部门审核) or a returned one is
+# still being written, and its total (0 for an empty draft) is not a result.
+HANDED_IN = (Status.SUBMITTED, Status.APPROVED)
 
 
 MONEY = {
@@ -49,13 +55,16 @@ CLEAN = [validate_clean_text]
 def _text(label: str, key: str, **kwargs: object) -> models.Field:
     """A text field of the form: bounded by TEXT_LIMITS, free of control characters.
 
+    Single-line texts (SINGLE_LINE_TEXTS) refuse line breaks and tabs as well.
+
     Long texts are TextFields (max_length then bounds forms and validation only; a check
     constraint bounds the database); short ones are CharFields.
     """
     limit = TEXT_LIMITS[key]
     if key in LONG_TEXTS:
         return models.TextField(label, max_length=limit, validators=CLEAN, **kwargs)
-    return models.CharField(label, max_length=limit, validators=CLEAN, **kwargs)
+    validators = SINGLE_LINE if key in SINGLE_LINE_TEXTS else CLEAN
+    return models.CharField(label, max_length=limit, validators=validators, **kwargs)
 
 
 def _length_check(field: str, key: str, name: str) -> models.CheckConstraint:
@@ -104,6 +113,9 @@ class Evaluation(models.Model):
         _("预算执行得分（表中填写）"), null=True, blank=True, **POINTS
     )
     stated_total = models.DecimalField(_("总分（表中填写）"), null=True, blank=True, **POINTS)
+    # True when the two figures above were not typed but set to what the rules compute (the
+    # web form): the form prints them, lists do not show them as the department's own.
+    totals_computed = models.BooleanField(_("总分由系统计算"), default=False)
 
     # What the scoring engine computed at the last save (kept for lists and reports).
     computed_execution_rate = models.DecimalField(
@@ -190,6 +202,11 @@ class Evaluation(models.Model):
     def is_editable(self) -> bool:
         return self.status in (Status.DRAFT, Status.RETURNED)
 
+    @property
+    def is_handed_in(self) -> bool:
+        """True once the form is with the bureau or approved: only then is it graded."""
+        return self.status in HANDED_IN
+
     def as_form_data(self) -> FormData:
         """Return the form's data for the scoring engine and exports."""
         return self.form_data_with(list(self.funding_rows.all()), list(self.indicators.all()))
@@ -245,7 +262,8 @@ class Indicator(models.Model):
     # Identity of the row across edits (moving a row keeps it); history refers to rows by it.
     key = models.CharField(_("行标识"), max_length=32, default=new_row_key, editable=False)
     position = models.PositiveSmallIntegerField(_("序号"))
-    level1 = _text(_("一级指标"), "level1")
+    # Blank is stored (saving a draft always works); CATEGORY_MISSING blocks its submission.
+    level1 = _text(_("一级指标"), "level1", blank=True)
     level2 = _text(_("二级指标"), "level2", blank=True)
     name = _text(_("三级指标"), "name")
     target = _text(_("年度指标值"), "target", blank=True)

@@ -5,6 +5,10 @@ Roles (from ``departments.Membership`` and Django's ``is_superuser``):
 - **Department staff** (填报人, membership role ``staff``): their own department only.
   They create, edit, import and submit their department's forms, read them and
   download them.
+- **限填实施单位**: a filler or head whose membership names one 实施单位 of the
+  department has every right above only on that unit's forms; the department's other
+  units' forms are to them as another department's (``departments.access``: how a form's
+  unit is found and compared).
 - **Department head** (部门审核人, membership role ``head``): their own department only.
   When the year's campaign requires the department's sign-off, a filler's submission
   stops with them (部门审核): they pass it on to the bureau or return it to the filler
@@ -46,7 +50,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from departments.access import membership_of
+from departments.access import covers_evaluation, evaluation_unit, membership_covers, membership_of
 from departments.models import Role
 
 if TYPE_CHECKING:
@@ -89,9 +93,11 @@ def is_department_staff(user: User) -> bool:
 
 @rules.predicate
 def is_department_member(user: User, evaluation: Evaluation | None) -> bool:
-    """Staff of the evaluation's department."""
-    return evaluation is not None and _role_in_department(
-        user, Role.STAFF, evaluation.department_id
+    """Staff of the evaluation's department (limited to a unit: to the evaluation's)."""
+    return (
+        evaluation is not None
+        and _role_in_department(user, Role.STAFF, evaluation.department_id)
+        and covers_evaluation(user, evaluation)
     )
 
 
@@ -103,8 +109,12 @@ def is_head(user: User) -> bool:
 
 @rules.predicate
 def is_department_head(user: User, evaluation: Evaluation | None) -> bool:
-    """The head (部门审核人) of the evaluation's department."""
-    return evaluation is not None and _role_in_department(user, Role.HEAD, evaluation.department_id)
+    """The head (部门审核人) of the evaluation's department (limited: of its unit)."""
+    return (
+        evaluation is not None
+        and _role_in_department(user, Role.HEAD, evaluation.department_id)
+        and covers_evaluation(user, evaluation)
+    )
 
 
 @rules.predicate
@@ -218,25 +228,21 @@ def finance_users() -> list[Any]:
     return list(User.objects.filter(is_active=True, membership__role=Role.FINANCE))
 
 
+def _department_users(evaluation: Evaluation, role: str) -> list[Any]:
+    """Active users of ``role`` in the evaluation's department who are not limited elsewhere."""
+    User = get_user_model()
+    users = User.objects.filter(
+        is_active=True, membership__role=role, membership__department_id=evaluation.department_id
+    ).select_related("membership")
+    unit = evaluation_unit(evaluation)
+    return [user for user in users if membership_covers(user.membership, unit)]
+
+
 def department_staff(evaluation: Evaluation) -> list[Any]:
     """Active users for whom ``is_department_member(user, evaluation)`` holds."""
-    User = get_user_model()
-    return list(
-        User.objects.filter(
-            is_active=True,
-            membership__role=Role.STAFF,
-            membership__department_id=evaluation.department_id,
-        )
-    )
+    return _department_users(evaluation, Role.STAFF)
 
 
 def department_heads(evaluation: Evaluation) -> list[Any]:
     """Active users for whom ``is_department_head(user, evaluation)`` holds."""
-    User = get_user_model()
-    return list(
-        User.objects.filter(
-            is_active=True,
-            membership__role=Role.HEAD,
-            membership__department_id=evaluation.department_id,
-        )
-    )
+    return _department_users(evaluation, Role.HEAD)

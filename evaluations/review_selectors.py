@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 
 from departments.access import visible_evaluations
 from evaluations.history import EVIDENCE_SECTION, describe_change, diff_snapshots
@@ -36,6 +37,14 @@ def sign_off_queue(*, user: AbstractBaseUser) -> QuerySet[Evaluation]:
 
 # A form goes back to its filler by the bureau's return or by the department head's.
 RETURN_ACTIONS = (EventAction.RETURNED, EventAction.DEPARTMENT_RETURNED)
+# The bureau's own returns: only after one is a form the bureau reviews again resubmitted to
+# it (a return by the department's head stays inside the department).
+BUREAU_RETURNS = (EventAction.RETURNED,)
+# Who returned a form, by the return's action, as the review page names them.
+RETURNED_BY = {
+    EventAction.RETURNED: gettext_lazy("财政局"),
+    EventAction.DEPARTMENT_RETURNED: gettext_lazy("部门审核人"),
+}
 # The filler's submission: to the bureau, or to the department's head first. These events
 # carry the acknowledged warnings with their explanations (EvaluationEvent.acknowledgements).
 SUBMIT_ACTIONS = (EventAction.SUBMITTED, EventAction.SENT_FOR_SIGN_OFF)
@@ -51,10 +60,14 @@ def evaluation_history(*, evaluation: Evaluation) -> QuerySet[EvaluationEvent]:
     )
 
 
-def last_return(evaluation: Evaluation) -> EvaluationEvent | None:
-    """The most recent return of this evaluation (the bureau's or the head's), if any."""
+def last_return(
+    evaluation: Evaluation, actions: tuple[str, ...] = RETURN_ACTIONS
+) -> EvaluationEvent | None:
+    """The most recent return of this evaluation among ``actions`` (default: the bureau's or
+    the head's), if any."""
     return (
-        EvaluationEvent.objects.filter(evaluation=evaluation, action__in=RETURN_ACTIONS)
+        EvaluationEvent.objects.filter(evaluation=evaluation, action__in=actions)
+        .select_related("actor")
         .order_by("-created_at", "-id")
         .first()
     )
@@ -85,12 +98,15 @@ def evaluation_explanations(*, evaluation: Evaluation) -> dict[str, dict[str, An
     }
 
 
-def evaluation_changes_since_return(*, evaluation: Evaluation) -> dict[str, Any] | None:
-    """What changed since the version the reviewer returned, or None if never returned.
+def evaluation_changes_since_return(
+    *, evaluation: Evaluation, actions: tuple[str, ...] = RETURN_ACTIONS
+) -> dict[str, Any] | None:
+    """What changed since the last return among ``actions``, or None if there was none.
 
-    ``changes`` are shown as they are: {"label", "old", "new"} each.
+    ``returned`` is that return, ``by`` who returned it (财政局 or 部门审核人); ``changes``
+    are shown as they are: {"label", "old", "new"} each.
     """
-    event = last_return(evaluation)
+    event = last_return(evaluation, actions)
     if event is None:
         return None
     version = (
@@ -111,6 +127,7 @@ def evaluation_changes_since_return(*, evaluation: Evaluation) -> dict[str, Any]
         changes.extend(c for c in later_event.changes if c.get("section") == EVIDENCE_SECTION)
     return {
         "returned": event,
+        "by": RETURNED_BY[EventAction(event.action)],
         "changes": [describe_change(c) for c in changes],
         "comments": list(event.comments.all()),
     }
@@ -169,9 +186,11 @@ def unread_evaluation_ids(*, user: AbstractBaseUser) -> set[int]:
 
 
 def unread_notifications(*, user: AbstractBaseUser) -> QuerySet[Notification]:
-    """The user's unread notifications, newest first."""
+    """The user's unread notifications of forms they may open, newest first."""
     return (
-        Notification.objects.filter(user=user, read_at__isnull=True)
+        Notification.objects.filter(
+            user=user, read_at__isnull=True, evaluation__in=visible_evaluations(user)
+        )
         .select_related("evaluation", "event", "event__actor")
         .order_by("-created_at")
     )

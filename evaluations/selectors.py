@@ -40,5 +40,6 @@ def evaluation_get(*, user: User, pk: int, with_rows: bool = False) -> Evaluatio
         qs = qs.prefetch_related(
             Prefetch("funding_rows", queryset=FundingRow.objects.all()),
             Prefetch("indicators", queryset=Indicator.objects.order_by("position")),
+            "due_project__targets",
         )
     return get_object_or_404(qs, pk=pk)

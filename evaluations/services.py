@@ -12,11 +12,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from departments.access import evaluation_unit, membership_covers, membership_of, unit_limit
 from departments.models import Department
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, ScoringRules, evaluate
 from evaluations.history import diff_snapshots
 from evaluations.mapping import (
+    approved_targets,
     header_to_model,
     rows_from_form_data,
     snapshot,
@@ -105,6 +107,27 @@ class StaleEvaluationError(Exception):
         )
 
 
+def outside_unit(user: AbstractBaseUser | None, unit: str) -> str:
+    """Why ``user`` may not write a form of ``unit`` (a ``unit_key``), or "" when they may.
+
+    A filler limited to one 实施单位 (限填实施单位) writes only that unit's forms.
+    """
+    membership = membership_of(user) if user is not None else None
+    if membership_covers(membership, unit):
+        return ""
+    assert membership is not None  # an unlimited user is covered
+    return _(
+        "您的账号限填实施单位“%(unit)s”，只能填写该单位的自评表；此表的实施单位不是该单位。"
+    ) % {"unit": " ".join(membership.implementing_unit.split())}
+
+
+def outside_unit_of(user: AbstractBaseUser | None, evaluation: Evaluation) -> str:
+    """``outside_unit`` for ``evaluation`` (its unit looked up only for a limited user)."""
+    if user is None or not unit_limit(user):
+        return ""
+    return outside_unit(user, evaluation_unit(evaluation))
+
+
 class Revision(Enum):
     """What ``evaluation_write`` may overwrite without a revision to compare."""
 
@@ -120,7 +143,6 @@ def evaluation_write(
     user: AbstractBaseUser | None,
     expected_revision: int | None | Literal[Revision.ANY] = Revision.ANY,
     action: str | None = None,
-    approvals_from_data: bool = False,
 ) -> ScoreResult:
     """Replace the evaluation's header, funding rows and indicators with ``data``.
 
@@ -132,9 +154,9 @@ def evaluation_write(
     write records a version and a history entry with the old and new values. Raises
     ValidationError (with Chinese messages) when a value does not fit the model.
 
-    The rows' approved targets and weights come from the stored rows with the same key
-    (new rows have none), unless ``approvals_from_data``: only the due list's own paths
-    (starting a form from its due project, the importer's due matching) set them.
+    The rows' approved targets and weights never come from ``data``: a form of a due project
+    is compared with the project's approved targets (by the rows' names), any other form
+    keeps those of its stored rows with the same key (new rows have none).
     """
     is_new = evaluation.pk is None
     before: dict | None = None
@@ -144,6 +166,9 @@ def evaluation_write(
         locked = Evaluation.objects.select_for_update(of=("self",)).get(pk=evaluation.pk)
         if expected_revision is not Revision.ANY and locked.revision != expected_revision:
             raise StaleEvaluationError(locked)
+        # A form of another unit is not the limited filler's to change (nor to take over).
+        if refused := outside_unit_of(user, locked):
+            raise ValidationError({"implementing_unit": [refused]})
         evaluation.revision = locked.revision
         current = locked.as_form_data()
         before = snapshot(current, with_keys=True)
@@ -151,10 +176,14 @@ def evaluation_write(
     # Row keys come back from the browser: only this form's own keys are kept; the other
     # rows are new and get a key when their row is built, before scoring and snapshotting.
     data = with_trusted_keys(data, stored_keys)
-    if not approvals_from_data:
-        data = with_stored_approvals(data, current)
+    # The due project may be new to the evaluation (starting its form, an import linking it).
+    current.approved_targets = approved_targets(evaluation)
+    data = with_stored_approvals(data, current)
 
     header_to_model(evaluation, data)
+    # Nor does the limited filler write a form that would be another unit's.
+    if refused := outside_unit_of(user, evaluation):
+        raise ValidationError({"implementing_unit": [refused]})
     if user is not None and user.is_authenticated:
         evaluation.updated_by = user
         if is_new:
@@ -241,7 +270,7 @@ def evaluation_create(
     action: str | None = None,
     due_project: DueProject | None = None,
 ) -> tuple[Evaluation, ScoreResult]:
-    """Create a new evaluation from form data (``due_project``: with the due list's approvals)."""
+    """Create a new evaluation from form data (``due_project``: compared with its approvals)."""
     evaluation = Evaluation(
         department=department, year=data.year or 0, source=source[:300], due_project=due_project
     )
@@ -250,7 +279,6 @@ def evaluation_create(
         data=data,
         user=user,
         action=action,
-        approvals_from_data=due_project is not None,
     )
     return evaluation, result
 

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,6 +45,8 @@ from campaigns.models import Campaign
 from evaluations import permissions
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.core.safetext import clean_text
+from evaluations.core.scoring import EXPLANATION_REQUIRED
+from evaluations.mail import mail_send
 from evaluations.models import (
     CommentTarget,
     Evaluation,
@@ -176,10 +177,10 @@ def workflow_text(text: str | None, *, limit: int, what: str) -> str:
 def check_findings(evaluation: Evaluation, given: TransitionInput) -> Outcome:
     """Refuse while the form has errors or an unacknowledged warning; record the warnings.
 
-    A changed approved target (TARGET_CHANGED) needs a written reason, not only a tick.
+    A changed or missing approved target (EXPLANATION_REQUIRED) needs a written reason, not
+    only a tick.
     """
     # Imported here: evaluations.services re-exports this module's public names.
-    from evaluations.core.scoring import TARGET_CHANGED
     from evaluations.services import evaluation_score
 
     result = evaluation_score(evaluation=evaluation)
@@ -199,11 +200,12 @@ def check_findings(evaluation: Evaluation, given: TransitionInput) -> Outcome:
     unexplained = [
         w
         for w in result.warnings
-        if w.code == TARGET_CHANGED and not str(acknowledged.get(warning_key(w)) or "").strip()
+        if w.code in EXPLANATION_REQUIRED
+        and not str(acknowledged.get(warning_key(w)) or "").strip()
     ]
     if unexplained:
         raise TransitionError(
-            _("以下 %(n)d 处指标值或分值与批复目标不同，请逐条填写调整原因后再提交。")
+            _("以下 %(n)d 处与批复绩效目标不同，请逐条填写调整原因后再提交。")
             % {"n": len(unexplained)},
             findings=unexplained,
         )
@@ -428,6 +430,15 @@ TRANSITIONS: dict[str, Transition] = {
 }
 # The rows behind the filler's one "submit" button; exactly one applies to a form.
 SUBMIT_ROWS: tuple[Transition, ...] = (SUBMIT, SEND_FOR_SIGN_OFF)
+# The actions that hand a form to the bureau (已提交): the filler's direct submission and the
+# head's sign-off. Read from the table, so another path to the bureau counts as well.
+REACHES_BUREAU: tuple[str, ...] = tuple(
+    t.action for t in TRANSITIONS.values() if t.target == Status.SUBMITTED
+)
+# The actions that approve a form (已通过).
+APPROVES: tuple[str, ...] = tuple(
+    t.action for t in TRANSITIONS.values() if t.target == Status.APPROVED
+)
 
 
 def submit_transition(evaluation: Evaluation) -> Transition:
@@ -470,8 +481,11 @@ def _notify(event: EvaluationEvent, users: list[Any]) -> None:
             "action": event.get_action_display(),
         }
         body = subject + ("\n\n" + event.reason if event.reason else "")
-        # Mail only once the transition is committed; a rolled-back step sends nothing.
-        transaction.on_commit(lambda: send_mail(subject, body, None, emails, fail_silently=True))
+        # Mail only once the transition is committed; a rolled-back step sends nothing, and a
+        # mail that fails is logged (mail_send never raises): the step and later hooks stand.
+        transaction.on_commit(
+            lambda: mail_send(subject=subject, body=body, recipients=emails), robust=True
+        )
 
 
 def transition_run(
@@ -535,7 +549,8 @@ def transition_run(
         ReviewComment.objects.bulk_create(outcome.comments)
         _notify(event, recipients(transition.notify, ev))
         for hook in transition.after_commit:
-            transaction.on_commit(lambda hook=hook, pk=ev.pk: hook(pk))
+            # robust: a hook that raises is logged and the next one still runs.
+            transaction.on_commit(lambda hook=hook, pk=ev.pk: hook(pk), robust=True)
     # The caller's copy shows the new state, as if it had been reloaded.
     evaluation.status = ev.status
     for name in (*transition.sets, *transition.clears):

@@ -8,6 +8,6 @@ from evidence import views
 
 urlpatterns = [
     path("upload/", views.evidence_upload_view, name="evidence_upload"),
-    path("<int:file_pk>/", views.evidence_download_view, name="evidence_download"),
-    path("<int:file_pk>/delete/", views.evidence_delete_view, name="evidence_delete"),
+    path("<id:file_pk>/", views.evidence_download_view, name="evidence_download"),
+    path("<id:file_pk>/delete/", views.evidence_delete_view, name="evidence_delete"),
 ]

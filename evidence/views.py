@@ -6,17 +6,21 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from evaluations import permissions, selectors
+from evaluations.models import Evaluation
 from evaluations.views.exports import content_disposition
 from evidence import services
 from evidence.forms import upload_formset
 from evidence.selectors import evidence_get
 from evidence.sniff import FileRefused
+
+# A message for the user: (messages level, text).
+Note = tuple[int, str]
 
 # A file shown in the page runs nothing and loads nothing, whatever it holds.
 INLINE_POLICY = (
@@ -24,16 +28,36 @@ INLINE_POLICY = (
 )
 
 
-def _back(request: HttpRequest, pk: int) -> HttpResponse:
-    """Back to the page; the upload script (no redirect to follow) gets the address instead.
+def _from_script(request: HttpRequest) -> bool:
+    """True for the upload script (static/js/evidence-upload.js), which stays on its page."""
+    return request.headers.get("X-Requested-With") == "XMLHttpRequest"
 
-    An XMLHttpRequest follows a redirect itself, and the page it fetched would consume the
-    messages meant for the page the browser then shows.
+
+def _answer(request: HttpRequest, evaluation: Evaluation, notes: list[Note]) -> HttpResponse:
+    """Back to the page with ``notes`` as messages; the script gets the section instead.
+
+    The script replaces the page's 佐证材料 section in place, so an edit page keeps what was
+    typed and not yet saved; its notes are shown there, not left for the next page.
     """
-    target = "evaluations:edit" if request.POST.get("back") == "edit" else "evaluations:detail"
-    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
-        return JsonResponse({"location": reverse(target, kwargs={"pk": pk})})
-    return redirect(target, pk=pk)
+    back = "edit" if request.POST.get("back") == "edit" else "detail"
+    if _from_script(request):
+        section = render_to_string(
+            "evidence/_section_alone.html",
+            {"evaluation": evaluation, "back": back},
+            request=request,
+        )
+        return JsonResponse(
+            {
+                "section": section,
+                "messages": [
+                    {"level": "danger" if level == messages.ERROR else "success", "text": text}
+                    for level, text in notes
+                ],
+            }
+        )
+    for level, text in notes:
+        messages.add_message(request, level, text)
+    return redirect(f"evaluations:{back}", pk=evaluation.pk)
 
 
 @require_POST
@@ -42,17 +66,15 @@ def evidence_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True)
     permissions.require_or_403(permissions.EDIT, request.user, evaluation)
     if not evaluation.is_editable:
-        messages.error(request, services.locked_message(evaluation))
-        return _back(request, pk)
+        return _answer(request, evaluation, [(messages.ERROR, services.locked_message(evaluation))])
     formset = upload_formset(evaluation, request.POST, request.FILES)
+    notes: list[Note] = []
     if not formset.is_valid():
-        for error in formset.non_form_errors():
-            messages.error(request, error)
+        notes += [(messages.ERROR, str(error)) for error in formset.non_form_errors()]
         for form in formset.forms:
             for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-        return _back(request, pk)
+                notes += [(messages.ERROR, str(error)) for error in errors]
+        return _answer(request, evaluation, notes)
     for form in formset.forms:
         upload = form.cleaned_data.get("file")
         if not upload:
@@ -66,10 +88,12 @@ def evidence_upload_view(request: HttpRequest, pk: int) -> HttpResponse:
                 row=form.cleaned_data.get("row", ""),
             )
         except FileRefused as refused:
-            messages.error(request, refused.message)
+            notes.append((messages.ERROR, refused.message))
         else:
-            messages.success(request, _("已上传“%(name)s”。") % {"name": evidence.original_name})
-    return _back(request, pk)
+            notes.append(
+                (messages.SUCCESS, _("已上传“%(name)s”。") % {"name": evidence.original_name})
+            )
+    return _answer(request, evaluation, notes)
 
 
 @require_POST
@@ -80,10 +104,10 @@ def evidence_delete_view(request: HttpRequest, pk: int, file_pk: int) -> HttpRes
     try:
         services.evidence_delete(evidence=evidence, user=request.user)
     except FileRefused as refused:
-        messages.error(request, refused.message)
+        note = (messages.ERROR, refused.message)
     else:
-        messages.success(request, _("已删除“%(name)s”。") % {"name": evidence.original_name})
-    return _back(request, pk)
+        note = (messages.SUCCESS, _("已删除“%(name)s”。") % {"name": evidence.original_name})
+    return _answer(request, evidence.evaluation, [note])
 
 
 @require_GET

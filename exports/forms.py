@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from evaluations import selectors
 from evaluations.forms.workflow import id_field, year_field
-from evaluations.models import Status
-from exports.models import Format
+from exports.models import HANDED_IN_FILTER, STATE_FILTER_CHOICES, Format
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -33,7 +32,9 @@ class ExportForm(forms.Form):
     status = forms.ChoiceField(
         label=_("状态"),
         required=False,
-        choices=[("", _("全部状态")), *Status.choices],
+        choices=STATE_FILTER_CHOICES,
+        # The forms handed in (submitted, approved) unless drafts are asked for explicitly.
+        initial=HANDED_IN_FILTER,
         error_messages={"invalid_choice": _("状态参数无效。")},
     )
     format = forms.ChoiceField(

@@ -39,7 +39,7 @@ from evaluations.core.safetext import clean_text
 from evaluations.exports.pdf import bulk_filename, export_filename
 from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation
-from exports.models import ACTIVE_STATES, ExportChunk, ExportJob, Format, State
+from exports.models import ACTIVE_STATES, ExportChunk, ExportJob, Format, State, filter_states
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -73,12 +73,15 @@ class ExportError(Exception):
 def export_selection(
     *, user: AbstractBaseUser, year: int, department: Department | None, status: str
 ) -> list[int]:
-    """The ids of the forms the user may read, in print order (department, project)."""
+    """The ids of the forms the user may read, in print order (department, project).
+
+    ``status`` is a state filter of ``exports.models`` ("" every state, a state, a group).
+    """
     evaluations = visible_evaluations(user).filter(year=year)
     if department is not None:
         evaluations = evaluations.filter(department=department)
-    if status:
-        evaluations = evaluations.filter(status=status)
+    if states := filter_states(status):
+        evaluations = evaluations.filter(status__in=states)
     return list(
         evaluations.order_by("department__name", "project_name", "pk").values_list("pk", flat=True)
     )
@@ -259,7 +262,7 @@ def _forms(job: ExportJob) -> Iterator[Evaluation]:
     """The job's forms the user may still read, in the job's order, a few at a time."""
     readable = visible_evaluations(job.user).select_related("department")
     if job.format == Format.XLSX:
-        readable = readable.prefetch_related("funding_rows", "indicators")
+        readable = readable.prefetch_related("funding_rows", "indicators", "due_project__targets")
     return in_order(readable, job.evaluation_ids)
 
 

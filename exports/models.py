@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
+from evaluations.models import HANDED_IN, Status
 
 
 class Format(models.TextChoices):
@@ -32,6 +33,33 @@ class State(models.TextChoices):
 
 
 ACTIVE_STATES = (State.QUEUED, State.RUNNING)
+
+# A job's state filter (``ExportJob.status_filter``) is "" (every state), one ``Status`` or one
+# of these groups: value → (label, the states it covers).
+HANDED_IN_FILTER = "handed_in"
+STATE_GROUPS: dict[str, tuple[str, tuple[str, ...]]] = {
+    HANDED_IN_FILTER: (_("已提交和已通过"), HANDED_IN),
+}
+# The choices of an export's state, the forms handed in first (what is usually printed).
+STATE_FILTER_CHOICES: list[tuple[str, str]] = [
+    *((value, label) for value, (label, _states) in STATE_GROUPS.items()),
+    ("", _("全部状态（含草稿）")),
+    *Status.choices,
+]
+
+
+def filter_states(status_filter: str) -> tuple[str, ...]:
+    """The states a job's state filter covers (empty: every state)."""
+    if status_filter in STATE_GROUPS:
+        return STATE_GROUPS[status_filter][1]
+    return (status_filter,) if status_filter else ()
+
+
+def filter_label(status_filter: str) -> str:
+    """The state filter as the user chose it ("" for every state or an unknown value)."""
+    if status_filter in STATE_GROUPS:
+        return str(STATE_GROUPS[status_filter][0])
+    return str(Status(status_filter).label) if status_filter in Status.values else ""
 
 
 class ExportJob(models.Model):

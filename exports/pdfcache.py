@@ -2,10 +2,10 @@
 
 A PDF depends on the form (its content, state, dates and signatures, all of which bump
 ``revision`` or ``updated_at`` when written), on what is printed beside it (the evidence
-list, the published re-check, whether its year has a campaign, the department's name, the
-approver's name), on the settings it prints by (the local scoring rules, the re-check's
-quality threshold, the bureau's name PDF_AUTHOR), and on the print templates, stylesheet,
-fonts and WeasyPrint.
+list, the published re-check, whether its year has a campaign, the approved targets of its
+due project, the department's name, the approver's name), on the settings it prints by
+(the local scoring rules, the re-check's quality threshold, the bureau's name PDF_AUTHOR),
+and on the print templates, stylesheet, fonts and WeasyPrint.
 ``print_key`` hashes all of it; the file is stored under ``pdf-cache/<form id>/<key>.pdf``
 in Django's default storage (never served directly: downloads go through views that check
 the user). Any write therefore makes the next download render again, without a list of
@@ -51,9 +51,10 @@ from django.db.models.expressions import RawSQL
 from django.template.loader import get_template
 
 from evaluations.exports.pdf import prints_quickly
+from evaluations.mapping import approved_targets
 from evaluations.models import Evaluation
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: forms not handed in print no grade
 CACHE_DIR = "pdf-cache"
 # A download waits at most this long (seconds) for another process's render of the same
 # PDF; then the page waits for it instead (a quick form renders in well under a second).
@@ -174,6 +175,8 @@ def print_key(evaluation: Evaluation) -> str:
         dataclasses.asdict(rules),
         _printed_settings(),
         {key: str(value) for key, value in stamp.items()},
+        # The due list's approved targets the rows are compared with (批复 notes, warnings).
+        [dataclasses.asdict(t) for t in approved_targets(evaluation) or []],
     ]
     text = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -10,9 +10,9 @@ app_name = "exports"
 
 urlpatterns = [
     path("", views.export_list, name="list"),
-    path("<int:pk>/", views.export_detail, name="detail"),
-    path("<int:pk>/status.json", views.export_status, name="status"),
-    path("<int:pk>/cancel/", views.export_cancel, name="cancel"),
-    path("<int:pk>/retry/", views.export_retry, name="retry"),
-    path("<int:pk>/download/", views.export_download, name="download"),
+    path("<id:pk>/", views.export_detail, name="detail"),
+    path("<id:pk>/status.json", views.export_status, name="status"),
+    path("<id:pk>/cancel/", views.export_cancel, name="cancel"),
+    path("<id:pk>/retry/", views.export_retry, name="retry"),
+    path("<id:pk>/download/", views.export_download, name="download"),
 ]

@@ -23,11 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evaluations import permissions, selectors
 from evaluations.forms.workflow import parse_id, parse_year
-from evaluations.models import Status
 from evaluations.views.exports import content_disposition
 from exports import jobs
 from exports.forms import ExportForm
-from exports.models import ExportJob, Format, State
+from exports.models import ExportJob, Format, State, filter_label
 
 PAGE_SIZE = 20
 
@@ -71,7 +70,7 @@ def progress_text(job: ExportJob) -> str:
 
 def _status_label(job: ExportJob) -> str:
     """The state filter of the job, as the user chose it ("" for every state)."""
-    return str(Status(job.status_filter).label) if job.status_filter in Status.values else ""
+    return filter_label(job.status_filter)
 
 
 def _scope_label(job: ExportJob, all_departments: bool) -> str:

@@ -59,6 +59,12 @@ class RecheckForm(forms.Form):
             for r in self.figures.rows
         }
 
+    def typed_scores(self) -> tuple[dict[str, Decimal | None], Decimal | None]:
+        """After is_valid(): the scores by row key and the execution score, a wrong one blank."""
+        data = self.cleaned_data
+        scores = {r.key: data.get(f"score_{r.key}") for r in self.figures.rows}
+        return scores, data.get("execution_score")
+
     def row_fields(self):
         """(figures, score field, opinion field) per row, for the template."""
         return [(r, self[f"score_{r.key}"], self[f"opinion_{r.key}"]) for r in self.figures.rows]

@@ -31,6 +31,8 @@ class RowFigures:
     own: Decimal | None
     recheck: Decimal | None
     opinion: str
+    target: str = ""  # 年度指标值, beside the scores: what the score is judged against
+    actual: str = ""  # 实际完成值
 
     @property
     def difference(self) -> Decimal:
@@ -102,6 +104,8 @@ def recheck_figures(
             own=ind.score,
             recheck=scores.get(ind.key),
             opinion=opinions.get(ind.key, ""),
+            target=ind.target,
+            actual=ind.actual,
         )
         for i, ind in enumerate(form_data.indicators)
     ]

@@ -74,6 +74,20 @@ def recheck_compute(recheck: Recheck) -> RecheckFigures:
     )
 
 
+def recheck_preview(
+    recheck: Recheck, *, scores: dict[str, Decimal | None], execution_score: Decimal | None
+) -> RecheckFigures:
+    """The figures finance's scores as typed would give (the page's live total); stores nothing."""
+    return recheck_figures(
+        recheck.evaluation.as_form_data(),
+        scores=scores,
+        opinions={},
+        execution_score=execution_score,
+        threshold=quality_threshold(),
+        rules=current_rules(),
+    )
+
+
 def _store_figures(recheck: Recheck) -> None:
     figures = recheck_compute(recheck)
     recheck.total = figures.total
@@ -99,8 +113,7 @@ def approved_forms(year: int):
 
 
 def _create(evaluation: Evaluation, user: Any, sample: Sample | None) -> Recheck:
-    # Finance starts from the department's figures: every difference is 0 until it changes one.
-    form = evaluation.as_form_data()
+    # No scores, no total until finance starts: a pending re-check must not look done.
     recheck = Recheck.objects.create(
         evaluation=evaluation,
         method=PickMethod.SAMPLE if sample else PickMethod.BY_HAND,
@@ -108,13 +121,21 @@ def _create(evaluation: Evaluation, user: Any, sample: Sample | None) -> Recheck
         picked_by=user,
     )
     RecheckRow.objects.bulk_create(
-        RecheckRow(recheck=recheck, key=ind.key, score=ind.score) for ind in form.indicators
+        RecheckRow(recheck=recheck, key=ind.key) for ind in evaluation.as_form_data().indicators
     )
-    figures = recheck_compute(recheck)
-    recheck.execution_score = figures.own_execution
-    _store_figures(recheck)
-    recheck.save()
+    recheck.own_total = recheck_compute(recheck).own_total
+    recheck.save(update_fields=["own_total"])
     return recheck
+
+
+def _prefill(recheck: Recheck) -> None:
+    """Finance starts from the department's figures: every difference is 0 until it changes one."""
+    own = {ind.key: ind.score for ind in recheck.evaluation.as_form_data().indicators}
+    for row in recheck.rows.all():
+        row.score = own.get(row.key)
+        row.save(update_fields=["score"])
+    recheck.execution_score = recheck_compute(recheck).own_execution
+    _store_figures(recheck)
 
 
 def recheck_pick(*, evaluation: Evaluation, user: AbstractBaseUser) -> tuple[Recheck, bool]:
@@ -166,17 +187,30 @@ def draw(candidates: list[tuple[int, Decimal]], *, n: int, seed: int, weighted: 
 def sample_draw(
     *, year: int, share: int, seed: int, weighted: bool, user: AbstractBaseUser
 ) -> Sample:
-    """Draw ``share`` % of the year's approved forms and put each drawn form in re-check."""
+    """Draw ``share`` % of the year's approved forms and put each drawn form in re-check.
+
+    Idempotent: the same parameters over the same approved forms give the same forms, so
+    a repeat returns the earlier sample instead of recording a second one.
+    """
     if not permissions.allowed(permissions.RECHECK, user):
         raise TransitionError(_("只有财政局可以抽取复核。"))
     if not 1 <= share <= 100:
         raise TransitionError(_("抽取比例应在 1% 到 100% 之间。"))
     with transaction.atomic():
+        # The population locked: an identical draw posted at the same time (a double click)
+        # waits for this one, then finds it below; no form leaves or joins it meanwhile.
+        list(approved_forms(year).select_for_update().values_list("pk", flat=True))
         forms = list(approved_forms(year).prefetch_related("funding_rows"))
         if not forms:
             raise TransitionError(_("%(year)d年度没有已通过的自评表可供抽取。") % {"year": year})
         candidates = [(ev.pk, funding_totals(ev.as_form_data())[0] or Decimal(0)) for ev in forms]
         picked = draw(candidates, n=sample_size(len(forms), share), seed=seed, weighted=weighted)
+        earlier = Sample.objects.filter(
+            year=year, share=share, seed=seed, weighted=weighted, population=len(forms)
+        )
+        for sample in earlier.prefetch_related("evaluations"):
+            if sorted(ev.pk for ev in sample.evaluations.all()) == picked:
+                return sample  # the same draw over the same forms: drawn once, recorded once
         sample = Sample.objects.create(
             year=year,
             share=share,
@@ -209,6 +243,7 @@ class RecheckTransition:
     target: str
     wrong_state: Promise
     check: Callable[[Recheck], None] | None = None
+    prefills: bool = False  # the scores start as the department's
     stamps_completion: bool = False
 
 
@@ -222,6 +257,7 @@ START = RecheckTransition(
     sources=(RecheckStatus.PENDING,),
     target=RecheckStatus.IN_PROGRESS,
     wrong_state=gettext_lazy("此复核当前为“%(status)s”，不能开始。"),
+    prefills=True,
 )
 COMPLETE = RecheckTransition(
     action=RecheckAction.COMPLETED,
@@ -245,33 +281,35 @@ def recheck_transition_run(
     if not permissions.allowed(permissions.RECHECK, user):
         raise TransitionError(_("只有财政局可以复核。"))
     with transaction.atomic():
-        rc = _lock(recheck)
-        if rc.status == transition.target:
-            return False
-        if rc.status not in transition.sources:
-            raise TransitionError(transition.wrong_state % {"status": rc.get_status_display()})
-        if transition.check is not None:
-            transition.check(rc)
-        frm = rc.status
-        rc.status = transition.target
-        fields = ["status"]
-        if transition.stamps_completion:
-            _store_figures(rc)
-            rc.completed_by = user
-            rc.completed_at = timezone.now()
-            fields += [
-                "total",
-                "own_total",
-                "difference",
-                "quality_poor",
-                "execution_score",
-                "completed_by",
-                "completed_at",
-            ]
-        rc.save(update_fields=fields)
-        reason = rc.opinion if transition.stamps_completion else ""
-        _event(rc, transition.action, user, frm=frm, to=rc.status, reason=reason)
+        done = _run(transition, _lock(recheck), user)
     recheck.refresh_from_db()
+    return done
+
+
+def _run(transition: RecheckTransition, rc: Recheck, user: Any) -> bool:
+    # On a locked row, inside the caller's transaction.
+    if rc.status == transition.target:
+        return False
+    if rc.status not in transition.sources:
+        raise TransitionError(transition.wrong_state % {"status": rc.get_status_display()})
+    if transition.check is not None:
+        transition.check(rc)
+    frm = rc.status
+    rc.status = transition.target
+    fields = ["status"]
+    if transition.prefills or transition.stamps_completion:
+        if transition.prefills:
+            _prefill(rc)
+        else:
+            _store_figures(rc)
+        fields += ["total", "own_total", "difference", "quality_poor", "execution_score"]
+    if transition.stamps_completion:
+        rc.completed_by = user
+        rc.completed_at = timezone.now()
+        fields += ["completed_by", "completed_at"]
+    rc.save(update_fields=fields)
+    reason = rc.opinion if transition.stamps_completion else ""
+    _event(rc, transition.action, user, frm=frm, to=rc.status, reason=reason)
     return True
 
 
@@ -287,26 +325,60 @@ def recheck_save(
     if not permissions.allowed(permissions.RECHECK, user):
         raise TransitionError(_("只有财政局可以复核。"))
     with transaction.atomic():
-        rc = _lock(recheck)
-        if rc.status != RecheckStatus.IN_PROGRESS:
-            raise TransitionError(
-                _("此复核当前为“%(status)s”，不能修改。") % {"status": rc.get_status_display()}
-            )
-        rc.opinion = workflow_text(opinion, limit=REASON_MAX_LENGTH, what=_("复核意见"))
-        rc.execution_score = execution_score
-        for row in rc.rows.all():
-            if row.key in rows:
-                score, text = rows[row.key]
-                row.score = score
-                row.opinion = workflow_text(text, limit=COMMENT_MAX_LENGTH, what=_("复核意见"))
-                row.save(update_fields=["score", "opinion"])
-        _store_figures(rc)
-        rc.save()
-        _event(
-            rc,
-            RecheckAction.SAVED,
-            user,
-            reason=_("复核总分 %(total)s，差异 %(diff)s")
-            % {"total": rc.total, "diff": rc.difference},
-        )
+        _write(_lock(recheck), user, rows, execution_score, opinion)
     recheck.refresh_from_db()
+
+
+def recheck_complete(
+    *,
+    recheck: Recheck,
+    user: AbstractBaseUser,
+    rows: dict[str, tuple[Decimal | None, str]],
+    execution_score: Decimal | None,
+    opinion: str,
+) -> bool:
+    """Store what the page holds and complete, in one transaction: both or neither.
+
+    False on a repeat (already 已复核: a double click saves nothing again); TransitionError
+    when refused (e.g. no overall opinion), and then nothing is stored.
+    """
+    if not permissions.allowed(permissions.RECHECK, user):
+        raise TransitionError(_("只有财政局可以复核。"))
+    with transaction.atomic():
+        rc = _lock(recheck)
+        if rc.status == COMPLETE.target:
+            return False
+        _write(rc, user, rows, execution_score, opinion)
+        _run(COMPLETE, rc, user)
+    recheck.refresh_from_db()
+    return True
+
+
+def _write(
+    rc: Recheck,
+    user: Any,
+    rows: dict[str, tuple[Decimal | None, str]],
+    execution_score: Decimal | None,
+    opinion: str,
+) -> None:
+    # On a locked row, inside the caller's transaction.
+    if rc.status != RecheckStatus.IN_PROGRESS:
+        raise TransitionError(
+            _("此复核当前为“%(status)s”，不能修改。") % {"status": rc.get_status_display()}
+        )
+    rc.opinion = workflow_text(opinion, limit=REASON_MAX_LENGTH, what=_("复核意见"))
+    rc.execution_score = execution_score
+    for row in rc.rows.all():
+        if row.key in rows:
+            score, text = rows[row.key]
+            row.score = score
+            row.opinion = workflow_text(text, limit=COMMENT_MAX_LENGTH, what=_("复核意见"))
+            row.save(update_fields=["score", "opinion"])
+    _store_figures(rc)
+    rc.save()
+    _event(
+        rc,
+        RecheckAction.SAVED,
+        user,
+        reason=_("复核总分 %(total)s，差异 %(diff)s") % {"total": rc.total, "diff": rc.difference},
+    )

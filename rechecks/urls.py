@@ -10,8 +10,9 @@ urlpatterns = [
     path("", views.recheck_list, name="list"),
     path("draw/", views.recheck_draw, name="draw"),
     path("report/", views.recheck_report, name="report"),
-    path("pick/<int:pk>/", views.recheck_pick, name="pick"),
-    path("<int:pk>/", views.recheck_detail, name="detail"),
-    path("<int:pk>/start/", views.recheck_start, name="start"),
-    path("<int:pk>/complete/", views.recheck_complete, name="complete"),
+    path("pick/<id:pk>/", views.recheck_pick, name="pick"),
+    path("<id:pk>/", views.recheck_detail, name="detail"),
+    path("<id:pk>/start/", views.recheck_start, name="start"),
+    path("<id:pk>/complete/", views.recheck_complete, name="complete"),
+    path("<id:pk>/preview/", views.recheck_preview, name="preview"),
 ]

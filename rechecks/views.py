@@ -6,7 +6,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from departments.models import Department
 from evaluations import permissions
+from evaluations.core.grades import grade as grade_of
 from evaluations.forms.workflow import parse_id, parse_year
 from evaluations.models import Evaluation
 from rechecks import selectors, services
@@ -115,38 +116,16 @@ def _recheck(pk: int) -> Recheck:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def recheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The re-check page: the department's figures beside finance's; POST saves (复核中)."""
-    _finance(request)
-    recheck = _recheck(pk)
-    figures = services.recheck_compute(recheck)
-    form = RecheckForm(
+def _form(request: HttpRequest, recheck: Recheck, figures) -> RecheckForm:
+    """The page's form: bound to a POST, else showing what is stored."""
+    return RecheckForm(
         request.POST if request.method == "POST" else None,
         figures=figures,
         initial=initial_for(figures, recheck.opinion),
     )
-    status = 200
-    if request.method == "POST":
-        if recheck.status != RecheckStatus.IN_PROGRESS:
-            messages.error(request, _("只有“复核中”的复核可以修改。"))
-            return redirect("rechecks:detail", pk=pk)
-        if form.is_valid():
-            try:
-                services.recheck_save(
-                    recheck=recheck,
-                    user=request.user,
-                    rows=form.rows(),
-                    execution_score=form.cleaned_data["execution_score"],
-                    opinion=form.cleaned_data["opinion"],
-                )
-            except services.TransitionError as exc:
-                messages.error(request, exc.message)
-            else:
-                messages.success(request, _("复核已保存。"))
-                return redirect("rechecks:detail", pk=pk)
-        status = 400
+
+
+def _page(request: HttpRequest, recheck: Recheck, figures, form: RecheckForm, status: int = 200):
     return render(
         request,
         "rechecks/detail.html",
@@ -156,8 +135,92 @@ def recheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "figures": figures,
             "form": form,
             "editable": recheck.status == RecheckStatus.IN_PROGRESS,
+            # Before 开始复核 finance has scored nothing: the page shows "—", not figures.
+            "started": recheck.status != RecheckStatus.PENDING,
         },
         status=status,
+    )
+
+
+def _values(form: RecheckForm) -> dict:
+    return {
+        "rows": form.rows(),
+        "execution_score": form.cleaned_data["execution_score"],
+        "opinion": form.cleaned_data["opinion"],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def recheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The re-check page: the department's figures beside finance's; POST saves (复核中)."""
+    _finance(request)
+    recheck = _recheck(pk)
+    figures = services.recheck_compute(recheck)
+    form = _form(request, recheck, figures)
+    if request.method == "GET":
+        return _page(request, recheck, figures, form)
+    if recheck.status != RecheckStatus.IN_PROGRESS:
+        messages.error(request, _("只有“复核中”的复核可以修改。"))
+        return redirect("rechecks:detail", pk=pk)
+    if form.is_valid():
+        try:
+            services.recheck_save(recheck=recheck, user=request.user, **_values(form))
+        except services.TransitionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("复核已保存。"))
+            return redirect("rechecks:detail", pk=pk)
+    return _page(request, recheck, figures, form, status=400)
+
+
+@login_required
+@require_POST
+def recheck_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """完成复核: the page's form, stored and completed at once; refused, it keeps what was typed."""
+    _finance(request)
+    recheck = _recheck(pk)
+    if recheck.status == RecheckStatus.DONE:
+        return redirect("rechecks:detail", pk=pk)  # a repeat (double click): done already
+    if recheck.status != RecheckStatus.IN_PROGRESS:
+        messages.error(request, _("请先开始复核。"))
+        return redirect("rechecks:detail", pk=pk)
+    figures = services.recheck_compute(recheck)
+    form = _form(request, recheck, figures)
+    if form.is_valid():
+        try:
+            services.recheck_complete(recheck=recheck, user=request.user, **_values(form))
+        except services.TransitionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("复核已完成，部门现在可以看到复核结果和意见。"))
+            return redirect("rechecks:detail", pk=pk)
+    else:
+        messages.error(request, _("复核未完成：请改正标出的内容。"))
+    return _page(request, recheck, figures, form, status=400)
+
+
+@login_required
+@require_POST
+def recheck_preview(request: HttpRequest, pk: int) -> JsonResponse:
+    """The re-check total and differences of the scores as typed, by the engine (JSON)."""
+    _finance(request)
+    recheck = _recheck(pk)
+    form = RecheckForm(request.POST, figures=services.recheck_compute(recheck))
+    form.is_valid()  # a wrong box counts as blank here; the page marks it
+    scores, execution_score = form.typed_scores()
+    figures = services.recheck_preview(recheck, scores=scores, execution_score=execution_score)
+    return JsonResponse(
+        {
+            "total": str(figures.total),
+            "grade": str(grade_of(figures.total) or ""),
+            "difference": str(figures.difference),
+            "quality_poor": figures.quality_poor,
+            "execution": str(figures.recheck_execution or ""),
+            "execution_difference": str(figures.execution_difference),
+            "rows": {r.key: str(r.difference) for r in figures.rows},
+            "invalid": sorted(form.errors),
+        }
     )
 
 
@@ -175,12 +238,6 @@ def _transition(request: HttpRequest, pk: int, transition) -> HttpResponse:
 @require_POST
 def recheck_start(request: HttpRequest, pk: int) -> HttpResponse:
     return _transition(request, pk, services.START)
-
-
-@login_required
-@require_POST
-def recheck_complete(request: HttpRequest, pk: int) -> HttpResponse:
-    return _transition(request, pk, services.COMPLETE)
 
 
 @login_required

@@ -13,7 +13,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from campaigns.models import Campaign
+from departments.models import Membership, Role
 from evaluations.services import evaluation_submit
+from tests.conftest import make_user
 from tests.factories import make_evaluation
 from tests.test_evidence import evidence_on
 from tests.test_export_views import finished_job
@@ -35,6 +37,7 @@ CAMPAIGN_ROUTES = {
     "campaigns:import_confirm",
     "campaigns:carry_over",
     "campaigns:extend",
+    "campaigns:remind",
 }
 # Routes about one evaluation: another department's staff get 404 on GET and POST.
 EVALUATION_ROUTES = {
@@ -98,8 +101,20 @@ SCOPED_ROUTES = {
 # (tests/test_rechecks.py). The pages of one re-check are addressed by the form's pk.
 RECHECK_ROUTES = {"rechecks:list", "rechecks:draw", "rechecks:report"}
 SCOPED_ROUTES |= RECHECK_ROUTES
-EVALUATION_ROUTES |= {"rechecks:pick", "rechecks:detail", "rechecks:start", "rechecks:complete"}
-POST_ONLY_ROUTES |= {"rechecks:pick", "rechecks:start", "rechecks:complete", "rechecks:draw"}
+EVALUATION_ROUTES |= {
+    "rechecks:pick",
+    "rechecks:detail",
+    "rechecks:start",
+    "rechecks:complete",
+    "rechecks:preview",
+}
+POST_ONLY_ROUTES |= {
+    "rechecks:pick",
+    "rechecks:start",
+    "rechecks:complete",
+    "rechecks:preview",
+    "rechecks:draw",
+}
 
 
 # One export job (/exports/<pk>/...): its user's only, 404 to everyone else whatever their
@@ -133,11 +148,11 @@ def url_of(route: str, pk: int, file_pk: int = 0, job_pk: int = 0) -> str:
     # 2021, the forms' year: a campaign would put NOT_IN_DUE_LIST on them).
     if route.startswith("exports/"):
         # An export job's pages are addressed by the job (the matrix test makes one).
-        return "/" + route.replace("<int:pk>", str(job_pk or pk))
+        return "/" + route.replace("<id:pk>", str(job_pk or pk))
     return "/" + (
-        route.replace("<int:pk>", str(pk))
-        .replace("<int:year>", "2020")
-        .replace("<int:file_pk>", str(file_pk))
+        route.replace("<id:pk>", str(pk))
+        .replace("<year:year>", "2020")
+        .replace("<id:file_pk>", str(file_pk))
     )
 
 
@@ -314,6 +329,8 @@ EXPECTED.update(
         # No approved 2019 forms: nothing to carry over, back to the campaign page.
         "campaigns:carry_over": finance_only((404, 404), (200, 302)),
         "campaigns:extend": finance_only((404, 404), (200, 200)),
+        # The matrix's POST names no overdue department: back to the campaign page.
+        "campaigns:remind": finance_only((405, 404), (405, 302)),
     }
 )
 # The re-check pages, on the shared form (submitted, so neither picked nor pickable: its
@@ -330,6 +347,7 @@ EXPECTED.update(
         "rechecks:detail": finance_only((404, 404), (404, 404)),
         "rechecks:start": finance_only((405, 404), (405, 404)),
         "rechecks:complete": finance_only((405, 404), (405, 404)),
+        "rechecks:preview": finance_only((405, 404), (405, 404)),
     }
 )
 # Query strings some routes need to answer at all.
@@ -386,3 +404,83 @@ def test_it_answers_each_role_as_the_matrix_says(
     assert shared.evidence.count() == 1  # the refused deletes removed nothing
     job.refresh_from_db()
     assert (job.state, job.attempt) == ("done", 1)  # nobody cancelled or retried it
+
+
+# --- 限填实施单位: an account limited to one implementing unit of its department -------------
+#
+# A filler or head limited to one 实施单位 (Membership.implementing_unit) is, for the forms of
+# the department's other units, an outsider: every route that takes such a form answers as it
+# does to another department's staff ("outsider"), and nothing changes. Their own unit's forms
+# answer as to the department's unlimited filler ("owner") or head ("head"). The limit is
+# compared as the unit's name is everywhere: NFKC, without any whitespace.
+
+OWN_UNIT = "实施单位甲"  # the factory's forms (tests/factories.py)
+OTHER_UNIT = "实施单位乙"
+LIMITED = {"staff": ("owner", Role.STAFF), "head": ("head", Role.HEAD)}
+
+
+def unit_limited(role: str, department, unit: str):
+    """A ``role`` (staff or head) of ``department`` limited to ``unit``."""
+    user = make_user(f"limited_{role}", LIMITED[role][1], department)
+    Membership.objects.filter(user=user).update(implementing_unit=unit)
+    return user
+
+
+def unit_form(department, author, unit: str, name: str):
+    """A submitted form of ``department`` whose 实施单位 is ``unit``."""
+    evaluation = make_evaluation(department, author, project_name=name, implementing_unit=unit)
+    evaluation_submit(evaluation=evaluation, user=author)
+    return evaluation
+
+
+@pytest.mark.parametrize("role", list(LIMITED))
+def test_a_unit_limited_user_is_an_outsider_to_the_other_units_forms(
+    role, dept_a, staff_a, head_a, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    user = unit_limited(role, dept_a, OWN_UNIT)
+    other = unit_form(dept_a, staff_a, OTHER_UNIT, "乙单位的表")
+    evidence = evidence_on(other, staff_a)
+    failures = []
+    for route, name in routes():
+        if name not in EVALUATION_ROUTES:
+            continue
+        for method, expected in zip(("get", "post"), EXPECTED[name]["outsider"], strict=True):
+            client = Client()
+            client.force_login(user)
+            data = {"reason": "矩阵测试"} if method == "post" else {}
+            response = getattr(client, method)(url_of(route, other.pk, evidence.pk), data)
+            if response.status_code != expected:
+                failures.append((name, method, expected, response.status_code))
+    assert failures == []
+    other.refresh_from_db()
+    assert other.status == "submitted"
+    assert other.events.count() == 2  # created, submitted: nothing else happened
+    assert other.evidence.count() == 1
+
+
+@pytest.mark.parametrize("role", list(LIMITED))
+def test_a_unit_limited_user_keeps_every_route_of_their_own_units_forms(
+    role, dept_a, staff_a, head_a, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    # Written with other spaces than the forms' "实施单位甲": the same unit.
+    user = unit_limited(role, dept_a, " 实施单位　甲 ")
+    shared = unit_form(dept_a, staff_a, OWN_UNIT, "甲单位的表")
+    evidence = evidence_on(shared, staff_a)
+    column = LIMITED[role][0]
+    failures = []
+    for route, name in routes():
+        if name not in EVALUATION_ROUTES:
+            continue
+        for method, expected in zip(("get", "post"), EXPECTED[name][column], strict=True):
+            evaluation = shared
+            if method == "post" and name in CHANGING:
+                evaluation = unit_form(dept_a, staff_a, OWN_UNIT, name)
+            client = Client()
+            client.force_login(user)
+            data = {"reason": "矩阵测试"} if method == "post" else {}
+            response = getattr(client, method)(url_of(route, evaluation.pk, evidence.pk), data)
+            if response.status_code != expected:
+                failures.append((name, method, expected, response.status_code))
+    assert failures == []

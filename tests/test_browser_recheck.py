@@ -13,6 +13,7 @@ from django.utils import timezone
 from evaluations.models import Evaluation, Status
 from evaluations.services import evaluation_score, evaluation_submit, warning_key
 from rechecks.models import Recheck, RecheckStatus
+from rechecks.services import START, recheck_pick, recheck_transition_run
 from tests.browser import click, full_page_screenshot, sign_in, wait_for
 from tests.conftest import PASSWORD
 from tests.factories import make_evaluation
@@ -117,3 +118,63 @@ def test_evidence_review_sample_and_recheck_in_a_browser(
     result_text = wait_for(browser, lambda d: d.find_element(By.ID, "recheck-title")).text
     assert "财政复核结果" in result_text
     assert "第一项指标缺少佐证，扣分。" in browser.page_source
+
+
+def leaving_asks(browser) -> bool:
+    """Whether leaving the page now would ask first (its beforeunload handler cancels)."""
+    return browser.execute_script(
+        "const e = new Event('beforeunload', {cancelable: true});"
+        "window.dispatchEvent(e); return e.defaultPrevented;"
+    )
+
+
+def test_the_recheck_total_follows_the_scores_typed_and_leaving_asks_first(
+    live_server, dept_a, staff_a, finance, browser
+):
+    from selenium.webdriver.common.by import By
+
+    evaluation = make_evaluation(dept_a, staff_a, project_name="复核实时总分")
+    Evaluation.objects.filter(pk=evaluation.pk).update(
+        status=Status.APPROVED, approved_at=timezone.now()
+    )
+    recheck, _ = recheck_pick(evaluation=evaluation, user=finance)
+    recheck_transition_run(START, recheck=recheck, user=finance)
+    first, sixth = (evaluation.indicators.get(position=p).key for p in (1, 6))
+
+    sign_in(browser, live_server.url, finance.username, PASSWORD)
+    browser.get(f"{live_server.url}/rechecks/{evaluation.pk}/")
+    total = browser.find_element(By.CSS_SELECTOR, '[data-recheck="total"]')
+    difference = browser.find_element(By.CSS_SELECTOR, '[data-recheck="difference"]')
+    assert (total.text, difference.text) == ("100.00 优", "0.00")
+    assert not leaving_asks(browser)
+
+    # Rows 1 and 6 (weights 10 and 15) to 6 and 3: 100 - 4 - 12 = 84 (良), typed, not saved.
+    for key, score in ((first, "6"), (sixth, "3")):
+        box = browser.find_element(By.NAME, f"score_{key}")
+        box.clear()
+        box.send_keys(score)
+    wait_for(browser, lambda d: total.text == "84.00 良")
+    assert difference.text == "16.00"
+    row = browser.find_element(By.CSS_SELECTOR, f'[data-row-difference="{sixth}"]')
+    assert row.text == "12.00"
+    badge = browser.find_element(By.CSS_SELECTOR, '[data-recheck="quality_poor"]')
+    assert badge.is_displayed()  # 16 points: more than the threshold of 10
+    recheck.refresh_from_db()
+    assert recheck.total == 100  # only typed
+
+    # Leaving with the change unsaved asks first. (WebDriver accepts a real beforeunload
+    # prompt on its own, so the test asks the page's handler, as the browser does.)
+    assert leaving_asks(browser)
+
+    # Completing posts the page: no question, and everything typed is stored.
+    browser.find_element(By.NAME, "opinion").send_keys("两项扣分。")
+    browser.execute_script(
+        "document.querySelector('form.recheck-form')"
+        ".dispatchEvent(new Event('submit', {cancelable: true}));"
+    )
+    assert not leaving_asks(browser)  # submitting: the page is left on purpose
+    click(browser, browser.find_element(By.XPATH, "//button[contains(., '完成复核')]"))
+    wait_for(browser, lambda d: "复核已完成" in d.page_source)
+    recheck.refresh_from_db()
+    assert recheck.status == RecheckStatus.DONE and recheck.total == 84
+    assert recheck.opinion == "两项扣分。"

@@ -24,6 +24,9 @@ pytestmark = pytest.mark.django_db
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 SAMPLE = SAMPLE_DIR / "due_list_2021.xlsx"
+# Deadlines a form may set: a new or changed deadline cannot lie in the past.
+SOON = timezone.localdate() + datetime.timedelta(days=15)
+LATER = timezone.localdate() + datetime.timedelta(days=30)
 
 
 @pytest.fixture(autouse=True)
@@ -42,7 +45,7 @@ def campaign_post(**overrides) -> dict:
     data = {
         "year": "2022",
         "title": "2022年度项目支出绩效自评",
-        "deadline": "2023-03-31",
+        "deadline": LATER.isoformat(),
         "notice": "请按期完成自评。",
         "requires_sign_off": "on",
         "is_open": "on",
@@ -102,7 +105,7 @@ def test_it_creates_a_campaign(client_finance, finance):
     assert response["Location"] == "/campaigns/2022/"
     campaign = Campaign.objects.get(year=2022)
     assert campaign.title == "2022年度项目支出绩效自评"
-    assert campaign.deadline == datetime.date(2023, 3, 31)
+    assert campaign.deadline == LATER
     assert campaign.requires_sign_off and campaign.is_open and not campaign.allow_unlisted
     assert campaign.created_by == finance
 
@@ -117,12 +120,12 @@ def test_it_refuses_a_second_campaign_for_the_same_year(client_finance, campaign
 def test_it_edits_a_campaign(client_finance, campaign):
     response = client_finance.post(
         "/campaigns/2021/edit/",
-        campaign_post(year="2021", title="改过的标题", deadline="2022-04-30"),
+        campaign_post(year="2021", title="改过的标题", deadline=SOON.isoformat()),
     )
     assert response.status_code == 302
     campaign.refresh_from_db()
     assert campaign.title == "改过的标题"
-    assert campaign.deadline == datetime.date(2022, 4, 30)
+    assert campaign.deadline == SOON
 
 
 def test_it_closes_and_reopens_a_campaign(client_finance, campaign):
@@ -369,14 +372,14 @@ def test_finance_extends_one_departments_deadline_and_the_page_lists_its_history
 ):
     response = client_finance.post(
         "/campaigns/2021/extend/",
-        {"department": dept_a.pk, "deadline": "2022-04-15", "reason": "机构改革，人员调整"},
+        {"department": dept_a.pk, "deadline": SOON.isoformat(), "reason": "机构改革，人员调整"},
     )
     assert response.status_code == 302
     client_finance.post(
         "/campaigns/2021/extend/",
-        {"department": dept_a.pk, "deadline": "2022-04-30", "reason": "再次延期"},
+        {"department": dept_a.pk, "deadline": LATER.isoformat(), "reason": "再次延期"},
     )
-    assert campaign.deadline_for(dept_a) == datetime.date(2022, 4, 30)
+    assert campaign.deadline_for(dept_a) == LATER
     assert campaign.deadline_for(dept_b) == datetime.date(2022, 3, 31)
     latest = DeadlineExtension.objects.filter(department=dept_a).first()
     assert (latest.created_by, latest.reason) == (finance, "再次延期")
@@ -388,12 +391,14 @@ def test_finance_extends_one_departments_deadline_and_the_page_lists_its_history
 def test_an_extension_must_be_later_than_the_campaign_deadline_and_give_a_reason(
     client_finance, campaign, dept_a
 ):
+    Campaign.objects.filter(pk=campaign.pk).update(deadline=SOON)
     response = client_finance.post(
-        "/campaigns/2021/extend/", {"department": dept_a.pk, "deadline": "2022-03-31", "reason": ""}
+        "/campaigns/2021/extend/",
+        {"department": dept_a.pk, "deadline": SOON.isoformat(), "reason": ""},
     )
     assert response.status_code == 200
     errors = response.context["form"].errors
-    assert errors["deadline"] == ["延长后的截止日期须晚于任务的截止日期（2022-03-31）。"]
+    assert errors["deadline"] == [f"延长后的截止日期须晚于任务的截止日期（{SOON.isoformat()}）。"]
     assert "reason" in errors
     assert DeadlineExtension.objects.count() == 0
 
@@ -452,3 +457,94 @@ def test_load_demo_creates_an_open_2021_campaign_with_the_sample_due_list(settin
     }
     call_command("load_demo", stdout=io.StringIO())
     assert Campaign.objects.get(year=2021).projects.count() == 38
+
+
+# --- deadlines in the past and the year of a campaign in use --------------------------------
+
+
+def test_a_new_campaign_cannot_have_a_deadline_in_the_past(client_finance):
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    response = client_finance.post("/campaigns/new/", campaign_post(deadline=yesterday.isoformat()))
+    assert response.status_code == 200
+    today = timezone.localdate().isoformat()
+    assert response.context["form"].errors["deadline"] == [f"截止日期不能早于今天（{today}）。"]
+    assert 'value="2022年度项目支出绩效自评"' in response.content.decode()  # kept as typed
+    assert not Campaign.objects.exists()
+
+
+def test_an_edit_keeps_a_past_deadline_but_cannot_move_it_to_another_past_day(
+    client_finance, campaign
+):
+    # Last year's campaign (deadline 2022-03-31, long past) stays editable as it is...
+    unchanged = campaign_post(year="2021", title="改过的标题", deadline="2022-03-31")
+    assert client_finance.post("/campaigns/2021/edit/", unchanged).status_code == 302
+    # ...but a new deadline in the past is refused.
+    moved = campaign_post(year="2021", deadline="2022-04-30")
+    response = client_finance.post("/campaigns/2021/edit/", moved)
+    assert response.status_code == 200
+    assert response.context["form"].errors["deadline"][0].startswith("截止日期不能早于今天")
+    campaign.refresh_from_db()
+    assert (campaign.title, campaign.deadline) == ("改过的标题", datetime.date(2022, 3, 31))
+
+
+def test_a_deadline_cannot_be_extended_to_a_day_in_the_past(client_finance, campaign, dept_a):
+    # Later than the campaign's deadline (2022-03-31), but before today.
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    response = client_finance.post(
+        "/campaigns/2021/extend/",
+        {"department": dept_a.pk, "deadline": yesterday.isoformat(), "reason": "补报"},
+    )
+    assert response.status_code == 200
+    today = timezone.localdate().isoformat()
+    assert response.context["form"].errors["deadline"] == [
+        f"延长后的截止日期不能早于今天（{today}）。"
+    ]
+    assert DeadlineExtension.objects.count() == 0
+
+
+@pytest.mark.parametrize("in_use", ["due_project", "form"])
+def test_the_year_of_a_campaign_in_use_cannot_change(client_finance, campaign, dept_a, in_use):
+    if in_use == "due_project":
+        DueProject.objects.create(campaign=campaign, department=dept_a, project_name="项目一")
+    else:
+        make_evaluation(dept_a)  # a 2021 form outside the list
+    data = campaign_post(year="2025", deadline="2022-03-31")
+    response = client_finance.post("/campaigns/2021/edit/", data)
+    assert response.status_code == 200
+    assert response.context["form"].errors["year"] == [
+        "2021 年度已有应评项目或自评表，不能再修改任务的年度。"
+    ]
+    campaign.refresh_from_db()
+    assert campaign.year == 2021
+
+
+def test_the_year_of_an_unused_campaign_can_be_corrected(client_finance, campaign):
+    data = campaign_post(year="2025", deadline="2022-03-31")
+    assert client_finance.post("/campaigns/2021/edit/", data).status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.year == 2025
+
+
+def test_a_replaced_notice_file_is_deleted_once_the_change_is_committed(
+    client_finance, campaign, django_capture_on_commit_callbacks
+):
+    def upload(content: bytes) -> str:
+        file = SimpleUploadedFile("通知.pdf", content, "application/pdf")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_finance.post(
+                "/campaigns/2021/edit/",
+                {**campaign_post(year="2021", deadline="2022-03-31"), "notice_file": file},
+            )
+        assert response.status_code == 302
+        campaign.refresh_from_db()
+        return campaign.notice_file.name
+
+    storage = campaign.notice_file.storage
+    first = upload(PDF)
+    assert storage.exists(first)
+    second = upload(PDF + b"% the second notice\n")
+    assert second != first
+    assert not storage.exists(first)
+    assert storage.exists(second)
+    with storage.open(second) as handle:
+        assert handle.read().endswith(b"% the second notice\n")

@@ -11,13 +11,23 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from freezegun import freeze_time
 from openpyxl import load_workbook
 
 from departments.models import Department
 from evaluations.core.formdata import FundingData
 from evaluations.dashboard import dashboard_overview
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
+from evaluations.services import (
+    evaluation_approve,
+    evaluation_department_return,
+    evaluation_return,
+    evaluation_sign_off,
+    evaluation_submit,
+)
+from tests.conftest import client_for
 from tests.factories import make_evaluation
+from tests.test_transitions import due_evaluation, require_sign_off
 
 D = Decimal
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -88,27 +98,28 @@ def test_it_computes_the_figures_of_each_department(year_2021, finance, dept_a, 
     assert list(rows) == sorted(rows)
     a, b, c = rows[dept_a.name], rows[dept_b.name], rows["昌吉州审计局"]
     assert (a.draft, a.submitted, a.returned, a.approved, a.forms) == (1, 1, 0, 1, 3)
-    assert a.average_total == D("84.33")  # (100 + 98 + 55) / 3
+    assert a.average_total == D("77.50")  # (100 + 55) / 2: a draft's total is no result
     assert a.execution_rate.quantize(D("0.0001")) == D("0.9167")  # (70 + 80 + 70) / (70 + 100 + 70)
     assert a.with_errors == 1
     assert a.pending and a.pending_reason == "1 张草稿"
     assert (b.draft, b.submitted, b.returned, b.approved) == (0, 0, 1, 0)
-    assert b.average_total == D("72.50")
+    assert b.average_total is None  # returned: not handed in
     assert b.execution_rate == D("1")
     assert b.pending and b.pending_reason == "尚未提交任何自评表"
     assert c.forms == 0 and c.average_total is None and c.execution_rate is None
     assert c.pending_reason == "尚无自评表"
     totals = overview.totals
     assert totals.forms == 4
-    assert totals.average_total == D("81.38")  # 325.5 / 4 = 81.375
+    assert totals.average_total == D("77.50")  # (100 + 55) / 2: forms handed in only
     assert totals.execution_rate.quantize(D("0.0001")) == D("0.9355")  # 290 / 310
     assert [row.name for row in overview.pending] == [row.name for row in overview.rows]
+    # Forms handed in only: the draft (98) and the returned form (72.5) are no results.
     assert overview.histogram == [
         ("<60", 1),
         ("60–70", 0),
-        ("70–80", 1),
+        ("70–80", 0),
         ("80–90", 0),
-        ("90–100", 2),
+        ("90–100", 1),
     ]
 
 
@@ -148,6 +159,57 @@ def test_it_groups_progress_per_week_over_a_long_period(dept_a, staff_a, finance
     ]
 
 
+def _on(day: str):
+    """Run what follows at 10:00 (Shanghai) of ``day``: the history records that time."""
+    return freeze_time(datetime.fromisoformat(f"{day}T10:00").replace(tzinfo=SHANGHAI))
+
+
+@pytest.mark.parametrize("sign_off", [False, True], ids=["direct", "with_sign_off"])
+def test_progress_counts_each_form_once_when_it_first_reached_the_bureau(
+    sign_off, dept_a, staff_a, head_a, finance
+):
+    require_sign_off(2021, required=sign_off)
+    first = due_evaluation(dept_a, staff_a, project_name="P1")
+    second = due_evaluation(dept_a, staff_a, project_name="P2")
+    waiting = due_evaluation(dept_a, staff_a, project_name="P3")
+
+    def hand_in(evaluation: Evaluation) -> None:
+        # With a sign-off the form reaches the bureau by the head's 部门审核通过.
+        evaluation_submit(evaluation=evaluation, user=staff_a)
+        if sign_off:
+            evaluation_sign_off(evaluation=evaluation, user=head_a)
+
+    with _on("2022-03-01"):
+        hand_in(first)
+        if sign_off:
+            # Sent to the head and returned by them: it never reached the bureau then.
+            evaluation_submit(evaluation=second, user=staff_a)
+            evaluation_department_return(evaluation=second, user=head_a, reason="请补充说明")
+            evaluation_submit(evaluation=waiting, user=staff_a)  # still with the head
+    with _on("2022-03-02"):
+        evaluation_return(evaluation=first, user=finance, reason="请补充佐证材料")
+    with _on("2022-03-03"):
+        hand_in(first)  # handed in again: counted on 03-01 only
+        hand_in(second)
+    with _on("2022-03-04"):
+        evaluation_approve(evaluation=first, user=finance)
+    assert Evaluation.objects.get(pk=waiting.pk).status == (
+        Status.DEPARTMENT_REVIEW if sign_off else Status.DRAFT
+    )
+    overview = dashboard_overview(finance, 2021)
+    assert [
+        (p.start.isoformat(), p.submissions, p.approvals, p.cumulative_submissions)
+        for p in overview.progress
+    ] == [
+        ("2022-03-01", 1, 0, 1),
+        ("2022-03-03", 1, 0, 2),
+        ("2022-03-04", 0, 1, 2),
+    ]
+    assert overview.progress[-1].cumulative_approvals == 1
+    page = client_for(finance).get("/dashboard/?year=2021").content.decode()
+    assert "2022-03-03 累计提交财政局: 2" in page and "2022-03-04 累计通过: 1" in page
+
+
 def test_it_shows_finance_every_department(year_2021, client_finance, dept_a, dept_b):
     response = client_finance.get("/dashboard/")
     assert response.status_code == 200
@@ -161,7 +223,7 @@ def test_it_shows_finance_every_department(year_2021, client_finance, dept_a, de
         "0",
         "1",
     ]
-    assert _cell(row_a, "num-average") == "84.33"
+    assert _cell(row_a, "num-average") == "77.5"
     assert _cell(row_a, "num-rate") == "91.67%"
     assert _cell(row_a, "num-errors") == "1"
     assert _cell(_row(html, dept_b), "num-rate") == "100.00%"
@@ -170,14 +232,14 @@ def test_it_shows_finance_every_department(year_2021, client_finance, dept_a, de
     state = re.search(r"<td>(.*?)</td>\s*</tr>", _row(html, year_2021["dept_c"]) + "</tr>", re.S)
     assert state and "尚无自评表" in state.group(1)
     assert html.count("昌吉州审计局") == 1
-    assert "<svg" in html and "&lt;60: 1" in html and "90–100: 2" in html
+    assert "<svg" in html and "&lt;60: 1" in html and "90–100: 1" in html
 
 
 def test_it_shows_staff_their_own_department_only(year_2021, client_a, dept_a, dept_b):
     html = client_a.get("/dashboard/").content.decode()
     assert dept_a.name in html
     assert dept_b.name not in html and "昌吉州审计局" not in html
-    assert _cell(_row(html, dept_a), "num-average") == "84.33"
+    assert _cell(_row(html, dept_a), "num-average") == "77.5"
     assert "&lt;60: 1" in html and "70–80: 0" in html  # B's 72.5 is not counted
     overview_2020 = client_a.get("/dashboard/?year=2020").content.decode()
     # As a word: the page's random CSRF token may contain the letters "B2".
@@ -238,7 +300,7 @@ def test_it_exports_the_table_as_text_safe_xlsx(year_2021, client_finance, staff
     rows = {row[0].value: row for row in sheet.iter_rows(min_row=3)}
     a = rows[dept_a.name]
     assert [cell.value for cell in a[1:6]] == [1, 1, 0, 1, 3]
-    assert a[6].value == D("84.33") or float(a[6].value) == pytest.approx(84.33)
+    assert a[6].value == D("77.5") or float(a[6].value) == pytest.approx(77.5)
     assert float(a[9].value) == pytest.approx(220 / 240)
     assert a[10].value == 1
     evil = rows[injected.name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 from dataclasses import replace
 from decimal import Decimal
 
@@ -14,13 +15,14 @@ from campaigns.models import Campaign, DeadlineExtension, DueProject, DueTarget
 from departments.models import Membership, Role
 from evaluations.campaign_forms import evaluation_start_from_due
 from evaluations.core import layout as L
-from evaluations.core.scoring import NOT_IN_DUE_LIST, TARGET_CHANGED, evaluate
+from evaluations.core.scoring import NOT_IN_DUE_LIST, TARGET_CHANGED, TARGET_MISSING, evaluate
 from evaluations.exports import pdf
 from evaluations.models import Evaluation, Status
 from evaluations.services import (
     TransitionError,
     current_rules,
     evaluation_score,
+    evaluation_sign_off,
     evaluation_submit,
     evaluation_write,
     warning_key,
@@ -568,3 +570,145 @@ def test_the_excel_export_asks_for_the_campaigns_once(campaign, dept_a):
     for n in range(2, 6):
         make_evaluation(dept_a, project_name=f"表{n}")
     assert count() == few
+
+
+# --- approved targets are the due list's, not the page's ----------------------------------
+
+
+def _filled(project, user) -> Evaluation:
+    """The project's form, started from the due list and filled in with no finding at all."""
+    evaluation = _started(project, user)
+    data = replace(clean_form_data(), department=evaluation.department.name, unit_head="王局长")
+    evaluation_write(evaluation=evaluation, data=data, user=user, expected_revision=1)
+    assert evaluation_score(evaluation=evaluation).findings == []
+    return evaluation
+
+
+def _edit(client, evaluation, change) -> Evaluation:
+    """Post the edit page as shown after ``change(body)``; the stored form afterwards."""
+    body = _page_body(client.get(f"/evaluations/{evaluation.pk}/edit/").content.decode())
+    change(body)
+    response = client.post(f"/evaluations/{evaluation.pk}/edit/", body)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return Evaluation.objects.get(pk=evaluation.pk)
+
+
+def _readd_third_row(body: dict[str, str], target: str) -> None:
+    """Delete row 3 (an approved one) and add a new row with its names and ``target``."""
+    n = int(body["ind-TOTAL_FORMS"])
+    body["ind-2-DELETE"] = "1"
+    for name in ("level1", "level2", "name", "actual", "weight", "score", "deviation"):
+        body[f"ind-{n}-{name}"] = body[f"ind-2-{name}"]
+    body.update({f"ind-{n}-target": target, f"ind-{n}-key": "", f"ind-{n}-ORDER": str(n + 1)})
+    body["ind-TOTAL_FORMS"] = str(n + 1)
+
+
+APPROVED_98 = (
+    "第8行“工程质量达标率”的年度指标值与批复目标不同：批复 >=98%，现为 >=90%，"
+    "提交时请说明调整原因。"
+)
+
+
+def test_a_deleted_approved_row_typed_again_with_another_target_is_target_changed(
+    project, staff_a, client_a
+):
+    evaluation = _filled(project, staff_a)
+    stored = _edit(client_a, evaluation, lambda body: _readd_third_row(body, ">=90%"))
+    assert [i.name for i in stored.indicators.order_by("position")][-1] == "工程质量达标率"
+    result = evaluation_score(evaluation=stored)
+    assert [(f.code, f.message) for f in result.findings] == [(TARGET_CHANGED, APPROVED_98)]
+    row = stored.indicators.get(position=8)
+    assert (row.target, row.approved_target, row.approved_weight) == (">=90%", ">=98%", D(10))
+
+
+@pytest.mark.parametrize("key", ["", "0123456789abcdef0123456789abcdef"])
+def test_an_empty_or_forged_row_key_still_compares_with_the_approved_target(
+    project, staff_a, client_a, key
+):
+    evaluation = _filled(project, staff_a)
+
+    def change(body: dict[str, str]) -> None:
+        body["ind-2-key"] = key
+        body["ind-2-target"] = ">=90%"
+
+    stored = _edit(client_a, evaluation, change)
+    changed = [f for f in evaluation_score(evaluation=stored).findings if f.code == TARGET_CHANGED]
+    assert [f.message for f in changed] == [APPROVED_98.replace("第8行", "第3行")]
+    assert stored.indicators.get(position=3).approved_target == ">=98%"
+
+
+def test_a_deleted_approved_row_is_a_warning_that_needs_a_reason(project, staff_a, client_a):
+    evaluation = _filled(project, staff_a)
+
+    def change(body: dict[str, str]) -> None:
+        body["ind-2-DELETE"] = "1"
+        body["ind-3-weight"] = body["ind-3-score"] = "20"  # the weights still add up to 100
+
+    stored = _edit(client_a, evaluation, change)
+    warnings = evaluation_score(evaluation=stored).warnings
+    assert [(w.code, w.indicator, w.message) for w in warnings] == [
+        (
+            TARGET_MISSING,
+            None,
+            "批复绩效目标中有 1 项不在表中：“工程质量达标率”（产出指标/质量指标，批复 >=98%，"
+            "分值 10）。提交时请说明删除或改动的原因。",
+        )
+    ]
+    key = warning_key(warnings[0])
+    with pytest.raises(TransitionError, match="请逐条填写调整原因"):
+        evaluation_submit(evaluation=stored, user=staff_a, acknowledgements={key: ""})
+    page = client_a.get(f"/evaluations/{stored.pk}/submit/").content.decode()
+    assert 'data-code="TARGET_MISSING"' in page and "请填写调整原因（必填）" in page
+    evaluation_submit(evaluation=stored, user=staff_a, acknowledgements={key: "质量由监理验收。"})
+    stored.refresh_from_db()
+    assert stored.status == Status.SUBMITTED
+
+
+def test_the_review_pages_show_the_approved_values_and_the_reasons(
+    campaign, project, staff_a, head_a, finance, client_a
+):
+    Campaign.objects.filter(pk=campaign.pk).update(requires_sign_off=True)
+    evaluation = _filled(project, staff_a)
+
+    def change(body: dict[str, str]) -> None:
+        _readd_third_row(body, ">=90%")
+        body["ind-1-DELETE"] = "1"  # 监督检查次数 (approved, weight 10) gone
+        body["ind-3-weight"] = body["ind-3-score"] = "20"
+
+    stored = _edit(client_a, evaluation, change)
+    warnings = evaluation_score(evaluation=stored).warnings
+    assert [w.code for w in warnings] == [TARGET_CHANGED, TARGET_MISSING]
+    reasons = {warning_key(warnings[0]): "按验收标准调整。", warning_key(warnings[1]): "已合并。"}
+    evaluation_submit(evaluation=stored, user=staff_a, acknowledgements=reasons)
+    stored.refresh_from_db()
+    assert stored.status == Status.DEPARTMENT_REVIEW
+    head_page = client_for(head_a).get(f"/evaluations/{stored.pk}/sign-off/")
+    evaluation_sign_off(evaluation=stored, user=head_a)
+    bureau_page = client_for(finance).get(f"/review/{stored.pk}/")
+    for response in (head_page, bureau_page):
+        page = html.unescape(response.content.decode())
+        # Each warning with the approved value and the department's reason.
+        assert "批复 >=98%，现为 >=90%" in page and "按验收标准调整。" in page
+        assert "“监督检查次数”（产出指标/数量指标，批复 >=10次，分值 10）" in page
+        assert "已合并。" in page
+        # The approved value also stands in the official table, on the changed cell.
+        assert "批复：>=98%" in page
+
+
+def test_a_due_list_reimport_changes_what_the_form_is_compared_with(project, staff_a):
+    evaluation = _filled(project, staff_a)
+    DueTarget.objects.filter(project=project, position=3).update(target=">=99%")
+    changed = [f for f in evaluation_score(evaluation=evaluation).findings]
+    assert [f.code for f in changed] == [TARGET_CHANGED]
+    assert "批复 >=99%，现为 >=98%" in changed[0].message
+
+
+def test_the_live_check_knows_a_deleted_or_retyped_approved_row(project, staff_a, client_a):
+    evaluation = _filled(project, staff_a)
+    body = _page_body(client_a.get(f"/evaluations/{evaluation.pk}/edit/").content.decode())
+    _readd_third_row(body, ">=90%")
+    body["ind-1-DELETE"] = "1"
+    answer = client_a.post("/evaluations/score-preview/", body).json()
+    found = [(f["code"], f["indicator"]) for f in answer["findings"] if f["code"].startswith("T")]
+    assert found == [(TARGET_CHANGED, 6), (TARGET_MISSING, None)]
+    assert "批复 >=10次" in answer["findings"][-1]["message"]

@@ -13,6 +13,7 @@ from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from lxml import html as lxml_html
 
 from evaluations.history import describe_change
 from evaluations.models import EventAction
@@ -267,21 +268,39 @@ def test_it_refuses_a_file_over_the_form_limit(client_a, draft, settings, media)
     assert len([p for p in (media / "evidence").rglob("*") if p.is_file()]) == 2
 
 
-def test_the_upload_script_gets_the_page_address_instead_of_a_redirect(client_a, draft):
+def test_the_upload_script_gets_the_renewed_section_and_the_page_stays(client_a, draft):
     response = client_a.post(
         f"/evaluations/{draft.pk}/evidence/upload/",
         {
             "back": "edit",
-            "evidence-TOTAL_FORMS": "1",
+            "evidence-TOTAL_FORMS": "2",
             "evidence-INITIAL_FORMS": "0",
             "evidence-0-file": SimpleUploadedFile("a.pdf", pdf_bytes()),
+            "evidence-1-file": SimpleUploadedFile("b.pdf", b"not a pdf"),
         },
         headers={"X-Requested-With": "XMLHttpRequest"},
     )
-    assert response.json() == {"location": f"/evaluations/{draft.pk}/edit/"}
+    answer = response.json()
+    assert [m["level"] for m in answer["messages"]] == ["success", "danger"]
+    assert answer["messages"][0]["text"] == "已上传“a.pdf”。"
+    assert "b.pdf" in answer["messages"][1]["text"]
+    section = lxml_html.fromstring(answer["section"])
+    assert section.get("id") == "evidence"
+    assert [a.text_content() for a in section.xpath('//li[@class="evidence-file"]/a')] == ["a.pdf"]
+    # The renewed upload form still goes back to the edit page without the script.
+    assert section.xpath('//form[contains(@class, "evidence-upload")]//input[@name="back"]/@value')
+    assert section.xpath('//input[@name="back"]/@value')[0] == "edit"
     assert draft.evidence.count() == 1
+    # Nothing is left for the next page to say.
     page = client_a.get(f"/evaluations/{draft.pk}/edit/")
-    assert "已上传“a.pdf”" in page.content.decode()  # the message waits for the page
+    assert "已上传“a.pdf”" not in page.content.decode()
+    delete = client_a.post(
+        f"/evaluations/{draft.pk}/evidence/{draft.evidence.get().pk}/delete/",
+        {"back": "edit"},
+        headers={"X-Requested-With": "XMLHttpRequest"},
+    ).json()
+    assert delete["messages"] == [{"level": "success", "text": "已删除“a.pdf”。"}]
+    assert "尚未上传佐证材料。" in delete["section"]
 
 
 def test_it_asks_for_a_file(client_a, draft):

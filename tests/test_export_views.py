@@ -19,11 +19,12 @@ from django.core.files.storage import default_storage
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from lxml import html as lxml_html
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from evaluations.exports import pdf
-from evaluations.models import Status
+from evaluations.models import Evaluation, Status
 from exports import jobs
 from exports.context_processors import export_news
 from exports.models import ExportJob, State
@@ -505,6 +506,48 @@ def test_the_dashboard_offers_the_years_forms_as_an_export(client_a, dept_a):
     assert form
     assert '<input type="hidden" name="year" value="2021">' in form.group(0)
     assert re.findall(r'name="format" value="(\w+)"', form.group(0)) == ["pdf", "zip", "xlsx"]
+
+
+def _dashboard_export_post(html: str, fmt: str, **chosen: str) -> dict[str, str]:
+    """What the dashboard's forms export posts: its inputs, the selected state, a format."""
+    form = lxml_html.fromstring(html).xpath('//form[contains(@class, "dashboard-forms-export")]')[0]
+    data = {i.get("name"): i.get("value") for i in form.xpath(".//input[@type='hidden']")}
+    select = form.xpath(".//select[@name='status']")[0]
+    data["status"] = select.value or ""
+    return {**data, "format": fmt, **chosen}
+
+
+def test_the_dashboard_exports_forms_handed_in_unless_drafts_are_chosen(
+    client_finance, finance, dept_a, dept_b
+):
+    draft, submitted = forms_of(dept_a, 2)
+    approved, returned = forms_of(dept_b, 2, prefix="001")
+    Evaluation.objects.filter(pk=submitted.pk).update(status=Status.SUBMITTED)
+    Evaluation.objects.filter(pk=approved.pk).update(status=Status.APPROVED)
+    Evaluation.objects.filter(pk=returned.pk).update(status=Status.RETURNED)
+    html = client_finance.get(reverse("dashboard:index") + "?year=2021").content.decode()
+    select = lxml_html.fromstring(html).xpath(
+        '//form[contains(@class, "dashboard-forms-export")]//select[@name="status"]'
+    )[0]
+    assert select.value == "handed_in"
+    assert [(o.get("value"), o.text) for o in select.xpath("./option")][:3] == [
+        ("handed_in", "已提交和已通过"),
+        ("", "全部状态（含草稿）"),
+        ("draft", "草稿"),
+    ]
+
+    def exported(**chosen: str) -> list[int]:
+        data = _dashboard_export_post(html, "pdf", **chosen)
+        response = client_finance.post(LIST, data)
+        assert response.status_code == 302
+        return ExportJob.objects.filter(user=finance).latest("pk").evaluation_ids
+
+    assert exported() == print_order([submitted, approved])
+    assert exported(status="") == print_order([draft, submitted, approved, returned])
+    assert exported(status="draft") == [draft.pk]
+    job = ExportJob.objects.filter(user=finance).order_by("pk").first()
+    page = client_finance.get(reverse("exports:detail", args=[job.pk])).content.decode()
+    assert "2021年度 · 全部部门 · 已提交和已通过" in page
 
 
 # --- the menu's badge ------------------------------------------------------------------------------

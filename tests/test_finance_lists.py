@@ -224,9 +224,21 @@ def test_forms_handed_in_again_after_a_return_are_marked(forms, client_finance):
     assert _order(html) == [forms["丙项目"].pk]
 
 
-def test_a_return_by_the_department_head_counts_too(forms, client_finance):
+def test_a_return_by_the_department_head_only_is_no_resubmission_to_the_bureau(
+    forms, client_finance
+):
+    # 戊 was returned by its department's head only, then reached the bureau.
     _return_and_resubmit(forms["戊项目"], EventAction.DEPARTMENT_RETURNED)
-    html = client_finance.get("/review/").content.decode()
+    _return_and_resubmit(forms["丙项目"])  # returned by the bureau: marked
+    for url in ("/evaluations/", "/review/"):
+        html = client_finance.get(url).content.decode()
+        row = re.search(rf'<tr data-evaluation="{forms["戊项目"].pk}">(.*?)</tr>', html, re.S)
+        assert "退回后重新提交" not in row.group(1), url
+    html = client_finance.get("/review/?resubmitted=true").content.decode()
+    assert _order(html) == [forms["丙项目"].pk]
+    # Waiting for the head again, the head's return makes it a resubmission (to the head).
+    Evaluation.objects.filter(pk=forms["戊项目"].pk).update(status=Status.DEPARTMENT_REVIEW)
+    html = client_finance.get("/evaluations/").content.decode()
     row = re.search(rf'<tr data-evaluation="{forms["戊项目"].pk}">(.*?)</tr>', html, re.S)
     assert "退回后重新提交" in row.group(1)
 

@@ -19,6 +19,7 @@ from evaluations.core.grades import GRADE_KEYS, grade, grade_key, grade_ranges
 from evaluations.core.scoring import evaluate
 from evaluations.dashboard import dashboard_overview
 from evaluations.exports import results
+from evaluations.exports.pdf import evaluation_context
 from evaluations.models import Evaluation, Status
 from evaluations.services import current_rules
 from tests.conftest import client_for
@@ -205,6 +206,65 @@ def test_the_dashboard_counts_forms_and_rechecks_per_grade(
     ] == [("优", "2", "1"), ("良", "2", "0"), ("中", "1", "1"), ("差", "1", "1")]
     poor = [li.text_content() for li in tree.xpath('//ul[@class="quality-poor-list"]/li')]
     assert poor == [f"{dept_a.name}：已复核 2 张，其中 1 张自评质量差"]
+
+
+def test_the_dashboard_grades_and_distributes_only_forms_handed_in(
+    dept_a, staff_a, finance, client_finance
+):
+    _with_totals(dept_a, staff_a, ["95", "85"], prefix="已通过")
+    _with_totals(dept_a, staff_a, ["65"], status=Status.SUBMITTED, prefix="已提交")
+    # Not handed in: an empty draft (total 0), one at the head's sign-off, a returned one.
+    _with_totals(dept_a, staff_a, ["0", "92"], status=Status.DRAFT, prefix="草稿")
+    _with_totals(dept_a, staff_a, ["50"], status=Status.DEPARTMENT_REVIEW, prefix="部门审核")
+    _with_totals(dept_a, staff_a, ["70"], status=Status.RETURNED, prefix="已退回")
+    overview = dashboard_overview(finance, 2021)
+    assert overview.grades == [("优", 1), ("良", 1), ("中", 1), ("差", 0)]
+    assert overview.histogram == [
+        ("<60", 0),
+        ("60–70", 1),
+        ("70–80", 0),
+        ("80–90", 1),
+        ("90–100", 1),
+    ]
+    # The department's average counts the same forms: (95 + 85 + 65) / 3.
+    (row,) = [r for r in overview.rows if r.department_id == dept_a.pk]
+    assert row.average_total == Decimal("81.67")
+    page = client_finance.get("/dashboard/?year=2021").content.decode()
+    table = lxml_html.fromstring(page).xpath('//table[@id="grade-distribution"]/tbody/tr')
+    assert [(tr.get("data-grade"), tr.xpath("./td")[0].text_content()) for tr in table] == [
+        ("优", "1"),
+        ("良", "1"),
+        ("中", "1"),
+        ("差", "0"),
+    ]
+
+
+def _list_row(page: str, evaluation: Evaluation):
+    rows = lxml_html.fromstring(page).xpath(f'//tr[@data-evaluation="{evaluation.pk}"]')
+    assert len(rows) == 1
+    return rows[0]
+
+
+@pytest.mark.parametrize("status", [Status.DRAFT, Status.DEPARTMENT_REVIEW, Status.RETURNED])
+def test_a_form_not_handed_in_shows_no_grade_anywhere(status, dept_a, staff_a, client_a, good):
+    empty = make_evaluation(dept_a, staff_a, project_name="空白草稿", indicators=[])
+    Evaluation.objects.filter(pk=empty.pk).update(status=status)
+    empty.refresh_from_db()
+    assert empty.computed_total is not None and grade(empty.computed_total) == "差"
+    page = client_a.get("/evaluations/?year=2021").content.decode()
+    assert not _list_row(page, empty).xpath('.//span[contains(@class, "grade")]')
+    assert "差" not in _list_row(page, empty).text_content()
+    # The submitted form beside it keeps its grade.
+    assert _list_row(page, good).xpath('.//span[contains(@class, "grade")]')[0].text == "良"
+    detail = client_a.get(f"/evaluations/{empty.pk}/").content.decode()
+    assert 'data-field="grade"' not in detail and "等级：" not in detail
+    sheet = load_workbook(BytesIO(client_a.get(f"/evaluations/{empty.pk}/xlsx/").content))
+    texts = [c.value for row in sheet.worksheets[0].iter_rows() for c in row]
+    assert not [t for t in texts if isinstance(t, str) and t.startswith("等级")]
+    # The PDF prints from the same layout.
+    printed = evaluation_context(empty)["layout"]
+    assert not [c for c in printed.cells() if c.field == L.GRADE_FIELD]
+    assert [c for c in evaluation_context(good)["layout"].cells() if c.field == L.GRADE_FIELD]
 
 
 def test_the_dashboard_keeps_its_query_count_with_many_departments(

@@ -316,8 +316,8 @@ def test_it_never_answers_500_to_hostile_query_strings(role, request, submitted)
     client = crawl_client(request.getfixturevalue(role))
     failures = []
     for route, name in routes():
-        url = "/" + route.replace("<int:pk>", str(submitted.pk)).replace("<int:year>", "2021")
-        url = url.replace("<int:file_pk>", "1")
+        url = "/" + route.replace("<id:pk>", str(submitted.pk)).replace("<year:year>", "2021")
+        url = url.replace("<id:file_pk>", "1")
         queries = HOSTILE_QUERIES[:1] if name in QUERY_BLIND else HOSTILE_QUERIES
         for query in queries:
             response = client.get(url, query)

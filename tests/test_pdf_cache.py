@@ -282,6 +282,33 @@ def test_a_campaign_created_for_the_year(form, staff_a, renders):
     rendered_again(staff_a, form, renders, create)
 
 
+def test_an_approved_target_changed_on_the_due_list(form, staff_a, renders):
+    from campaigns.models import Campaign, DueProject, DueTarget
+
+    campaign = Campaign.objects.create(
+        year=form.year, title="2021年度自评", deadline=date(2022, 3, 31)
+    )
+    form.due_project = DueProject.objects.create(
+        campaign=campaign, department=form.department, project_name=form.project_name
+    )
+    form.save(update_fields=["due_project"])
+    target = DueTarget.objects.create(
+        project=form.due_project,
+        position=1,
+        level1="产出指标",
+        level2="数量指标",
+        name="改造农村住房户数",
+        target="=1600户",
+        weight=Decimal(10),
+    )
+
+    def change():
+        target.target = "=1700户"
+        target.save()
+
+    rendered_again(staff_a, form, renders, change)
+
+
 @pytest.mark.parametrize(
     "name", ["SCORING_OVER_ACHIEVEMENT_DEDUCTION", "SCORING_EXECUTION_RATE_CAP"]
 )

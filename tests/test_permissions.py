@@ -7,11 +7,14 @@ forms; they do not create, edit, import, submit, return or approve.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 import rules
 from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 
+from campaigns.models import Campaign, DueProject
 from departments.access import visible_departments, visible_evaluations
 from departments.models import Membership, Role
 from evaluations import permissions as p
@@ -51,43 +54,105 @@ def forms(dept_a, dept_b, staff_a, staff_b):
     }
 
 
+@pytest.fixture
+def unit_staff_a(dept_a):
+    """Staff of department A limited to the 实施单位 of its form (written with other spaces)."""
+    user = make_user("unit-own", Role.STAFF, dept_a)
+    Membership.objects.filter(user=user).update(implementing_unit=" 实施单位　甲\t")
+    return user
+
+
+@pytest.fixture
+def other_unit_staff_a(dept_a):
+    """Staff of department A limited to another 实施单位 than its form's."""
+    user = make_user("unit-other", Role.STAFF, dept_a)
+    Membership.objects.filter(user=user).update(implementing_unit="实施单位乙")
+    return user
+
+
+@pytest.fixture
+def other_unit_head_a(dept_a):
+    """A head of department A limited to another 实施单位 than its form's."""
+    user = make_user("unit-other-head", Role.HEAD, dept_a)
+    Membership.objects.filter(user=user).update(implementing_unit="实施单位乙")
+    return user
+
+
 USERS = [
     "staff_a",
     "staff_b",
     "head_a",
     "head_b",
+    "unit_staff_a",
+    "other_unit_staff_a",
+    "other_unit_head_a",
     "finance",
     "admin_user",
     "admin_finance",
     "nobody",
     "anonymous",
 ]
+# Members of department A limited to one 实施单位 (限填实施单位): a form of another unit of
+# their department is not theirs, for every rule; without a form they are what their role is.
+UNIT_LIMITED = {"unit_staff_a", "other_unit_staff_a", "other_unit_head_a"}
 
 # rule: the users (fixture names) for whom it holds on department A's form; None: asked
 # without a form.
 ON_FORM_A = {
-    p.VIEW: {"staff_a", "head_a", "finance", "admin_user", "admin_finance"},
+    p.VIEW: {"staff_a", "head_a", "unit_staff_a", "finance", "admin_user", "admin_finance"},
     # The head checks, the filler fills in: a head neither edits nor submits.
-    p.EDIT: {"staff_a", "finance", "admin_finance"},
-    p.SUBMIT: {"staff_a"},
+    p.EDIT: {"staff_a", "unit_staff_a", "finance", "admin_finance"},
+    p.SUBMIT: {"staff_a", "unit_staff_a"},
     p.REVIEW: {"finance", "admin_finance"},
+    # A head limited to another unit does not sign this form off.
     p.SIGN_OFF: {"head_a"},
     p.REOPEN: {"admin_user", "admin_finance"},
-    p.EXPORT: {"staff_a", "head_a", "finance", "admin_user", "admin_finance"},
+    p.EXPORT: {"staff_a", "head_a", "unit_staff_a", "finance", "admin_user", "admin_finance"},
 }
 WITHOUT_FORM = {
-    p.CREATE: {"staff_a", "staff_b", "finance", "admin_finance"},
-    p.IMPORT: {"staff_a", "staff_b", "finance", "admin_finance"},
-    p.SCORE_PREVIEW: {"staff_a", "staff_b", "finance", "admin_finance"},
+    p.CREATE: {
+        "staff_a",
+        "staff_b",
+        "unit_staff_a",
+        "other_unit_staff_a",
+        "finance",
+        "admin_finance",
+    },
+    p.IMPORT: {
+        "staff_a",
+        "staff_b",
+        "unit_staff_a",
+        "other_unit_staff_a",
+        "finance",
+        "admin_finance",
+    },
+    p.SCORE_PREVIEW: {
+        "staff_a",
+        "staff_b",
+        "unit_staff_a",
+        "other_unit_staff_a",
+        "finance",
+        "admin_finance",
+    },
     p.REVIEW: {"finance", "admin_finance"},
-    p.SIGN_OFF: {"head_a", "head_b"},
+    p.SIGN_OFF: {"head_a", "head_b", "other_unit_head_a"},
     p.REOPEN: {"admin_user", "admin_finance"},
-    p.EXPORT: {"staff_a", "staff_b", "head_a", "head_b", "finance", "admin_user", "admin_finance"},
+    p.EXPORT: {
+        "staff_a",
+        "staff_b",
+        "head_a",
+        "head_b",
+        *UNIT_LIMITED,
+        "finance",
+        "admin_user",
+        "admin_finance",
+    },
     p.SEE_DASHBOARD: {
         "staff_a",
         "staff_b",
         "head_a",
         "head_b",
+        *UNIT_LIMITED,
         "finance",
         "admin_user",
         "admin_finance",
@@ -105,6 +170,7 @@ WITHOUT_FORM = {
         "staff_b",
         "head_a",
         "head_b",
+        *UNIT_LIMITED,
         "finance",
         "admin_user",
         "admin_finance",
@@ -136,8 +202,20 @@ def test_it_decides_each_rule_without_a_form(who, request, db):
 
 
 @pytest.mark.parametrize("who", USERS)
-def test_it_scopes_lookups_exactly_as_the_view_rule(who, request, forms, dept_a, dept_b):
+def test_it_scopes_lookups_exactly_as_the_view_rule(who, request, forms, dept_a, dept_b, staff_a):
     user = user_of(request, who)
+    # Forms of department A's other unit: by its text, and by its due project's unit (which
+    # decides for a form that has one, whatever its text says).
+    make_evaluation(dept_a, staff_a, project_name="乙单位的项目", implementing_unit="实施单位乙")
+    campaign = Campaign.objects.create(year=2021, title="2021", deadline=datetime.date(2022, 3, 1))
+    due = make_evaluation(dept_a, staff_a, project_name="乙单位的应评项目")
+    due.due_project = DueProject.objects.create(
+        campaign=campaign,
+        department=dept_a,
+        project_name=due.project_name,
+        implementing_unit="实施单位乙",
+    )
+    due.save(update_fields=["due_project"])
     visible = set(visible_evaluations(user))
     assert visible == {e for e in Evaluation.objects.all() if p.allowed(p.VIEW, user, e)}
     expected = {dept_a, dept_b} if p.sees_all_departments(user) else {e.department for e in visible}
@@ -176,6 +254,15 @@ def test_it_notifies_the_users_the_predicates_name(
     assert p.is_department_head(head_a, forms["own"]) and not p.is_department_head(
         head_b, forms["own"]
     )
+
+
+def test_it_notifies_only_the_unit_limited_users_of_the_forms_unit(
+    staff_a, head_a, unit_staff_a, other_unit_staff_a, other_unit_head_a, forms
+):
+    assert set(p.department_staff(forms["own"])) == {staff_a, unit_staff_a}
+    assert set(p.department_heads(forms["own"])) == {head_a}
+    assert all(p.is_department_member(u, forms["own"]) for u in p.department_staff(forms["own"]))
+    assert all(p.is_department_head(u, forms["own"]) for u in p.department_heads(forms["own"]))
 
 
 # --- the superuser, route by route -----------------------------------------------------------

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import override_settings
+from django.utils.html import escape
 
 from evaluations.models import Status
 from evaluations.workflow import evaluation_approve, evaluation_submit
@@ -16,6 +17,7 @@ from rechecks.scoring import quality_poor
 from rechecks.services import draw, sample_size
 from tests.conftest import client_for
 from tests.factories import make_evaluation
+from tests.test_hardening_concurrency import database_file, save_at_once, using
 
 pytestmark = pytest.mark.django_db
 
@@ -37,16 +39,24 @@ def in_progress(ev, finance) -> Recheck:
     return recheck
 
 
-def post_scores(client, ev, recheck, changes: dict[int, str], opinion="总体意见", **extra):
-    """POST the re-check page with the department's scores except ``changes`` (row index)."""
+def post_scores(
+    client, ev, recheck, changes: dict[int, str], opinion="总体意见", action="", **extra
+):
+    """POST the re-check page with the department's scores except ``changes`` (row index).
+
+    ``action`` "complete/" is the 完成复核 button (the same form, posted to complete/).
+    """
     data = {"opinion": opinion, **extra}
     rows = sorted(recheck.rows.all(), key=lambda r: r.key)
     keys = [ind.key for ind in ev.indicators.order_by("position")]
+    own = {ind.key: ind.score for ind in ev.indicators.all()}
     by_key = {r.key: r for r in rows}
     for i, key in enumerate(keys):
-        data[f"score_{key}"] = changes.get(i, str(by_key[key].score))
+        # Before the start nothing is stored: the department's score, as the start sets it.
+        stored = by_key[key].score if by_key[key].score is not None else own[key]
+        data[f"score_{key}"] = changes.get(i, str(stored))
         data[f"opinion_{key}"] = f"第{i + 1}行意见" if i in changes else ""
-    return client.post(f"/rechecks/{ev.pk}/", data)
+    return client.post(f"/rechecks/{ev.pk}/{action}", data)
 
 
 # --- the draw: pure ---------------------------------------------------------------------
@@ -126,9 +136,10 @@ def test_it_samples_only_approved_forms_and_records_the_draw(
         assert event.action == RecheckAction.SAMPLED and event.actor == finance
         assert "随机种子 7" in event.reason
 
-    # The same seed over the same forms gives the same draw (a second Sample row, no new
-    # re-checks); another seed, another draw.
+    # The same seed over the same forms gives the same draw (the same sample, recorded
+    # once, no new re-checks); another seed, another draw.
     again = services.sample_draw(year=2021, share=50, seed=7, weighted=False, user=finance)
+    assert again.pk == sample.pk and Sample.objects.count() == 1
     assert set(again.evaluations.values_list("pk", flat=True)) == drawn
     assert Recheck.objects.count() == 4
     seeds = {
@@ -168,6 +179,35 @@ def test_it_draws_from_the_list_page(dept_a, staff_a, finance, client_finance):
 
 
 # --- picking by hand ------------------------------------------------------------------------
+
+
+def test_a_double_clicked_draw_records_one_sample(dept_a, staff_a, finance, client_finance):
+    for i in range(5):
+        approved(dept_a, staff_a, finance, f"项目{i}")
+    data = {"year": "2021", "share": "40", "seed": "77"}
+    for _ in range(2):
+        assert client_finance.post("/rechecks/draw/", data).status_code == 302
+    sample = Sample.objects.get()
+    assert sample.evaluations.count() == 2 and Recheck.objects.count() == 2
+    # Another approved form since: the same parameters are another draw, recorded anew.
+    approved(dept_a, staff_a, finance, "项目5")
+    client_finance.post("/rechecks/draw/", data)
+    assert Sample.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_identical_draws_record_one_sample(tmp_path, dept_a, staff_a, finance):
+    for i in range(5):
+        approved(dept_a, staff_a, finance, f"项目{i}")
+    clients = [client_for(finance) for _ in range(2)]
+    body = {"year": "2021", "share": "40", "seed": "77"}
+    with database_file(tmp_path) as settings_dict:
+        responses = save_at_once(clients, "/rechecks/draw/", [body, body], settings_dict)
+        with using(settings_dict):
+            samples = Sample.objects.count()
+            rechecks = Recheck.objects.count()
+    assert [getattr(r, "status_code", r) for r in responses] == [302, 302]
+    assert (samples, rechecks) == (1, 2)
 
 
 def test_it_picks_an_approved_form_by_hand(dept_a, staff_a, finance, client_finance):
@@ -257,24 +297,26 @@ def test_it_runs_the_states_and_records_each_step(dept_a, staff_a, finance, clie
     # Saving before the start is refused: the page says so, nothing changes.
     post_scores(client_finance, ev, recheck, {0: "5"})
     recheck.refresh_from_db()
-    assert recheck.total == D(100)
+    assert recheck.total is None
     assert client_finance.post(f"/rechecks/{ev.pk}/start/").status_code == 302
     client_finance.post(f"/rechecks/{ev.pk}/start/")  # a double click: harmless
     recheck.refresh_from_db()
     assert recheck.status == RecheckStatus.IN_PROGRESS
     # Completing needs an overall opinion.
     post_scores(client_finance, ev, recheck, {0: "5"}, opinion="")
-    client_finance.post(f"/rechecks/{ev.pk}/complete/")
+    post_scores(client_finance, ev, recheck, {0: "5"}, opinion="", action="complete/")
     recheck.refresh_from_db()
     assert recheck.status == RecheckStatus.IN_PROGRESS
-    post_scores(client_finance, ev, recheck, {0: "5"}, opinion="佐证不足，扣分。")
-    client_finance.post(f"/rechecks/{ev.pk}/complete/")
+    post_scores(
+        client_finance, ev, recheck, {0: "5"}, opinion="佐证不足，扣分。", action="complete/"
+    )
     recheck.refresh_from_db()
     assert recheck.status == RecheckStatus.DONE
     assert recheck.completed_by == finance and recheck.completed_at is not None
     assert recheck.total == D(95)
     events = list(recheck.events.all())
     assert [e.action for e in events] == ["picked", "started", "saved", "saved", "completed"]
+    assert events[3].reason == "复核总分 95.00，差异 5.00"  # stored by 完成复核 itself
     assert (events[1].from_status, events[1].to_status) == ("pending", "in_progress")
     assert (events[-1].from_status, events[-1].to_status) == ("in_progress", "done")
     assert events[-1].reason == "佐证不足，扣分。"
@@ -296,11 +338,154 @@ def test_the_department_sees_the_result_only_once_done(
         assert (
             "财政复核结果" not in page and "复核发现问题甲" not in page and "第1行意见" not in page
         )
-    client_finance.post(f"/rechecks/{ev.pk}/complete/")
+    post_scores(client_finance, ev, recheck, {0: "5"}, opinion="复核发现问题甲", action="complete/")
     for user in (staff_a, head_a, admin_user, finance):
         page = client_for(user).get(f"/evaluations/{ev.pk}/").content.decode()
         assert "财政复核结果" in page and "复核发现问题甲" in page and "第1行意见" in page
         assert "95.00" in page
+
+
+# --- the page: nothing typed is lost -----------------------------------------------------------
+
+
+def page_values(ev, scores: dict[int, str], row_opinions: dict[int, str], opinion: str):
+    """What the re-check page posts: a score and an opinion per row, and the overall opinion."""
+    data = {"opinion": opinion}
+    for i, ind in enumerate(ev.indicators.order_by("position")):
+        data[f"score_{ind.key}"] = scores.get(i, str(ind.score))
+        data[f"opinion_{ind.key}"] = row_opinions.get(i, "")
+    return data
+
+
+def test_completing_stores_what_the_page_holds_and_completes(
+    dept_a, staff_a, finance, client_finance
+):
+    ev = approved(dept_a, staff_a, finance)
+    recheck = in_progress(ev, finance)
+    # Typed on the page and never saved: 完成复核 posts the page's form.
+    data = page_values(ev, {0: "7.5", 5: "9"}, {0: "佐证不足", 5: "数量未达标"}, "两项扣分。")
+    response = client_finance.post(f"/rechecks/{ev.pk}/complete/", data)
+    assert response.status_code == 302
+    recheck.refresh_from_db()
+    assert recheck.status == RecheckStatus.DONE
+    assert recheck.opinion == "两项扣分。"
+    rows = {r.key: (r.score, r.opinion) for r in recheck.rows.all()}
+    keys = [ind.key for ind in ev.indicators.order_by("position")]
+    assert rows[keys[0]] == (D("7.5"), "佐证不足") and rows[keys[5]] == (D(9), "数量未达标")
+    assert (recheck.total, recheck.difference) == (D("91.50"), D("8.50"))
+    assert [e.action for e in recheck.events.all()][-2:] == ["saved", "completed"]
+    assert "复核已完成" in client_finance.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    "opinion, score, message",
+    [
+        ("", "7.5", "请先填写总体复核意见，再完成复核。"),
+        ("两项扣分。", "11", "复核未完成：请改正标出的内容。"),  # above the row's weight of 10
+    ],
+)
+def test_a_refused_completion_keeps_every_value_typed(
+    opinion, score, message, dept_a, staff_a, finance, client_finance
+):
+    ev = approved(dept_a, staff_a, finance)
+    recheck = in_progress(ev, finance)
+    data = page_values(ev, {0: score, 5: "9"}, {0: "佐证不足", 5: "数量未达标"}, opinion)
+    response = client_finance.post(f"/rechecks/{ev.pk}/complete/", data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page
+    keys = [ind.key for ind in ev.indicators.order_by("position")]
+    assert f'name="score_{keys[0]}"' in page and f'value="{score}"' in page
+    assert 'value="9"' in page and 'value="佐证不足"' in page and 'value="数量未达标"' in page
+    if opinion:
+        assert f">{opinion}</textarea>" in page
+    assert 'data-unsaved="1"' in page  # the page warns before leaving it
+    # Refused as a whole: nothing stored, still 复核中.
+    recheck.refresh_from_db()
+    assert recheck.status == RecheckStatus.IN_PROGRESS and recheck.opinion == ""
+    assert {r.opinion for r in recheck.rows.all()} == {""} and recheck.total == D(100)
+
+
+def test_a_double_click_on_complete_completes_once(dept_a, staff_a, finance, client_finance):
+    ev = approved(dept_a, staff_a, finance)
+    recheck = in_progress(ev, finance)
+    data = page_values(ev, {0: "5"}, {}, "扣分。")
+    for _ in range(2):
+        assert client_finance.post(f"/rechecks/{ev.pk}/complete/", data).status_code == 302
+    recheck.refresh_from_db()
+    assert recheck.status == RecheckStatus.DONE and recheck.total == D(95)
+    assert [e.action for e in recheck.events.all()] == ["picked", "started", "saved", "completed"]
+
+
+def test_the_complete_button_posts_the_page_form(dept_a, staff_a, finance, client_finance):
+    ev = approved(dept_a, staff_a, finance)
+    in_progress(ev, finance)
+    page = client_finance.get(f"/rechecks/{ev.pk}/").content.decode()
+    form = page[page.index('<form method="post" class="recheck-form"') :]
+    form = form[: form.index("</form>")]
+    # One form holds the boxes and both buttons; 完成复核 sends it to complete/.
+    assert 'name="opinion"' in form and "保存复核" in form
+    assert f'formaction="/rechecks/{ev.pk}/complete/">完成复核' in form
+    assert page.count(f' action="/rechecks/{ev.pk}/complete/"') == 0  # no form of its own
+    assert "js/recheck.js" in page and f'data-recheck-preview="/rechecks/{ev.pk}/preview/"' in page
+
+
+def test_a_recheck_not_started_shows_dashes_not_figures(dept_a, staff_a, finance, client_finance):
+    ev = approved(dept_a, staff_a, finance)
+    recheck, _ = services.recheck_pick(evaluation=ev, user=finance)
+    assert recheck.total is None and recheck.difference is None
+    page = client_finance.get(f"/rechecks/{ev.pk}/").content.decode()
+    total = page[page.index('data-recheck="total"') :]
+    assert total[total.index(">") + 1 :].startswith("—</td>")
+    difference = page[page.index('data-recheck="difference"') :]
+    assert difference[difference.index(">") + 1 :].startswith("—</td>")
+    assert "100.00 优" in page  # the department's own total, beside it
+    assert page.count("100.00 优") == 1
+    assert '<span class="badge text-bg-danger d-none" data-recheck="quality_poor">' in page
+    listing = client_finance.get("/rechecks/?year=2021").content.decode()
+    assert listing.count("100.00 优") == 1  # 自评总分 only; 复核总分 and 差异 are "—"
+    # Started: finance starts from the department's scores.
+    services.recheck_transition_run(services.START, recheck=recheck, user=finance)
+    recheck.refresh_from_db()
+    assert (recheck.total, recheck.difference) == (D(100), D(0))
+    page = client_finance.get(f"/rechecks/{ev.pk}/").content.decode()
+    assert page.count("100.00 优") == 2
+
+
+def test_the_page_shows_the_target_and_actual_beside_each_score(
+    dept_a, staff_a, finance, client_finance
+):
+    ev = approved(dept_a, staff_a, finance)
+    in_progress(ev, finance)
+    page = client_finance.get(f"/rechecks/{ev.pk}/").content.decode()
+    assert "<th>年度指标值</th><th>实际完成值</th>" in page
+    for ind in ev.indicators.order_by("position"):
+        target, actual = escape(ind.target), escape(ind.actual)
+        cells = f'<td class="recheck-target">{target}</td><td class="recheck-actual">{actual}</td>'
+        assert cells in page, ind.name
+
+
+def test_the_live_total_is_the_engines_figure_of_the_scores_as_typed(
+    dept_a, staff_a, finance, client_finance
+):
+    ev = approved(dept_a, staff_a, finance)
+    recheck = in_progress(ev, finance)
+    data = page_values(ev, {0: "6", 5: "9"}, {}, "")
+    response = client_finance.post(f"/rechecks/{ev.pk}/preview/", data)
+    assert response.status_code == 200
+    figures = response.json()
+    assert (figures["total"], figures["grade"], figures["difference"]) == ("90.00", "优", "10.00")
+    keys = [ind.key for ind in ev.indicators.order_by("position")]
+    assert figures["rows"][keys[0]] == "4.00" and figures["rows"][keys[5]] == "6.00"
+    assert figures["quality_poor"] is False and figures["invalid"] == []
+    # A score above its weight is marked and counts as blank until corrected.
+    figures = client_finance.post(
+        f"/rechecks/{ev.pk}/preview/", page_values(ev, {0: "12"}, {}, "")
+    ).json()
+    assert figures["invalid"] == [f"score_{keys[0]}"] and figures["total"] == "90.00"
+    recheck.refresh_from_db()
+    assert recheck.total == D(100)  # a preview stores nothing
+    assert client_for(staff_a).post(f"/rechecks/{ev.pk}/preview/", data).status_code == 404
 
 
 # --- rights ---------------------------------------------------------------------------------
@@ -348,8 +533,9 @@ def test_the_department_report_prints_its_rechecks(
 ):
     ev = approved(dept_a, staff_a, finance, "报告项目")
     recheck = in_progress(ev, finance)
-    post_scores(client_finance, ev, recheck, {0: "2", 5: "8"}, opinion="报告意见")
-    client_finance.post(f"/rechecks/{ev.pk}/complete/")
+    post_scores(
+        client_finance, ev, recheck, {0: "2", 5: "8"}, opinion="报告意见", action="complete/"
+    )
     response = client_finance.get(f"/rechecks/report/?year=2021&department={dept_a.pk}")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -366,7 +552,7 @@ def test_the_pdf_of_a_rechecked_form_carries_the_recheck_section(
     post_scores(client_finance, ev, recheck, {0: "3"}, opinion="打印意见")
     before = pdftotext(client_for(staff_a).get(f"/evaluations/{ev.pk}/pdf/").content, tmp_path)
     assert "财政复核结果" not in before and "打印意见" not in before
-    client_finance.post(f"/rechecks/{ev.pk}/complete/")
+    post_scores(client_finance, ev, recheck, {0: "3"}, opinion="打印意见", action="complete/")
     text = pdftotext(client_for(staff_a).get(f"/evaluations/{ev.pk}/pdf/").content, tmp_path)
     squashed = "".join(text.split())
     assert "财政复核结果（已复核" in squashed
@@ -416,8 +602,9 @@ def test_the_recheck_total_carries_its_grade_everywhere(
     ev = approved(dept_a, staff_a, finance)
     recheck = in_progress(ev, finance)
     # Row 1 from 10 to 0: the department's 100 (优) becomes 90 (优); rows 1 and 2: 80 (良).
-    post_scores(client_finance, ev, recheck, {0: "0", 1: "0"}, opinion="两项缺佐证")
-    client_finance.post(f"/rechecks/{ev.pk}/complete/")
+    post_scores(
+        client_finance, ev, recheck, {0: "0", 1: "0"}, opinion="两项缺佐证", action="complete/"
+    )
     recheck.refresh_from_db()
     assert recheck.total == Decimal("80")
     detail = client_for(staff_a).get(f"/evaluations/{ev.pk}/").content.decode()

@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from campaigns.models import Campaign, DeadlineExtension, DueProject, Reminder, ReminderKind
 from campaigns.reminders import Planned, _record, send_reminders
@@ -15,6 +16,7 @@ from departments.models import Department, Role
 from evaluations.models import Evaluation, Status
 from tests.conftest import client_for, make_user
 from tests.factories import make_evaluation
+from tests.smtp import closed_port, smtp_server
 
 D = date(2022, 3, 31)  # the campaign's deadline
 
@@ -162,7 +164,7 @@ def test_a_racing_run_loses_quietly(campaign, people, django_capture_on_commit_c
     )
     item = Planned(campaign, people["staff_a"], ReminderKind.BEFORE_1, 2, "s", "b")
     with django_capture_on_commit_callbacks(execute=True):
-        assert _record(item, day) is False
+        assert _record(item, day) is None
     assert mail.outbox == []
     assert Reminder.objects.filter(day=day, user=people["staff_a"]).count() == 1
 
@@ -232,3 +234,122 @@ def test_the_in_app_list_shows_unread_reminders_and_marks_them_read(
         f"/reminders/{alice_reminder.pk}/read/", {"next": "https://evil.example/"}
     )
     assert again.status_code == 302 and "evil" not in again["Location"]
+
+
+# --- through a real SMTP server (tests/smtp.py) ---------------------------------------------
+
+
+def _send(day: date) -> tuple[bool, str]:
+    """Run the command for ``day``: (succeeded, what it wrote)."""
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("send_reminders", "--date", day.isoformat(), stdout=out, stderr=err)
+    except CommandError as exc:
+        return False, out.getvalue() + err.getvalue() + str(exc)
+    return True, out.getvalue() + err.getvalue()
+
+
+def test_a_refused_reminder_mail_is_not_recorded_as_sent_and_goes_out_on_the_next_run(
+    campaign, people
+):
+    # A title with a line break: the subject is made one line, not refused by Django.
+    Campaign.objects.filter(pk=campaign.pk).update(title="2021年度\r\n自评")
+    day = D - timedelta(3)
+    with smtp_server(refuse=True) as refusing:
+        ok, output = _send(day)
+    assert not ok and "2 封邮件发送失败" in output
+    assert refusing.messages == []
+    # The in-app reminders are there; no mail is recorded as sent.
+    assert Reminder.objects.filter(day=day).count() == 4
+    assert not Reminder.objects.filter(mailed_at__isnull=False).exists()
+
+    with smtp_server() as working:
+        ok, output = _send(day)
+    assert ok, output
+    assert sorted(m["To"] for m in working.messages) == ["alice@example.com", "fin@example.com"]
+    assert {m["Subject"].strip() for m in working.messages} == {
+        "2021年度 自评：距截止还有 3 天，2 个应评项目尚未提交",
+        "2021年度 自评 每日汇总（2022-03-28）：2 个部门 4 个项目尚未提交",
+    }
+    assert Reminder.objects.filter(day=day, mailed_at__isnull=False).count() == 2
+    assert Reminder.objects.filter(day=day).count() == 4
+
+    # Sent once: a third run mails nobody.
+    with smtp_server() as again:
+        assert _send(day)[0]
+    assert again.messages == []
+
+
+def test_a_failed_reminder_mail_is_retried_by_the_next_day_s_run(campaign, people):
+    with closed_port():
+        assert not _send(D - timedelta(3))[0]
+    # D-2 is nobody's department day: alice's failed D-3 reminder is mailed now; finance's
+    # D-3 summary gave way to the D-2 one.
+    with smtp_server() as server:
+        ok, output = _send(D - timedelta(2))
+    assert ok, output
+    subjects = sorted((m["To"], m["Subject"].strip()) for m in server.messages)
+    assert subjects == [
+        ("alice@example.com", "2021年度自评：距截止还有 3 天，2 个应评项目尚未提交"),
+        ("fin@example.com", "2021年度自评 每日汇总（2022-03-29）：2 个部门 4 个项目尚未提交"),
+    ]
+    alice = Reminder.objects.get(user=people["staff_a"])
+    assert alice.day == D - timedelta(3) and alice.mailed_at is not None
+
+
+# --- finance reminds an overdue department from the campaign page ---------------------------
+
+
+def test_finance_reminds_an_overdue_department_once_a_day(campaign, people, dept_a, dept_b):
+    fin = client_for(people["fin"])
+    page = fin.get("/campaigns/2021/").content.decode()
+    # A and B are past their deadlines (D, D+3) with projects not in; C has everything in.
+    assert page.count("发送催报提醒</button>") == 2
+    assert "昌吉州审计局" not in page.split("逾期未提交的部门")[1].split("延长截止日期")[0]
+
+    response = fin.post("/campaigns/2021/remind/", {"department": dept_a.pk}, follow=True)
+    assert f"已向“{dept_a.name}”的 2 个账号发送催报提醒（邮件 1 封）。" in response.content.decode()
+    rows = Reminder.objects.filter(kind=ReminderKind.BY_FINANCE)
+    assert sorted((r.user.username, r.projects) for r in rows) == [("alice", 2), ("hanna", 2)]
+    assert rows.get(user=people["staff_a"]).mailed_at is not None
+    [message] = mail.outbox
+    assert message.to == ["alice@example.com"]
+    assert message.subject == "【逾期】2021年度自评：2 个应评项目尚未提交"
+
+    # A second click the same day sends nothing and says why.
+    again = fin.post("/campaigns/2021/remind/", {"department": dept_a.pk}, follow=True)
+    html = again.content.decode()
+    assert f"今天已向“{dept_a.name}”发送过催报提醒，每个部门每天最多发送一次。" in html
+    assert rows.count() == 2 and len(mail.outbox) == 1
+    assert "今天已催报" in html and html.count("发送催报提醒</button>") == 1
+    # The department sees it in the app like a scheduled reminder.
+    alice_page = client_for(people["staff_a"]).get("/evaluations/").content.decode()
+    assert "财政局催报，已过截止日期，本部门尚有 2 个应评项目未提交" in alice_page
+
+
+def test_finance_cannot_remind_a_department_that_is_not_overdue(campaign, people):
+    fin = client_for(people["fin"])
+    response = fin.post("/campaigns/2021/remind/", {"department": people["dept_c"].pk}, follow=True)
+    assert "“昌吉州审计局”没有逾期未提交的应评项目。" in response.content.decode()
+    assert not Reminder.objects.exists() and mail.outbox == []
+
+
+def test_only_finance_reminds_from_the_campaign_page(campaign, people, dept_a):
+    staff = client_for(people["staff_a"])
+    assert staff.post("/campaigns/2021/remind/", {"department": dept_a.pk}).status_code == 404
+    assert client_for(people["fin"]).get("/campaigns/2021/remind/").status_code == 405
+    assert not Reminder.objects.exists()
+
+
+def test_a_reminder_button_mail_the_server_refuses_is_said_and_not_recorded_as_sent(
+    campaign, people, dept_a
+):
+    with smtp_server(refuse=True) as server:
+        response = client_for(people["fin"]).post(
+            "/campaigns/2021/remind/", {"department": dept_a.pk}, follow=True
+        )
+    html = response.content.decode()
+    assert "1 封邮件发送失败；站内提醒已送达。" in html
+    assert server.messages == []
+    alice = Reminder.objects.get(user=people["staff_a"], kind=ReminderKind.BY_FINANCE)
+    assert alice.mailed_at is None

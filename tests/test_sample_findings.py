@@ -303,3 +303,17 @@ ERROR_CODES = {
     "TOTAL_MISSING",
     "DEVIATION_MISSING",
 }
+
+
+def test_labels_left_out_under_merged_cells_continue_the_row_above(parsed):
+    # The printed forms leave a repeated 一级/二级指标 blank (merged cells): the importer
+    # continues the label above, so no imported row is missing its category.
+    rows = [i for r in parsed.values() for f in r.forms for i in f.indicators]
+    assert len(rows) == 372
+    assert all(i.level1.strip() and i.level2.strip() for i in rows)
+    assert not any(
+        f.code == "CATEGORY_MISSING"
+        for r in parsed.values()
+        for form in r.forms
+        for f in evaluate(form).findings
+    )

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from evaluations.core.formdata import FormData, FundingData, IndicatorData
 from evaluations.core.scoring import (
+    CATEGORY_MISSING,
     CATEGORY_WEIGHTS_NOT_STANDARD,
     DEVIATION_MISSING,
     ERROR,
@@ -145,10 +146,8 @@ def seed_form() -> FormData:
         ),
         ind(">=95%", "95%", "10", level1="满意度指标", level2="满意度指标"),
     ]
-    # Rows after the first of a category omit the 一级指标 label, as on the printed form.
-    for row in rows[1:11]:
-        row.level1 = ""
-    rows[12].level1 = ""
+    # The printed form omits a repeated 一级指标 label (merged cells); the importer continues
+    # it from the row above, so every row carries its label (the defaults of ``ind``).
     return FormData(
         year=2021,
         project_name="农村住房提升改造工程质量监督检查费",
@@ -589,13 +588,29 @@ def test_unknown_first_level_category_is_not_standard() -> None:
     assert "效益指标 0.00" in result.findings[0].message
 
 
-def test_category_labels_are_normalised_and_inherited() -> None:
+def test_category_labels_are_normalised() -> None:
     rows = standard_indicators()
     rows[0].level1 = " 产出 "
-    rows[1].level1 = ""
-    rows[2].level1 = ""
     rows[3].level1 = "效益指\n标"
     assert evaluate(make_form(rows)).findings == []
+
+
+def test_a_row_without_its_categories_is_an_error_of_its_own() -> None:
+    rows = standard_indicators()
+    rows[1].level1 = ""
+    rows[2].level2 = " "
+    result = evaluate(make_form(rows))
+    # Only the blank labels: the row keeps counting in the category above for the weights.
+    assert [(f.code, f.severity, f.indicator) for f in result.findings] == [
+        (CATEGORY_MISSING, ERROR, 1),
+        (CATEGORY_MISSING, ERROR, 2),
+    ]
+    assert result.findings[0].message == "未选择一级指标，请选择后再提交。"
+    assert result.findings[1].message == "未选择二级指标，请选择后再提交。"
+    rows[1].level2 = ""
+    assert evaluate(make_form(rows)).findings[0].message == (
+        "未选择一级指标、二级指标，请选择后再提交。"
+    )
 
 
 def test_score_differs_from_rule() -> None:

@@ -7,6 +7,8 @@ passes it on; without one nothing changes. See evaluations/workflow.py.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from evaluations.models import (
@@ -287,3 +289,69 @@ def test_it_tells_the_head_of_the_bureaus_return_and_sends_the_fix_back_through_
         EventAction.RETURNED,
         EventAction.SENT_FOR_SIGN_OFF,
     ]
+
+
+def _queue_badge(client, evaluation) -> bool:
+    """True when the bureau's queue marks ``evaluation`` 退回后重新提交."""
+    html = client.get("/review/").content.decode()
+    row = re.search(rf'<tr data-evaluation="{evaluation.pk}">(.*?)</tr>', html, re.S)
+    assert row is not None, "not in the queue"
+    return "退回后重新提交" in row.group(1)
+
+
+def _changes_heading(page: str) -> str:
+    """The heading of the review page's "changes since the return" section ("" if none)."""
+    found = re.search(r'id="changes">\s*<div class="card-header">(.*?)</div>', page, re.S)
+    return found.group(1) if found else ""
+
+
+def test_the_bureau_sees_a_resubmission_only_after_its_own_return(
+    evaluation, staff_a, head_a, finance
+):
+    filler, head, bureau = client_for(staff_a), client_for(head_a), client_for(finance)
+    pk = evaluation.pk
+    # The head returns it; the filler fixes it and submits; the head passes it on.
+    evaluation_submit(evaluation=evaluation, user=staff_a)
+    head.post(f"/evaluations/{pk}/sign-off/return/", {"reason": "请核实检查次数"})
+    data = evaluation.as_form_data()
+    data.indicators[1].actual = "10次"
+    evaluation.refresh_from_db()
+    evaluation_write(
+        evaluation=evaluation, data=data, user=staff_a, expected_revision=evaluation.revision
+    )
+    filler.post(f"/evaluations/{pk}/submit/")
+    # The head's page names the head's return.
+    heading = _changes_heading(head.get(f"/evaluations/{pk}/sign-off/").content.decode())
+    assert f"部门审核人 {head_a.username} 退回以来的修改" in heading
+    head.post(f"/evaluations/{pk}/sign-off/pass/")
+    evaluation.refresh_from_db()
+    assert evaluation.status == Status.SUBMITTED
+    # To the bureau this is a first submission: no badge, no changes since a return of its own.
+    assert not _queue_badge(bureau, evaluation)
+    assert _changes_heading(bureau.get(f"/review/{pk}/").content.decode()) == ""
+    assert (
+        bureau.get("/review/?resubmitted=true").content.decode().count(f'data-evaluation="{pk}"')
+        == 0
+    )
+
+    # The bureau returns it; it comes back through the head: now it is a resubmission.
+    bureau.post(f"/review/{pk}/return/", {"reason": "佐证材料不全"})
+    data = evaluation.as_form_data()
+    data.indicators[1].deviation = "已补充验收报告"
+    evaluation.refresh_from_db()
+    evaluation_write(
+        evaluation=evaluation, data=data, user=staff_a, expected_revision=evaluation.revision
+    )
+    filler.post(f"/evaluations/{pk}/submit/")
+    heading = _changes_heading(head.get(f"/evaluations/{pk}/sign-off/").content.decode())
+    assert f"财政局 {finance.username} 退回以来的修改" in heading
+    head.post(f"/evaluations/{pk}/sign-off/pass/")
+    assert _queue_badge(bureau, evaluation)
+    page = bureau.get(f"/review/{pk}/").content.decode()
+    assert f"财政局 {finance.username} 退回以来的修改" in _changes_heading(page)
+    # Since the bureau's return: the deviation, not the head's earlier change of the actual.
+    assert "已补充验收报告" in page and "佐证材料不全" in page
+    changes = page[
+        page.index('id="changes"') : page.index("</section>", page.index('id="changes"'))
+    ]
+    assert "10次" not in changes

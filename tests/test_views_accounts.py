@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
+from departments.demo import DEMO_PASSWORD
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -77,3 +81,56 @@ def test_it_signs_out_by_post_only(client_a):
     response = client_a.post("/accounts/logout/")
     assert response.status_code == 302
     assert client_a.get("/evaluations/").status_code == 302
+
+
+# --- demo accounts (manage.py load_demo): signed in only in debug mode ----------------------
+
+
+@pytest.fixture
+def demo_accounts(settings, dept_a):
+    """The demo accounts as load_demo makes them (it runs only in debug mode)."""
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("load_demo", stdout=io.StringIO())
+    settings.DEBUG = False
+
+
+def _sign_in(username: str, password: str) -> tuple[Client, str]:
+    client = Client()
+    response = client.post("/accounts/login/", {"username": username, "password": password})
+    return client, response.content.decode() if response.status_code == 200 else ""
+
+
+@pytest.mark.parametrize("username", ["finance", "staff1", "head2", "admin"])
+def test_a_demo_account_cannot_sign_in_when_debug_is_off(demo_accounts, settings, username):
+    assert settings.DEBUG is False
+    client, page = _sign_in(username, DEMO_PASSWORD)
+    assert "_auth_user_id" not in client.session
+    assert "演示账号只能在调试模式（DJANGO_DEBUG=1）下登录" in page
+    # Nor through the admin's sign-in (authenticate() itself refuses).
+    admin = Client()
+    response = admin.post("/admin/login/", {"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 200 and "_auth_user_id" not in admin.session
+
+
+def test_a_normal_account_signs_in_when_debug_is_off(demo_accounts, staff_a, settings):
+    assert settings.DEBUG is False
+    client, _page = _sign_in(staff_a.username, PASSWORD)
+    assert client.session["_auth_user_id"] == str(staff_a.pk)
+
+
+def test_a_demo_account_whose_password_was_changed_is_an_ordinary_account(demo_accounts):
+    user = get_user_model().objects.get(username="staff1")
+    user.set_password("a-real-password-7")
+    user.save()
+    client, _page = _sign_in("staff1", "a-real-password-7")
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_a_demo_account_signs_in_when_debug_is_on(demo_accounts, settings):
+    settings.DEBUG = True
+    client, _page = _sign_in("staff1", DEMO_PASSWORD)
+    assert client.session["_auth_user_id"] == str(
+        get_user_model().objects.get(username="staff1").pk
+    )

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test import Client
+from lxml import html as lxml_html
 
 from evaluations.core.formdata import FormData
+from evaluations.importer.service import import_file
 from evaluations.models import Evaluation, Status
+from evaluations.templatetags.evaluation_format import points
+from tests.conftest import sample_path
 from tests.factories import clean_form_data, make_evaluation
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +159,65 @@ def test_it_shows_cached_figures_in_each_row(client_a, dept_a, staff_a):
     # the execution rate is a warning (EXECUTION_UNEXPLAINED).
     assert 'text-bg-danger" title="错误">2<' in row
     assert 'text-bg-warning" title="提示">1<' in row
+
+
+def _stated_and_computed(page: str, evaluation: Evaluation) -> tuple[str, str]:
+    """The list row's 总分（填写） and 总分（计算） cells of ``evaluation``."""
+    tree = lxml_html.fromstring(page)
+    headers = [th.text_content().strip() for th in tree.xpath("//table//thead//th")]
+    column = headers.index("总分（填写）")
+    cells = tree.xpath(f'//tr[@data-evaluation="{evaluation.pk}"]/td')
+    return cells[column].text_content().strip(), cells[column + 1].text_content().split()[0]
+
+
+def test_the_list_shows_a_stated_total_only_where_one_was_typed(client_a, dept_a, staff_a):
+    # On the web no total is ever typed: the form states what the rules compute.
+    client_a.post("/evaluations/new/", post_data(clean_form_data(project_name="网页填报")))
+    web = Evaluation.objects.get(project_name="网页填报")
+    assert web.totals_computed and web.stated_total == web.computed_total == Decimal("100.00")
+    # A file states its own total, right or wrong (sample 003).
+    import_file(data=sample_path("003").read_bytes(), name="003.txt", department=dept_a)
+    imported = Evaluation.objects.exclude(pk=web.pk).order_by("pk")
+    stated = [e for e in imported if e.stated_total is not None]
+    wrong = next(e for e in stated if e.stated_total != e.computed_total)
+    right = next(e for e in stated if e.stated_total == e.computed_total)
+    assert not wrong.totals_computed and not right.totals_computed
+    page = client_a.get("/evaluations/").content.decode()
+    assert _stated_and_computed(page, web) == ("—", "100")
+    assert _stated_and_computed(page, right)[0] == points(right.stated_total)
+    assert _stated_and_computed(page, wrong) == (
+        points(wrong.stated_total),
+        points(wrong.computed_total),
+    )
+    # Saved on the web, the imported form states the computed total from then on.
+    body = post_data(wrong.as_form_data(), revision=wrong.revision, adopt_total="1")
+    for i, row in enumerate(wrong.as_form_data().indicators):
+        body[f"ind-{i}-key"] = row.key
+    client_a.post(f"/evaluations/{wrong.pk}/edit/", body)
+    wrong.refresh_from_db()
+    assert wrong.totals_computed and wrong.stated_total == wrong.computed_total
+    page = client_a.get("/evaluations/").content.decode()
+    assert _stated_and_computed(page, wrong)[0] == "—"
+
+
+def test_the_migration_marks_the_totals_of_forms_last_written_on_the_web(client_a, dept_a):
+    migration = importlib.import_module("evaluations.migrations.0008_totals_computed")
+    client_a.post("/evaluations/new/", post_data(clean_form_data(project_name="网页填报")))
+    import_file(data=sample_path("000").read_bytes(), name="000.txt", department=dept_a)
+    web = Evaluation.objects.get(project_name="网页填报")
+    imported, edited = Evaluation.objects.exclude(pk=web.pk).order_by("pk")[:2]
+    # Imported, then saved on the web: its current version is the web form's.
+    body = post_data(edited.as_form_data(), revision=edited.revision)
+    for i, row in enumerate(edited.as_form_data().indicators):
+        body[f"ind-{i}-key"] = row.key
+    body["ind-0-deviation"] = "补充说明。"
+    client_a.post(f"/evaluations/{edited.pk}/edit/", body)
+    assert Evaluation.objects.get(pk=edited.pk).revision == edited.revision + 1
+    Evaluation.objects.update(totals_computed=False)  # as before the migration
+    migration.mark_computed(django_apps, None)
+    assert Evaluation.objects.get(pk=web.pk).totals_computed
+    assert Evaluation.objects.get(pk=edited.pk).totals_computed
+    assert not Evaluation.objects.get(pk=imported.pk).totals_computed
 
 
 def test_it_filters_by_year_status_and_name(client_a, dept_a, staff_a):
@@ -612,3 +677,29 @@ def test_it_scores_leniently_and_reports_malformed_fields(client_a):
 def test_it_writes_nothing_when_scoring(client_a):
     client_a.post("/evaluations/score-preview/", post_data(clean_form_data()))
     assert not Evaluation.objects.exists()
+
+
+# --- rows without their categories ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("blank", ["level1", "level2"])
+def test_a_typed_row_without_a_category_is_a_category_missing_error(client_a, evaluation, blank):
+    data = evaluation.as_form_data()
+    setattr(data.indicators[1], blank, "")
+    body = post_data(data, revision=1)
+    # The live check the edit page calls while typing.
+    answer = client_a.post(
+        "/evaluations/score-preview/", {**body, "evaluation_id": evaluation.pk}
+    ).json()
+    assert [(f["code"], f["severity"], f["row"]) for f in answer["findings"]] == [
+        ("CATEGORY_MISSING", "error", 1)
+    ]
+    # Saving keeps what was typed and counts the error.
+    response = client_a.post(f"/evaluations/{evaluation.pk}/edit/", body, follow=True)
+    assert "自动校验发现 1 个错误" in response.content.decode()
+    evaluation.refresh_from_db()
+    assert getattr(evaluation.indicators.get(position=2), blank) == ""
+    assert evaluation.error_count == 1
+    label = {"level1": "一级指标", "level2": "二级指标"}[blank]
+    page = client_a.get(f"/evaluations/{evaluation.pk}/edit/").content.decode()
+    assert f"未选择{label}，请选择后再提交。" in page

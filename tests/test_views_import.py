@@ -11,7 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from departments.models import Department
-from evaluations.models import Evaluation, ImportUpload
+from evaluations.exports.excel import evaluations_xlsx
+from evaluations.importer.service import import_paths, parse_file
+from evaluations.models import Evaluation, ImportUpload, Status
 from tests.conftest import sample_path
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +178,59 @@ def test_it_purges_expired_uploads_on_the_next_upload(client_a):
     client_a.post("/evaluations/import/", {"files": [sample_upload("001")]})
     assert ImportUpload.objects.count() == 1
     assert ImportUpload.objects.get().name.startswith("001")
+
+
+# --- the application's own workbook, and what the preview says of each form ------------------
+
+
+def year_workbook_upload() -> SimpleUploadedFile:
+    """The year workbook this application exports, of the three sample files."""
+    import_paths([str(sample_path(p)) for p in ("000", "001", "003")])
+    data = evaluations_xlsx(Evaluation.objects.order_by("pk"))
+    return SimpleUploadedFile("2021年度自评表.xlsx", data)
+
+
+def test_the_applications_own_year_workbook_imports_without_problems(client_finance):
+    upload = year_workbook_upload()
+    stored = {e.project_name: e.stated_total for e in Evaluation.objects.all()}
+    # One sample form states no total (its cell reads 分): the workbook prints 100 | blank.
+    assert None in stored.values()
+    parsed = parse_file(upload.read(), upload.name)
+    upload.seek(0)
+    assert [p.message for p in parsed.problems] == []
+    assert {f.project_name: f.stated_total for f in parsed.forms} == stored
+    page = client_finance.post("/evaluations/import/", {"files": [upload]}).content.decode()
+    assert "读取时发现的问题" not in page
+    assert "总分行只有一个数字100" not in page
+    assert page.count("import-unchanged") == 38
+
+
+def test_a_lone_100_on_a_foreign_total_row_is_still_reported(client_a):
+    text = sample_path("000").read_text(encoding="utf-8")
+    # The first form's total row, with only the full mark: 总分 | 100 | (nothing).
+    changed = text.replace("\t100\n\t97.06分\n", "\t100\n", 1)
+    assert changed != text
+    parsed = parse_file(changed.encode(), "000.txt")
+    assert any("总分行只有一个数字100" in p.message for p in parsed.problems)
+
+
+def test_each_previewed_form_names_its_sheet(client_finance):
+    upload = year_workbook_upload()
+    page = client_finance.post("/evaluations/import/", {"files": [upload]}).content.decode()
+    sheets = re.findall(r"工作表“(\d+_.*?)”，从第 1 行开始", page)
+    assert len(sheets) == 38
+    assert len(set(sheets)) == 38
+    assert sheets[0].startswith("1_")
+
+
+def test_an_approved_form_is_named_with_its_state_once(client_finance, finance):
+    import_paths([str(sample_path("003"))])
+    evaluation = Evaluation.objects.order_by("pk").first()
+    Evaluation.objects.filter(pk=evaluation.pk).update(status=Status.APPROVED)
+    text = sample_path("003").read_text(encoding="utf-8")
+    changed = text.replace(evaluation.goal_actual[:20], "改过的" + evaluation.goal_actual[:17], 1)
+    assert changed != text
+    upload = SimpleUploadedFile("003.txt", changed.encode(), content_type="text/plain")
+    page = client_finance.post("/evaluations/import/", {"files": [upload]}).content.decode()
+    assert f"“{evaluation.project_name}”的状态是“已通过”，不能通过导入修改。" in page
+    assert "已已" not in page

@@ -46,6 +46,19 @@ def test_it_lists_errors_and_refuses_to_submit(client_a, dept_a, staff_a):
     assert evaluation.status == Status.DRAFT
 
 
+@pytest.mark.parametrize("blank", ["level1", "level2"])
+def test_it_refuses_to_submit_a_row_without_its_category(client_a, evaluation, blank):
+    data = evaluation.as_form_data()
+    setattr(data.indicators[2], blank, "")
+    evaluation_write(evaluation=evaluation, data=data, user=None)
+    page = client_a.get(f"/evaluations/{evaluation.pk}/submit/").content.decode()
+    assert 'data-code="CATEGORY_MISSING"' in page
+    response = client_a.post(f"/evaluations/{evaluation.pk}/submit/")
+    assert "还有 1 个错误" in response.content.decode()
+    evaluation.refresh_from_db()
+    assert evaluation.status == Status.DRAFT
+
+
 def test_it_requires_warnings_acknowledged_on_the_page(client_a, dept_a, staff_a):
     from tests.factories import clean_form_data
 

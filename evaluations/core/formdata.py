@@ -38,6 +38,17 @@ class IndicatorData:
     line: int | None = None  # source line (imports only)
 
 
+@dataclass(frozen=True)
+class ApprovedTarget:
+    """An approved performance target (批复绩效目标) of the form's due project, as held there."""
+
+    level1: str
+    level2: str
+    name: str
+    target: str = ""
+    weight: Decimal | None = None
+
+
 @dataclass
 class FormData:
     """One 项目支出绩效自评表 as written: nothing here is computed."""
@@ -52,6 +63,9 @@ class FormData:
     execution_weight: Decimal | None = Decimal("10")  # 分值 of the total funding row
     execution_score: Decimal | None = None  # 得分 of the total funding row, as stated
     stated_total: Decimal | None = None  # 总分 as stated
+    # True when nobody typed the execution score and total: the web form states what the
+    # rules compute (``scoring.with_computed_totals``); False for totals read from a file.
+    totals_computed: bool = False
     indicators: list[IndicatorData] = field(default_factory=list)
     # The signature block: 填报人, 联系电话, 单位负责人.
     filler_name: str = ""
@@ -60,7 +74,12 @@ class FormData:
     # On the campaign's due list: True, False (a campaign exists and the project is not on
     # it: NOT_IN_DUE_LIST), or None (no campaign for the year; nothing to say).
     due: bool | None = None
+    # The due project's approved targets, read from the due list on the server (never from
+    # a posted page): rows are compared with them (TARGET_CHANGED, TARGET_MISSING). None:
+    # the form has no due project, and its rows keep the approved values they carry.
+    approved_targets: list[ApprovedTarget] | None = None
     line: int | None = None  # source line of the title (imports only)
+    sheet: str = ""  # the worksheet the form was read from (.xlsx imports only)
 
     def funding_row(self, kind: str) -> FundingData | None:
         """Return the funding row of the given kind, if the form has one."""

@@ -15,7 +15,8 @@ Decisions that hold for every rendering:
   stated, the cell carries the note "计算值：…".
 - The total row shows the full mark 100 under 分值 (as printed); a weight sum other than
   100 is a note "分值合计：…" on that cell. The total sits under 得分 and the grade of the
-  computed total (``core.grades``: 等级：优/良/中/差) beside it in the last column.
+  computed total (``core.grades``: 等级：优/良/中/差) beside it in the last column, for a
+  form handed in (without the grade the total spans both columns).
 - An indicator whose target (or weight) differs from the approved one carries the note
   "批复：…" on that cell, so a reviewer sees the old value beside the new.
 - With a ``Signature`` the table ends with the paper form's signature block: on the left
@@ -426,7 +427,7 @@ def form_layout(
     instead of the rows the form has. ``signature`` adds the signature block below the
     table (section SIGNATURE). ``with_grade`` (default) narrows the total to column 8 and
     puts the computed total's grade (等级：优) in column 9; the entry form, which scores while
-    typing, leaves it out.
+    typing, and a form not handed in (a draft, 部门审核, 已退回: no result yet) leave it out.
     """
     indicator_comments = indicator_comments or {}
     funding_comments = funding_comments or {}

@@ -40,9 +40,19 @@ TEXT_LIMITS: dict[str, int] = {
 # Long texts: free prose on several lines (a textarea on the web form, TEXT in the database).
 LONG_TEXTS = frozenset({"goal_target", "goal_actual", "deviation"})
 
+# Single-line texts: names and numbers that end up in mail subjects, list cells and file
+# names; no line break or tab (``safetext.single_line`` / ``validate_single_line``).
+SINGLE_LINE_TEXTS = frozenset(
+    {"project_name", "department", "implementing_unit", "filler_name", "filler_phone", "unit_head"}
+)
+
 # Indicator rows of one form: the web form, the importers and the service all stop here.
 MAX_INDICATORS = 60
 
 # Texts of the workflow: a return or reopen reason, a row comment, a warning's explanation.
 REASON_MAX_LENGTH = 2000
 COMMENT_MAX_LENGTH = 1000
+
+# The largest id (primary key) the database holds: a 64-bit signed integer. An id beyond it
+# in a URL or a query string is no match (404), never a number handed to the database.
+MAX_ID = 2**63 - 1

@@ -10,6 +10,12 @@ Bidirectional controls (U+202E "right-to-left override" and its kin) are legitim
 text but let a displayed file name lie about its extension, so they are removed from
 generated file names only (``safe_filename_text``).
 
+Single-line fields (a project name, 实施单位, a department's or campaign's name, a person's
+name, a phone number) hold no line break or tab either (``single_line``): they end up in
+mail subjects, where a newline is refused (Django raises ``BadHeaderError``), and in table
+cells and file names meant to hold one line. Web forms and importers replace them with a
+space (``single_line``); the models refuse them (``validate_single_line``).
+
 A few lines of our own: no library covers exactly this set (Django's
 ``ProhibitNullCharactersValidator`` checks NUL only; openpyxl's regex misses U+FFFE/F).
 """
@@ -26,6 +32,10 @@ from django.utils.translation import gettext_lazy as _
 FORBIDDEN_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
 BIDI_CONTROLS_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What breaks a line (or jumps like one) in a single-line field: TAB, LF, VT, FF, CR, NEL and
+# Unicode's line and paragraph separators (Python's str.splitlines() splits on these too).
+LINE_BREAK_RE = re.compile("[\t\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029]")
+_BREAK_RUN_RE = re.compile(f" *{LINE_BREAK_RE.pattern}+ *")
 
 
 def count_forbidden(text: str) -> int:
@@ -43,6 +53,18 @@ def clean_text(text: str) -> str:
 def safe_filename_text(text: str) -> str:
     """Text fit for a file name: also without bidirectional controls."""
     return BIDI_CONTROLS_RE.sub("", clean_text(text))
+
+
+def single_line(text: str) -> str:
+    """The text cleaned (``clean_text``) on one line: each run of breaks and tabs is one space."""
+    if not text:
+        return text
+    return clean_text(_BREAK_RUN_RE.sub(" ", text)).strip()
+
+
+def one_line_subject(text: str) -> str:
+    """A mail subject: cleaned, every run of whitespace (line breaks included) one space."""
+    return " ".join(clean_text(text).split())
 
 
 def describe_forbidden(text: str) -> str:
@@ -77,3 +99,26 @@ class CleanTextValidator:
 
 
 validate_clean_text = CleanTextValidator()
+
+
+@deconstructible
+class SingleLineValidator:
+    """Refuse a line break or tab in a single-line field (the model's last line of defence)."""
+
+    message = _("只能填写一行：请删除其中的换行符或制表符。")
+    code = "line_break"
+
+    def __call__(self, value: object) -> None:
+        if LINE_BREAK_RE.search(str(value)):
+            raise ValidationError(self.message, code=self.code)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SingleLineValidator)
+
+    def __hash__(self) -> int:
+        return hash(self.code)
+
+
+validate_single_line = SingleLineValidator()
+# A single-line field's validators: no control characters, no line breaks or tabs.
+SINGLE_LINE = [validate_clean_text, validate_single_line]

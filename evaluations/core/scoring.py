@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from evaluations.core import formats
+from evaluations.core.approvals import missing_targets, with_approved_targets
 from evaluations.core.formdata import FormData, IndicatorData
 from evaluations.core.values import (
     LESS_IS_BETTER,
@@ -29,6 +30,7 @@ FUNDING_SCORE_MISMATCH = "FUNDING_SCORE_MISMATCH"
 TOTAL_MISMATCH = "TOTAL_MISMATCH"
 TOTAL_MISSING = "TOTAL_MISSING"
 DEVIATION_MISSING = "DEVIATION_MISSING"
+CATEGORY_MISSING = "CATEGORY_MISSING"
 CATEGORY_WEIGHTS_NOT_STANDARD = "CATEGORY_WEIGHTS_NOT_STANDARD"
 SCORE_DIFFERS_FROM_RULE = "SCORE_DIFFERS_FROM_RULE"
 FUNDS_NOT_SUMMED = "FUNDS_NOT_SUMMED"
@@ -36,7 +38,11 @@ OVER_ACHIEVEMENT = "OVER_ACHIEVEMENT"
 EXECUTION_OVER_100 = "EXECUTION_OVER_100"
 EXECUTION_UNEXPLAINED = "EXECUTION_UNEXPLAINED"
 TARGET_CHANGED = "TARGET_CHANGED"
+TARGET_MISSING = "TARGET_MISSING"
 NOT_IN_DUE_LIST = "NOT_IN_DUE_LIST"
+
+# Warnings that need a written reason at submission, not only a tick: what auditors look for.
+EXPLANATION_REQUIRED = frozenset({TARGET_CHANGED, TARGET_MISSING})
 
 FUNDING_TOTAL = "total"
 COST_CATEGORY = "成本指标"
@@ -241,6 +247,9 @@ def evaluate(
     as blank in the figures, but no finding is drawn from them or from sums they are part of.
     """
     rules = rules or ScoringRules()
+    if form_data.approved_targets is not None:
+        # The due list decides what was approved, whatever the rows carry.
+        form_data = with_approved_targets(form_data, form_data.approved_targets)
     unknown = frozenset(unreadable)
     budget, executed = funding_totals(form_data, unreadable=unknown)
     exact_rate = execution_rate(budget, executed)
@@ -285,8 +294,10 @@ def evaluate(
             for name in ("target", "weight", "score", "deviation")
             if indicator_path(result.index, name) in unknown
         }
+        findings += _category_missing(ind, result.index)
         findings += _indicator_findings(ind, result, rules, row_unknown)
         findings += _approved_findings(ind, result.index, row_unknown)
+    findings += _missing_target_findings(form_data)
     if form_data.due is False:
         findings.append(Finding(NOT_IN_DUE_LIST, WARNING, _("此项目不在本年度应评项目清单中。")))
 
@@ -692,6 +703,37 @@ def _funds_not_summed(
     ]
 
 
+def _category_missing(ind: IndicatorData, index: int) -> list[Finding]:
+    """CATEGORY_MISSING: a row with content but a blank 一级 or 二级指标 (an empty printed cell).
+
+    Files continue a blank label from the row above (merged cells); the importer fills it in,
+    so a stored row with a blank label is blank on the page it was typed in.
+    """
+    if not _has_content(ind):
+        return []
+    missing = [
+        label
+        for value, label in ((ind.level1, _("一级指标")), (ind.level2, _("二级指标")))
+        if not _norm(value)
+    ]
+    if not missing:
+        return []
+    return [
+        Finding(
+            CATEGORY_MISSING,
+            ERROR,
+            _("未选择%(labels)s，请选择后再提交。") % {"labels": "、".join(missing)},
+            indicator=index,
+        )
+    ]
+
+
+def _has_content(ind: IndicatorData) -> bool:
+    """True when a row says anything besides its categories."""
+    texts = (ind.name, ind.target, ind.actual, ind.deviation)
+    return any(_norm(t) for t in texts) or ind.weight is not None or ind.score is not None
+
+
 def _indicator_findings(
     ind: IndicatorData,
     result: IndicatorResult,
@@ -806,6 +848,29 @@ def _approved_findings(
     return [Finding(TARGET_CHANGED, WARNING, message, indicator=index)]
 
 
+def _missing_target_findings(form_data: FormData) -> list[Finding]:
+    """TARGET_MISSING: approved targets that no row reports against (deleted or renamed)."""
+    missing = missing_targets(form_data)
+    if not missing:
+        return []
+    rows = "；".join(
+        _("“%(name)s”（%(level1)s/%(level2)s，批复 %(target)s，分值 %(weight)s）")
+        % {
+            "name": t.name.strip(),
+            "level1": t.level1.strip() or "—",
+            "level2": t.level2.strip() or "—",
+            "target": t.target.strip() or _("（空）"),
+            "weight": formats.format_points(t.weight) or _("（空）"),
+        }
+        for t in missing
+    )
+    message = _("批复绩效目标中有 %(n)d 项不在表中：%(rows)s。提交时请说明删除或改动的原因。") % {
+        "n": len(missing),
+        "rows": rows,
+    }
+    return [Finding(TARGET_MISSING, WARNING, message)]
+
+
 def _has_text(text: str) -> bool:
     return _norm(text) not in _BLANK_DEVIATIONS
 
@@ -815,9 +880,11 @@ def with_computed_totals(
 ) -> FormData:
     """Set the form's stated execution score and total to what the rules compute.
 
-    Used for forms filled in on the web, where these figures are never typed.
+    Used for forms filled in on the web, where these figures are never typed: the form says
+    so (``totals_computed``), so no list shows them as a total the department stated.
     """
     result = evaluate(form_data, rules, unreadable=unreadable)
     form_data.execution_score = result.execution_score
     form_data.stated_total = result.computed_total
+    form_data.totals_computed = True
     return form_data

@@ -70,14 +70,15 @@ def form_grid(
     result: ScoreResult | None = None,
     *,
     signature: layout.Signature | None = None,
+    with_grade: bool = True,
 ) -> list[GridCell]:
     """The official layout (``core.layout``) as worksheet cells; rows 1-2 are the title.
 
     Figures are written as numbers (Excel formats them); texts as displayed. With
-    ``signature`` the signature block follows the table.
+    ``signature`` the signature block follows the table; ``with_grade`` as in ``form_layout``.
     """
     result = result or evaluate(form_data, current_rules())
-    sheet = layout.form_layout(form_data, result, signature=signature)
+    sheet = layout.form_layout(form_data, result, signature=signature, with_grade=with_grade)
     cells = [
         GridCell(1, 1, sheet.title, TITLE, cols=layout.COLUMNS),
         GridCell(2, 1, sheet.year_line, TITLE, cols=layout.COLUMNS),
@@ -153,9 +154,13 @@ def write_form_sheet(
     result: ScoreResult | None = None,
     *,
     signature: layout.Signature | None = None,
+    with_grade: bool = True,
 ) -> None:
-    """Fill a worksheet with one form in the official layout, ready to print on A4."""
-    grid = form_grid(form_data, result, signature=signature)
+    """Fill a worksheet with one form in the official layout, ready to print on A4.
+
+    ``with_grade``: the grade beside the total (only a form handed in is graded).
+    """
+    grid = form_grid(form_data, result, signature=signature, with_grade=with_grade)
     last_row = max(c.row + c.rows - 1 for c in grid)
     header_row = next(
         c.row for c in grid if c.col == 2 and c.value == layout.indicator_headings()[0]
@@ -300,7 +305,13 @@ def write_workbook(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
         form = evaluation.as_form_data()
         result = evaluate(form, rules)
         ws = wb.create_sheet(sheet_title(count, evaluation.project_name, taken), index=count - 1)
-        write_form_sheet(ws, form, result, signature=signature_of(evaluation))
+        write_form_sheet(
+            ws,
+            form,
+            result,
+            signature=signature_of(evaluation),
+            with_grade=evaluation.is_handed_in,
+        )
         for values in _flat_rows(form, result, evaluation.status):
             flat.append([None] * len(values))
             row = flat.max_row

@@ -27,7 +27,7 @@ from evaluations.core.layout import Cell, Layout, Signature, form_layout
 from evaluations.core.safetext import clean_text, safe_filename_text
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.mapping import campaign_years
-from evaluations.models import Evaluation, Status
+from evaluations.models import HANDED_IN, Evaluation, Status
 from evaluations.services import current_rules
 from evaluations.signature import signature_of
 
@@ -319,7 +319,13 @@ def form_context(
     without one the dates are left blank for the pen).
     """
     form_data = printed_form(form_data)
-    layout = form_layout(form_data, result, status=status, signature=signature or Signature())
+    layout = form_layout(
+        form_data,
+        result,
+        status=status,
+        signature=signature or Signature(),
+        with_grade=status in HANDED_IN,
+    )
     _print_cells(layout)
     return {
         "indicator_blocks": indicator_blocks(layout),

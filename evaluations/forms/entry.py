@@ -25,8 +25,8 @@ from evaluations.core.categories import (
 )
 from evaluations.core.formdata import FormData
 from evaluations.core.layout import FUNDING_COLUMNS, INDICATOR_COLUMNS
-from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
-from evaluations.core.safetext import clean_text, count_forbidden
+from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
+from evaluations.core.safetext import clean_text, count_forbidden, single_line
 from evaluations.core.scoring import (
     funding_path,
     header_path,
@@ -148,7 +148,9 @@ class FormTextField(forms.CharField):
 
     Control characters, U+FFFE/U+FFFF and lone surrogates (``safetext.clean_text``) are
     removed before validation, and how many were removed is kept in ``removed`` so the
-    page can say so. The length is checked on the server only: no ``maxlength`` attribute,
+    page can say so. A single-line text (``SINGLE_LINE_TEXTS``: names, the phone) gets each
+    run of line breaks and tabs replaced by a space, as a browser's one-line box would.
+    The length is checked on the server only: no ``maxlength`` attribute,
     so a browser never cuts pasted text silently; the page's counter shows the limit
     (``data-maxlength``) instead.
     """
@@ -162,6 +164,7 @@ class FormTextField(forms.CharField):
         # Read by widget_attrs(), which the base class calls.
         self.counter_always = key in COUNTED_ALWAYS
         self.removed = 0
+        self.clean_text = single_line if key in SINGLE_LINE_TEXTS else clean_text
         super().__init__(max_length=TEXT_LIMITS[key], **kwargs)
 
     def to_python(self, value: Any) -> str:
@@ -170,13 +173,13 @@ class FormTextField(forms.CharField):
             value = value.replace("\r\n", "\n")
             # Assigned, not added: has_changed() and clean() may both convert the same value.
             self.removed = count_forbidden(value)
-            value = clean_text(value)
+            value = self.clean_text(value)
         return super().to_python(value)
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         # A page shown again after an error holds the text as it will be stored.
         data = super().bound_data(data, initial)
-        return clean_text(data) if isinstance(data, str) else data
+        return self.clean_text(data) if isinstance(data, str) else data
 
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         attrs = super().widget_attrs(widget)

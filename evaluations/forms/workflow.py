@@ -18,12 +18,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from evaluations.core.layout import funding_label
-from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
+from evaluations.core.limits import COMMENT_MAX_LENGTH, MAX_ID, REASON_MAX_LENGTH
 from evaluations.core.safetext import clean_text
 from evaluations.models import FUNDING_ORDER, Status
 
-# The largest primary key the database holds (a 64-bit signed integer).
-MAX_ID = 2**63 - 1
 # Years as a filter: anything a form's year could be, and no more than four digits.
 MIN_YEAR, MAX_YEAR = 1, 9999
 MAX_PAGE = 10**9

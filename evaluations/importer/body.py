@@ -259,6 +259,7 @@ class _BodyReader:
         state.has_total = True
         state.section = "done"
         values: list[Cell] = []
+        graded = False  # the grade cell that only this application's own files print
         for cell, norm in zip(row.cells, norms, strict=True):
             if not norm:
                 continue
@@ -268,6 +269,7 @@ class _BodyReader:
                     values.append(Cell(text=rest, line=cell.line))
                 continue
             if is_grade_text(cell.text):
+                graded = True
                 continue  # the grade our own exports print beside the total: computed, not read
             values.append(cell)
         # Printed layout: 总分 | 100 (the maximum) | stated total | ...
@@ -286,7 +288,11 @@ class _BodyReader:
                     )
         elif len(values) == 1:
             value = self.number(values[0])
-            if value == 100:
+            if value == 100 and graded:
+                # Our own layout (总分 | 100 | stated total | grade) with the stated total
+                # blank: the single number is the full mark, as printed.
+                state.form.stated_total = None
+            elif value == 100:
                 self.problem(
                     values[0].line,
                     _("总分行只有一个数字100，无法确定是满分还是自评总分，按未填写自评总分处理。"),

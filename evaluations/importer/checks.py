@@ -5,7 +5,9 @@ imported form meets them with a problem that names the form, the row and the col
 instead of the model's ValidationError failing the whole file with a terse message.
 
 - Invisible control characters (``safetext.clean_text``) are removed: nothing a reader
-  sees is lost, and the problem says where they were.
+  sees is lost, and the problem says where they were. A line break or tab in a single-line
+  text (a name: ``SINGLE_LINE_TEXTS``) becomes a space (``safetext.single_line``), as a
+  cell split over lines in Word reads.
 - A form that cannot be stored as written is refused (taken out of the import) rather
   than cut or blanked: a text over its length, more than ``MAX_INDICATORS`` indicator
   rows, a negative amount or weight, a number with more digits than the form holds.
@@ -25,8 +27,13 @@ from django.db import models
 from evaluations.core.fields import FUNDING_FIELDS, HEADER_FIELDS, INDICATOR_FIELDS
 from evaluations.core.formdata import FormData, FundingData, IndicatorData
 from evaluations.core.layout import GOAL_ACTUAL, GOAL_TARGET
-from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
-from evaluations.core.safetext import clean_text, count_forbidden, describe_forbidden
+from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
+from evaluations.core.safetext import (
+    clean_text,
+    count_forbidden,
+    describe_forbidden,
+    single_line,
+)
 from evaluations.importer.results import Problem, _
 from evaluations.models import Evaluation, FundingKind, FundingRow, Indicator
 
@@ -131,6 +138,8 @@ def _clean_fields(item: FormData | IndicatorData, names: tuple[str, ...]) -> dic
         if text and count_forbidden(text):
             found[name] = text
             setattr(item, name, clean_text(text))
+        if text and name in SINGLE_LINE_TEXTS:
+            setattr(item, name, single_line(getattr(item, name)))
     return found
 
 

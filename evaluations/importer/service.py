@@ -13,12 +13,14 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from campaigns.models import DueProject
+from departments.access import evaluation_unit, form_unit, unit_limit
 from departments.models import Department
 from evaluations.campaign_forms import match_due_project, with_due_approvals
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.importer.archive import megabytes
 from evaluations.importer.checks import check_forms
+from evaluations.importer.localfile import LocalFileRefused, read_local_file
 from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
 from evaluations.mapping import json_number, report_json, with_keys_matched
 from evaluations.models import Evaluation, EventAction
@@ -27,6 +29,7 @@ from evaluations.services import (
     evaluation_create,
     evaluation_is_unchanged,
     evaluation_write,
+    outside_unit,
 )
 
 if TYPE_CHECKING:
@@ -250,6 +253,12 @@ def _import_form(
         )
         .first()
     )
+    due_project = (
+        existing.due_project if existing is not None and existing.due_project_id else None
+    ) or _due_project_for(target_department, form_data)
+    if refused := _outside_unit(user, form_data, existing, due_project):
+        report.problems.append(Problem(line=form_data.line, message=refused))
+        return FormReport(form=form_data, result=result, action="skipped")
     if existing is not None:
         stored = existing.as_form_data()
         # Files carry no signature block: the names typed on the web stay.
@@ -260,7 +269,6 @@ def _import_form(
                 for name in ("unit_head", "filler_name", "filler_phone")
             },
         )
-        due_project = existing.due_project or _due_project_for(target_department, form_data)
         if due_project is not None:
             form_data = with_due_approvals(form_data, due_project)
         if evaluation_is_unchanged(evaluation=existing, data=form_data):
@@ -271,7 +279,7 @@ def _import_form(
             report.problems.append(
                 Problem(
                     line=form_data.line,
-                    message=_("“%(name)s”已%(status)s，不能通过导入修改。")
+                    message=_("“%(name)s”的状态是“%(status)s”，不能通过导入修改。")
                     % {"name": existing.project_name, "status": existing.get_status_display()},
                 )
             )
@@ -289,7 +297,6 @@ def _import_form(
             data=data,
             user=user,
             action=EventAction.IMPORTED,
-            approvals_from_data=due_project is not None,
         )
         return FormReport(
             form=form_data,
@@ -298,7 +305,6 @@ def _import_form(
             evaluation_id=None if dry_run else existing.pk,
         )
     # A project of the year's due list: linked, and its rows carry the approved targets.
-    due_project = _due_project_for(target_department, form_data)
     evaluation, _result = evaluation_create(
         department=target_department,
         data=with_due_approvals(form_data, due_project) if due_project else form_data,
@@ -315,6 +321,22 @@ def _import_form(
     )
 
 
+def _outside_unit(
+    user: AbstractBaseUser | None,
+    form_data: FormData,
+    existing: Evaluation | None,
+    due_project: DueProject | None,
+) -> str:
+    """Why a filler limited to one 实施单位 may not import this form (it is, or would become,
+    another unit's), or ""; the service refuses it too, but would fail the whole file."""
+    if user is None or not unit_limit(user):
+        return ""
+    if existing is not None and (refused := outside_unit(user, evaluation_unit(existing))):
+        return refused
+    due_unit = due_project.implementing_unit if due_project is not None else None
+    return outside_unit(user, form_unit(form_data.implementing_unit, due_unit))
+
+
 def _due_project_for(department: Department, form_data: FormData) -> DueProject | None:
     """The due project an imported form evaluates (department + name; no code in files)."""
     return match_due_project(
@@ -327,22 +349,14 @@ def import_paths(paths: list[str | Path], *, dry_run: bool = False) -> list[File
     reports = []
     for path in paths:
         try:
-            # At most one byte over the limit is read: the same limit as an upload, and a
-            # device or pipe given by mistake cannot fill the memory.
-            with Path(path).open("rb") as file:
-                data = file.read(settings.IMPORT_MAX_FILE_SIZE + 1)
-        except OSError as exc:
+            data = read_local_file(path)
+        except LocalFileRefused as refused:
             reports.append(
                 FileReport(
                     path=str(path),
                     readable=False,
                     failed=True,
-                    problems=[
-                        Problem(
-                            line=None,
-                            message=_("无法打开文件：%(error)s") % {"error": exc.strerror or exc},
-                        )
-                    ],
+                    problems=[Problem(line=None, message=str(refused))],
                 )
             )
             continue

@@ -610,6 +610,7 @@ def _relocate(result: ParseResult, sheet: str, places: _Locations) -> None:
         problem.line = places.row_of(problem.line)
     for form in result.forms:
         form.line = places.row_of(form.line)
+        form.sheet = sheet
         for funding in form.funding:
             funding.line = places.row_of(funding.line)
         for indicator in form.indicators:

@@ -8,7 +8,7 @@ app_name = "review"
 
 urlpatterns = [
     path("", workflow.review_queue_view, name="queue"),
-    path("<int:pk>/", workflow.review_detail_view, name="detail"),
-    path("<int:pk>/return/", workflow.review_return_view, name="return"),
-    path("<int:pk>/approve/", workflow.review_approve_view, name="approve"),
+    path("<id:pk>/", workflow.review_detail_view, name="detail"),
+    path("<id:pk>/return/", workflow.review_return_view, name="return"),
+    path("<id:pk>/approve/", workflow.review_approve_view, name="approve"),
 ]

@@ -28,6 +28,7 @@ from evaluations.dashboard import (
 from evaluations.exports import results
 from evaluations.forms.workflow import DashboardFilterForm
 from evaluations.views.exports import XLSX, content_disposition
+from exports.forms import ExportForm
 
 PAGE_SIZE = 50
 # The execution-rate chart shows this many departments, the lowest rates first.
@@ -152,6 +153,9 @@ def dashboard_index(request: HttpRequest) -> HttpResponse:
         "histogram_svg": charts.histogram_svg(overview.histogram) if overview.year else "",
         "execution_rows": execution_rows,
         "execution_svg": charts.execution_bars_svg(execution_rows) if execution_rows else "",
+        # The year's forms export offers the export form's states, with its default.
+        "export_states": ExportForm.base_fields["status"].choices,
+        "export_default_state": ExportForm.base_fields["status"].initial,
         "progress_svg": (
             charts.progress_svg(overview.progress, overview.progress_unit)
             if overview.progress

@@ -461,6 +461,11 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
     if own is not None:
         # The filler signs the form: their name and phone from their profile.
         initial["header"].update(campaign_forms.profile_signature(request.user))
+        # A filler limited to one 实施单位 writes only that unit's forms: it is filled in.
+        membership = membership_of(request.user)
+        unit = " ".join(membership.implementing_unit.split()) if membership is not None else ""
+        if unit and not initial["header"].get("implementing_unit"):
+            initial["header"]["implementing_unit"] = unit
     forms = evaluation_forms(departments=departments, initial=initial)
     return _render_form(
         request, forms, evaluation=None, department=own, result=None, copied_from=copied_from
@@ -597,7 +602,11 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "evaluation": evaluation,
             "result": result,
             "layout": form_layout(
-                form_data, result, status=evaluation.status, signature=signature_of(evaluation)
+                form_data,
+                result,
+                status=evaluation.status,
+                signature=signature_of(evaluation),
+                with_grade=evaluation.is_handed_in,
             ),
             "review": evaluation_open_comments(evaluation=evaluation),
             # The bureau's re-check, once 已复核 (before that the department sees nothing).

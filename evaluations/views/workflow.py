@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evaluations import permissions, selectors
 from evaluations.core.layout import form_layout
-from evaluations.core.scoring import WARNING
+from evaluations.core.scoring import EXPLANATION_REQUIRED, WARNING
 from evaluations.filters import ReviewQueueFilter, queue_queryset, with_badges
 from evaluations.forms.workflow import (
     ApproveForm,
@@ -26,6 +26,8 @@ from evaluations.forms.workflow import (
 )
 from evaluations.models import Evaluation, Status
 from evaluations.review_selectors import (
+    BUREAU_RETURNS,
+    RETURN_ACTIONS,
     evaluation_changes_since_return,
     evaluation_explanations,
     evaluation_history,
@@ -96,6 +98,7 @@ def evaluation_submit_view(request: HttpRequest, pk: int) -> HttpResponse:
                 "field": comment,
                 "row": finding.indicator + 1 if finding.indicator is not None else None,
                 "carried": key in carried,
+                "reason_required": finding.code in EXPLANATION_REQUIRED,
             }
         )
     return render(
@@ -168,6 +171,10 @@ class Decision:
     rule: str
     # The state in which the form waits for this decision.
     state: Status
+    # The returns after which the form comes back to this decider: the page shows what
+    # changed since the last of them (the bureau: its own; the head: the head's or the
+    # bureau's, both of which come back through the head).
+    returns: tuple[str, ...]
     # True: the pass button leads to a confirmation page (GET approve_route) whose form
     # posts the confirmation and an optional comment; False: the button posts at once.
     confirms: bool
@@ -192,6 +199,7 @@ class Decision:
 BUREAU = Decision(
     rule=permissions.REVIEW,
     state=Status.SUBMITTED,
+    returns=BUREAU_RETURNS,
     confirms=True,
     approve=evaluation_approve,
     send_back=evaluation_return,
@@ -211,6 +219,7 @@ BUREAU = Decision(
 DEPARTMENT = Decision(
     rule=permissions.SIGN_OFF,
     state=Status.DEPARTMENT_REVIEW,
+    returns=RETURN_ACTIONS,
     confirms=False,
     approve=evaluation_sign_off,
     send_back=evaluation_department_return,
@@ -273,6 +282,7 @@ def _review_context(
         },
         status=evaluation.status,
         signature=signature_of(evaluation),
+        with_grade=evaluation.is_handed_in,
     )
     # The department's explanations of the warnings, from its latest submission.
     explanations = evaluation_explanations(evaluation=evaluation)
@@ -291,7 +301,7 @@ def _review_context(
         "notes": notes,
         "explained": [n for n in notes if n["explanation"] is not None],
         "return_form": return_form,
-        "changes": evaluation_changes_since_return(evaluation=evaluation),
+        "changes": evaluation_changes_since_return(evaluation=evaluation, actions=decision.returns),
         "decision": decision,
         "can_decide": evaluation.status == decision.state,
     }

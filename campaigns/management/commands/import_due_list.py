@@ -7,12 +7,11 @@ import logging
 import sys
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns.due_list import DueListReport, Problem, import_due_list, reports_as_json
 from campaigns.models import Campaign
-from evaluations.importer.archive import megabytes
+from evaluations.importer.localfile import LocalFileRefused, read_local_file
 
 
 class Command(BaseCommand):
@@ -46,24 +45,12 @@ class Command(BaseCommand):
 
     def _import(self, campaign: Campaign, path: Path, *, dry_run: bool) -> DueListReport:
         try:
-            size = path.stat().st_size
-        except OSError as error:
+            data = read_local_file(path)
+        except LocalFileRefused as refused:
             report = DueListReport(file=str(path), failed=True)
-            report.problems.append(Problem("", "", f"无法读取文件：{error.strerror or error}"))
+            report.problems.append(Problem("", "", str(refused)))
             return report
-        if size > settings.IMPORT_MAX_FILE_SIZE:
-            report = DueListReport(file=str(path), failed=True)
-            report.problems.append(
-                Problem(
-                    "",
-                    "",
-                    f"文件超过 {megabytes(settings.IMPORT_MAX_FILE_SIZE)}（上限），未读取。",
-                )
-            )
-            return report
-        return import_due_list(
-            campaign=campaign, data=path.read_bytes(), name=str(path), dry_run=dry_run
-        )
+        return import_due_list(campaign=campaign, data=data, name=str(path), dry_run=dry_run)
 
     def _summary(self, report: DueListReport, *, dry_run: bool) -> None:
         w = self.stdout.write

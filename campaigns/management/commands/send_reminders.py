@@ -21,7 +21,8 @@ def _day(value: str) -> datetime.date:
 class Command(BaseCommand):
     help = (
         "为进行中的自评任务发送催报提醒（站内提醒与邮件）：截止前 7、3、1 天及截止后 1 天"
-        "提醒部门填报人和审核人，截止前一周每天向财政局发送汇总。同一天重复运行不会重复发送。"
+        "提醒部门填报人和审核人，截止前一周每天向财政局发送汇总。同一天重复运行不会重复发送；"
+        "发送失败的邮件在下次运行时重试，有失败时以非零状态退出。"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,9 +40,18 @@ class Command(BaseCommand):
                 f"{verb} {item.campaign.year} {item.kind} → {item.user.get_username()}"
                 f"（{item.projects} 个项目{'，邮件' if item.user.email else ''}）"
             )
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{day.isoformat()}：{verb} {len(report.sent)} 条提醒、{report.mails} 封邮件；"
-                f"当天已发送过而跳过 {len(report.skipped)} 条。"
+        for item in report.failed:
+            self.stderr.write(
+                f"邮件发送失败 {item.campaign.year} {item.kind} → {item.user.get_username()}"
+                "（下次运行时重试）"
             )
+        summary = (
+            f"{day.isoformat()}：{verb} {len(report.sent)} 条提醒、{report.mails} 封邮件；"
+            f"当天已发送过而跳过 {len(report.skipped)} 条。"
         )
+        if report.failed:
+            # Non-zero exit: cron (or whoever runs it) hears that mail is not going out.
+            raise CommandError(
+                f"{summary}{len(report.failed)} 封邮件发送失败，未记为已发送，下次运行时重试。"
+            )
+        self.stdout.write(self.style.SUCCESS(summary))

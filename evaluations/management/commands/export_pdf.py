@@ -73,9 +73,9 @@ class Command(BaseCommand):
                     count = self._from_cache(evaluations, suffix, target, workers)
                 else:
                     writer = pdf.write_merged_pdf if suffix == ".pdf" else pdf.write_pdf_zip
-                    stream = evaluations.prefetch_related("funding_rows", "indicators").iterator(
-                        chunk_size=20
-                    )
+                    stream = evaluations.prefetch_related(
+                        "funding_rows", "indicators", "due_project__targets"
+                    ).iterator(chunk_size=20)
                     count = writer(stream, target)
             os.replace(temp_name, output)
         except BaseException:

@@ -9,15 +9,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from departments.demo import DEMO_ADMIN, DEMO_FINANCE, DEMO_HEADS, DEMO_PASSWORD, DEMO_STAFF
 from departments.models import Department, Membership, Role
 from evaluations.importer.service import import_paths
 
-DEMO_PASSWORD = "demo12345"
 SAMPLE_DIR = Path(settings.BASE_DIR) / "sample_data"
-# Each demo staff account belongs to the department of one sample file.
-DEMO_STAFF = [("staff1", "000"), ("staff2", "001"), ("staff3", "003")]
-# The department head (部门审核人) of each of those departments, for the sign-off step.
-DEMO_HEADS = {"staff1": "head1", "staff2": "head2", "staff3": "head3"}
 
 
 class Command(BaseCommand):
@@ -25,6 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if not settings.DEBUG:
+            # Signing in is refused too (departments.demo): accounts made under debug stay out.
             raise CommandError("演示账号只能在 DEBUG 模式下创建（请设置 DJANGO_DEBUG=1）。")
         # The campaign and its due list first, so the sample forms find their due projects.
         self._campaign()
@@ -36,7 +33,7 @@ class Command(BaseCommand):
                 f"更新 {report.count('updated')}，无变化 {report.count('unchanged')}"
             )
         with transaction.atomic():
-            self._account("finance", Role.FINANCE, None)
+            self._account(DEMO_FINANCE, Role.FINANCE, None)
             for username, prefix in DEMO_STAFF:
                 report = next((r for r in reports if Path(r.path).name.startswith(prefix)), None)
                 if report is None or not report.forms:
@@ -87,7 +84,7 @@ class Command(BaseCommand):
         )
 
     def _admin(self) -> None:
-        user, _ = get_user_model().objects.get_or_create(username="admin")
+        user, _ = get_user_model().objects.get_or_create(username=DEMO_ADMIN)
         user.is_staff = True
         user.is_superuser = True
         user.set_password(DEMO_PASSWORD)

@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         changed = total = 0
         queryset = Evaluation.objects.select_related("department").prefetch_related(
-            "funding_rows", "indicators"
+            "funding_rows", "indicators", "due_project__targets"
         )
         for evaluation in queryset.iterator(chunk_size=200):
             before = (evaluation.computed_total, evaluation.error_count, evaluation.warning_count)
