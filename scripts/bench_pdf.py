@@ -57,12 +57,14 @@ def longest_form(filler: str = FILLERS["prose"], rows: int | None = None) -> Any
     from decimal import Decimal
 
     from evaluations.core.formdata import FormData, FundingData, IndicatorData
-    from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
+    from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
 
     rows = MAX_INDICATORS if rows is None else rows
 
     def text(field: str, marker: str = "", prefix: str = "") -> str:
-        return prefix + _fill(TEXT_LIMITS[field] - len(marker) - len(prefix), filler) + marker
+        # Names hold no line break (SINGLE_LINE_TEXTS): theirs are spaces.
+        shape = filler.replace("\n", " ") if field in SINGLE_LINE_TEXTS else filler
+        return prefix + _fill(TEXT_LIMITS[field] - len(marker) - len(prefix), shape) + marker
 
     weight = (Decimal(90) / rows).quantize(Decimal("0.01"))
     indicators = [
