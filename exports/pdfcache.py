@@ -19,15 +19,27 @@ machine, a template of another app the PDF includes).
 Single downloads (evaluations/views/exports.py) and bulk exports (exports/jobs.py) both go
 through ``cached_pdf_name``; an approved form is rendered in the background when approved
 (``render_pdf`` task, exports/tasks.py), so its first download is already cached.
+
+A printed state is rendered once however many processes ask for it at the same time: the
+render holds a lock file beside the PDF (``pdf-cache/<form id>/.<key>.lock``, an ``flock``
+that every process sharing the media folder sees and that a killed process releases); the
+others wait for it and read its file. A download (``download_pdf``) renders only a form
+that prints quickly and waits only a few seconds for another render; anything longer is
+rendered by the task worker while the page waits (``pdf_ready``), so a web worker is never
+held for long by one PDF.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,11 +50,20 @@ from django.db.models import CharField, Count, Exists, Max, OuterRef, Subquery, 
 from django.db.models.expressions import RawSQL
 from django.template.loader import get_template
 
+from evaluations.exports.pdf import prints_quickly
 from evaluations.mapping import approved_targets
 from evaluations.models import Evaluation
 
 LAYOUT_VERSION = 2  # 2: forms not handed in print no grade
 CACHE_DIR = "pdf-cache"
+# A download waits at most this long (seconds) for another process's render of the same
+# PDF; then the page waits for it instead (a quick form renders in well under a second).
+DOWNLOAD_WAIT = 5.0
+# How often a waiting process tries the lock again (seconds).
+LOCK_POLL = 0.05
+# A render asked of the task worker that has not finished after this long (seconds) is
+# asked for again: its worker was killed, or the queue lost it.
+QUEUED_STALE = 15 * 60
 # Everything the printed page is drawn from, besides the form itself.
 PRINT_TEMPLATES = (
     "evaluations/pdf/form.html",
@@ -190,10 +211,62 @@ def _drop_older(evaluation: Evaluation, keep: str) -> None:
             default_storage.delete(f"{folder}/{name}")
 
 
-def cached_pdf_name(evaluation: Evaluation, *, render: bool = True) -> str | None:
+class RenderBusy(Exception):
+    """Another process is rendering this PDF and did not finish within the wait."""
+
+
+def _local_path(name: str) -> Path:
+    """The file of a cache name on this machine (lock and queue marks live beside the PDFs)."""
+    try:
+        return Path(default_storage.path(name))
+    except NotImplementedError:  # a remote storage (S3): the marks stay on this machine
+        return Path(settings.VAR_DIR) / name
+
+
+@contextmanager
+def _render_lock(evaluation: Evaluation, key: str, wait: float | None) -> Iterator[None]:
+    """Hold the lock of one printed state; RenderBusy after ``wait`` seconds (None: no limit).
+
+    The holder removes the lock file when done, so that files do not pile up; a process
+    that waited on the removed file sees that its file is no longer the one at the path and
+    locks the path again.
+    """
+    path = _local_path(f"{CACHE_DIR}/{evaluation.pk}/.{key}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = None if wait is None else time.monotonic() + wait
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise RenderBusy(evaluation.pk) from None
+            time.sleep(LOCK_POLL)
+            continue
+        try:
+            current = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            current = False
+        if not current:  # removed by the previous holder: lock the file now at the path
+            os.close(fd)
+            continue
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            os.close(fd)
+        return
+
+
+def cached_pdf_name(
+    evaluation: Evaluation, *, render: bool = True, wait: float | None = None
+) -> str | None:
     """The storage name of the form's current PDF, rendered and stored first if missing.
 
-    With ``render=False``, None when the current PDF is not stored yet.
+    With ``render=False``, None when the current PDF is not stored yet. When another process
+    is rendering the same PDF, waits for it (at most ``wait`` seconds, then RenderBusy) and
+    returns its file.
     """
     from evaluations.exports.pdf import evaluation_pdf
 
@@ -204,30 +277,33 @@ def cached_pdf_name(evaluation: Evaluation, *, render: bool = True) -> str | Non
             return name
         if not render:
             return None
-        # Rendered from the stored form, whatever copy the caller holds; stored under the
-        # key it was rendered from only if that is still the current one (a form written
-        # while it rendered is rendered again).
-        current = Evaluation.objects.select_related("department").get(pk=evaluation.pk)
-        current.year_has_campaign = getattr(  # type: ignore[attr-defined]
-            evaluation, "year_has_campaign", None
-        )
-        data = evaluation_pdf(current)
-        if print_key(evaluation) == key:
-            _store(name, data)
-            _drop_older(evaluation, name)
-            return name
+        with _render_lock(evaluation, key, wait):
+            if default_storage.exists(name):  # rendered by the process we waited for
+                return name
+            # Rendered from the stored form, whatever copy the caller holds; stored under
+            # the key it was rendered from only if that is still the current one (a form
+            # written while it rendered is rendered again).
+            current = Evaluation.objects.select_related("department").get(pk=evaluation.pk)
+            current.year_has_campaign = getattr(  # type: ignore[attr-defined]
+                evaluation, "year_has_campaign", None
+            )
+            data = evaluation_pdf(current)
+            if print_key(evaluation) == key:
+                _store(name, data)
+                _drop_older(evaluation, name)
+                return name
     raise RuntimeError(f"evaluation {evaluation.pk} changed during three renders")
 
 
-def cached_pdf_bytes(evaluation: Evaluation) -> bytes:
+def cached_pdf_bytes(evaluation: Evaluation, *, wait: float | None = None) -> bytes:
     """The form's PDF, from the cache or rendered (and stored) now.
 
     Prefer it to opening ``cached_pdf_name``'s file: a write to the form and a render by
     another process can delete that file between the lookup and the read; then the PDF is
-    looked up (or rendered) again.
+    looked up (or rendered) again. ``wait`` as for ``cached_pdf_name``.
     """
     for _attempt in range(3):
-        name = cached_pdf_name(evaluation)
+        name = cached_pdf_name(evaluation, wait=wait)
         assert name is not None
         try:
             with default_storage.open(name, "rb") as handle:
@@ -235,3 +311,67 @@ def cached_pdf_bytes(evaluation: Evaluation) -> bytes:
         except FileNotFoundError:
             continue
     raise RuntimeError(f"the PDF of evaluation {evaluation.pk} kept disappearing")
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def _queued_mark(evaluation: Evaluation, key: str) -> Path:
+    return _local_path(f"{CACHE_DIR}/{evaluation.pk}/.{key}.queued")
+
+
+def _queue_render(evaluation: Evaluation, key: str) -> None:
+    """Ask the task worker to render the PDF, unless it was asked already and is at it."""
+    from exports.tasks import render_pdf  # exports.tasks imports this module
+
+    mark = _queued_mark(evaluation, key)
+    try:
+        if time.time() - mark.stat().st_mtime < QUEUED_STALE:
+            return
+    except FileNotFoundError:
+        pass
+    mark.parent.mkdir(parents=True, exist_ok=True)
+    mark.touch()
+    render_pdf.enqueue(evaluation.pk)
+
+
+def download_pdf(evaluation: Evaluation) -> bytes | None:
+    """The form's PDF for a download, or None when the task worker renders it (asked now).
+
+    A web request renders only a form that prints quickly (``prints_quickly``), and waits
+    at most DOWNLOAD_WAIT for another process rendering the same PDF.
+    """
+    key = print_key(evaluation)
+    if not default_storage.exists(cache_name(evaluation, key)) and not prints_quickly(evaluation):
+        _queue_render(evaluation, key)
+        return None
+    try:
+        return cached_pdf_bytes(evaluation, wait=DOWNLOAD_WAIT)
+    except RenderBusy:
+        _queue_render(evaluation, key)
+        return None
+
+
+def pdf_ready(evaluation: Evaluation) -> dict[str, bool]:
+    """Whether the form's current PDF is stored, and whether the task worker is asked for it."""
+    key = print_key(evaluation)
+    if default_storage.exists(cache_name(evaluation, key)):
+        return {"ready": True, "queued": False}
+    try:
+        queued = time.time() - _queued_mark(evaluation, key).stat().st_mtime < QUEUED_STALE
+    except FileNotFoundError:
+        queued = False
+    return {"ready": False, "queued": queued}
+
+
+def render_queued(evaluation: Evaluation) -> None:
+    """The task worker's render: the form's current PDF (once), then its queue marks cleared.
+
+    A failed render clears them too, so that the waiting page says so instead of waiting.
+    """
+    try:
+        cached_pdf_name(evaluation)
+    finally:
+        folder = _local_path(f"{CACHE_DIR}/{evaluation.pk}")
+        for mark in folder.glob(".*.queued"):
+            mark.unlink(missing_ok=True)

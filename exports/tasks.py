@@ -30,17 +30,18 @@ def assemble_export(job_id: int, attempt: int, assemble_try: int) -> None:
 
 @task()
 def render_pdf(evaluation_id: int) -> None:
-    """Render one form's PDF into the cache (an approved form, right after approval)."""
+    """Render one form's PDF into the cache: an approved form right after approval, or a
+    long form whose download page waits for it (exports/pdfcache.py ``download_pdf``)."""
     from evaluations.models import Evaluation
-    from exports.pdfcache import cached_pdf_name
+    from exports.pdfcache import render_queued
 
     evaluation = Evaluation.objects.select_related("department").filter(pk=evaluation_id).first()
     if evaluation is None:
         return
     try:
-        cached_pdf_name(evaluation)
+        render_queued(evaluation)
     except Exception:
-        # Not fatal: the first download renders it instead.
+        # Not fatal: the download page says so and offers to try again.
         logger.exception("background render of evaluation %s failed", evaluation_id)
 
 

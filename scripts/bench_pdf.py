@@ -2,7 +2,7 @@
 """Benchmark PDF rendering on the sample forms, in a throwaway SQLite database.
 
 Usage: .venv/bin/python scripts/bench_pdf.py [--repeat N]
-       .venv/bin/python scripts/bench_pdf.py --longest [--repeat N]
+       .venv/bin/python scripts/bench_pdf.py --longest [--shape prose|lines|numbers] [--repeat N]
 
 Prints the median seconds per one-page form and the total seconds of the bulk
 export (merged PDF and ZIP) of every sample form. Exits 1 when a target is missed
@@ -11,7 +11,10 @@ export (merged PDF and ZIP) of every sample form. Exits 1 when a target is misse
 With --longest: the longest form the limits allow (every text at its length in
 evaluations/core/limits.py, MAX_INDICATORS rows), stored through the service like any
 form, rendered beside a 12-row baseline form in the same run, in two shapes of
-text: Chinese prose, and one character per line. Exits 1 when it takes 5 s or more.
+text: Chinese prose, one character per line, and short numbers between characters
+("1一1一…": the most figures the texts can hold). Prints each form's time and the peak
+memory its render adds (--shape: that shape only, so that its peak is not hidden in memory
+an earlier render left behind). Exits 1 when one takes 5 s or more.
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ MEDIAN_TARGET = 0.5
 BULK_TARGET = 20.0
 LONGEST_TARGET = 5.0
 BASELINE_ROWS = 12
-# Shapes of text for the longest form: every character a break opportunity (prose), and
-# a line break after every character (the most lines a text of that length can print).
+# Shapes of text for the longest form: every character a break opportunity (prose), a line
+# break after every character (the most lines a text of that length can print), and a
+# one-digit number after every character (the most figures that must not break inside).
 FILLERS = {
     "prose": "项目资金按计划拨付到位，绩效目标全面完成，群众满意度较高。",
     "lines": "一\n",
+    "numbers": "1一",
 }
 
 
@@ -52,12 +57,14 @@ def longest_form(filler: str = FILLERS["prose"], rows: int | None = None) -> Any
     from decimal import Decimal
 
     from evaluations.core.formdata import FormData, FundingData, IndicatorData
-    from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
+    from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
 
     rows = MAX_INDICATORS if rows is None else rows
 
     def text(field: str, marker: str = "", prefix: str = "") -> str:
-        return prefix + _fill(TEXT_LIMITS[field] - len(marker) - len(prefix), filler) + marker
+        # Names hold no line break (SINGLE_LINE_TEXTS): theirs are spaces.
+        shape = filler.replace("\n", " ") if field in SINGLE_LINE_TEXTS else filler
+        return prefix + _fill(TEXT_LIMITS[field] - len(marker) - len(prefix), shape) + marker
 
     weight = (Decimal(90) / rows).quantize(Decimal("0.01"))
     indicators = [
@@ -93,7 +100,20 @@ def longest_form(filler: str = FILLERS["prose"], rows: int | None = None) -> Any
     )
 
 
-def _longest(repeat: int) -> int:
+def _memory_kib(field: str) -> int:
+    """A figure of /proc/self/status in KiB (VmRSS: now; VmHWM: the peak since the reset)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _reset_peak() -> None:
+    """Start measuring the peak RSS again from the current RSS (Linux: clear_refs 5)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _longest(repeat: int, shapes: list[str]) -> int:
     """Time the longest allowed form against a 12-row baseline, both stored."""
     from pypdf import PdfReader
 
@@ -112,8 +132,8 @@ def _longest(repeat: int) -> int:
         ind.target, ind.actual, ind.deviation = ">=95%", "96%", ""
     baseline_form.project_name = "基准：十二行的普通表"
     cases = [("baseline, 12 rows", baseline_form)]
-    for shape, filler in FILLERS.items():
-        form = longest_form(filler)
+    for shape in shapes:
+        form = longest_form(FILLERS[shape])
         form.project_name = f"{shape}-{form.project_name}"[: len(form.project_name)]
         cases.append((f"longest, {MAX_INDICATORS} rows, {shape}", form))
     stored = []
@@ -125,16 +145,20 @@ def _longest(repeat: int) -> int:
     pdf.evaluation_pdf(stored[0][1])  # loads fonts and the stylesheet once
     worst = 0.0
     for label, evaluation in stored:
-        walls, cpus = [], []
+        walls, cpus, peaks = [], [], []
         for _round in range(repeat):
+            _reset_peak()
+            rss = _memory_kib("VmRSS")
             wall, cpu = time.perf_counter(), time.process_time()
             data = pdf.evaluation_pdf(evaluation)
             walls.append(time.perf_counter() - wall)
             cpus.append(time.process_time() - cpu)
+            peaks.append(_memory_kib("VmHWM") - rss)
         pages = len(PdfReader(BytesIO(data)).pages)
         print(
             f"{label}: median {statistics.median(walls):.2f} s wall, "
-            f"{statistics.median(cpus):.2f} s CPU, {pages} pages, {len(data) / 1e3:.0f} KB"
+            f"{statistics.median(cpus):.2f} s CPU, peak +{max(peaks) / 1024:.0f} MB RSS, "
+            f"{pages} pages, {len(data) / 1e3:.0f} KB"
         )
         if label.startswith("longest"):
             worst = max(worst, statistics.median(walls))
@@ -149,6 +173,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="render every form N times")
     parser.add_argument(
         "--longest", action="store_true", help="time the longest form the limits allow"
+    )
+    parser.add_argument(
+        "--shape", choices=sorted(FILLERS), help="with --longest: only this shape of text"
     )
     args = parser.parse_args()
 
@@ -173,7 +200,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     if args.longest:
-        return _longest(max(args.repeat, 1))
+        return _longest(max(args.repeat, 1), [args.shape] if args.shape else list(FILLERS))
     samples = sorted((PROJECT_DIR / "sample_data").glob("*.txt"))
     for path in samples:
         import_file(data=path.read_bytes(), name=path.name)

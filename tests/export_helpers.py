@@ -116,8 +116,12 @@ def forty_indicator_form() -> FormData:
 
 
 def squash(text: str) -> str:
-    """Text without any whitespace, for searching wrapped cell text."""
-    return "".join(text.split())
+    """Text without any whitespace or word joiner, for searching wrapped cell text.
+
+    The printed HTML joins each figure's characters with U+2060 (evaluations/exports/pdf.py
+    ``nobreak_html``), which prints nothing.
+    """
+    return "".join(text.replace("\u2060", "").split())
 
 
 def pdf_pages(data: bytes) -> list[str]:

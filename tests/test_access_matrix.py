@@ -47,6 +47,7 @@ EVALUATION_ROUTES = {
     "evaluations:reopen",
     "evaluations:history",
     "evaluations:pdf",
+    "evaluations:pdf_status",
     "evaluations:xlsx",
     "review:detail",
     "review:return",
@@ -245,6 +246,7 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "evaluations:detail": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
     "evaluations:history": cells((200, 200), (404, 404), (200, 200), (200, 200), (200, 200)),
     "evaluations:pdf": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
+    "evaluations:pdf_status": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
     "evaluations:xlsx": cells((200, 405), (404, 405), (200, 405), (200, 405), (200, 405)),
     # A submitted form is locked: the editors are sent to the detail page; the admin may not.
     "evaluations:edit": cells((302, 302), (404, 404), (302, 302), (403, 403), (403, 403)),

@@ -3,7 +3,8 @@
 The live server answers the page and its progress polls while a database-queue worker runs
 the export's tasks in a thread of this process (as ``manage.py db_worker`` would beside the
 web server). The worker starts only once the job's page is shown, so the page is seen
-queued first and then moving, whatever the speed of the machine.
+queued first and then moving, whatever the speed of the machine. The same for the page
+that waits while the worker prints a long form's PDF.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
+from evaluations.exports import pdf as pdf_module
 from evaluations.models import Evaluation, Status
+from exports import pdfcache
 from exports.models import ExportJob, State
 from exports.pdfcache import cached_pdf_bytes
+from tests.a11y import axe_violations, format_violations
 from tests.browser import click, full_page_screenshot, sign_in, wait_for
 from tests.conftest import PASSWORD
 from tests.export_helpers import sample_forms, store
+from tests.factories import make_evaluation
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -209,3 +214,39 @@ def test_it_exports_a_year_in_the_background_and_downloads_it(
     assert not browser.find_elements(By.CSS_SELECTOR, ".export-news")
     assert browser.find_elements(By.CSS_SELECTOR, f"tr[data-job='{job.pk}'] .export-download")
     full_page_screenshot(browser, artifacts_dir / "export-list-1400.png")
+
+
+def test_a_long_form_s_pdf_page_waits_for_the_task_worker_then_downloads(
+    live_server, dept_a, staff_a, browser, monkeypatch, read_uncommitted, artifacts_dir
+):
+    from selenium.webdriver.common.by import By
+
+    # This form counts as long (the longest forms do: tests/test_pdf_cache.py).
+    monkeypatch.setattr(pdf_module, "QUICK_PRINT_MAX_CHARACTERS", 10)
+    evaluation = make_evaluation(dept_a, staff_a, project_name="很长的自评表")
+    base = live_server.url
+    sign_in(browser, base, staff_a.username, PASSWORD)
+    browser.get(f"{base}/evaluations/{evaluation.pk}/pdf/")
+    assert "正在生成 PDF：很长的自评表" in browser.page_source
+    button = browser.find_element(By.ID, "pdf-waiting-download")
+    assert button.text == "生成中…"
+    violations = axe_violations(browser)
+    assert not violations, format_violations(violations)
+    browser.save_screenshot(str(artifacts_dir / "pdf-waiting-1400.png"))
+
+    worker = BackgroundWorker()
+    worker.start()
+    try:
+        wait_for(
+            browser,
+            lambda d: d.find_element(By.ID, "pdf-waiting-text").text.startswith("PDF 已生成"),
+            timeout=EXPORT_TIMEOUT,
+        )
+    finally:
+        worker.stop()
+    # The page asked for the file itself; the button downloads it again.
+    assert button.text == "下载 PDF"
+    assert button.get_attribute("href") == f"{base}/evaluations/{evaluation.pk}/pdf/"
+    assert pdfcache.cached_pdf_name(evaluation, render=False) is not None
+    headers, data = fetch_with_browser_cookies(browser, button.get_attribute("href"))
+    assert headers["Content-Type"] == "application/pdf" and data.startswith(b"%PDF")

@@ -7,17 +7,24 @@ reading must not. Renders are counted with a spy on WeasyPrint's entry point.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from evaluations.exports import pdf as pdf_module
+from evaluations.importer.service import import_file
 from evaluations.models import Evaluation, Status
-from evaluations.services import evaluation_write
+from evaluations.services import evaluation_create, evaluation_write
 from evaluations.workflow import (
     evaluation_approve,
     evaluation_reopen,
@@ -25,6 +32,7 @@ from evaluations.workflow import (
     evaluation_submit,
 )
 from exports import pdfcache
+from scripts.bench_pdf import FILLERS, longest_form
 from tests.conftest import client_for
 from tests.factories import make_evaluation
 from tests.test_views_evaluations import post_data
@@ -398,3 +406,136 @@ def test_a_bulk_export_reuses_the_cached_pdfs(dept_a, staff_a, finance, renders,
     for form in forms:
         download(staff_a, form)
     assert len(renders) == 3
+
+
+# --- one render per printed state, long forms in the task worker ------------------------------
+
+
+def slow_renders(monkeypatch, seconds: float) -> list[int]:
+    """Like ``renders``, each render taking ``seconds`` longer (so that requests overlap)."""
+    calls: list[int] = []
+    original = pdf_module.render_html_pdf
+
+    def spy(html, target=None):
+        calls.append(1)
+        time.sleep(seconds)
+        return original(html, target)
+
+    monkeypatch.setattr(pdf_module, "render_html_pdf", spy)
+    return calls
+
+
+def at_once(count: int, work: Callable[[], Any]) -> list[Any]:
+    """Run ``work`` in ``count`` threads started together (each its own connection)."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work()
+        except Exception as exc:  # noqa: BLE001 - asserted on below
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_downloads_at_once_of_an_uncached_pdf_render_it_once(form, staff_a, monkeypatch):
+    renders = slow_renders(monkeypatch, 0.5)
+    clients = [client_for(staff_a) for _ in range(3)]
+    counter = iter(range(3))
+    responses = at_once(3, lambda: clients[next(counter)].get(f"/evaluations/{form.pk}/pdf/"))
+    assert [getattr(r, "status_code", r) for r in responses] == [200, 200, 200]
+    assert len(renders) == 1
+    assert len({r.content for r in responses}) == 1
+    assert cached_files(form) == [f"{pdfcache.print_key(form)}.pdf"]  # no lock file left
+
+
+@pytest.mark.django_db(transaction=True)
+def test_renders_at_once_in_other_processes_render_once(form, monkeypatch):
+    # The task worker, an export and a download asking for the same PDF together.
+    renders = slow_renders(monkeypatch, 0.5)
+    names = at_once(3, lambda: pdfcache.cached_pdf_name(Evaluation.objects.get(pk=form.pk)))
+    assert len(set(names)) == 1 and isinstance(names[0], str)
+    assert len(renders) == 1
+
+
+def test_a_download_waits_a_few_seconds_for_another_render_then_shows_the_waiting_page(
+    form, staff_a, renders, monkeypatch
+):
+    monkeypatch.setattr(pdfcache, "DOWNLOAD_WAIT", 0.2)
+    with pdfcache._render_lock(form, pdfcache.print_key(form), wait=0):  # another render
+        started = time.monotonic()
+        response = client_for(staff_a).get(f"/evaluations/{form.pk}/pdf/")
+        assert time.monotonic() - started < 2
+    assert response.status_code == 202
+    assert "正在生成 PDF" in response.content.decode()
+    assert not renders
+    status = client_for(staff_a).get(f"/evaluations/{form.pk}/pdf/status/").json()
+    assert status == {"ready": False, "queued": True}
+
+
+def test_the_longest_forms_are_printed_by_the_task_worker_and_real_forms_at_once(dept_a):
+    for filler in FILLERS.values():
+        longest = evaluation_create(department=dept_a, data=longest_form(filler), user=None)[0]
+        assert not pdf_module.prints_quickly(longest)
+    for path in sorted((Path(settings.BASE_DIR) / "sample_data").glob("*.txt")):
+        import_file(data=path.read_bytes(), name=path.name)
+    samples = Evaluation.objects.exclude(department=dept_a)
+    assert samples.count() > 20
+    assert all(pdf_module.prints_quickly(evaluation) for evaluation in samples)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_uncached_form_answers_a_waiting_page_and_the_task_worker_renders_it(
+    form, staff_a, renders, monkeypatch
+):
+    from tests.tasks_helpers import run_worker
+
+    # This form counts as long (the longest forms do: the test above).
+    monkeypatch.setattr(pdf_module, "QUICK_PRINT_MAX_CHARACTERS", 10)
+    url = f"/evaluations/{form.pk}/pdf/"
+    client = client_for(staff_a)
+    for _again in range(2):  # asking again (a reload) waits for the same render
+        response = client.get(url)
+        assert response.status_code == 202
+        assert response["Cache-Control"] == "private, no-store"
+        page = response.content.decode()
+        assert "正在生成 PDF" in page and "生成后本页会自动开始下载" in page
+        assert f'data-status-url="{url}status/"' in page
+        assert "js/pdf_waiting.js" in page
+    assert not renders  # nothing rendered in the request
+    assert client.get(f"{url}status/").json() == {"ready": False, "queued": True}
+
+    run_worker()
+    assert len(renders) == 1
+    assert client.get(f"{url}status/").json() == {"ready": True, "queued": False}
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert len(renders) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_background_render_is_reported_on_the_waiting_page(form, staff_a, monkeypatch):
+    from tests.tasks_helpers import run_worker
+
+    monkeypatch.setattr(pdf_module, "QUICK_PRINT_MAX_CHARACTERS", 10)
+
+    def broken(html, target=None):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pdf_module, "render_html_pdf", broken)
+    client = client_for(staff_a)
+    assert client.get(f"/evaluations/{form.pk}/pdf/").status_code == 202
+    run_worker()
+    status = client.get(f"/evaluations/{form.pk}/pdf/status/").json()
+    assert status == {"ready": False, "queued": False}  # the page offers to try again

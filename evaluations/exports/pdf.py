@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from django.conf import settings
+from django.db.models import Count, Sum
+from django.db.models.functions import Length
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
@@ -54,6 +56,15 @@ MAX_GROUP_ROWS = 8
 # inside: kept whole it would leave most of a page empty before it.
 MAX_KEPT_BLOCK_LINES = 40
 
+
+# What a web request may print itself: a form of at most this many characters of text
+# (``printed_size``). WeasyPrint lays out about 15,000 characters a second on one core: the
+# longest real forms (under 5,000 characters) print in well under a second, a form of 60
+# rows at the text limits (about 55,000) in 3 to 4 s, longer on a busy machine. A larger
+# form is printed by the task worker while its page waits (exports/pdfcache.py).
+QUICK_PRINT_MAX_CHARACTERS = 15_000
+# Each indicator row costs about this many characters more: its figures and cell borders.
+ROW_PRINT_CHARACTERS = 40
 
 # --------------------------------------------------------------------------- formatting
 
@@ -133,20 +144,25 @@ _ATOM = rf"(?:{_DATE}|{_NUMBER})"
 FIGURE = re.compile(rf"[<>=≥≤＞＜]*{_ATOM}(?:\s?[-—–~～至]\s?{_ATOM})?")
 # Longer figures may wrap: kept whole they would overflow the narrowest figure column.
 MAX_FIGURE_LENGTH = 16
+# U+2060 WORD JOINER: no line break on either side of it (Unicode line breaking, which
+# Pango follows), zero width, and not part of the text a PDF reader extracts or copies.
+WORD_JOINER = "\u2060"
+
+
+def _joined(figure: re.Match[str]) -> str:
+    text = figure.group()
+    return WORD_JOINER.join(text) if len(text) <= MAX_FIGURE_LENGTH else text
 
 
 def nobreak_html(text: str) -> str:
-    """Escaped text with every figure wrapped in a span that does not break."""
-    parts: list[str] = []
-    last = 0
-    for match in FIGURE.finditer(text):
-        if len(match.group()) > MAX_FIGURE_LENGTH:
-            continue
-        parts.append(escape(text[last : match.start()]))
-        parts.append(f'<span class="nb">{escape(match.group())}</span>')
-        last = match.end()
-    parts.append(escape(text[last:]))
-    return mark_safe("".join(parts))  # noqa: S308 - every piece escaped above
+    """Escaped text in which no figure breaks across lines (word joiners inside each).
+
+    A joiner rather than an inline element per figure: a text made of short numbers
+    ("1一1一…") would otherwise be thousands of inline boxes, which WeasyPrint lays out
+    in time and memory that grow much faster than the text (20 s and 370 MB for one
+    form at the limits). Joined, a cell stays one run of text however many figures it has.
+    """
+    return mark_safe(escape(FIGURE.sub(_joined, text)))  # noqa: S308 - escaped
 
 
 @dataclasses.dataclass
@@ -183,7 +199,7 @@ def _printed_lines(row: PrintRow) -> int:
     for cell in row.cells:
         width = sum(COLUMN_WIDTHS[cell.col - 1 : cell.col - 1 + cell.colspan]) - 2
         per_line = max(int(width / 3), 1)
-        text = _TAG.sub("", str(cell.text))  # the printed text, without its nobreak spans
+        text = _TAG.sub("", str(cell.text)).replace(WORD_JOINER, "")  # the printed text
         count = sum(-(-len(part) // per_line) or 1 for part in text.split("\n"))
         lines = max(lines, count + (1 if cell.note else 0))
     return lines
@@ -346,6 +362,30 @@ def evaluation_context(evaluation: Evaluation) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- rendering
+
+
+def printed_size(evaluation: Evaluation) -> int:
+    """About how much the stored form prints: characters of its texts, plus some per row."""
+    texts = ("level1", "level2", "name", "target", "actual", "deviation")
+    rows = evaluation.indicators.aggregate(
+        count=Count("pk"), **{name: Sum(Length(name)) for name in texts}
+    )
+    own = (
+        evaluation.project_name,
+        evaluation.implementing_unit,
+        evaluation.goal_target,
+        evaluation.goal_actual,
+    )
+    return (
+        sum(len(text or "") for text in own)
+        + sum(rows[name] or 0 for name in texts)
+        + rows["count"] * ROW_PRINT_CHARACTERS
+    )
+
+
+def prints_quickly(evaluation: Evaluation) -> bool:
+    """Whether a web request may print the form itself (QUICK_PRINT_MAX_CHARACTERS)."""
+    return printed_size(evaluation) <= QUICK_PRINT_MAX_CHARACTERS
 
 
 def _static_roots() -> list[Path]:

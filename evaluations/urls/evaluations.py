@@ -27,6 +27,7 @@ urlpatterns = [
     path("<id:pk>/evidence/", include("evidence.urls")),
     path("<id:pk>/history/", workflow.evaluation_history_view, name="history"),
     path("<id:pk>/pdf/", exports.evaluation_pdf_view, name="pdf"),
+    path("<id:pk>/pdf/status/", exports.evaluation_pdf_status, name="pdf_status"),
     path("<id:pk>/xlsx/", exports.evaluation_xlsx_view, name="xlsx"),
     path("export/pdf/", exports.bulk_pdf_view, name="bulk_pdf"),
     path("export/zip/", exports.bulk_zip_view, name="bulk_zip"),

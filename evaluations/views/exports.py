@@ -6,8 +6,8 @@ import re
 from urllib.parse import quote, urlencode
 
 from django.core.exceptions import BadRequest
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -46,17 +46,37 @@ def _attachment(response: HttpResponse, filename: str, fallback: str) -> HttpRes
 
 @require_GET
 def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Download one evaluation as PDF."""
-    from exports.pdfcache import cached_pdf_bytes
+    """Download one evaluation as PDF, or a page that waits while the task worker prints it."""
+    from exports.pdfcache import download_pdf
 
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
     # From the PDF cache (exports/pdfcache.py): rendered now only when the form's printed
-    # state has no stored PDF yet; an approved form was rendered in the background.
-    response = HttpResponse(cached_pdf_bytes(evaluation), content_type=PDF)
+    # state has no stored PDF yet and prints quickly; an approved form was rendered in the
+    # background, a long one is rendered there now.
+    data = download_pdf(evaluation)
+    if data is None:
+        waiting = render(
+            request, "evaluations/pdf_waiting.html", {"evaluation": evaluation}, status=202
+        )
+        waiting["Cache-Control"] = "private, no-store"  # the same URL answers the PDF later
+        return waiting
+    response = HttpResponse(data, content_type=PDF)
     return _attachment(
         response, pdf.export_filename(evaluation, "pdf"), f"evaluation-{evaluation.pk}.pdf"
     )
+
+
+@require_GET
+def evaluation_pdf_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """Whether the form's PDF is ready, polled by the waiting page (static/js/pdf_waiting.js)."""
+    from exports.pdfcache import pdf_ready
+
+    evaluation = selectors.evaluation_get(user=request.user, pk=pk)
+    permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
+    response = JsonResponse(pdf_ready(evaluation))
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_GET
