@@ -18,7 +18,7 @@ import sys
 import time
 import zipfile
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from io import BytesIO, StringIO
 from urllib.parse import quote
 
@@ -33,6 +33,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from campaigns.models import Campaign, DueProject, DueTarget
 from evaluations.exports import pdf as pdf_module
 from evaluations.models import Evaluation
 from exports import jobs, pdfcache
@@ -977,3 +978,27 @@ def test_a_zip_stores_each_evidence_file_once_and_lists_where_each_forms_files_a
         f"  02 验收报告.pdf（整张表） → {second}_佐证材料/02_验收报告.pdf",
         "",
     ]
+
+
+def test_a_changed_approved_target_is_a_new_request_not_the_finished_job(forms, finance):
+    campaign = Campaign.objects.create(year=2021, title="2021年度自评", deadline=date(2022, 3, 31))
+    project = DueProject.objects.create(
+        campaign=campaign, department=forms[0].department, project_name=forms[0].project_name
+    )
+    target = DueTarget.objects.create(
+        project=project,
+        position=1,
+        level1="产出指标",
+        level2="数量指标",
+        name="户数",
+        target="=10户",
+    )
+    Evaluation.objects.filter(pk=forms[0].pk).update(due_project=project)
+    first = jobs.export_create(user=finance, year=2021, format="zip")
+    run_worker()
+    assert jobs.export_create(user=finance, year=2021, format="zip").pk == first.pk
+    # The due list is imported again with another approved value: the 批复 notes change.
+    DueTarget.objects.filter(pk=target.pk).update(target="=12户")
+    again = jobs.export_create(user=finance, year=2021, format="zip")
+    assert again.pk != first.pk and not again.reused
+    run_worker()
