@@ -43,7 +43,7 @@ STYLESHEET = "css/print.css"
 # the funding rows, 得分 below) holds "100.00%" (11.9 mm): tests/test_pdf_geometry.py.
 COLUMN_WIDTHS = (15, 17.5, 17.5, 37, 24.5, 24.5, 10, 14.5, 21.5)
 # A form whose deviation texts outweigh its indicator names (rare) gets a wider 偏差 column.
-WIDE_DEVIATION_WIDTHS = (15, 17.5, 17.5, 26, 24.5, 24.5, 10, 14.5, 32.5)
+WIDE_DEVIATION_WIDTHS = (15, 17.5, 17.5, 23.5, 24.5, 24.5, 10, 14.5, 35)
 # Headings printed on two lines at a word boundary (headings never break inside a word:
 # ``word-break: keep-all`` in print.css).
 HEADING_LINES = {"偏差原因分析及改进措施": "偏差原因分析\n及改进措施"}
@@ -172,15 +172,49 @@ def heading_html(text: str) -> str:
     return mark_safe("<br>".join(spans))  # noqa: S308 - every line escaped above
 
 
-def _print_cells(layout: Layout) -> None:
-    """Prepare the layout's cells for print: unbreakable figures, headings at word bounds."""
+# Telling whether a figure kept on one line may be wider than its cell: character widths
+# in em of the print size, erring wide (the serif face's digits are 0.56 em, "." 0.33 em,
+# "%" 0.92 em, CJK 1 em), and the room a cell leaves inside its padding (print.css).
+FONT_SIZE_PT = 8.5
+_NARROW_CHARACTERS = frozenset("0123456789.,:/-")
+CELL_PADDING_MM = 2
+CELL_BORDER_PT = 0.6
+MM = 72 / 25.4
+
+
+def printed_width(text: str) -> float:
+    """About how wide a text prints on one line (pt), never less than it does."""
+    return FONT_SIZE_PT * sum(0.6 if ch in _NARROW_CHARACTERS else 1.1 for ch in text)
+
+
+def figure_may_overflow(text: str, width_mm: float) -> bool:
+    """Whether a figure that nobreak_html keeps whole could be wider than a cell this wide."""
+    room = (width_mm - CELL_PADDING_MM) * MM - CELL_BORDER_PT
+    return any(
+        printed_width(match.group()) > room
+        for match in FIGURE.finditer(text)
+        if len(match.group()) <= MAX_FIGURE_LENGTH
+    )
+
+
+def _print_cells(layout: Layout, widths: tuple[float, ...]) -> None:
+    """Prepare the layout's cells for print: unbreakable figures, headings at word bounds.
+
+    A cell that holds a figure which might not fit on one line in it lets its figures wrap
+    when they must (print.css ``.fit``): no text crosses its cell. Only there, since a
+    figure that may wrap costs layout time (about half again for a typical form).
+    """
     for section in layout.sections:
         for row in section.rows:
             for cell in row.cells:
                 if cell.is_head:
                     cell.text = heading_html(cell.text)
                 elif cell.text:
+                    width = sum(widths[cell.col - 1 : cell.col - 1 + cell.colspan])
+                    fit = figure_may_overflow(cell.text, width)
                     cell.text = nobreak_html(cell.text)
+                    if fit:
+                        cell.text = mark_safe(f'<span class="fit">{cell.text}</span>')  # noqa: S308
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -336,13 +370,14 @@ def form_context(
         signature=signature or Signature(),
         every_funding_kind=True,
     )
-    _print_cells(layout)
+    widths = column_widths(form_data)
+    _print_cells(layout, widths)
     return {
         "indicator_blocks": indicator_blocks(layout),
         "title": layout.title,
         "form": form_data,
         "layout": layout,
-        "column_widths": column_widths(form_data),
+        "column_widths": widths,
         "watermark": watermark_for(status),
         "approved_on": format_date(approved_at) if status == Status.APPROVED else "",
         "has_notes": layout.has_notes,
