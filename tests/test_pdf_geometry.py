@@ -260,6 +260,8 @@ def test_a_first_level_group_across_a_page_break_is_named_again_at_the_top_only(
         for cell in produce:
             text = squash(document.pages[cell.page - 1].extract_text())
             assert text.count("产出指标") == 1
+        # So is a 二级指标 printed in chunks (数量指标: 14 rows in two blocks on page 1).
+        assert squash(document.pages[0].extract_text()).count("数量指标") == 1
 
 
 # --------------------------------------------------------------------------- funding block

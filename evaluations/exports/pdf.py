@@ -52,8 +52,9 @@ HEADING_LINES = {"偏差原因分析及改进措施": "偏差原因分析\n及�
 # page break falls between chunks and the next page starts with the labels. Chunks have
 # at least three rows (a page never ends with one or two rows of a group).
 MAX_GROUP_ROWS = 8
-# A block estimated taller than this many printed lines (a page holds about 60) may break
-# inside: kept whole it would leave most of a page empty before it.
+# A chunk estimated taller than this many printed lines (a page holds about 60) is printed
+# row by row, each row a block of its own: kept whole it would leave most of a page empty
+# before it.
 MAX_KEPT_BLOCK_LINES = 40
 
 
@@ -179,7 +180,7 @@ FONT_SIZE_PT = 8.5
 _NARROW_CHARACTERS = frozenset("0123456789.,:/-")
 CELL_PADDING_MM = 2
 CELL_BORDER_PT = 0.6
-MM = 72 / 25.4
+PT_PER_MM = 72 / 25.4
 
 
 def printed_width(text: str) -> float:
@@ -189,7 +190,7 @@ def printed_width(text: str) -> float:
 
 def figure_may_overflow(text: str, width_mm: float) -> bool:
     """Whether a figure that nobreak_html keeps whole could be wider than a cell this wide."""
-    room = (width_mm - CELL_PADDING_MM) * MM - CELL_BORDER_PT
+    room = (width_mm - CELL_PADDING_MM) * PT_PER_MM - CELL_BORDER_PT
     return any(
         printed_width(match.group()) > room
         for match in FIGURE.finditer(text)
@@ -471,7 +472,9 @@ def merge_repeated_labels(document: Document) -> None:
     are hidden (print.css ``.continued``, ``.continues``). So a group reads as one merged
     cell wherever its rows share a page, and a continuation page names it at its top.
     Done on the pages rather than by laying the form out a second time with the breaks
-    known: that would double the time of every form of more than one page.
+    known: that would double the time of every form of more than one page. The laid-out
+    boxes (``Page._page_box``) are WeasyPrint's internals, used as its own "tips and
+    tricks" do: tests/test_pdf_geometry.py checks the result on every upgrade.
     """
     # WeasyPrint is imported when a PDF is made, not with this module (as in _resources).
     from weasyprint.formatting_structure.boxes import TableCellBox
