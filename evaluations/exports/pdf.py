@@ -32,7 +32,7 @@ from evaluations.services import current_rules
 from evaluations.signature import signature_of
 
 if TYPE_CHECKING:
-    from weasyprint import CSS
+    from weasyprint import CSS, Document
     from weasyprint.text.fonts import FontConfiguration
 
 TEMPLATE = "evaluations/pdf/form.html"
@@ -40,10 +40,12 @@ STYLESHEET = "css/print.css"
 # Nine columns of the printed form (mm); they add up to the A4 text width (182 mm).
 # Sized from the content of real forms: the 三级指标 (col 4) carries the longest texts,
 # the 偏差 column (col 9) is empty on most rows; 一级指标 (col 2) takes its four-character
-# heading on one line, and the points columns (7, 8) their two-digit figures.
-COLUMN_WIDTHS = (15, 18, 18, 37, 24, 22, 11, 13, 24)
+# heading on one line. 年度指标值 and 实际完成值 (cols 5, 6) hold a month range
+# "2021.01-2021.12" (22 mm at 8.5 pt) on one line inside their padding, and col 8 (执行率 of
+# the funding rows, 得分 below) holds "100.00%" (11.9 mm): tests/test_pdf_geometry.py.
+COLUMN_WIDTHS = (15, 17.5, 17.5, 37, 24.5, 24.5, 10, 14.5, 21.5)
 # A form whose deviation texts outweigh its indicator names (rare) gets a wider 偏差 column.
-WIDE_DEVIATION_WIDTHS = (15, 18, 18, 26, 24, 22, 11, 13, 35)
+WIDE_DEVIATION_WIDTHS = (15, 17.5, 17.5, 23.5, 24.5, 24.5, 10, 14.5, 35)
 # Headings printed on two lines at a word boundary (headings never break inside a word:
 # ``word-break: keep-all`` in print.css).
 HEADING_LINES = {"偏差原因分析及改进措施": "偏差原因分析\n及改进措施"}
@@ -52,8 +54,9 @@ HEADING_LINES = {"偏差原因分析及改进措施": "偏差原因分析\n及�
 # page break falls between chunks and the next page starts with the labels. Chunks have
 # at least three rows (a page never ends with one or two rows of a group).
 MAX_GROUP_ROWS = 8
-# A block estimated taller than this many printed lines (a page holds about 60) may break
-# inside: kept whole it would leave most of a page empty before it.
+# A chunk estimated taller than this many printed lines (a page holds about 60) is printed
+# row by row, each row a block of its own: kept whole it would leave most of a page empty
+# before it.
 MAX_KEPT_BLOCK_LINES = 40
 
 
@@ -173,22 +176,69 @@ class PrintRow:
     cells: list[Cell]
 
 
-def _print_cells(layout: Layout) -> None:
-    """Prepare the layout's cells for print: unbreakable figures, headings at word bounds."""
+def heading_html(text: str) -> str:
+    """A heading as printed: a heading of several lines keeps each line whole.
+
+    项目资金 / （万元） in the narrow first column would otherwise wrap inside its words
+    (项目资 / 金 / （万 / 元）); a line still too wide for its cell wraps (print.css ``.line``).
+    """
+    lines = HEADING_LINES.get(text, text).split("\n")
+    if len(lines) == 1:
+        return text
+    spans = [f'<span class="line">{escape(line)}</span>' for line in lines]
+    return mark_safe("<br>".join(spans))  # noqa: S308 - every line escaped above
+
+
+# Telling whether a figure kept on one line may be wider than its cell: character widths
+# in em of the print size, erring wide (the serif face's digits are 0.56 em, "." 0.33 em,
+# "%" 0.92 em, CJK 1 em), and the room a cell leaves inside its padding (print.css).
+FONT_SIZE_PT = 8.5
+_NARROW_CHARACTERS = frozenset("0123456789.,:/-")
+CELL_PADDING_MM = 2
+CELL_BORDER_PT = 0.6
+PT_PER_MM = 72 / 25.4
+
+
+def printed_width(text: str) -> float:
+    """About how wide a text prints on one line (pt), never less than it does."""
+    return FONT_SIZE_PT * sum(0.6 if ch in _NARROW_CHARACTERS else 1.1 for ch in text)
+
+
+def figure_may_overflow(text: str, width_mm: float) -> bool:
+    """Whether a figure that nobreak_html keeps whole could be wider than a cell this wide."""
+    room = (width_mm - CELL_PADDING_MM) * PT_PER_MM - CELL_BORDER_PT
+    return any(
+        printed_width(match.group()) > room
+        for match in FIGURE.finditer(text)
+        if len(match.group()) <= MAX_FIGURE_LENGTH
+    )
+
+
+def _print_cells(layout: Layout, widths: tuple[float, ...]) -> None:
+    """Prepare the layout's cells for print: unbreakable figures, headings at word bounds.
+
+    A cell that holds a figure which might not fit on one line in it lets its figures wrap
+    when they must (print.css ``.fit``): no text crosses its cell. Only there, since a
+    figure that may wrap costs layout time (about half again for a typical form).
+    """
     for section in layout.sections:
         for row in section.rows:
             for cell in row.cells:
                 if cell.is_head:
-                    cell.text = HEADING_LINES.get(cell.text, cell.text)
+                    cell.text = heading_html(cell.text)
                 elif cell.text:
+                    width = sum(widths[cell.col - 1 : cell.col - 1 + cell.colspan])
+                    fit = figure_may_overflow(cell.text, width)
                     cell.text = nobreak_html(cell.text)
+                    if fit:
+                        cell.text = mark_safe(f'<span class="fit">{cell.text}</span>')  # noqa: S308
 
 
 _TAG = re.compile(r"<[^>]*>")
 
 
 class Block(list):
-    """The rows of one printed ``<tbody>``; ``loose`` when it may break across pages."""
+    """The rows of one printed ``<tbody>``; ``loose``: a row of very long texts on its own."""
 
     loose = False
 
@@ -235,16 +285,18 @@ def _label(cell: Cell, rows: int, printed: set[int]) -> LabelCell:
 def indicator_blocks(layout: Layout) -> list[Block]:
     """The indicator rows in blocks that each start with their 一级/二级 labels.
 
-    The layout merges a label over all rows of its group (rowspan), which cannot continue
-    across a page break. Printed, every 二级 group (or chunk of at most MAX_GROUP_ROWS rows
-    of a long group) is a block of its own: a ``<tbody>`` kept on one page, whose first row
-    carries both labels merged over the block. A page break thus falls between blocks and
-    the next page starts with the labels. A label printed again (``continued``) is drawn
-    without the border between it and its previous print, so on one page the blocks of one
-    一级指标 still read as one merged cell; its text is printed (in grey) because the block
-    may start a page. The first print of a label keeps the layout's span in
-    ``data-rowspan`` (what tests/test_layout_agreement.py reads back). A block of very
-    long texts (``loose``, see MAX_KEPT_BLOCK_LINES) may break inside.
+    The layout merges a label over all rows of its group (rowspan), which WeasyPrint does
+    not repeat after a page break. Printed, every 二级 group (or chunk of at most
+    MAX_GROUP_ROWS rows of a long group) is a block of its own: a ``<tbody>`` kept on one
+    page, whose first row carries both labels merged over the block. A page break thus
+    falls between blocks and the next page starts with the labels. A label printed again
+    (``continued``) is drawn without the border between it and its previous print, and
+    after layout its text is taken out where an earlier block on the same page printed it
+    (``merge_repeated_labels``), so on each page the blocks of one 一级指标 read as one
+    merged cell. The first print of a label keeps the layout's span in ``data-rowspan``
+    (what tests/test_layout_agreement.py reads back). A chunk of very long texts (see
+    MAX_KEPT_BLOCK_LINES) prints each row as a block of its own (``loose``), so that a
+    page break may fall between its rows and still find labels after it.
     """
     rows = [r for r in layout.parts["indicators"].rows if r.kind != "heading"]
     blocks: list[Block] = []
@@ -254,18 +306,26 @@ def indicator_blocks(layout: Layout) -> list[Block]:
     level2: Cell | None = None
     group: list[list[Cell]] = []
 
+    def emit(chunk: list[list[Cell]], loose: bool) -> None:
+        labels: list[Cell] = [
+            _label(cell, len(chunk), printed) for cell in (level1, level2) if cell is not None
+        ]
+        block = Block([PrintRow("indicator", labels + chunk[0])])
+        block += [PrintRow("indicator", cells) for cells in chunk[1:]]
+        block.loose = loose
+        blocks.append(block)
+        heads.append((level1, level2))
+
     def flush() -> None:
         start = 0
         for size in _chunks(len(group)) if group else []:
-            labels: list[Cell] = [
-                _label(cell, size, printed) for cell in (level1, level2) if cell is not None
-            ]
             chunk = group[start : start + size]
-            block = Block([PrintRow("indicator", labels + chunk[0])])
-            block += [PrintRow("indicator", cells) for cells in chunk[1:]]
-            block.loose = sum(_printed_lines(r) for r in block) > MAX_KEPT_BLOCK_LINES
-            blocks.append(block)
-            heads.append((level1, level2))
+            lines = sum(_printed_lines(PrintRow("indicator", cells)) for cells in chunk)
+            if lines > MAX_KEPT_BLOCK_LINES:
+                for cells in chunk:
+                    emit([cells], loose=True)
+            else:
+                emit(chunk, loose=False)
             start += size
         group.clear()
 
@@ -295,7 +355,7 @@ def indicator_blocks(layout: Layout) -> list[Block]:
     return blocks
 
 
-def column_widths(form_data: FormData) -> tuple[int, ...]:
+def column_widths(form_data: FormData) -> tuple[float, ...]:
     """The printed columns of a form: the usual ones, or a wider 偏差 for long deviations."""
     names = sum(len(ind.name) for ind in form_data.indicators)
     deviations = sum(len(ind.deviation) for ind in form_data.indicators)
@@ -319,20 +379,23 @@ def form_context(
     without one the dates are left blank for the pen).
     """
     form_data = printed_form(form_data)
+    # The paper form always has its four funding rows, blank where a form leaves them out.
     layout = form_layout(
         form_data,
         result,
         status=status,
         signature=signature or Signature(),
         with_grade=status in HANDED_IN,
+        every_funding_kind=True,
     )
-    _print_cells(layout)
+    widths = column_widths(form_data)
+    _print_cells(layout, widths)
     return {
         "indicator_blocks": indicator_blocks(layout),
         "title": layout.title,
         "form": form_data,
         "layout": layout,
-        "column_widths": column_widths(form_data),
+        "column_widths": widths,
         "watermark": watermark_for(status),
         "approved_on": format_date(approved_at) if status == Status.APPROVED else "",
         "has_notes": layout.has_notes,
@@ -436,6 +499,50 @@ def _resources() -> tuple[CSS, FontConfiguration, Any]:
     return css, font_config, fetcher
 
 
+# The 一级/二级 label cells of the indicator table, by the field they show (_cell.html).
+_LABEL_FIELD = re.compile(r"indicators\.\d+\.level[12]")
+
+
+def merge_repeated_labels(document: Document) -> None:
+    """Print each 一级/二级 label once per page, in the middle of the rows it covers there.
+
+    Every block of indicator rows carries its labels (``indicator_blocks``), since where
+    the pages break is known only after layout. Here, on the laid-out pages, a label that
+    a block above on the same page printed already loses its text, and the first print is
+    centred on all the rows the label covers on that page; the borders between the prints
+    are hidden (print.css ``.continued``, ``.continues``). So a group reads as one merged
+    cell wherever its rows share a page, and a continuation page names it at its top.
+    Done on the pages rather than by laying the form out a second time with the breaks
+    known: that would double the time of every form of more than one page. The laid-out
+    boxes (``Page._page_box``) are WeasyPrint's internals, used as its own "tips and
+    tricks" do: tests/test_pdf_geometry.py checks the result on every upgrade.
+    """
+    # WeasyPrint is imported when a PDF is made, not with this module (as in _resources).
+    from weasyprint.formatting_structure.boxes import TableCellBox
+
+    for page in document.pages:
+        prints: dict[str, list[TableCellBox]] = {}
+        for box in page._page_box.descendants():
+            if isinstance(box, TableCellBox):
+                field = box.element.get("data-field") or ""
+                if _LABEL_FIELD.fullmatch(field):
+                    prints.setdefault(field, []).append(box)
+        for cells in prints.values():
+            with_text = [cell for cell in cells if cell.children]
+            if not with_text:
+                continue
+            first = with_text[0]
+            for cell in with_text[1:]:
+                cell.children = []
+            top = cells[0].border_box_y()
+            bottom = cells[-1].border_box_y() + cells[-1].border_height()
+            text_top = min(child.position_y for child in first.children)
+            text_bottom = max(child.position_y + child.margin_height() for child in first.children)
+            shift = (top + bottom - text_top - text_bottom) / 2
+            for child in first.children:
+                child.translate(dy=shift)
+
+
 def render_html_pdf(html: str, target: IO[bytes] | None = None) -> bytes | None:
     """Render the printed-form HTML to PDF bytes (or into ``target``)."""
     from weasyprint import HTML
@@ -445,6 +552,7 @@ def render_html_pdf(html: str, target: IO[bytes] | None = None) -> bytes | None:
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
         stylesheets=[css], font_config=font_config
     )
+    merge_repeated_labels(document)
     return document.write_pdf(target)
 
 
