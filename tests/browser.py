@@ -57,10 +57,17 @@ def browser() -> Iterator[Any]:
 
 
 def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIMEOUT) -> Any:
-    """Wait until ``condition(driver)`` is truthy and return its value."""
+    """Wait until ``condition(driver)`` is truthy and return its value.
+
+    An element replaced while the condition reads it (a section renewed in place) is read
+    again on the next try rather than failing the wait.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    return WebDriverWait(
+        driver, timeout, ignored_exceptions=(StaleElementReferenceException,)
+    ).until(condition)
 
 
 def click(driver: Any, element: Any) -> None:

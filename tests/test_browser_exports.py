@@ -10,6 +10,7 @@ that waits while the worker prints a long form's PDF.
 from __future__ import annotations
 
 import threading
+import time
 import urllib.request
 from io import BytesIO
 
@@ -237,13 +238,18 @@ def test_a_long_form_s_pdf_page_waits_for_the_task_worker_then_downloads(
     worker = BackgroundWorker()
     worker.start()
     try:
-        wait_for(
-            browser,
-            lambda d: d.find_element(By.ID, "pdf-waiting-text").text.startswith("PDF 已生成"),
-            timeout=EXPORT_TIMEOUT,
-        )
+        # Stopped once the PDF is stored: its polling writes would lock the shared in-memory
+        # SQLite database for the page's download (a file database, as in production, waits).
+        deadline = time.monotonic() + EXPORT_TIMEOUT
+        while not pdfcache.pdf_ready(evaluation)["ready"] and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         worker.stop()
+    wait_for(
+        browser,
+        lambda d: d.find_element(By.ID, "pdf-waiting-text").text.startswith("PDF 已生成"),
+        timeout=EXPORT_TIMEOUT,
+    )
     # The page asked for the file itself; the button downloads it again.
     assert button.text == "下载 PDF"
     assert button.get_attribute("href") == f"{base}/evaluations/{evaluation.pk}/pdf/"
