@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.deadlines import NOT_HANDED_IN, department_deadlines
 from campaigns.models import Campaign, DueProject, Reminder, ReminderKind
+from departments.access import membership_unit, unit_key
 from departments.models import Department, Role
 from evaluations import permissions
 from evaluations.mail import mail_send
@@ -91,6 +92,26 @@ def pending_by_department(campaign: Campaign) -> dict[int, int]:
     )
 
 
+def pending_units(campaign: Campaign, departments: list[int]) -> dict[int, list[str]]:
+    """The ``unit_key`` of each due project not handed in, per department id."""
+    rows = (
+        DueProject.objects.filter(campaign=campaign, department_id__in=departments)
+        .filter(Q(evaluation__isnull=True) | Q(evaluation__status__in=NOT_HANDED_IN))
+        .values_list("department_id", "implementing_unit")
+    )
+    units: dict[int, list[str]] = {}
+    for department_id, unit in rows:
+        units.setdefault(department_id, []).append(unit_key(unit))
+    return units
+
+
+def pending_for(user: Any, total: int, units: list[str]) -> int:
+    """The projects a reminder tells ``user`` of: a member limited to one 实施单位 (限填实施单位)
+    hears of that unit's only; everyone else of the department's ``total``."""
+    limit = membership_unit(user.membership)
+    return sum(1 for unit in units if unit == limit) if limit else total
+
+
 def department_kind(deadline: datetime.date, day: datetime.date) -> str | None:
     """The reminder due on ``day`` for a department whose deadline is ``deadline``, if any."""
     return DEPARTMENT_SCHEDULE.get((deadline - day).days)
@@ -117,9 +138,12 @@ def plan(campaign: Campaign, day: datetime.date) -> list[Planned]:
             .select_related("membership__department")
             .order_by("pk")
         )
+        units = pending_units(campaign, reminded)
         for user in users:
             department = user.membership.department
-            n = pending[department.pk]
+            n = pending_for(user, pending[department.pk], units.get(department.pk, []))
+            if not n:
+                continue  # limited to a unit that has everything in
             deadline = deadlines[department.pk]
             kind = kinds[department.pk]
             subject, body = _department_text(campaign, department, kind, n, deadline)
@@ -347,21 +371,27 @@ def department_remind(*, campaign: Campaign, department: Department, day: dateti
             % {"name": department.name}
         )
     User = get_user_model()
-    users = list(
-        User.objects.filter(
+    units = pending_units(campaign, [department.pk]).get(department.pk, [])
+    users = [
+        user
+        for user in User.objects.filter(
             is_active=True,
             membership__role__in=REMINDED_ROLES,
             membership__department=department,
-        ).order_by("pk")
-    )
+        )
+        .select_related("membership")
+        .order_by("pk")
+        if pending_for(user, found.projects, units)
+    ]
     if not users:
         raise ReminderRefused(_("“%(name)s”没有可接收提醒的账号。") % {"name": department.name})
-    subject, body = _department_text(
-        campaign, department, ReminderKind.AFTER_1, found.projects, found.deadline
-    )
     report = Report(day=day, dry_run=False)
     for user in users:
-        item = Planned(campaign, user, ReminderKind.BY_FINANCE, found.projects, subject, body)
+        n = pending_for(user, found.projects, units)
+        subject, body = _department_text(
+            campaign, department, ReminderKind.AFTER_1, n, found.deadline
+        )
+        item = Planned(campaign, user, ReminderKind.BY_FINANCE, n, subject, body)
         row = _record(item, day)
         if row is None:  # a second click racing the first: that one sends
             report.skipped.append(item)

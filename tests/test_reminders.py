@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from campaigns.models import Campaign, DeadlineExtension, DueProject, Reminder, ReminderKind
-from campaigns.reminders import Planned, _record, send_reminders
+from campaigns.reminders import Planned, _record, department_remind, send_reminders
 from departments.models import Department, Role
 from evaluations.models import Evaluation, Status
 from tests.conftest import client_for, make_user
@@ -353,3 +353,30 @@ def test_a_reminder_button_mail_the_server_refuses_is_said_and_not_recorded_as_s
     assert server.messages == []
     alice = Reminder.objects.get(user=people["staff_a"], kind=ReminderKind.BY_FINANCE)
     assert alice.mailed_at is None
+
+
+def test_a_member_limited_to_a_unit_is_reminded_of_that_units_projects_only(
+    people, campaign, dept_a, django_capture_on_commit_callbacks
+):
+    from departments.models import Membership
+
+    DueProject.objects.filter(campaign=campaign, project_name="A1").update(
+        implementing_unit="实施单位 甲"
+    )
+    DueProject.objects.filter(campaign=campaign, project_name="A2").update(
+        implementing_unit="实施单位乙"
+    )
+    limited = make_user("lim", Role.STAFF, dept_a, email="lim@example.com")
+    Membership.objects.filter(user=limited).update(implementing_unit="实施单位甲")
+    done = make_user("done", Role.STAFF, dept_a, email="done@example.com")
+    Membership.objects.filter(user=done).update(implementing_unit="实施单位丙")
+    _run(D - timedelta(7), django_capture_on_commit_callbacks)
+    received = _received(D - timedelta(7))
+    assert received["alice"] == (ReminderKind.BEFORE_7, 2)  # the whole department
+    assert received["lim"] == (ReminderKind.BEFORE_7, 1)  # A1 only
+    assert "done" not in received  # its unit has nothing pending
+
+    # Finance's reminder to the overdue department counts the same way.
+    report = department_remind(campaign=campaign, department=dept_a, day=D + timedelta(2))
+    by_user = {item.user.username: item.projects for item in report.sent}
+    assert by_user["lim"] == 1 and by_user["alice"] == 2 and "done" not in by_user
