@@ -286,6 +286,10 @@ EXPORT_MAX_BYTES_PER_USER = env_int("EXPORT_MAX_BYTES_PER_USER", 2 * 1024**3)
 # there are workers, one user alone still keeps every worker busy.
 EXPORT_PARTS_IN_FLIGHT_PER_USER = env_int("EXPORT_PARTS_IN_FLIGHT_PER_USER", 2)
 
+# Below this many free bytes on MEDIA_ROOT's file system, `/healthz?detail=1` answers 503
+# (uploads and exports start failing when the disk is full).
+STORAGE_MIN_FREE_BYTES = env_int("STORAGE_MIN_FREE_BYTES", 1024**3)
+
 # Local scoring rules (DOMAIN.md rule 7), off by default.
 SCORING_OVER_ACHIEVEMENT_DEDUCTION = env_bool("SCORING_OVER_ACHIEVEMENT_DEDUCTION", False)
 SCORING_EXECUTION_RATE_CAP = env_bool("SCORING_EXECUTION_RATE_CAP", False)

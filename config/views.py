@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
+from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from evaluations.storage import free_bytes
 
 # Messages the application writes for users are Chinese; Django's own (English, naming
 # models: "No Evaluation matches the given query.") are not shown.
@@ -18,14 +22,35 @@ _CHINESE = re.compile("[\u4e00-\u9fff]")
 @login_not_required
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 when the database is reachable, 503 otherwise."""
+    """Answer 200 when the database is reachable, 503 otherwise (``?detail=1``: also when the
+    media storage is low on space)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    query = HealthQuery(request.GET)
+    if query.is_valid() and query.cleaned_data["detail"]:
+        # For monitoring, not load balancers: a full disk does not stop reading the forms.
+        storage = storage_health()
+        if storage["low"]:
+            return JsonResponse({"status": "error", "storage": storage}, status=503)
+        return JsonResponse({"status": "ok", "storage": storage})
     return JsonResponse({"status": "ok"})
+
+
+class HealthQuery(forms.Form):
+    """``?detail=1``: the answer for monitoring, with the free space of the media storage."""
+
+    detail = forms.BooleanField(required=False)
+
+
+def storage_health() -> dict:
+    """Free bytes of MEDIA_ROOT's file system, and ``low`` under STORAGE_MIN_FREE_BYTES."""
+    free = free_bytes()
+    minimum = settings.STORAGE_MIN_FREE_BYTES
+    return {"free_bytes": free, "min_free_bytes": minimum, "low": free < minimum}
 
 
 def _user_message(exception: Exception | None) -> str:

@@ -15,6 +15,7 @@ from evaluations import permissions
 from evaluations.core.safetext import safe_filename_text
 from evaluations.importer.archive import megabytes
 from evaluations.models import Evaluation, EvaluationEvent, EventAction
+from evaluations.storage import out_of_space, out_of_space_message, save_whole
 from evidence.models import EvidenceFile
 from evidence.sniff import FileRefused, sniff
 
@@ -96,9 +97,19 @@ def evidence_add(
             _locked_editable(evaluation, user)
     upload.seek(0)
     # A random name: the user's name never reaches the storage (paths, collisions, scripts).
-    stored = default_storage.save(f"evidence/{evaluation.pk}/{uuid.uuid4().hex}", upload)
     try:
-        with transaction.atomic():
+        stored = save_whole(f"evidence/{evaluation.pk}/{uuid.uuid4().hex}", upload)
+    except OSError as error:
+        if out_of_space(error):
+            raise FileRefused(
+                _("“%(name)s”未上传：%(reason)s。")
+                % {"name": name, "reason": out_of_space_message()}
+            ) from error
+        raise
+    try:
+        # Durable: this is the commit, so a rollback of the row always reaches the except
+        # below (inside a caller's transaction the row could be rolled back after it).
+        with transaction.atomic(durable=True):
             locked = _locked_editable(evaluation, user)
             form_limit = settings.EVIDENCE_MAX_FORM_BYTES
             if evidence_total(evaluation=locked) + sniffed.size > form_limit:

@@ -53,9 +53,10 @@ from evaluations.exports.pdf import bulk_filename, export_filename
 from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation
 from evaluations.services import current_rules
+from evaluations.storage import out_of_space, out_of_space_message, save_whole
 from evidence.models import EvidenceFile
 from exports.models import ACTIVE_STATES, ExportChunk, ExportJob, Format, State, filter_states
-from exports.pdfcache import layout_fingerprint
+from exports.pdfcache import KeptChanging, layout_fingerprint
 from rechecks.models import Recheck, RecheckStatus
 
 if TYPE_CHECKING:
@@ -325,6 +326,10 @@ def _fail(job_id: int, message: str, *, attempt: int | None = None) -> None:
 
 
 def _failure_message(error: BaseException) -> str:
+    if out_of_space(error):
+        return out_of_space_message()
+    if isinstance(error, KeptChanging):
+        return error.message
     detail = clean_text(str(error))[:300]
     return _(
         "生成失败（%(kind)s：%(detail)s）。可以点击“重试”再生成一次；仍然失败请联系管理员。"
@@ -375,7 +380,11 @@ def _render_chunk(chunk_id: int, attempt: int) -> None:
             found = evaluation.first()
             if found is not None:
                 found.year_has_campaign = found.year in with_campaign  # type: ignore[attr-defined]
-                cached_pdf_name(found)
+                try:
+                    cached_pdf_name(found)
+                except KeptChanging:
+                    # Being edited right now: the assembling step renders it again later.
+                    logger.warning("export %s: form %s kept changing", job.pk, evaluation_id)
             with transaction.atomic():
                 now = timezone.now()
                 moved = ExportChunk.objects.filter(pk=chunk.pk, attempt=attempt).update(
@@ -557,7 +566,7 @@ def _assemble(job_id: int, attempt: int, assemble_try: int) -> None:
             size = target.tell()
             target.seek(0)
             extension = EXTENSIONS[Format(job.format)]
-            stored = default_storage.save(
+            stored = save_whole(
                 f"exports/{job.user_id}/{job.pk}-{secrets.token_hex(8)}.{extension}", File(target)
             )
     except _Progress.Cancelled:

@@ -35,6 +35,7 @@ import dataclasses
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import secrets
 import time
@@ -49,10 +50,14 @@ from django.core.files.storage import default_storage
 from django.db.models import CharField, Count, Exists, Max, OuterRef, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.template.loader import get_template
+from django.utils.translation import gettext as _
 
 from evaluations.exports.pdf import prints_quickly
 from evaluations.mapping import approved_targets
 from evaluations.models import Evaluation
+from evaluations.storage import save_whole
+
+logger = logging.getLogger(__name__)
 
 LAYOUT_VERSION = 2  # 2: forms not handed in print no grade
 CACHE_DIR = "pdf-cache"
@@ -192,12 +197,16 @@ def _store(name: str, data: bytes) -> None:
         path = Path(default_storage.path(name))
     except NotImplementedError:  # a remote storage (S3): one upload is atomic
         if not default_storage.exists(name):
-            default_storage.save(name, ContentFile(data))
+            save_whole(name, ContentFile(data))
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
 
 
 def _drop_older(evaluation: Evaluation, keep: str) -> None:
@@ -213,6 +222,25 @@ def _drop_older(evaluation: Evaluation, keep: str) -> None:
 
 class RenderBusy(Exception):
     """Another process is rendering this PDF and did not finish within the wait."""
+
+
+class CacheWriteFailed(Exception):
+    """The PDF was rendered but could not be stored (a full disk); ``data`` is the PDF."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__("the rendered PDF could not be stored in the cache")
+        self.data = data
+
+
+class KeptChanging(Exception):
+    """The form was written during each of three renders; rendering it later may succeed."""
+
+    def __init__(self, evaluation: Evaluation) -> None:
+        super().__init__(
+            _("自评表“%(name)s”在生成期间被多次修改，请稍后重试。")
+            % {"name": evaluation.project_name}
+        )
+        self.message = self.args[0]
 
 
 def _local_path(name: str) -> Path:
@@ -289,10 +317,14 @@ def cached_pdf_name(
             )
             data = evaluation_pdf(current)
             if print_key(evaluation) == key:
-                _store(name, data)
+                try:
+                    _store(name, data)
+                except OSError as error:
+                    logger.exception("the PDF of evaluation %s was not cached", evaluation.pk)
+                    raise CacheWriteFailed(data) from error
                 _drop_older(evaluation, name)
                 return name
-    raise RuntimeError(f"evaluation {evaluation.pk} changed during three renders")
+    raise KeptChanging(current)
 
 
 def cached_pdf_bytes(evaluation: Evaluation, *, wait: float | None = None) -> bytes:
@@ -303,7 +335,10 @@ def cached_pdf_bytes(evaluation: Evaluation, *, wait: float | None = None) -> by
     looked up (or rendered) again. ``wait`` as for ``cached_pdf_name``.
     """
     for _attempt in range(3):
-        name = cached_pdf_name(evaluation, wait=wait)
+        try:
+            name = cached_pdf_name(evaluation, wait=wait)
+        except CacheWriteFailed as failed:
+            return failed.data  # rendered: served, though not kept (the failure is logged)
         assert name is not None
         try:
             with default_storage.open(name, "rb") as handle:
@@ -349,6 +384,11 @@ def download_pdf(evaluation: Evaluation) -> bytes | None:
         return cached_pdf_bytes(evaluation, wait=DOWNLOAD_WAIT)
     except RenderBusy:
         _queue_render(evaluation, key)
+        return None
+    except KeptChanging:
+        # Written during every render (someone saving again and again): the worker renders
+        # it later, under the state the waiting page asks about.
+        _queue_render(evaluation, print_key(evaluation))
         return None
 
 
