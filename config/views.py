@@ -1,14 +1,18 @@
-"""Project-level views: the health check and the error pages (in Chinese, in the site's layout)."""
+"""Project-level views: the health checks and the error pages (in Chinese, in the site's layout)."""
 
 from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from exports.workers import worker_last_seen
 
 # Messages the application writes for users are Chinese; Django's own (English, naming
 # models: "No Evaluation matches the given query.") are not shown.
@@ -26,6 +30,27 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001 - any database failure means unhealthy
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@require_GET
+def healthz_worker(request: HttpRequest) -> JsonResponse:
+    """For monitoring: 200 when a background-task worker was seen lately, 503 otherwise."""
+    if settings.TASKS_BACKEND == "immediate":
+        return JsonResponse({"status": "ok", "worker": "not needed"})
+    try:
+        seen = worker_last_seen()
+    except Exception:  # noqa: BLE001 - the database (or Redis) is down: no worker can be seen
+        return JsonResponse({"status": "error", "worker": "queue unreachable"}, status=503)
+    if seen is None:
+        return JsonResponse({"status": "error", "worker": "never seen"}, status=503)
+    age = int((timezone.now() - seen).total_seconds())
+    if age > settings.WORKER_LOST_SECONDS:
+        return JsonResponse(
+            {"status": "error", "worker": f"not seen for {age} s", "last_seen": seen.isoformat()},
+            status=503,
+        )
+    return JsonResponse({"status": "ok", "last_seen": seen.isoformat()})
 
 
 def _user_message(exception: Exception | None) -> str:
