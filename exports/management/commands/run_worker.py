@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import InterfaceError, OperationalError, connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
 from django_tasks_db.management.commands import db_worker
@@ -88,7 +89,7 @@ class Command(db_worker.Command):
         excluded = exclude_queues.split(",") if exclude_queues else []
         queue_names = queue_name.split(",")
         if excluded and "*" not in queue_names:
-            raise db_worker.CommandError("--exclude-queues can only be used with --queue-name=*")
+            raise CommandError("--exclude-queues can only be used with --queue-name=*")
         worker = ResilientWorker(
             queue_names=queue_names,
             interval=interval,
