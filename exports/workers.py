@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
@@ -83,7 +83,7 @@ def _rq_last_seen() -> datetime | None:
     if not beats:
         return None
     newest = max(beats)
-    return newest if timezone.is_aware(newest) else timezone.make_aware(newest, timezone.utc)
+    return newest if timezone.is_aware(newest) else timezone.make_aware(newest, UTC)
 
 
 def worker_last_seen() -> datetime | None:

@@ -33,6 +33,7 @@ from django_tasks_db.models import DBTaskResult, DBTaskResultQuerySet
 from exports import jobs, workers
 from exports.management.commands.run_worker import ResilientWorker
 from exports.models import ExportChunk, ExportJob, State, WorkerHeartbeat
+from tests.tasks_helpers import uses_rq
 from tests.test_export_views import forms_of
 from tests.worker_tasks import write_marker
 
@@ -209,6 +210,25 @@ def test_the_export_pages_say_when_no_worker_has_answered_for_minutes(client_a, 
     detail = client_a.get(reverse("exports:detail", args=[job.pk])).content.decode()
     assert "没有响应" not in detail
     assert client_a.get(reverse("exports:status", args=[job.pk])).json()["worker_warning"] == ""
+
+
+@pytest.mark.jobs
+@pytest.mark.skipif(not uses_rq(), reason="reads RQ's heartbeats: the Redis run (make test-rq)")
+@pytest.mark.django_db
+def test_the_worker_endpoint_reads_the_rq_workers_heartbeats():
+    import django_rq  # installed only under TASKS_BACKEND=rq
+    from rq import Worker
+
+    client = Client()
+    rq_worker = Worker(["default"], connection=django_rq.get_connection("default"))
+    rq_worker.register_birth()
+    try:
+        rq_worker.heartbeat()
+        response = client.get("/healthz/worker")
+        assert (response.status_code, response.json()["status"]) == (200, "ok")
+    finally:
+        rq_worker.register_death()
+    assert client.get("/healthz/worker").status_code == 503
 
 
 # --- a real PostgreSQL restart -----------------------------------------------------------------
