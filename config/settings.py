@@ -240,7 +240,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 
 # Background jobs (docs/deployment.md). TASKS_BACKEND=db (the default) keeps the queue in
-# the database: no other server, workers are `manage.py db_worker`. TASKS_BACKEND=rq puts it
+# the database: no other server, workers are `manage.py run_worker` (db_worker that
+# survives a database restart). TASKS_BACKEND=rq puts it
 # on Redis (REDIS_URL): workers on any number of machines run `manage.py rqworker
 # --job-class django_tasks_rq.Job default`. TASKS_BACKEND=immediate runs a job inside the
 # request that starts it (a single-process fallback; never with more than a few forms).
@@ -263,6 +264,12 @@ if TASKS_BACKEND == "rq":
     # has no table (a `dumpdata` backup would fail on it).
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+# `manage.py run_worker` records a heartbeat this often (seconds); no worker seen for
+# WORKER_LOST_SECONDS makes /healthz/worker answer 503 and the export pages say so. After a
+# lost database connection it waits 1, 2, 4 … up to WORKER_RETRY_MAX_SECONDS and goes on.
+WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 15)
+WORKER_LOST_SECONDS = env_int("WORKER_LOST_SECONDS", 120)
+WORKER_RETRY_MAX_SECONDS = env_int("WORKER_RETRY_MAX_SECONDS", 30)
 
 # Bulk exports (exports/): how many forms one job may hold, how many forms one worker task
 # renders (a year is split into chunks that several workers render at once), how long a
@@ -331,7 +338,7 @@ SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 3600)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/worker$"]
     # Only a benchmark or a test over plain HTTP on loopback may turn these off.
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", True)

@@ -18,6 +18,7 @@ register_converter(YearConverter, "year")
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="evaluations:list", permanent=False), name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/worker", views.healthz_worker, name="healthz_worker"),
     # Sign-in and password change only: accounts are managed by administrators, and the
     # bureau's closed networks have no mail for self-service password resets.
     path(

@@ -1,4 +1,4 @@
-"""Project-level views: the health check and the error pages (in Chinese, in the site's layout)."""
+"""Project-level views: the health checks and the error pages (in Chinese, in the site's layout)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from evaluations.storage import free_bytes
+from exports.workers import worker_last_seen
 
 # Messages the application writes for users are Chinese; Django's own (English, naming
 # models: "No Evaluation matches the given query.") are not shown.
@@ -51,6 +53,25 @@ def storage_health() -> dict:
     free = free_bytes()
     minimum = settings.STORAGE_MIN_FREE_BYTES
     return {"free_bytes": free, "min_free_bytes": minimum, "low": free < minimum}
+@login_not_required
+@require_GET
+def healthz_worker(request: HttpRequest) -> JsonResponse:
+    """For monitoring: 200 when a background-task worker was seen lately, 503 otherwise."""
+    if settings.TASKS_BACKEND == "immediate":
+        return JsonResponse({"status": "ok", "worker": "not needed"})
+    try:
+        seen = worker_last_seen()
+    except Exception:  # noqa: BLE001 - the database (or Redis) is down: no worker can be seen
+        return JsonResponse({"status": "error", "worker": "queue unreachable"}, status=503)
+    if seen is None:
+        return JsonResponse({"status": "error", "worker": "never seen"}, status=503)
+    age = int((timezone.now() - seen).total_seconds())
+    if age > settings.WORKER_LOST_SECONDS:
+        return JsonResponse(
+            {"status": "error", "worker": f"not seen for {age} s", "last_seen": seen.isoformat()},
+            status=503,
+        )
+    return JsonResponse({"status": "ok", "last_seen": seen.isoformat()})
 
 
 def _user_message(exception: Exception | None) -> str:

@@ -57,6 +57,7 @@ from evaluations.storage import out_of_space, out_of_space_message, save_whole
 from evidence.models import EvidenceFile
 from exports.models import ACTIVE_STATES, ExportChunk, ExportJob, Format, State, filter_states
 from exports.pdfcache import KeptChanging, layout_fingerprint
+from exports.workers import fail_orphaned_tasks
 from rechecks.models import Recheck, RecheckStatus
 
 if TYPE_CHECKING:
@@ -837,8 +838,16 @@ def cleanup_exports() -> dict[str, int]:
         finished_at=now,
         message=_("一天内没有后台进程处理此导出，已停止。请联系管理员启动后台进程后重试。"),
     )
+    # Task rows a killed worker left "running" in the database queue: failed, so the queue's
+    # table tells the truth (their export parts are restarted by ``recover_stale``).
+    orphaned = fail_orphaned_tasks() if settings.TASKS_BACKEND == "db" else 0
     restarted = recover_stale()
-    return {"expired": expired, "abandoned": abandoned, "restarted": restarted}
+    return {
+        "expired": expired,
+        "abandoned": abandoned,
+        "restarted": restarted,
+        "orphaned": orphaned,
+    }
 
 
 def queued_too_long(job: ExportJob) -> bool:

@@ -179,3 +179,24 @@ class ExportChunk(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}/{self.index}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A background-task worker's sign of life, written every WORKER_HEARTBEAT_SECONDS.
+
+    The monitoring endpoint and the export pages read the newest one: a queue with no worker
+    seen for a while is said so, rather than an export that never moves.
+    """
+
+    worker_id = models.CharField(_("进程编号"), max_length=64, primary_key=True)
+    hostname = models.CharField(_("主机"), max_length=255, blank=True)
+    pid = models.PositiveIntegerField(_("进程号"), default=0)
+    started_at = models.DateTimeField(_("启动时间"))
+    seen_at = models.DateTimeField(_("最近心跳"), db_index=True)
+
+    class Meta:
+        verbose_name = _("后台进程心跳")
+        verbose_name_plural = _("后台进程心跳")
+
+    def __str__(self) -> str:
+        return f"{self.hostname}:{self.pid}"

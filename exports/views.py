@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from evaluations import permissions, selectors
 from evaluations.forms.workflow import parse_id, parse_year
 from evaluations.views.exports import content_disposition
-from exports import jobs
+from exports import jobs, workers
 from exports.forms import ExportForm
 from exports.models import ExportJob, Format, State, filter_label
 
@@ -128,6 +128,7 @@ def _list_page(request: HttpRequest, form: ExportForm, *, error: str = "") -> Ht
             "keep_days": settings.EXPORT_KEEP_DAYS,
             "max_active": settings.EXPORT_MAX_ACTIVE_PER_USER,
             "max_bytes": filesizeformat(settings.EXPORT_MAX_BYTES_PER_USER),
+            "worker_warning": workers.worker_warning(),
             "page": page,
             "rows": [
                 {
@@ -200,6 +201,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "progress": progress_text(job),
             "downloadable": _downloadable(job),
             "stalled": jobs.queued_too_long(job),
+            "worker_warning": workers.worker_warning() if job.active else "",
             "retryable": job.state in (State.FAILED, State.CANCELLED),
         },
     )
@@ -227,6 +229,7 @@ def status_data(job: ExportJob) -> dict[str, Any]:
         ),
         "retryable": job.state in (State.FAILED, State.CANCELLED),
         "stalled": jobs.queued_too_long(job),
+        "worker_warning": workers.worker_warning() if job.active else "",
     }
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`'s server: the background-task worker (manage.py db_worker) beside runserver.
+# `make run`'s server: the background-task worker (manage.py run_worker) beside runserver.
 # Usage: scripts/run-dev.sh [HOST:PORT]. The worker stops with the server (Ctrl+C included):
 # it runs in a process group of its own, which the exit trap stops as a whole (the worker and
 # the autoreloader's child process), first gently, then for good.
@@ -34,8 +34,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # setsid: a session and process group of its own, so Ctrl+C reaches it only through the trap.
-setsid "$PY" manage.py db_worker &
+setsid "$PY" manage.py run_worker &
 worker=$!
-echo "==> task worker started (manage.py db_worker, pid $worker)"
+echo "==> task worker started (manage.py run_worker, pid $worker)"
 
 "$PY" manage.py runserver "$ADDR"

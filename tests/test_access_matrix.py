@@ -22,7 +22,7 @@ from tests.test_export_views import finished_job
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"login", "healthz"}
+PUBLIC = {"login", "healthz", "healthz_worker"}
 # The year's campaign (/campaigns/): finance only, 404 to everyone else (admin included);
 # the notice file to anyone with a role (tests/test_campaigns.py).
 CAMPAIGN_ROUTES = {
@@ -230,6 +230,8 @@ EXPECTED: dict[str, dict[str, tuple[int, int]]] = {
     "home": every(302, 302),
     "login": every(200, 200),
     "healthz": every(200, 405),
+    # No worker has been seen in the test database: 503 (tests/test_worker.py).
+    "healthz_worker": every(503, 405),
     "logout": every(405, 302),
     "password_change": every(200, 200),
     "password_change_done": every(200, 405),

@@ -47,6 +47,11 @@
       show(message, Boolean(data.message));
     }
     show(byId("export-stalled"), data.stalled);
+    var silent = byId("export-worker-silent");
+    if (silent) {
+      silent.textContent = data.worker_warning || "";
+      show(silent, Boolean(data.worker_warning));
+    }
     var download = byId("export-download");
     if (download) {
       if (data.download_url) { download.setAttribute("href", data.download_url); }

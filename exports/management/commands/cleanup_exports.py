@@ -20,6 +20,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         counts = cleanup_exports()
         self.stdout.write(
-            _("已过期 %(expired)s 个，已停止 %(abandoned)s 个，已重新启动 %(restarted)s 个。")
+            _(
+                "已过期 %(expired)s 个，已停止 %(abandoned)s 个，已重新启动 %(restarted)s 个，"
+                "失去进程的后台任务 %(orphaned)s 个已标为失败。"
+            )
             % counts
         )
