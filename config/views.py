@@ -53,6 +53,8 @@ def storage_health() -> dict:
     free = free_bytes()
     minimum = settings.STORAGE_MIN_FREE_BYTES
     return {"free_bytes": free, "min_free_bytes": minimum, "low": free < minimum}
+
+
 @login_not_required
 @require_GET
 def healthz_worker(request: HttpRequest) -> JsonResponse:

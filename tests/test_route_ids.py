@@ -69,7 +69,10 @@ def test_no_route_answers_500_to_an_id_beyond_the_database(role, request, dept_a
         for url in urls_with(number):
             for method in ("get", "post"):
                 response = getattr(client, method)(f"{url}?{query_with(number)}")
-                if response.status_code >= 500:
+                # 503 is the monitoring endpoints' answer when a worker or disk is missing.
+                if response.status_code >= 500 and not (
+                    response.status_code == 503 and url.startswith("/healthz")
+                ):
                     failures.append((method.upper(), url, response.status_code))
     assert failures == []
 
