@@ -4,19 +4,23 @@ what is missing, never a 500; exports go on without the file and say so."""
 from __future__ import annotations
 
 import datetime
+import hashlib
 import logging
 import zipfile
-from io import BytesIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 from lxml import html as lxml_html
 
 from campaigns.models import Campaign
 from evaluations.exports import pdf as pdf_module
+from evidence.models import EvidenceFile
 from exports import jobs, pdfcache
 from exports.models import ExportJob, State
 from tests.factories import make_evaluation
@@ -151,3 +155,28 @@ def test_an_export_failure_shows_no_server_path_and_logs_it(dept_a, staff_a, mon
     assert path in caplog.text
     for failed in ExportJob.objects.filter(state=State.FAILED):
         assert "/media" not in failed.message and str(settings.MEDIA_ROOT) not in failed.message
+
+
+@pytest.mark.django_db
+def test_check_files_reports_missing_and_changed_evidence_and_exits_non_zero(dept_a, staff_a):
+    evaluation = make_evaluation(dept_a, staff_a, project_name="缺文件的项目")
+    data = pdf_bytes()
+    intact = evidence_on(evaluation, staff_a, name="完好.pdf")
+    EvidenceFile.objects.filter(pk=intact.pk).update(sha256=hashlib.sha256(data).hexdigest())
+    out = StringIO()
+    call_command("check_files", stdout=out)
+    assert "checked 1 evidence files, 0 notices, 0 export files: 0 problems" in out.getvalue()
+
+    gone = evidence_on(make_evaluation(dept_a, staff_a, project_name="另一个"), staff_a)
+    default_storage.delete(gone.stored_name)
+    default_storage.delete(intact.stored_name)
+    default_storage.save(intact.stored_name, ContentFile(b"%PDF-1.4 other bytes"))
+    job = finished_job(staff_a)
+    default_storage.delete(job.file)
+    out = StringIO()
+    with pytest.raises(CommandError, match="3 stored files are missing or changed"):
+        call_command("check_files", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert f"missing  evidence {gone.pk} (另一个 / 合同.pdf): {gone.stored_name}" in lines
+    assert f"changed  evidence {intact.pk} (缺文件的项目 / 完好.pdf): {intact.stored_name}" in lines
+    assert f"missing  export {job.pk}: {job.file}" in lines
