@@ -6,6 +6,7 @@ administrator included, as /review/ does (``evaluations.permissions.MANAGE_CAMPA
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,8 @@ ACTION_LABELS = {
     "kept": gettext_lazy("保留（已有自评表）"),
     "failed": gettext_lazy("未导入"),
 }
+
+logger = logging.getLogger(__name__)
 
 
 def _campaign(request: HttpRequest, year: int) -> Campaign:
@@ -165,7 +168,13 @@ def notice_file(request: HttpRequest, year: int) -> FileResponse:
     try:
         handle = campaign.notice_file.open("rb")
     except FileNotFoundError as error:
-        raise Http404 from error
+        logger.error(
+            "campaign %s: notice file %s is missing", campaign.year, campaign.notice_file.name
+        )
+        raise Http404(
+            _("%(year)s年自评任务通知的PDF文件在服务器上找不到，请联系管理员从备份恢复。")
+            % {"year": campaign.year}
+        ) from error
     response = FileResponse(
         handle,
         as_attachment=True,

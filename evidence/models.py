@@ -78,6 +78,12 @@ class EvidenceFile(models.Model):
     def previewable(self) -> bool:
         return self.kind in PREVIEWABLE
 
+    def missing_message(self) -> str:
+        """What the user reads when the stored file is gone (a restore without the files)."""
+        return _(
+            "佐证材料“%(name)s”（自评表“%(form)s”）的文件在服务器上找不到，请联系管理员从备份恢复。"
+        ) % {"name": self.original_name, "form": self.evaluation.project_name}
+
     @property
     def is_image(self) -> bool:
         return self.kind in (Kind.JPEG, Kind.PNG)

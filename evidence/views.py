@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -18,6 +20,8 @@ from evidence import services
 from evidence.forms import upload_formset
 from evidence.selectors import evidence_get
 from evidence.sniff import FileRefused
+
+logger = logging.getLogger(__name__)
 
 # A message for the user: (messages level, text).
 Note = tuple[int, str]
@@ -116,9 +120,14 @@ def evidence_download_view(request: HttpRequest, pk: int, file_pk: int) -> HttpR
     """The stored file, to whoever may see the form; inline only for PDF and images."""
     evidence = evidence_get(user=request.user, pk=pk, file_pk=file_pk)
     inline = request.GET.get("inline") == "1" and evidence.previewable
-    response = FileResponse(
-        default_storage.open(evidence.stored_name, "rb"), content_type=evidence.content_type
-    )
+    try:
+        handle = default_storage.open(evidence.stored_name, "rb")
+    except FileNotFoundError as error:
+        # The row outlived its file (restored from a database backup alone): the path is
+        # for the administrator's log, the user reads which file of which form.
+        logger.error("evidence %s: stored file %s is missing", evidence.pk, evidence.stored_name)
+        raise Http404(evidence.missing_message()) from error
+    response = FileResponse(handle, content_type=evidence.content_type)
     response["Content-Length"] = str(evidence.size)
     disposition = content_disposition(
         evidence.original_name, f"evidence-{evidence.pk}.{evidence.kind}"

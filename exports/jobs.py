@@ -327,17 +327,17 @@ def _fail(job_id: int, message: str, *, attempt: int | None = None) -> None:
 
 
 def _failure_message(error: BaseException) -> str:
+    """What the user reads of an unexpected error: never its text, which may name server
+    paths or code (the whole error goes to the log, ``logger.exception`` beside each call)."""
     if out_of_space(error):
         return out_of_space_message()
     if isinstance(error, KeptChanging):
         return error.message
-    detail = clean_text(str(error))[:300]
+    if isinstance(error, FileNotFoundError):
+        return _("生成失败：服务器上缺少所需的文件。请联系管理员从备份恢复文件后点击“重试”。")
     return _(
-        "生成失败（%(kind)s：%(detail)s）。可以点击“重试”再生成一次；仍然失败请联系管理员。"
-    ) % {
-        "kind": type(error).__name__,
-        "detail": detail,
-    }
+        "生成失败（系统内部错误，详情已记入服务器日志）。可以点击“重试”再生成一次；仍然失败请联系管理员。"
+    )
 
 
 def _still_active(job_id: int) -> bool:
@@ -452,6 +452,8 @@ class _Progress:
         self.job = job
         self.filter = {"pk": job.pk, "attempt": attempt, "assemble_try": assemble_try}
         self.pending = 0
+        # Warnings for the finished job's page (evidence files missing from storage).
+        self.notes: list[str] = []
 
     def step(self) -> None:
         self.pending += 1
@@ -511,6 +513,8 @@ def write_zip(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progres
             evidence.add(evaluation, name)
             progress.step()
         evidence.close()
+    if note := evidence.missing_note():
+        progress.notes.append(note)
     return count
 
 
@@ -602,11 +606,15 @@ def _assemble(job_id: int, attempt: int, assemble_try: int) -> None:
         locked.finished_at = now
         locked.heartbeat_at = now
         locked.expires_at = now + timedelta(days=settings.EXPORT_KEEP_DAYS)
+        notes = list(progress.notes)
         skipped = locked.total - count
         if skipped:
-            locked.message = _(
-                "%(count)s 张自评表在导出期间被删除或已无权查看，未包含在文件中。"
-            ) % {"count": skipped}
+            notes.insert(
+                0,
+                _("%(count)s 张自评表在导出期间被删除或已无权查看，未包含在文件中。")
+                % {"count": skipped},
+            )
+        locked.message = "".join(notes)
         locked.save()
         _expire_over_bound(locked.user_id)
 
@@ -669,7 +677,7 @@ def export_retry(*, job: ExportJob) -> None:
     with transaction.atomic():
         _lock_user(job.user_id)
         locked = ExportJob.objects.select_for_update().get(pk=job.pk)
-        if locked.state not in (State.FAILED, State.CANCELLED):
+        if locked.state not in (State.FAILED, State.CANCELLED) and not file_missing(locked):
             raise ExportError(_("只有失败或已取消的导出可以重试。"))
         _check_room(locked.user_id)
         locked.attempt += 1
@@ -678,6 +686,8 @@ def export_retry(*, job: ExportJob) -> None:
         locked.done = locked.assembled = 0
         locked.assembling = False
         locked.message = ""
+        locked.file = ""
+        locked.size = 0
         locked.finished_at = locked.started_at = locked.heartbeat_at = None
         locked.seen_at = None
         locked.save()
@@ -695,6 +705,24 @@ def export_retry(*, job: ExportJob) -> None:
 
 def export_file_open(job: ExportJob) -> IO[bytes]:
     return default_storage.open(job.file, "rb")
+
+
+def file_missing(job: ExportJob) -> bool:
+    """A finished, unexpired job whose file is gone from storage (restored without files)."""
+    unexpired = job.expires_at is None or job.expires_at > timezone.now()
+    return (
+        job.state == State.DONE
+        and bool(job.file)
+        and unexpired
+        and not default_storage.exists(job.file)
+    )
+
+
+def file_missing_message(job: ExportJob) -> str:
+    return _(
+        "导出文件“%(name)s”在服务器上找不到（可能是从备份恢复时没有恢复文件）。"
+        "可以点击“重新生成”再生成一次。"
+    ) % {"name": job.filename or job.year}
 
 
 # --- recovery and expiry -------------------------------------------------------------------------

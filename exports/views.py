@@ -8,11 +8,11 @@ these views only record the request and read the job's rows.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +28,8 @@ from evaluations.views.exports import content_disposition
 from exports import jobs, workers
 from exports.forms import ExportForm
 from exports.models import ExportJob, Format, State, filter_label
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 20
 
@@ -188,28 +190,32 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The job's state and progress (updated in place by static/js/exports.js)."""
     job = _own_job(request, pk)
     _mark_seen(job)
+    missing = jobs.file_missing(job)
     return render(
         request,
         "exports/detail.html",
         {
             "job": job,
+            "message": jobs.file_missing_message(job) if missing else job.message,
+            "file_missing": missing,
             "status_label": _status_label(job),
             "scope": _scope_label(
                 job, permissions.allowed(permissions.SEE_ALL_DEPARTMENTS, request.user)
             ),
             "expires": _expires_text(job),
             "progress": progress_text(job),
-            "downloadable": _downloadable(job),
+            "downloadable": _downloadable(job) and not missing,
             "stalled": jobs.queued_too_long(job),
             "worker_warning": workers.worker_warning() if job.active else "",
-            "retryable": job.state in (State.FAILED, State.CANCELLED),
+            "retryable": job.state in (State.FAILED, State.CANCELLED) or missing,
         },
     )
 
 
 def status_data(job: ExportJob) -> dict[str, Any]:
     """What the progress poll reads (also the detail page's starting point)."""
-    downloadable = _downloadable(job)
+    missing = jobs.file_missing(job)
+    downloadable = _downloadable(job) and not missing
     return {
         "state": job.state,
         "state_label": job.get_state_display(),
@@ -218,7 +224,7 @@ def status_data(job: ExportJob) -> dict[str, Any]:
         "assembled": job.assembled,
         "percent": job.percent,
         "progress_text": progress_text(job),
-        "message": job.message,
+        "message": jobs.file_missing_message(job) if missing else job.message,
         "download_url": reverse("exports:download", args=[job.pk]) if downloadable else "",
         "finished": not job.active,
         "expires_at": _expires_text(job) if downloadable else "",
@@ -227,7 +233,7 @@ def status_data(job: ExportJob) -> dict[str, Any]:
             if job.finished_at
             else ""
         ),
-        "retryable": job.state in (State.FAILED, State.CANCELLED),
+        "retryable": job.state in (State.FAILED, State.CANCELLED) or missing,
         "stalled": jobs.queued_too_long(job),
         "worker_warning": workers.worker_warning() if job.active else "",
     }
@@ -271,7 +277,10 @@ def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def export_download(request: HttpRequest, pk: int) -> FileResponse:
     """The finished file from storage, to its owner only, until it expires."""
     job = _own_job(request, pk)
-    if not _downloadable(job) or not default_storage.exists(job.file):
+    if jobs.file_missing(job):
+        logger.error("export %s: stored file %s is missing", job.pk, job.file)
+        raise Http404(jobs.file_missing_message(job))
+    if not _downloadable(job):
         raise Http404(_("文件不存在或已过期。"))
     _mark_seen(job)
     extension = jobs.EXTENSIONS[Format(job.format)]

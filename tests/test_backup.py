@@ -176,3 +176,56 @@ def test_it_logs_in_with_a_restored_password(tmp_path):
         """,
     )
     assert result.strip().splitlines()[-1] == "True"
+
+
+EVIDENCE = """
+from django.core.files.uploadedfile import SimpleUploadedFile
+from departments.models import Department, Membership, Role
+from django.contrib.auth import get_user_model
+from evidence.services import evidence_add
+from tests.factories import make_evaluation
+from tests.test_evidence import pdf_bytes, png_bytes
+
+department = Department.objects.create(name="昌吉州住房和城乡建设局")
+alice = get_user_model().objects.create_user("alice", password="备份测试-1")
+Membership.objects.create(user=alice, role=Role.STAFF, department=department)
+draft = make_evaluation(department, alice, project_name="有佐证材料的项目")
+for name, data in (("验收报告.pdf", pdf_bytes("验收")), ("照片.png", png_bytes())):
+    evidence_add(evaluation=draft, user=alice, upload=SimpleUploadedFile(name, data),
+                 caption="", row="")
+"""
+
+
+def _check_files(var_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", "check_files"],
+        cwd=PROJECT_DIR,
+        env=_env(var_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_restore_needs_the_media_folder_beside_the_dump(tmp_path):
+    source, target = tmp_path / "source", tmp_path / "target"
+    dump, media = tmp_path / "backup.json", tmp_path / "media.tar.gz"
+    _run(["manage.py", "migrate", "--noinput", "-v", "0"], source)
+    _script(source, EVIDENCE)
+    _run(["manage.py", *DUMP_ARGS, "--output", str(dump)], source)
+    # The files after the rows, as docs/backup.md says.
+    subprocess.run(["tar", "-C", str(source), "-czf", str(media), "media"], check=True)
+    _run(["manage.py", "migrate", "--noinput", "-v", "0"], target)
+    _run(["manage.py", "loaddata", str(dump), "-v", "0"], target)
+
+    # The database alone loses every evidence file, and the check names each one.
+    rows_only = _check_files(target)
+    assert rows_only.returncode == 1
+    missing = [line for line in rows_only.stdout.splitlines() if line.startswith("missing  ")]
+    assert len(missing) == 2
+    assert "(有佐证材料的项目 / 验收报告.pdf): evidence/" in missing[0]
+
+    subprocess.run(["tar", "-C", str(target), "-xzf", str(media)], check=True)
+    full = _check_files(target)
+    assert full.returncode == 0, full.stdout[-3000:]
+    assert "checked 2 evidence files, 0 notices, 0 export files: 0 problems" in full.stdout
