@@ -40,6 +40,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,7 +53,8 @@ from django.template.loader import get_template
 
 from evaluations.exports.pdf import prints_quickly
 from evaluations.mapping import approved_targets
-from evaluations.models import Evaluation
+from evaluations.models import Evaluation, Status
+from exports.queueing import enqueue
 
 LAYOUT_VERSION = 2  # 2: forms not handed in print no grade
 CACHE_DIR = "pdf-cache"
@@ -332,7 +334,28 @@ def _queue_render(evaluation: Evaluation, key: str) -> None:
         pass
     mark.parent.mkdir(parents=True, exist_ok=True)
     mark.touch()
-    render_pdf.enqueue(evaluation.pk)
+    if enqueue(render_pdf, evaluation.pk) is None:
+        # Not asked after all: the next download asks again.
+        mark.unlink(missing_ok=True)
+
+
+def queue_missing_renders(*, since: datetime) -> int:
+    """Queue the render of every form approved since ``since`` whose PDF is not stored.
+
+    The approval queues its form's render after commit; a queue that was down then lost
+    that request (exports/queueing.py logs it). Run by ``cleanup_exports``. Returns how many
+    renders were queued.
+    """
+    from exports.tasks import render_pdf  # exports.tasks imports this module
+
+    approved = Evaluation.objects.select_related("department").filter(
+        status=Status.APPROVED, approved_at__gte=since
+    )
+    queued = 0
+    for evaluation in approved.iterator(chunk_size=200):
+        if cached_pdf_name(evaluation, render=False) is None:
+            queued += enqueue(render_pdf, evaluation.pk) is not None
+    return queued
 
 
 def download_pdf(evaluation: Evaluation) -> bytes | None:

@@ -199,7 +199,8 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "expires": _expires_text(job),
             "progress": progress_text(job),
             "downloadable": _downloadable(job),
-            "stalled": jobs.queued_too_long(job),
+            "stalled": jobs.queued_too_long(job) and not jobs.waiting_for_queue(job),
+            "waiting_for_queue": jobs.waiting_for_queue(job),
             "retryable": job.state in (State.FAILED, State.CANCELLED),
         },
     )
@@ -226,7 +227,8 @@ def status_data(job: ExportJob) -> dict[str, Any]:
             else ""
         ),
         "retryable": job.state in (State.FAILED, State.CANCELLED),
-        "stalled": jobs.queued_too_long(job),
+        "stalled": jobs.queued_too_long(job) and not jobs.waiting_for_queue(job),
+        "waiting_for_queue": jobs.waiting_for_queue(job),
     }
 
 

@@ -703,7 +703,12 @@ def test_cleanup_deletes_expired_files_and_fails_jobs_nobody_ran(finance):
     recent = ExportJob.objects.create(user=finance, format="pdf", year=2021, total=1)
     old_file = old.file
 
-    assert jobs.cleanup_exports() == {"expired": 1, "abandoned": 1, "restarted": 0}
+    assert jobs.cleanup_exports() == {
+        "expired": 1,
+        "abandoned": 1,
+        "restarted": 0,
+        "renders_queued": 0,
+    }
 
     for job in (old, fresh, waiting, recent):
         job.refresh_from_db()
@@ -714,7 +719,12 @@ def test_cleanup_deletes_expired_files_and_fails_jobs_nobody_ran(finance):
     assert "一天内没有后台进程处理此导出" in waiting.message
     assert recent.state == State.QUEUED
     # Nothing left to do the second time.
-    assert jobs.cleanup_exports() == {"expired": 0, "abandoned": 0, "restarted": 0}
+    assert jobs.cleanup_exports() == {
+        "expired": 0,
+        "abandoned": 0,
+        "restarted": 0,
+        "renders_queued": 0,
+    }
 
 
 def test_the_cleanup_command_prints_its_counts(finance):
@@ -722,7 +732,9 @@ def test_the_cleanup_command_prints_its_counts(finance):
     done_job(finance, expires_in=-timedelta(seconds=1))
     out = StringIO()
     call_command("cleanup_exports", stdout=out)
-    assert out.getvalue().strip() == "已过期 2 个，已停止 0 个，已重新启动 0 个。"
+    assert out.getvalue().strip() == (
+        "已过期 2 个，已停止 0 个，已重新启动 0 个，补排已通过自评表的 PDF 生成 0 个。"
+    )
 
 
 def test_the_cleanup_task_runs_on_the_queue(finance):

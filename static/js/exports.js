@@ -47,6 +47,7 @@
       show(message, Boolean(data.message));
     }
     show(byId("export-stalled"), data.stalled);
+    show(byId("export-unqueued"), data.waiting_for_queue);
     var download = byId("export-download");
     if (download) {
       if (data.download_url) { download.setAttribute("href", data.download_url); }
