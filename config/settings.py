@@ -292,6 +292,9 @@ EXPORT_MAX_BYTES_PER_USER = env_int("EXPORT_MAX_BYTES_PER_USER", 2 * 1024**3)
 # another user's export waits for about one chunk, not behind all of them. With as many as
 # there are workers, one user alone still keeps every worker busy.
 EXPORT_PARTS_IN_FLIGHT_PER_USER = env_int("EXPORT_PARTS_IN_FLIGHT_PER_USER", 2)
+# A part the task queue refused (Redis or the database down) is queued again by the job's
+# progress poll, a finished part or the hourly cleanup; the poll tries at most this often.
+EXPORT_QUEUE_RETRY_SECONDS = env_int("EXPORT_QUEUE_RETRY_SECONDS", 10)
 
 # Below this many free bytes on MEDIA_ROOT's file system, `/healthz?detail=1` answers 503
 # (uploads and exports start failing when the disk is full).

@@ -318,10 +318,16 @@ class Transition:
 
 
 def render_pdf_later(evaluation_id: int) -> None:
-    """Queue the rendering of an approved form's PDF, so no download waits for it."""
+    """Queue the rendering of an approved form's PDF, so no download waits for it.
+
+    A queue that is down is logged, not raised into the approval: the hourly
+    ``cleanup_exports`` queues the renders of approved forms whose PDF is missing.
+    """
+    # Imported here: exports sits above the form's workflow (a hook it is given to run).
+    from exports.queueing import enqueue
     from exports.tasks import render_pdf
 
-    render_pdf.enqueue(evaluation_id)
+    enqueue(render_pdf, evaluation_id)
 
 
 RETURN_REASON = ReasonRule(

@@ -41,7 +41,7 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count, F, Max, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,7 +56,8 @@ from evaluations.services import current_rules
 from evaluations.storage import out_of_space, out_of_space_message, save_whole
 from evidence.models import EvidenceFile
 from exports.models import ACTIVE_STATES, ExportChunk, ExportJob, Format, State, filter_states
-from exports.pdfcache import KeptChanging, layout_fingerprint
+from exports.pdfcache import KeptChanging, layout_fingerprint, queue_missing_renders
+from exports.queueing import QUEUE_ERRORS, enqueue
 from exports.workers import fail_orphaned_tasks
 from rechecks.models import Recheck, RecheckStatus
 
@@ -289,23 +290,37 @@ def _dispatch(user_id: int) -> int:
 
 
 def _enqueue_chunk(chunk: ExportChunk) -> None:
-    from exports import tasks
+    """Queue the chunk's task; when the queue is down, the chunk goes back to wait its turn."""
+    from exports import tasks  # exports.tasks imports this module
 
-    ExportChunk.objects.filter(pk=chunk.pk).update(enqueued_at=timezone.now())
+    current = ExportChunk.objects.filter(pk=chunk.pk, attempt=chunk.attempt)
+    current.update(enqueued_at=timezone.now())
     # With the immediate backend the task has already run when enqueue returns: only the
     # task id is written afterwards, never the chunk's state.
-    result = tasks.render_chunk.enqueue(chunk.pk, chunk.attempt)
-    ExportChunk.objects.filter(pk=chunk.pk).update(task_id=str(result.id))
+    task_id = enqueue(tasks.render_chunk, chunk.pk, chunk.attempt)
+    if task_id is None:
+        # Never queued, so never run: it takes no place among the user's parts in flight,
+        # and ``_dispatch`` (the next progress poll, finished part or cleanup) queues it
+        # again with the same attempt number.
+        current.filter(task_id="").update(enqueued_at=None)
+        ExportJob.objects.filter(pk=chunk.job_id).update(unqueued_at=timezone.now())
+        return
+    current.update(task_id=task_id)
+    ExportJob.objects.filter(pk=chunk.job_id, unqueued_at__isnull=False).update(unqueued_at=None)
 
 
 def _enqueue_assemble(job: ExportJob) -> None:
-    from exports import tasks
+    """Queue the job's assembling step; when the queue is down, mark the job for a retry."""
+    from exports import tasks  # exports.tasks imports this module
 
     ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now(), assemble_task_id="")
-    result = tasks.assemble_export.enqueue(job.pk, job.attempt, job.assemble_try)
-    ExportJob.objects.filter(pk=job.pk, assemble_try=job.assemble_try).update(
-        assemble_task_id=str(result.id)
-    )
+    task_id = enqueue(tasks.assemble_export, job.pk, job.attempt, job.assemble_try)
+    current = ExportJob.objects.filter(pk=job.pk, assemble_try=job.assemble_try)
+    if task_id is None:
+        # ``recover_stale`` queues the step again (same try: it never ran).
+        current.update(unqueued_at=timezone.now())
+        return
+    current.update(assemble_task_id=task_id, unqueued_at=None)
 
 
 # --- running -------------------------------------------------------------------------------
@@ -558,7 +573,13 @@ def _assemble(job_id: int, attempt: int, assemble_try: int) -> None:
     )
     reset = {"done": 0} if job.format == Format.XLSX else {}  # a restarted Excel step
     if not started.update(
-        state=State.RUNNING, assembling=True, assembled=0, heartbeat_at=now, message="", **reset
+        state=State.RUNNING,
+        assembling=True,
+        assembled=0,
+        heartbeat_at=now,
+        message="",
+        unqueued_at=None,
+        **reset,
     ):
         return
     ExportJob.objects.filter(pk=job.pk, started_at__isnull=True).update(started_at=now)
@@ -756,6 +777,11 @@ def _lost(task_id: str) -> bool:
         return False
     try:
         result = default_task_backend.get_result(task_id)
+    except QUEUE_ERRORS:
+        # The queue cannot be asked (Redis down): the task may well be waiting there. It
+        # is asked again by the next poll rather than run twice.
+        logger.warning("could not look up task %s: the task queue is unavailable", task_id)
+        return False
     except Exception:  # noqa: BLE001 - the queue forgot it (expired in Redis): lost
         return True
     return result.status != TaskResultStatus.READY
@@ -774,12 +800,34 @@ def _forget_task(task_id: str) -> None:
 
 
 def recover_stale(*, job: ExportJob | None = None) -> int:
-    """Start again what a killed worker left behind; return how many parts were restarted."""
-    cutoff = timezone.now() - timedelta(seconds=settings.EXPORT_STALE_SECONDS)
+    """Start again what a killed worker left behind, and queue again what the task queue
+    refused (a part or an assembling step with no task id); return how many were restarted.
+
+    Run by every progress poll of the job's page and by ``cleanup_exports``; a step the queue
+    refused is tried again at most every EXPORT_QUEUE_RETRY_SECONDS, so that a page polled
+    every second does not knock on a queue that is down each time.
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.EXPORT_STALE_SECONDS)
+    retry_cutoff = now - timedelta(seconds=settings.EXPORT_QUEUE_RETRY_SECONDS)
     jobs = ExportJob.objects.filter(state__in=ACTIVE_STATES)
     if job is not None:
         jobs = jobs.filter(pk=job.pk)
     restarted = 0
+    # An assembling step the queue refused: an Excel job's only step, or a restarted one.
+    # (A PDF or ZIP job's first step runs in the worker of its last chunk, with no task id.)
+    refused = jobs.filter(unqueued_at__lte=retry_cutoff, assemble_task_id="").filter(
+        Q(assembling=True) | Q(chunks__isnull=True)
+    )
+    for waiting in refused:
+        with transaction.atomic():
+            locked = ExportJob.objects.select_for_update().get(pk=waiting.pk)
+            if locked.unqueued_at is None or locked.assemble_task_id:
+                continue  # queued by a concurrent poll
+            locked.unqueued_at = None
+            locked.save(update_fields=["unqueued_at"])
+            transaction.on_commit(lambda job=locked: _enqueue_assemble(job), robust=True)
+            restarted += 1
     chunks = ExportChunk.objects.filter(job__in=jobs, job__assembling=False).exclude(
         state=State.DONE
     )
@@ -829,8 +877,10 @@ def recover_stale(*, job: ExportJob | None = None) -> int:
             locked.save(update_fields=["assemble_try"])
             transaction.on_commit(lambda job=locked: _enqueue_assemble(job), robust=True)
             restarted += 1
-    # A worker killed between finishing its chunk and queueing the user's next one.
-    for user_id in set(jobs.values_list("user_id", flat=True)):
+    # A worker killed between finishing its chunk and queueing the user's next one, or
+    # parts the queue refused (back among the waiting ones; see ``_enqueue_chunk``).
+    ready = jobs.exclude(unqueued_at__gt=retry_cutoff)
+    for user_id in set(ready.values_list("user_id", flat=True)):
         _dispatch(user_id)
     return restarted
 
@@ -870,11 +920,14 @@ def cleanup_exports() -> dict[str, int]:
     # table tells the truth (their export parts are restarted by ``recover_stale``).
     orphaned = fail_orphaned_tasks() if settings.TASKS_BACKEND == "db" else 0
     restarted = recover_stale()
+    # Approvals whose render the queue refused (two days: an hourly run missed for a while).
+    rendered = queue_missing_renders(since=now - timedelta(days=2))
     return {
         "expired": expired,
         "abandoned": abandoned,
         "restarted": restarted,
         "orphaned": orphaned,
+        "renders_queued": rendered,
     }
 
 
@@ -888,3 +941,8 @@ def queued_too_long(job: ExportJob) -> bool:
     if job.state != State.QUEUED or job.created_at >= since:
         return False
     return not ExportJob.objects.filter(state__in=ACTIVE_STATES, heartbeat_at__gte=since).exists()
+
+
+def waiting_for_queue(job: ExportJob) -> bool:
+    """True while the task queue refused the job's next step (it is queued again by itself)."""
+    return job.active and job.unqueued_at is not None

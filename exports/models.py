@@ -103,6 +103,10 @@ class ExportJob(models.Model):
     # The queued assembling task (a restarted step waits in the queue like any task).
     assemble_task_id = models.CharField(_("合并任务编号"), max_length=64, blank=True)
     message = models.TextField(_("说明"), blank=True)
+    # When the task queue last refused one of the job's parts or its assembling step
+    # (exports/queueing.py); None once one is queued. The page then says the job waits for the
+    # queue, and ``recover_stale`` queues the step again.
+    unqueued_at = models.DateTimeField(_("入队失败时间"), null=True, blank=True)
 
     file = models.CharField(_("文件"), max_length=300, blank=True)
     filename = models.CharField(_("文件名"), max_length=200, blank=True)

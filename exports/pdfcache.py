@@ -41,6 +41,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,8 +55,9 @@ from django.utils.translation import gettext as _
 
 from evaluations.exports.pdf import prints_quickly
 from evaluations.mapping import approved_targets
-from evaluations.models import Evaluation
+from evaluations.models import Evaluation, Status
 from evaluations.storage import save_whole
+from exports.queueing import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -367,7 +369,28 @@ def _queue_render(evaluation: Evaluation, key: str) -> None:
         pass
     mark.parent.mkdir(parents=True, exist_ok=True)
     mark.touch()
-    render_pdf.enqueue(evaluation.pk)
+    if enqueue(render_pdf, evaluation.pk) is None:
+        # Not asked after all: the next download asks again.
+        mark.unlink(missing_ok=True)
+
+
+def queue_missing_renders(*, since: datetime) -> int:
+    """Queue the render of every form approved since ``since`` whose PDF is not stored.
+
+    The approval queues its form's render after commit; a queue that was down then lost
+    that request (exports/queueing.py logs it). Run by ``cleanup_exports``. Returns how many
+    renders were queued.
+    """
+    from exports.tasks import render_pdf  # exports.tasks imports this module
+
+    approved = Evaluation.objects.select_related("department").filter(
+        status=Status.APPROVED, approved_at__gte=since
+    )
+    queued = 0
+    for evaluation in approved.iterator(chunk_size=200):
+        if cached_pdf_name(evaluation, render=False) is None:
+            queued += enqueue(render_pdf, evaluation.pk) is not None
+    return queued
 
 
 def download_pdf(evaluation: Evaluation) -> bytes | None:

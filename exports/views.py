@@ -205,7 +205,8 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "expires": _expires_text(job),
             "progress": progress_text(job),
             "downloadable": _downloadable(job) and not missing,
-            "stalled": jobs.queued_too_long(job),
+            "stalled": jobs.queued_too_long(job) and not jobs.waiting_for_queue(job),
+            "waiting_for_queue": jobs.waiting_for_queue(job),
             "worker_warning": workers.worker_warning() if job.active else "",
             "retryable": job.state in (State.FAILED, State.CANCELLED) or missing,
         },
@@ -234,7 +235,8 @@ def status_data(job: ExportJob) -> dict[str, Any]:
             else ""
         ),
         "retryable": job.state in (State.FAILED, State.CANCELLED) or missing,
-        "stalled": jobs.queued_too_long(job),
+        "stalled": jobs.queued_too_long(job) and not jobs.waiting_for_queue(job),
+        "waiting_for_queue": jobs.waiting_for_queue(job),
         "worker_warning": workers.worker_warning() if job.active else "",
     }
 

@@ -705,7 +705,13 @@ def test_cleanup_deletes_expired_files_and_fails_jobs_nobody_ran(finance):
     recent = ExportJob.objects.create(user=finance, format="pdf", year=2021, total=1)
     old_file = old.file
 
-    assert jobs.cleanup_exports() == {"expired": 1, "abandoned": 1, "restarted": 0, "orphaned": 0}
+    assert jobs.cleanup_exports() == {
+        "expired": 1,
+        "abandoned": 1,
+        "restarted": 0,
+        "orphaned": 0,
+        "renders_queued": 0,
+    }
 
     for job in (old, fresh, waiting, recent):
         job.refresh_from_db()
@@ -716,7 +722,13 @@ def test_cleanup_deletes_expired_files_and_fails_jobs_nobody_ran(finance):
     assert "一天内没有后台进程处理此导出" in waiting.message
     assert recent.state == State.QUEUED
     # Nothing left to do the second time.
-    assert jobs.cleanup_exports() == {"expired": 0, "abandoned": 0, "restarted": 0, "orphaned": 0}
+    assert jobs.cleanup_exports() == {
+        "expired": 0,
+        "abandoned": 0,
+        "restarted": 0,
+        "orphaned": 0,
+        "renders_queued": 0,
+    }
 
 
 def test_the_cleanup_command_prints_its_counts(finance):
@@ -724,9 +736,9 @@ def test_the_cleanup_command_prints_its_counts(finance):
     done_job(finance, expires_in=-timedelta(seconds=1))
     out = StringIO()
     call_command("cleanup_exports", stdout=out)
-    assert (
-        out.getvalue().strip()
-        == "已过期 2 个，已停止 0 个，已重新启动 0 个，失去进程的后台任务 0 个已标为失败。"
+    assert out.getvalue().strip() == (
+        "已过期 2 个，已停止 0 个，已重新启动 0 个，失去进程的后台任务 0 个已标为失败，"
+        "补排已通过自评表的 PDF 生成 0 个。"
     )
 
 

@@ -320,6 +320,7 @@ def test_the_detail_page_and_status_show_the_progress(client_a, staff_a, dept_a)
         "retryable": False,
         "stalled": False,
         "worker_warning": "",
+        "waiting_for_queue": False,
     }
     job.refresh_from_db()
     assert job.seen_at is None  # still running: nothing to announce yet

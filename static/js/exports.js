@@ -52,6 +52,7 @@
       silent.textContent = data.worker_warning || "";
       show(silent, Boolean(data.worker_warning));
     }
+    show(byId("export-unqueued"), data.waiting_for_queue);
     var download = byId("export-download");
     if (download) {
       if (data.download_url) { download.setAttribute("href", data.download_url); }

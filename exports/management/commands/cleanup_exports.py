@@ -14,7 +14,7 @@ from exports.jobs import cleanup_exports
 class Command(BaseCommand):
     help = (
         "删除超过保存期限（或超出每人存储上限，从最早的开始）的导出文件，"
-        "并重新启动被中断的导出任务（供 cron 每小时运行）"
+        "重新启动被中断或未能排队的导出任务，并补排已通过自评表的 PDF 生成（供 cron 每小时运行）"
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -22,7 +22,8 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "已过期 %(expired)s 个，已停止 %(abandoned)s 个，已重新启动 %(restarted)s 个，"
-                "失去进程的后台任务 %(orphaned)s 个已标为失败。"
+                "失去进程的后台任务 %(orphaned)s 个已标为失败，"
+                "补排已通过自评表的 PDF 生成 %(renders_queued)s 个。"
             )
             % counts
         )
