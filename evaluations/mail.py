@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime
 import logging
 import smtplib
-import socket
 from collections.abc import Sequence
 
 from django.core.mail import send_mail
@@ -130,19 +129,23 @@ def _reason(exc: Exception) -> str:
     """Why a send failed, for finance (Chinese) with the server's own words."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         detail = "; ".join(
-            f"{address}: {code} {message.decode(errors='replace') if isinstance(message, bytes) else message}"
+            f"{address}: {code} {_text(message)}"
             for address, (code, message) in exc.recipients.items()
         )
         return _("邮件服务器拒收：%(detail)s") % {"detail": detail}
     if isinstance(exc, smtplib.SMTPResponseException):
-        message = exc.smtp_error
-        text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
-        return _("邮件服务器拒收：%(detail)s") % {"detail": f"{exc.smtp_code} {text}"}
-    if isinstance(exc, (socket.timeout, TimeoutError)):
+        detail = f"{exc.smtp_code} {_text(exc.smtp_error)}"
+        return _("邮件服务器拒收：%(detail)s") % {"detail": detail}
+    # smtplib turns a read that timed out into SMTPServerDisconnected; the timeout is its context.
+    if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
         return _("邮件服务器无响应（超时）")
     if isinstance(exc, (OSError, smtplib.SMTPException)):
         return _("无法连接邮件服务器：%(detail)s") % {"detail": exc}
     return _("发送失败：%(detail)s") % {"detail": f"{type(exc).__name__}: {exc}"}
+
+
+def _text(message: bytes | str) -> str:
+    return message.decode(errors="replace") if isinstance(message, bytes) else str(message)
 
 
 def mail_resend(mail: OutgoingMail) -> bool:

@@ -258,3 +258,15 @@ def test_only_finance_and_the_administrator_see_undelivered_mail(people, admin_u
     assert client_for(admin_user).get("/mail/").status_code == 200
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (MailStatus.FAILED, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_gives_up_on_a_silent_server_after_the_timeout(monkeypatch):
+    """The wait the request no longer has is the worker's, bounded by EMAIL_TIMEOUT."""
+    monkeypatch.setattr("evaluations.mail._enqueue", lambda *a, **k: None)
+    queued = mail_queue(subject="s", body="x", recipients=["a@example.com"])
+    with black_hole(timeout=1):
+        assert mail_deliver(queued.pk) == MailStatus.FAILED
+    queued.refresh_from_db()
+    assert queued.last_error == "邮件服务器无响应（超时）"
+    assert queued.next_attempt_at is not None
