@@ -220,6 +220,15 @@ class Reminder(models.Model):
     # When its mail went out (null: the user has no address, or the mail failed and the next
     # run of send_reminders tries again).
     mailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    # Its mail (evaluations/mail.py): ``mailed_at`` is set when this mail is sent.
+    mail = models.ForeignKey(
+        "evaluations.OutgoingMail",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("邮件"),
+    )
 
     class Meta:
         ordering = ["-day", "user"]

@@ -4,17 +4,19 @@ Department staff and heads of a department with due projects not handed in get a
 7, 3 and 1 days before their department's deadline (extensions included) and on the day
 after it; finance users get a daily summary in the last week before the campaign's deadline
 (days −7 to 0). A reminder is a ``Reminder`` row (shown in the app until read) and, for
-users with an address, an e-mail sent after the row is committed; ``mailed_at`` records
-that the mail went out. A mail that fails is reported, and the next run tries it again.
+users with an address, an e-mail (an ``OutgoingMail``, evaluations/mail.py) sent by the run
+itself; ``mailed_at`` records that the mail went out. A mail that fails is reported (the
+command exits non-zero), retried by the task worker, and sent again by the next run if it is
+still not out.
 
 Finance may also remind one overdue department from the campaign page
 (``department_remind``: kind "财政局催报", at most once per department and day); those rows
-and mails are recorded the same way.
+are recorded the same way, their mails queued for the task worker (never sent in the request).
 
 The ``Reminder`` unique constraint (campaign, user, day, kind) makes a day's run idempotent:
 a row is inserted in its own savepoint and a conflict (an earlier run, or one racing this
-one) means "already recorded"; the row is locked while its mail is sent, so no user gets a
-day's reminder or its mail twice.
+one) means "already recorded"; a reminder has one mail, claimed by one sender at a time, so no
+user gets a day's reminder or its mail twice.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.deadlines import NOT_HANDED_IN, department_deadlines
@@ -35,7 +36,8 @@ from campaigns.models import Campaign, DueProject, Reminder, ReminderKind
 from departments.access import membership_unit, unit_key
 from departments.models import Department, Role
 from evaluations import permissions
-from evaluations.mail import mail_send
+from evaluations.mail import mail_deliver, mail_queue
+from evaluations.models import MailStatus, OutgoingMail
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class Planned:
     projects: int
     subject: str
     body: str
+    error: str = ""  # why its mail failed (send_reminders prints it)
 
 
 @dataclass
@@ -257,28 +260,56 @@ def _record(item: Planned, day: datetime.date) -> Reminder | None:
         return None
 
 
-def _deliver(item: Planned, row: Reminder, report: Report) -> None:
-    """Mail a recorded reminder, once: ``mailed_at`` is set only when the mail went out."""
+def _deliver(item: Planned, row: Reminder, report: Report, *, now: bool = True) -> None:
+    """Mail a recorded reminder, once: ``mailed_at`` is set when its mail is sent.
+
+    ``now`` (send_reminders, a cron job): sent here, so that the run reports a failure; a
+    failed mail is also retried by the worker, and the next run sends it again if it is
+    still not out. Otherwise (a request) the mail is queued for the worker.
+    """
     if not item.user.email:
         report.sent.append(item)
         return
     with transaction.atomic():
-        # Locked while mailing: a run racing this one skips the row instead of mailing twice.
-        locked = (
-            Reminder.objects.select_for_update(skip_locked=True)
-            .filter(pk=row.pk, mailed_at__isnull=True)
-            .first()
-        )
-        if locked is None:
-            report.skipped.append(item)
-            return
-        if not mail_send(subject=item.subject, body=item.body, recipients=[item.user.email]):
-            report.failed.append(item)
-            return
-        locked.mailed_at = timezone.now()
-        locked.save(update_fields=["mailed_at"])
-    report.sent.append(item)
-    report.mails += 1
+        mail = _mail_of(item, row, enqueue=not now)
+    if mail is None:
+        report.skipped.append(item)
+        return
+    if not now:
+        report.sent.append(item)
+        report.mails += 1
+        return
+    outcome = mail_deliver(mail.pk, force=True)
+    if outcome is None:  # sent already, or a racing run is sending it
+        report.skipped.append(item)
+    elif outcome == MailStatus.SENT:
+        report.sent.append(item)
+        report.mails += 1
+    else:
+        item.error = OutgoingMail.objects.values_list("last_error", flat=True).get(pk=mail.pk)
+        report.failed.append(item)
+
+
+def _mail_of(item: Planned, row: Reminder, *, enqueue: bool) -> OutgoingMail | None:
+    """The reminder's mail, stored with it the first time; None when it was mailed."""
+    current = Reminder.objects.filter(pk=row.pk).values_list("mailed_at", "mail_id").first()
+    if current is None or current[0] is not None:
+        return None
+    if current[1] is not None:
+        return OutgoingMail.objects.get(pk=current[1])
+    mail = mail_queue(
+        subject=item.subject, body=item.body, recipients=[item.user.email], enqueue=enqueue
+    )
+    # A run racing this one may have stored its mail first: that one is the reminder's.
+    if not Reminder.objects.filter(pk=row.pk, mail__isnull=True).update(mail=mail):
+        OutgoingMail.objects.filter(pk=mail.pk).delete()
+        return None
+    return mail
+
+
+def record_mailed(sender: Any, mail: OutgoingMail, **kwargs: Any) -> None:
+    """A reminder's mail went out: the reminder is mailed (the ``mail_sent`` receiver)."""
+    Reminder.objects.filter(mail=mail, mailed_at__isnull=True).update(mailed_at=mail.sent_at)
 
 
 def _unmailed_before(campaign: Campaign, day: datetime.date) -> list[tuple[Planned, Reminder]]:
@@ -396,7 +427,7 @@ def department_remind(*, campaign: Campaign, department: Department, day: dateti
         if row is None:  # a second click racing the first: that one sends
             report.skipped.append(item)
             continue
-        _deliver(item, row, report)
+        _deliver(item, row, report, now=False)
     if not report.sent and not report.failed:
         raise ReminderRefused(
             _("今天已向“%(name)s”发送过催报提醒，每个部门每天最多发送一次。")

@@ -340,9 +340,4 @@ def department_remind(request: HttpRequest, year: int) -> HttpResponse:
             "mails": report.mails,
         },
     )
-    if report.failed:
-        messages.warning(
-            request,
-            _("%(n)s 封邮件发送失败；站内提醒已送达。") % {"n": len(report.failed)},
-        )
     return redirect("campaigns:detail", year=campaign.year)

@@ -45,6 +45,7 @@ urlpatterns = [
     path("reminders/", include("campaigns.urls_reminders")),
     path("rechecks/", include("rechecks.urls")),
     path("exports/", include("exports.urls")),
+    path("mail/", include("evaluations.urls.mail")),
 ]
 
 # Error pages in Chinese and in the site's layout. 500 keeps Django's handler, which renders

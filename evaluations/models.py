@@ -488,3 +488,40 @@ class ImportUpload(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MailStatus(models.TextChoices):
+    QUEUED = "queued", _("待发送")
+    SENT = "sent", _("已发送")
+    # A failed attempt: retried at ``next_attempt_at``; given up when that is empty.
+    FAILED = "failed", _("发送失败")
+
+
+class OutgoingMail(models.Model):
+    """One mail to send: stored in the step that asks for it, sent by the task worker
+    (evaluations/mail.py), so that no request waits on an SMTP server."""
+
+    recipients = models.JSONField(_("收件人"), default=list)
+    subject = models.CharField(_("主题"), max_length=998)
+    body = models.TextField(_("正文"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=MailStatus.choices, default=MailStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("失败原因"), blank=True)
+    # When the worker (or ``send_queued_mail``) may try it next; empty once sent or given up.
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"), null=True, blank=True)
+    # Held by the one sender trying it now; a sender killed mid-send lets it lapse.
+    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("邮件")
+        verbose_name_plural = _("邮件")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="mail_due_idx")]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -157,6 +157,7 @@ MANAGE_CAMPAIGNS = "evaluations.manage_campaigns"
 READ_CAMPAIGN_NOTICE = "evaluations.read_campaign_notice"
 RECHECK = "evaluations.recheck"
 PUBLISH_RESULTS = "evaluations.publish_results"
+SEE_MAIL = "evaluations.see_mail"
 
 RULES: dict[str, rules.Predicate] = {
     # Read one form (detail, history): must agree with departments.access.visible_evaluations.
@@ -191,6 +192,8 @@ RULES: dict[str, rules.Predicate] = {
     RECHECK: is_finance,
     # The year's results for publication (决算公开, /dashboard/results.xlsx): finance only.
     PUBLISH_RESULTS: is_finance,
+    # Undelivered mail (/mail/) and sending it again: finance and the administrator.
+    SEE_MAIL: sees_all_departments,
 }
 
 for _name, _predicate in RULES.items():

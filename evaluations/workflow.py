@@ -46,7 +46,7 @@ from evaluations import permissions
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.core.safetext import clean_text
 from evaluations.core.scoring import EXPLANATION_REQUIRED
-from evaluations.mail import mail_send
+from evaluations.mail import mail_queue
 from evaluations.models import (
     CommentTarget,
     Evaluation,
@@ -487,11 +487,9 @@ def _notify(event: EvaluationEvent, users: list[Any]) -> None:
             "action": event.get_action_display(),
         }
         body = subject + ("\n\n" + event.reason if event.reason else "")
-        # Mail only once the transition is committed; a rolled-back step sends nothing, and a
-        # mail that fails is logged (mail_send never raises): the step and later hooks stand.
-        transaction.on_commit(
-            lambda: mail_send(subject=subject, body=body, recipients=emails), robust=True
-        )
+        # Stored with the transition (a rolled-back step sends nothing) and sent by the task
+        # worker after commit: no request waits on the mail server.
+        mail_queue(subject=subject, body=body, recipients=emails)
 
 
 def transition_run(

@@ -2,7 +2,8 @@
 
 Django's SMTP backend talks to it as to any server: ``accepting`` delivers every mail into
 ``messages``; a refusing server answers 554 to every recipient, as a relay that will not
-take the mail does.
+take the mail does. ``black_hole`` accepts connections and never answers, as a relay that
+hangs does.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import email
 import email.policy
 import logging
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,3 +89,44 @@ def closed_port() -> Iterator[None]:
         EMAIL_TIMEOUT=5,
     ):
         yield
+
+
+@contextmanager
+def black_hole(*, timeout: int = 30) -> Iterator[list[socket.socket]]:
+    """Django's SMTP backend pointed at a loopback server that accepts every connection and
+    never says a word (no greeting): a client waits ``timeout`` seconds on each."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            accepted.append(conn)  # held open, never read, never answered
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=listener.getsockname()[1],
+            EMAIL_USE_TLS=False,
+            EMAIL_USE_SSL=False,
+            EMAIL_TIMEOUT=timeout,
+        ):
+            yield accepted
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in accepted:
+            conn.close()
+        listener.close()

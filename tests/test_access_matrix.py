@@ -352,6 +352,16 @@ EXPECTED.update(
         "rechecks:preview": finance_only((405, 404), (405, 404)),
     }
 )
+# Undelivered mail (/mail/): finance and the administrator, 404 to everyone else. The pk
+# is no mail: sending it again is 404 even to them (tests/test_mail.py goes through).
+MAIL_ROUTES = {"mail:list", "mail:resend"}
+SCOPED_ROUTES |= MAIL_ROUTES
+EXPECTED.update(
+    {
+        "mail:list": cells((404, 405), (404, 405), (200, 405), (200, 405), (404, 405)),
+        "mail:resend": every(405, 404),
+    }
+)
 # Query strings some routes need to answer at all.
 PARAMS = {name: {"year": "2021"} for name in EXPECTED if name.startswith("evaluations:bulk_")}
 

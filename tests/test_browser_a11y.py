@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, DueProject, Reminder, ReminderKind
 from departments.models import Department
-from evaluations.models import Evaluation
+from evaluations.models import Evaluation, MailStatus, OutgoingMail
 from evaluations.services import (
     evaluation_approve,
     evaluation_create,
@@ -407,6 +407,15 @@ def test_every_page_has_no_serious_violation(
     audit.check("rechecks", f"{base}/rechecks/?year=2021")
     audit.check("recheck", f"{base}/rechecks/{site.rechecked.pk}/")
     audit.check("exports-finance", f"{base}/exports/")
+    OutgoingMail.objects.create(
+        recipients=["alice@example.com"],
+        subject="绩效自评表“城市道路维修”：审核通过",
+        body="x",
+        status=MailStatus.FAILED,
+        attempts=5,
+        last_error="邮件服务器拒收：alice@example.com: 554 5.7.1 Relay refused",
+    )
+    audit.check("mail", f"{base}/mail/")
     failed = ExportJob.objects.filter(user=finance, state=State.FAILED).get()
     audit.check("export-job-failed", f"{base}/exports/{failed.pk}/")
 
@@ -426,7 +435,7 @@ def test_every_page_has_no_serious_violation(
     assert "账号已暂时锁定" in browser.title
     audit.check("locked")
 
-    assert len(audit.pages) == 44
+    assert len(audit.pages) == 45
     audit.assert_clean()
 
 

@@ -164,6 +164,8 @@ WITHOUT_FORM = {
     p.PUBLISH_RESULTS: {"finance", "admin_finance"},
     # The bureau's re-check (/rechecks/): finance only.
     p.RECHECK: {"finance", "admin_finance"},
+    # Undelivered mail (/mail/): finance and the administrator.
+    p.SEE_MAIL: {"finance", "admin_user", "admin_finance"},
     # The notice file: anyone with a role, and the administrator.
     p.READ_CAMPAIGN_NOTICE: {
         "staff_a",

@@ -92,6 +92,57 @@ def test_it_refuses_a_malformed_boolean(tmp_path):
     assert "DJANGO_DEBUG must be a boolean" in result.stderr
 
 
+def test_it_reads_the_mail_relay_from_the_environment(tmp_path):
+    env = production_env(
+        tmp_path,
+        DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        DJANGO_EMAIL_HOST="smtp.example.org",
+        DJANGO_EMAIL_PORT="587",
+        DJANGO_EMAIL_HOST_USER="perfeval",
+        DJANGO_EMAIL_HOST_PASSWORD="s3cret",
+        DJANGO_EMAIL_USE_TLS="1",
+        DJANGO_EMAIL_TIMEOUT="7",
+        DJANGO_DEFAULT_FROM_EMAIL="绩效自评 <perfeval@example.org>",
+    )
+    got = run_client(
+        """
+        from django.conf import settings as s
+        from django.core.mail import get_connection
+        c = get_connection()
+        print(json.dumps([c.host, c.port, c.username, c.password, c.use_tls, c.use_ssl,
+                          c.timeout, s.DEFAULT_FROM_EMAIL]))
+        """,
+        env,
+    )
+    assert got == [
+        "smtp.example.org",
+        587,
+        "perfeval",
+        "s3cret",
+        True,
+        False,
+        7,
+        "绩效自评 <perfeval@example.org>",
+    ]
+    # Unset: a wait on the server is bounded all the same.
+    assert (
+        run_client(
+            "from django.conf import settings as s\nprint(json.dumps(s.EMAIL_TIMEOUT))",
+            production_env(tmp_path),
+        )
+        == 10
+    )
+
+
+def test_it_refuses_tls_and_ssl_together(tmp_path):
+    env = production_env(tmp_path, DJANGO_EMAIL_USE_TLS="1", DJANGO_EMAIL_USE_SSL="1")
+    result = run(["manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "DJANGO_EMAIL_USE_TLS (STARTTLS, usually port 587) and DJANGO_EMAIL_USE_SSL" in (
+        result.stderr
+    )
+
+
 @pytest.mark.django_db
 def test_it_reports_healthy_when_the_database_answers(client):
     response = client.get("/healthz")

@@ -13,10 +13,11 @@ from django.core.management.base import CommandError
 from campaigns.models import Campaign, DeadlineExtension, DueProject, Reminder, ReminderKind
 from campaigns.reminders import Planned, _record, department_remind, send_reminders
 from departments.models import Department, Role
-from evaluations.models import Evaluation, Status
+from evaluations.models import Evaluation, MailStatus, OutgoingMail, Status
 from tests.conftest import client_for, make_user
 from tests.factories import make_evaluation
 from tests.smtp import closed_port, smtp_server
+from tests.tasks_helpers import run_worker
 
 D = date(2022, 3, 31)  # the campaign's deadline
 
@@ -258,10 +259,15 @@ def test_a_refused_reminder_mail_is_not_recorded_as_sent_and_goes_out_on_the_nex
     with smtp_server(refuse=True) as refusing:
         ok, output = _send(day)
     assert not ok and "2 封邮件发送失败" in output
+    assert "邮件发送失败 2021 before_3 → alice（邮件服务器拒收：alice@example.com: 554" in output
     assert refusing.messages == []
-    # The in-app reminders are there; no mail is recorded as sent.
+    # The in-app reminders are there; no mail is recorded as sent; each mail is failed with
+    # the server's reason (finance sees it on /mail/).
     assert Reminder.objects.filter(day=day).count() == 4
     assert not Reminder.objects.filter(mailed_at__isnull=False).exists()
+    failed = OutgoingMail.objects.all()
+    assert [m.status for m in failed] == [MailStatus.FAILED] * 2
+    assert all("554 5.7.1 Relay refused" in m.last_error for m in failed)
 
     with smtp_server() as working:
         ok, output = _send(day)
@@ -273,6 +279,8 @@ def test_a_refused_reminder_mail_is_not_recorded_as_sent_and_goes_out_on_the_nex
     }
     assert Reminder.objects.filter(day=day, mailed_at__isnull=False).count() == 2
     assert Reminder.objects.filter(day=day).count() == 4
+    # The same two mails, now sent (not new ones beside the failed).
+    assert [m.status for m in OutgoingMail.objects.all()] == [MailStatus.SENT] * 2
 
     # Sent once: a third run mails nobody.
     with smtp_server() as again:
@@ -300,6 +308,8 @@ def test_a_failed_reminder_mail_is_retried_by_the_next_day_s_run(campaign, peopl
 # --- finance reminds an overdue department from the campaign page ---------------------------
 
 
+@pytest.mark.jobs
+@pytest.mark.django_db(transaction=True)
 def test_finance_reminds_an_overdue_department_once_a_day(campaign, people, dept_a, dept_b):
     fin = client_for(people["fin"])
     page = fin.get("/campaigns/2021/").content.decode()
@@ -311,6 +321,9 @@ def test_finance_reminds_an_overdue_department_once_a_day(campaign, people, dept
     assert f"已向“{dept_a.name}”的 2 个账号发送催报提醒（邮件 1 封）。" in response.content.decode()
     rows = Reminder.objects.filter(kind=ReminderKind.BY_FINANCE)
     assert sorted((r.user.username, r.projects) for r in rows) == [("alice", 2), ("hanna", 2)]
+    # The mail is queued in the request and sent by the worker.
+    assert mail.outbox == [] and rows.get(user=people["staff_a"]).mailed_at is None
+    run_worker()
     assert rows.get(user=people["staff_a"]).mailed_at is not None
     [message] = mail.outbox
     assert message.to == ["alice@example.com"]
@@ -320,6 +333,7 @@ def test_finance_reminds_an_overdue_department_once_a_day(campaign, people, dept
     again = fin.post("/campaigns/2021/remind/", {"department": dept_a.pk}, follow=True)
     html = again.content.decode()
     assert f"今天已向“{dept_a.name}”发送过催报提醒，每个部门每天最多发送一次。" in html
+    run_worker()
     assert rows.count() == 2 and len(mail.outbox) == 1
     assert "今天已催报" in html and html.count("发送催报提醒</button>") == 1
     # The department sees it in the app like a scheduled reminder.
@@ -341,18 +355,31 @@ def test_only_finance_reminds_from_the_campaign_page(campaign, people, dept_a):
     assert not Reminder.objects.exists()
 
 
-def test_a_reminder_button_mail_the_server_refuses_is_said_and_not_recorded_as_sent(
+@pytest.mark.jobs
+@pytest.mark.django_db(transaction=True)
+def test_a_reminder_button_mail_the_server_refuses_is_failed_and_not_recorded_as_sent(
     campaign, people, dept_a
 ):
     with smtp_server(refuse=True) as server:
         response = client_for(people["fin"]).post(
             "/campaigns/2021/remind/", {"department": dept_a.pk}, follow=True
         )
-    html = response.content.decode()
-    assert "1 封邮件发送失败；站内提醒已送达。" in html
+        run_worker()
+    assert "（邮件 1 封）" in response.content.decode()
     assert server.messages == []
     alice = Reminder.objects.get(user=people["staff_a"], kind=ReminderKind.BY_FINANCE)
     assert alice.mailed_at is None
+    assert alice.mail.status == MailStatus.FAILED
+    assert "554 5.7.1 Relay refused" in alice.mail.last_error
+    # Finance finds it on the mail page; sent again, the reminder counts as mailed.
+    fin = client_for(people["fin"])
+    assert f'data-mail="{alice.mail.pk}"' in fin.get("/mail/").content.decode()
+    fin.post(f"/mail/{alice.mail.pk}/resend/")
+    with smtp_server() as working:
+        run_worker()
+    assert [m["To"] for m in working.messages] == ["alice@example.com"]
+    alice.refresh_from_db()
+    assert alice.mailed_at is not None
 
 
 def test_a_member_limited_to_a_unit_is_reminded_of_that_units_projects_only(

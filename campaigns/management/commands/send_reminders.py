@@ -43,7 +43,7 @@ class Command(BaseCommand):
         for item in report.failed:
             self.stderr.write(
                 f"邮件发送失败 {item.campaign.year} {item.kind} → {item.user.get_username()}"
-                "（下次运行时重试）"
+                f"（{item.error}；下次运行时重试）"
             )
         summary = (
             f"{day.isoformat()}：{verb} {len(report.sent)} 条提醒、{report.mails} 封邮件；"
