@@ -321,7 +321,10 @@ def test_it_never_answers_500_to_hostile_query_strings(role, request, submitted)
         queries = HOSTILE_QUERIES[:1] if name in QUERY_BLIND else HOSTILE_QUERIES
         for query in queries:
             response = client.get(url, query)
-            if response.status_code >= 500:
+            # 503 is the worker check's answer when no worker runs (none does in a test).
+            if response.status_code >= 500 and not (
+                name == "healthz_worker" and response.status_code == 503
+            ):
                 failures.append((name, {k: v[:20] for k, v in query.items()}, response.status_code))
     assert failures == []
 
