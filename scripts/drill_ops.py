@@ -794,7 +794,16 @@ def scenario_backup(args: argparse.Namespace) -> Result:
         text=True,
     )
     print(done.stdout + done.stderr[-2000:])
-    return {"drill_backup.py exit status": done.returncode, "ok": done.returncode == 0}
+    result: Result = {"drill_backup.py exit status": done.returncode}
+    found = re.search(r"^\{.*^\}", done.stdout, re.S | re.M)
+    for stage, figures in (json.loads(found.group(0)) if found else {}).items():
+        result[stage] = ", ".join(
+            f"{key} {value}" for key, value in figures.items() if key != "user_sees"
+        )
+        if "user_sees" in figures:
+            result[stage] += f"; user sees {figures['user_sees']['status']}"
+    result["ok"] = done.returncode == 0
+    return result
 
 
 SCENARIOS: dict[str, Callable[[argparse.Namespace], Result]] = {
