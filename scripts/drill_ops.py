@@ -30,11 +30,11 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import requests
+from formfields import form_fields  # scripts/ is the first entry of sys.path
 
 BASE = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -382,67 +382,6 @@ def saver(user: User, pk: int, stop: threading.Event, acked: list[str], tag: str
             if saved.headers.get("Location", "").endswith(f"/evaluations/{pk}/edit/"):
                 acked.append(marker)
         time.sleep(0.2)
-
-
-class FormParser(HTMLParser):
-    """Collect the fields of one <form id=...> as a browser would submit them (as locustfile.py)."""
-
-    def __init__(self, form_id: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.form_id = form_id
-        self.inside = False
-        self.fields: list[tuple[str, str]] = []
-        self._select: str | None = None
-        self._select_value: str | None = None
-        self._first_option: str | None = None
-        self._textarea: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and a.get("id") == self.form_id:
-            self.inside = True
-        if not self.inside:
-            return
-        name = a.get("name")
-        if tag == "input" and name and a.get("type", "text") not in ("submit", "button", "file"):
-            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
-                return
-            self.fields.append((name, a.get("value", "")))
-        elif tag == "select" and name:
-            self._select, self._select_value, self._first_option = name, None, None
-        elif tag == "option" and self._select is not None:
-            value = a.get("value", "")
-            if self._first_option is None:
-                self._first_option = value
-            if "selected" in a:
-                self._select_value = value
-        elif tag == "textarea" and name:
-            self._textarea, self._text = name, []
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.inside:
-            return
-        if tag == "select" and self._select is not None:
-            value = self._select_value if self._select_value is not None else self._first_option
-            self.fields.append((self._select, value or ""))
-            self._select = None
-        elif tag == "textarea" and self._textarea is not None:
-            text = "".join(self._text)
-            self.fields.append((self._textarea, text[1:] if text.startswith("\n") else text))
-            self._textarea = None
-        elif tag == "form":
-            self.inside = False
-
-
-def form_fields(html: str, form_id: str) -> list[tuple[str, str]]:
-    parser = FormParser(form_id)
-    parser.feed(html)
-    return parser.fields
 
 
 def start_export(user: User, kind: str = "xlsx") -> int | None:
