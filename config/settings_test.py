@@ -32,3 +32,21 @@ STORAGES = {
 
 # Fast hashing for the many users tests create; production keeps PBKDF2.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The SQLite test database is a file, as in production, not Django's default shared
+# in-memory database. In shared-cache memory a table another connection is writing is
+# "locked" at once, with no busy wait, so the browser tests' live server and task worker
+# (threads with connections of their own) would fail each other's transactions at random;
+# a file database in WAL mode waits up to the busy timeout, as production does. It lives on
+# tmpfs where there is one, named after the process so that concurrent runs do not meet.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+    from pathlib import Path
+
+    _shm = Path("/dev/shm")
+    _test_db_dir = (
+        _shm if _shm.is_dir() and os.access(_shm, os.W_OK) else Path(tempfile.gettempdir())
+    )
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(_test_db_dir / f"perfeval-test-{os.getpid()}.sqlite3")
+    }

@@ -54,18 +54,10 @@ class BackgroundWorker:
         self.error: BaseException | None = None
 
     def _run(self) -> None:
-        from django.db import OperationalError, connections
+        from django.db import connections
 
         try:
-            while self.worker.running:
-                try:
-                    self.worker.run()
-                except OperationalError as error:
-                    # The test database is SQLite's shared in-memory one: a table another
-                    # thread holds is "locked" at once rather than waited for. Poll again.
-                    if "locked" not in str(error):
-                        raise
-                    connections.close_all()
+            self.worker.run()
         except BaseException as error:  # noqa: BLE001 - reported by stop() and the wait
             self.error = error
         finally:
@@ -78,34 +70,6 @@ class BackgroundWorker:
         self.worker.running = False
         self.thread.join(timeout=60)
         assert self.error is None, repr(self.error)
-
-
-@pytest.fixture
-def read_uncommitted():
-    """Readers that do not wait for the worker's writes on the shared in-memory SQLite.
-
-    The test database of an SQLite run is one in-memory database shared by the threads'
-    connections, where a table being written is "locked" for readers at once (a file
-    database, as in production, waits instead). A progress page may read a count being
-    written: that is what it shows anyway.
-    """
-    from django.db import connection
-    from django.db.backends.signals import connection_created
-
-    def relax(sender, connection, **kwargs) -> None:
-        if connection.vendor == "sqlite":
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA read_uncommitted = 1")
-
-    connection_created.connect(relax)
-    if connection.vendor == "sqlite":
-        connection.ensure_connection()
-        relax(None, connection)
-    yield
-    connection_created.disconnect(relax)
-    if connection.vendor == "sqlite" and connection.connection is not None:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA read_uncommitted = 0")
 
 
 def twelve_forms(department) -> list[Evaluation]:
@@ -130,7 +94,7 @@ def fetch_with_browser_cookies(driver, url: str) -> tuple[dict[str, str], bytes]
 
 
 def test_it_exports_a_year_in_the_background_and_downloads_it(
-    live_server, dept_a, staff_a, browser, artifacts_dir, settings, read_uncommitted
+    live_server, dept_a, staff_a, browser, artifacts_dir, settings
 ):
     from selenium.webdriver.common.by import By
 
@@ -218,7 +182,7 @@ def test_it_exports_a_year_in_the_background_and_downloads_it(
 
 
 def test_a_long_form_s_pdf_page_waits_for_the_task_worker_then_downloads(
-    live_server, dept_a, staff_a, browser, monkeypatch, read_uncommitted, artifacts_dir
+    live_server, dept_a, staff_a, browser, monkeypatch, artifacts_dir
 ):
     from selenium.webdriver.common.by import By
 
