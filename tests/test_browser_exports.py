@@ -202,8 +202,7 @@ def test_a_long_form_s_pdf_page_waits_for_the_task_worker_then_downloads(
     worker = BackgroundWorker()
     worker.start()
     try:
-        # Stopped once the PDF is stored: its polling writes would lock the shared in-memory
-        # SQLite database for the page's download (a file database, as in production, waits).
+        # Stopped once the PDF is stored: the page's own poll must then find it.
         deadline = time.monotonic() + EXPORT_TIMEOUT
         while not pdfcache.pdf_ready(evaluation)["ready"] and time.monotonic() < deadline:
             time.sleep(0.1)
