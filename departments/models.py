@@ -54,6 +54,9 @@ class Membership(models.Model):
     )
     # The phone number printed on the forms this user fills in (填报人 联系电话).
     phone = models.CharField(_("联系电话"), max_length=30, blank=True, validators=SINGLE_LINE)
+    # Set for an account given a password by someone else (an imported account's initial
+    # password, an administrator's reset): it must choose its own before it can do anything.
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
 
     class Meta:
         verbose_name = _("账号角色")
