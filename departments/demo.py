@@ -24,6 +24,17 @@ DEMO_ADMIN = "admin"
 DEMO_STAFF = [("staff1", "000"), ("staff2", "001"), ("staff3", "003")]
 # The department head (部门审核人) of each of those departments, for the sign-off step.
 DEMO_HEADS = {"staff1": "head1", "staff2": "head2", "staff3": "head3"}
+# Each demo account's 姓名 (User.first_name): printed forms name people, never logins.
+DEMO_NAMES = {
+    "finance": "李明华",
+    "admin": "周强",
+    "staff1": "张伟",
+    "staff2": "王芳",
+    "staff3": "刘洋",
+    "head1": "陈静",
+    "head2": "杨磊",
+    "head3": "赵丽",
+}
 DEMO_USERNAMES = frozenset(
     {DEMO_FINANCE, DEMO_ADMIN, *(name for name, _prefix in DEMO_STAFF), *DEMO_HEADS.values()}
 )

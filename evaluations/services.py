@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from departments.access import evaluation_unit, membership_covers, membership_of, unit_limit
 from departments.models import Department
+from departments.names import display_name
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, ScoringRules, evaluate
 from evaluations.history import diff_snapshots
@@ -96,7 +97,7 @@ class StaleEvaluationError(Exception):
 
     def __init__(self, evaluation: Evaluation) -> None:
         self.evaluation = evaluation
-        who = evaluation.updated_by.get_username() if evaluation.updated_by else _("其他用户")
+        who = display_name(evaluation.updated_by) or _("其他用户")
         when = timezone.localtime(evaluation.updated_at).strftime("%Y-%m-%d %H:%M:%S")
         super().__init__(
             _(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.utils import timezone
 
+from departments.names import printed_name
 from evaluations.core.layout import Signature
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
 
@@ -15,11 +16,8 @@ if TYPE_CHECKING:
 
 
 def person_name(user: AbstractBaseUser | None) -> str:
-    """How a form names a user: the full name, else the username ("" for nobody)."""
-    if user is None:
-        return ""
-    full = user.get_full_name().strip() if hasattr(user, "get_full_name") else ""
-    return full or user.get_username()
+    """How a printed form names a user: their 姓名, or blank (a form never shows a login)."""
+    return printed_name(user)
 
 
 def _local_date(value: Any) -> Any:

@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.models import Campaign
+from departments.names import display_name
 from evaluations import permissions
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.core.safetext import clean_text
@@ -487,6 +488,8 @@ def _notify(event: EvaluationEvent, users: list[Any]) -> None:
             "action": event.get_action_display(),
         }
         body = subject + ("\n\n" + event.reason if event.reason else "")
+        if event.actor is not None:
+            body += "\n\n" + _("经办人：%(person)s") % {"person": display_name(event.actor)}
         # Stored with the transition (a rolled-back step sends nothing) and sent by the task
         # worker after commit: no request waits on the mail server.
         mail_queue(subject=subject, body=body, recipients=emails)

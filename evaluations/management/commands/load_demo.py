@@ -9,7 +9,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from departments.demo import DEMO_ADMIN, DEMO_FINANCE, DEMO_HEADS, DEMO_PASSWORD, DEMO_STAFF
+from departments.demo import (
+    DEMO_ADMIN,
+    DEMO_FINANCE,
+    DEMO_HEADS,
+    DEMO_NAMES,
+    DEMO_PASSWORD,
+    DEMO_STAFF,
+)
 from departments.models import Department, Membership, Role
 from evaluations.importer.service import import_paths
 
@@ -45,11 +52,14 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"演示账号（密码均为 {DEMO_PASSWORD}）："))
         for m in Membership.objects.select_related("user", "department").order_by("user__username"):
             dept = f" · {m.department.name}" if m.department else ""
-            self.stdout.write(f"  {m.user.username:10} {m.get_role_display()}{dept}")
+            self.stdout.write(
+                f"  {m.user.username:10} {m.user.first_name} · {m.get_role_display()}{dept}"
+            )
         self.stdout.write("  admin      系统管理员（/admin/）")
 
     def _account(self, username: str, role: str, department: Department | None) -> None:
         user, _ = get_user_model().objects.get_or_create(username=username)
+        user.first_name = DEMO_NAMES[username]
         user.set_password(DEMO_PASSWORD)
         user.save()
         Membership.objects.update_or_create(
@@ -87,5 +97,6 @@ class Command(BaseCommand):
         user, _ = get_user_model().objects.get_or_create(username=DEMO_ADMIN)
         user.is_staff = True
         user.is_superuser = True
+        user.first_name = DEMO_NAMES[DEMO_ADMIN]
         user.set_password(DEMO_PASSWORD)
         user.save()
