@@ -46,6 +46,8 @@ urlpatterns = [
     path("rechecks/", include("rechecks.urls")),
     path("exports/", include("exports.urls")),
     path("mail/", include("evaluations.urls.mail")),
+    # The administrator's accounts workbook (before /people/ itself, which holds the rest).
+    path("people/import/", include("departments.urls_accounts")),
 ]
 
 # Error pages in Chinese and in the site's layout. 500 keeps Django's handler, which renders

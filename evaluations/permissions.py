@@ -158,6 +158,7 @@ READ_CAMPAIGN_NOTICE = "evaluations.read_campaign_notice"
 RECHECK = "evaluations.recheck"
 PUBLISH_RESULTS = "evaluations.publish_results"
 SEE_MAIL = "evaluations.see_mail"
+MANAGE_PEOPLE = "departments.manage_people"
 
 RULES: dict[str, rules.Predicate] = {
     # Read one form (detail, history): must agree with departments.access.visible_evaluations.
@@ -194,6 +195,9 @@ RULES: dict[str, rules.Predicate] = {
     PUBLISH_RESULTS: is_finance,
     # Undelivered mail (/mail/) and sending it again: finance and the administrator.
     SEE_MAIL: sees_all_departments,
+    # The bureau's people (/people/: accounts, roles, the accounts workbook): the
+    # administrator only, as in /admin/; finance reviews, it does not manage accounts.
+    MANAGE_PEOPLE: is_admin,
 }
 
 for _name, _predicate in RULES.items():

@@ -362,6 +362,32 @@ EXPECTED.update(
         "mail:resend": every(405, 404),
     }
 )
+# The accounts workbook (/people/import/): the administrator only, 404 to everyone else,
+# finance included (tests/test_accounts_views.py goes through it). The matrix's POSTs are no
+# valid upload (the page again), no preview to confirm and no passwords to download (back
+# to the page with a message).
+ACCOUNTS_IMPORT_ROUTES = {
+    "accounts_import:upload",
+    "accounts_import:template",
+    "accounts_import:confirm",
+    "accounts_import:passwords",
+}
+SCOPED_ROUTES |= ACCOUNTS_IMPORT_ROUTES
+
+
+def admin_only(others: tuple[int, int], admin: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    """An administrator's page: ``admin`` for the administrator, ``others`` for every other role."""
+    return {role: admin if role == "admin" else others for role in ROLES}
+
+
+EXPECTED.update(
+    {
+        "accounts_import:upload": admin_only((404, 404), (200, 200)),
+        "accounts_import:template": admin_only((404, 405), (200, 405)),
+        "accounts_import:confirm": admin_only((405, 404), (405, 302)),
+        "accounts_import:passwords": admin_only((405, 404), (405, 302)),
+    }
+)
 # Query strings some routes need to answer at all.
 PARAMS = {name: {"year": "2021"} for name in EXPECTED if name.startswith("evaluations:bulk_")}
 
