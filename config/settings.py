@@ -111,6 +111,8 @@ MIDDLEWARE = [
     "config.middleware.ContentSecurityPolicyMiddleware",
     "config.middleware.PrivateNoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # An account given its password by someone else chooses its own before anything else.
+    "departments.password_change.PasswordChangeRequiredMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

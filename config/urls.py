@@ -10,6 +10,7 @@ from django.views.generic import RedirectView
 from config import views
 from config.converters import IdConverter, YearConverter
 from departments.demo import SignInForm
+from departments.password_change import PasswordChangeView
 
 # Registered before the includes below import the apps' URLconfs, which use them.
 register_converter(IdConverter, "id")
@@ -29,7 +30,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(),
+        PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(
