@@ -166,6 +166,8 @@ WITHOUT_FORM = {
     p.RECHECK: {"finance", "admin_finance"},
     # Undelivered mail (/mail/): finance and the administrator.
     p.SEE_MAIL: {"finance", "admin_user", "admin_finance"},
+    # The bureau's people (/people/, the accounts workbook): the administrator only.
+    p.MANAGE_PEOPLE: {"admin_user", "admin_finance"},
     # The notice file: anyone with a role, and the administrator.
     p.READ_CAMPAIGN_NOTICE: {
         "staff_a",
