@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from departments.names import display_name
 from evaluations.models import (
     EvaluationEvent,
     EventAction,
@@ -322,7 +323,7 @@ def test_the_bureau_sees_a_resubmission_only_after_its_own_return(
     filler.post(f"/evaluations/{pk}/submit/")
     # The head's page names the head's return.
     heading = _changes_heading(head.get(f"/evaluations/{pk}/sign-off/").content.decode())
-    assert f"部门审核人 {head_a.username} 退回以来的修改" in heading
+    assert f"部门审核人 {display_name(head_a)} 退回以来的修改" in heading
     head.post(f"/evaluations/{pk}/sign-off/pass/")
     evaluation.refresh_from_db()
     assert evaluation.status == Status.SUBMITTED
@@ -344,11 +345,11 @@ def test_the_bureau_sees_a_resubmission_only_after_its_own_return(
     )
     filler.post(f"/evaluations/{pk}/submit/")
     heading = _changes_heading(head.get(f"/evaluations/{pk}/sign-off/").content.decode())
-    assert f"财政局 {finance.username} 退回以来的修改" in heading
+    assert f"财政局 {display_name(finance)} 退回以来的修改" in heading
     head.post(f"/evaluations/{pk}/sign-off/pass/")
     assert _queue_badge(bureau, evaluation)
     page = bureau.get(f"/review/{pk}/").content.decode()
-    assert f"财政局 {finance.username} 退回以来的修改" in _changes_heading(page)
+    assert f"财政局 {display_name(finance)} 退回以来的修改" in _changes_heading(page)
     # Since the bureau's return: the deviation, not the head's earlier change of the actual.
     assert "已补充验收报告" in page and "佐证材料不全" in page
     changes = page[
