@@ -114,3 +114,16 @@ def test_everyone_but_the_administrator_gets_404(client_name, request):
 def test_the_navbar_links_the_page_for_the_administrator_only(client_admin, client_finance):
     assert "/people/import/" in client_admin.get("/evaluations/").content.decode()
     assert "/people/import/" not in client_finance.get("/evaluations/").content.decode()
+
+
+def test_sealed_data_opens_only_with_its_own_key_and_unchanged():
+    from departments.sealed import seal, unseal
+
+    key, sealed = seal(b"zhang3 Qz7-kettle-harbor")
+    assert b"Qz7" not in sealed
+    assert unseal(key, sealed) == b"zhang3 Qz7-kettle-harbor"
+    other, _ = seal(b"x")
+    assert unseal(other, sealed) is None
+    tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    assert unseal(key, tampered) is None
+    assert unseal("not base64!", sealed) is None
