@@ -103,7 +103,8 @@ def _approver_sql() -> RawSQL:
     """The names of the latest approval's approver, printed in the signature block.
 
     Raw SQL: the same subquery through the ORM takes about 3 ms more to compile, on every
-    cached download (evaluations/signature.py prints the full name or the username).
+    cached download (evaluations/signature.py prints the 姓名, ``User.first_name``; the key
+    also covers the last name and username, which only renders a file again).
     """
     from django.contrib.auth import get_user_model
 
