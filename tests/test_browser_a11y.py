@@ -55,6 +55,8 @@ from tests.a11y import axe_results, format_violations, unnamed_controls
 from tests.browser import click, full_page_screenshot, sign_in, wait_for
 from tests.conftest import PASSWORD, SAMPLE_DIR, sample_path
 from tests.factories import D, clean_form_data, make_evaluation
+from tests.test_accounts_import import ROWS as ACCOUNT_ROWS
+from tests.test_accounts_import import xlsx as accounts_xlsx
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -312,7 +314,17 @@ def signed_in(browser, base: str, user) -> None:
 
 @pytest.mark.parametrize("size", ["wide", "phone"])
 def test_every_page_has_no_serious_violation(
-    size, live_server, site, dept_a, staff_a, head_a, finance, admin_user, browser, artifacts_dir
+    size,
+    live_server,
+    site,
+    dept_a,
+    staff_a,
+    head_a,
+    finance,
+    admin_user,
+    browser,
+    artifacts_dir,
+    tmp_path,
 ):
     from selenium.webdriver.common.by import By
 
@@ -422,6 +434,17 @@ def test_every_page_has_no_serious_violation(
     # The administrator reopens an approved form.
     signed_in(browser, base, admin_user)
     audit.check("reopen", f"{base}/evaluations/{site.approved.pk}/reopen/")
+    # ... and imports accounts from a workbook: upload, preview, result with the passwords.
+    audit.check("accounts-import", f"{base}/people/import/")
+    people = tmp_path / "people.xlsx"
+    people.write_bytes(accounts_xlsx(ACCOUNT_ROWS))
+    browser.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(str(people))
+    click(browser, browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "table.accounts-report"))
+    audit.check("accounts-import-preview")
+    click(browser, browser.find_element(By.XPATH, "//button[contains(., '确认导入')]"))
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".accounts-passwords"))
+    audit.check("accounts-import-done")
 
     # A sign-in form sent after its page expired (no CSRF cookie), then a locked account.
     browser.delete_all_cookies()
@@ -435,7 +458,7 @@ def test_every_page_has_no_serious_violation(
     assert "账号已暂时锁定" in browser.title
     audit.check("locked")
 
-    assert len(audit.pages) == 45
+    assert len(audit.pages) == 48
     audit.assert_clean()
 
 
