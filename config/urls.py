@@ -46,6 +46,7 @@ urlpatterns = [
     path("rechecks/", include("rechecks.urls")),
     path("exports/", include("exports.urls")),
     path("mail/", include("evaluations.urls.mail")),
+    path("people/", include("departments.urls_people")),
 ]
 
 # Error pages in Chinese and in the site's layout. 500 keeps Django's handler, which renders

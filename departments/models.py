@@ -75,3 +75,60 @@ class Membership(models.Model):
     @property
     def is_finance(self) -> bool:
         return self.role == Role.FINANCE
+
+
+class RegisterChange(models.Model):
+    """One change to the register of people and departments: who made it, when, and what.
+
+    A model of its own rather than ``admin.LogEntry``: that one is written by the Django
+    admin's pages only, keys its object by content type and text id, and keeps its message
+    as admin-specific JSON; here each record names the person or department it changed, so
+    their pages list it with one indexed query, and the text is written in Chinese as the
+    change is made.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("新建账号")
+        CHANGED = "changed", _("修改账号")
+        DEACTIVATED = "deactivated", _("停用账号")
+        REACTIVATED = "reactivated", _("重新启用账号")
+        PASSWORD_RESET = "password_reset", _("重置密码")
+        DEPARTMENT_CHANGED = "department_changed", _("修改部门")
+
+    kind = models.CharField(_("操作"), max_length=24, choices=Kind.choices)
+    # The account changed (None: a change of a department). PROTECT: an account with a
+    # history is deactivated, never deleted, so its history stays.
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="register_changes",
+        verbose_name=_("账号"),
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="register_changes",
+        verbose_name=_("部门"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    # What changed, as the pages show it ("角色：部门填报人 → 部门审核人；…").
+    detail = models.TextField(_("内容"), blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("账号与部门变更记录")
+        verbose_name_plural = _("账号与部门变更记录")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"

@@ -143,7 +143,7 @@ def routes() -> list[tuple[str, str]]:
     return [(r, n) for r, n in walk(get_resolver().url_patterns) if not r.startswith("admin/")]
 
 
-def url_of(route: str, pk: int, file_pk: int = 0, job_pk: int = 0) -> str:
+def url_of(route: str, pk: int, file_pk: int = 0, job_pk: int = 0, person_pk: int = 0) -> str:
     # Campaign pages are addressed by year: the 2020 campaign made by the matrix test (not
     # 2021, the forms' year: a campaign would put NOT_IN_DUE_LIST on them).
     if route.startswith("exports/"):
@@ -153,6 +153,8 @@ def url_of(route: str, pk: int, file_pk: int = 0, job_pk: int = 0) -> str:
         route.replace("<id:pk>", str(pk))
         .replace("<year:year>", "2020")
         .replace("<id:file_pk>", str(file_pk))
+        # The people page's account: department A's filler (the matrix's "owner").
+        .replace("<id:person_pk>", str(person_pk))
     )
 
 
@@ -362,6 +364,36 @@ EXPECTED.update(
         "mail:resend": every(405, 404),
     }
 )
+# The people page (/people/): the administrator only, 404 to everyone else; the departments'
+# fillers and heads are read by finance too (tests/test_people.py goes through them). The
+# matrix's POSTs are no valid person (the form comes back), no activation (400); resetting
+# the owner's password is done (the page shows the one-time password).
+PEOPLE_ROUTES = {
+    "people:list",
+    "people:new",
+    "people:detail",
+    "people:set_active",
+    "people:password_reset",
+    "people:departments",
+}
+SCOPED_ROUTES |= PEOPLE_ROUTES
+
+
+def admin_only(others: tuple[int, int], admin: tuple[int, int]) -> dict[str, tuple[int, int]]:
+    """A people page: ``admin`` for the administrator, ``others`` for every other role."""
+    return {role: admin if role == "admin" else others for role in ROLES}
+
+
+EXPECTED.update(
+    {
+        "people:list": admin_only((404, 405), (200, 405)),
+        "people:new": admin_only((404, 404), (200, 200)),
+        "people:detail": admin_only((404, 404), (200, 200)),
+        "people:set_active": admin_only((405, 404), (405, 400)),
+        "people:password_reset": admin_only((405, 404), (405, 200)),
+        "people:departments": cells((404, 405), (404, 405), (200, 405), (200, 405), (404, 405)),
+    }
+)
 # Query strings some routes need to answer at all.
 PARAMS = {name: {"year": "2021"} for name in EXPECTED if name.startswith("evaluations:bulk_")}
 
@@ -408,7 +440,7 @@ def test_it_answers_each_role_as_the_matrix_says(
             client = Client()
             client.force_login(user)
             data = PARAMS.get(name, {}) if method == "get" else {"reason": "矩阵测试"}
-            url = url_of(route, evaluation.pk, evidence.pk, job.pk)
+            url = url_of(route, evaluation.pk, evidence.pk, job.pk, staff_a.pk)
             response = getattr(client, method)(url, data)
             if response.status_code != expected:
                 failures.append((name, method, expected, response.status_code))
