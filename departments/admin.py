@@ -40,8 +40,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
-    search_fields = ["name"]
+    list_display = ["name", "code", "created_at"]
+    search_fields = ["name", "code"]
     inlines = [MembershipInline]
 
 

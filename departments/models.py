@@ -13,15 +13,33 @@ class Department(models.Model):
     """A supervising department (主管部门) that writes self-evaluations."""
 
     name = models.CharField(_("部门名称"), max_length=200, unique=True, validators=SINGLE_LINE)
+    # The budget system's unit code (部门编码): lists from that system match departments by it,
+    # so a renamed department is still found. Blank for departments nobody has coded yet.
+    code = models.CharField(
+        _("部门编码"), max_length=50, blank=True, default="", validators=SINGLE_LINE
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("主管部门")
         verbose_name_plural = _("主管部门")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=~models.Q(code=""),
+                name="department_code_unique",
+                violation_error_message=_("该部门编码已属于另一个部门。"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name with its code in front where it has one ("101001 某某局"), for pickers."""
+        return f"{self.code} {self.name}" if self.code else self.name
 
 
 class Role(models.TextChoices):

@@ -213,3 +213,23 @@ def person_password_reset(*, actor: AbstractBaseUser, person: AbstractUser) -> s
     axes_reset(username=user.username)
     _record(actor=actor, kind=RegisterChange.Kind.PASSWORD_RESET, person=user)
     return password
+
+
+@transaction.atomic
+def department_update(
+    *, actor: AbstractBaseUser, department: Department, name: str, code: str
+) -> RegisterChange | None:
+    """Rename a department or set its code; None when nothing changed.
+
+    Forms, due projects and accounts refer to the department by its id, so they follow it.
+    """
+    locked = Department.objects.select_for_update().get(pk=department.pk)
+    before = {_("部门名称"): locked.name, _("部门编码"): locked.code}
+    locked.name, locked.code = name, code
+    detail = _difference(before, {_("部门名称"): name, _("部门编码"): code})
+    if not detail:
+        return None
+    locked.save(update_fields=["name", "code"])
+    return _record(
+        actor=actor, kind=RegisterChange.Kind.DEPARTMENT_CHANGED, department=locked, detail=detail
+    )

@@ -151,3 +151,18 @@ class ActiveForm(forms.Form):
     """Deactivate (0) or reactivate (1) an account."""
 
     active = forms.TypedChoiceField(choices=[("0", "0"), ("1", "1")], coerce=lambda v: v == "1")
+
+
+class DepartmentForm(forms.ModelForm):
+    """A department's name and code (部门编码); both unique, the code may stay blank."""
+
+    class Meta:
+        model = Department
+        fields = ["name", "code"]
+        help_texts = {
+            "name": _("改名后，该部门的自评表、应评项目和账号都保留。"),
+            "code": _("预算系统中的单位编码；导入清单时可按编码匹配部门。"),
+        }
+
+    def clean_code(self) -> str:
+        return self.cleaned_data["code"].strip()

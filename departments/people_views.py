@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments import people, staffing
-from departments.people_forms import ActiveForm, PersonFilterForm, PersonForm
+from departments.models import Department
+from departments.people_forms import ActiveForm, DepartmentForm, PersonFilterForm, PersonForm
 from evaluations import permissions
 
 PAGE_SIZE = 50
@@ -199,5 +200,34 @@ def department_list(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "without_filler": sum(1 for row in rows if not row.fillers),
             "without_head": sum(1 for row in rows if not row.heads),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def department_detail(request: HttpRequest, department_pk: int) -> HttpResponse:
+    """Rename a department or set its code (the administrator); its changes listed."""
+    permissions.require_or_404(permissions.MANAGE_PEOPLE, request.user)
+    department = get_object_or_404(Department, pk=department_pk)
+    form = DepartmentForm(request.POST or None, instance=department)
+    if request.method == "POST" and form.is_valid():
+        change = people.department_update(
+            actor=request.user,
+            department=department,
+            name=form.cleaned_data["name"],
+            code=form.cleaned_data["code"],
+        )
+        messages.success(request, _("已保存。") if change else _("没有改动。"))
+        return redirect("people:department", department_pk=department.pk)
+    # A refused form shows the stored name in the heading, not the one typed.
+    department.refresh_from_db()
+    return render(
+        request,
+        "departments/department_detail.html",
+        {
+            "department": department,
+            "form": form,
+            "changes": staffing.department_changes(department)[:200],
+            "people": staffing.people(department_id=department.pk, order="name"),
         },
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from departments.models import Department, Membership, RegisterChange, Role
 
@@ -62,8 +63,8 @@ def people(
 
 
 def department_choices() -> list[tuple[int, str]]:
-    """(id, name) of every department, for the pickers of the people page."""
-    return list(Department.objects.order_by("name").values_list("pk", "name"))
+    """(id, code and name) of every department, for the pickers of the people page."""
+    return [(d.pk, d.label) for d in Department.objects.order_by("name").only("name", "code")]
 
 
 def unnamed_count() -> int:
@@ -88,6 +89,7 @@ class Staffing:
     department: Department
     fillers: list[Any] = field(default_factory=list)
     heads: list[Any] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
 
 
 def staffing(departments: QuerySet[Department] | None = None) -> list[Staffing]:
@@ -110,5 +112,18 @@ def staffing(departments: QuerySet[Department] | None = None) -> list[Staffing]:
 
 
 def understaffed(departments: QuerySet[Department], *, needs_head: bool) -> list[Staffing]:
-    """Departments without an active filler, or without a head when ``needs_head``."""
-    return [s for s in staffing(departments) if not s.fillers or (needs_head and not s.heads)]
+    """Departments without an active filler, or without a head when ``needs_head``; each
+    row's ``missing`` says who is lacking ("没有填报人")."""
+    rows = []
+    for row in staffing(departments):
+        row.missing = [
+            str(text)
+            for text, lacking in (
+                (_("没有填报人"), not row.fillers),
+                (_("没有部门审核人"), needs_head and not row.heads),
+            )
+            if lacking
+        ]
+        if row.missing:
+            rows.append(row)
+    return rows

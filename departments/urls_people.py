@@ -15,4 +15,5 @@ urlpatterns = [
     path("<id:person_pk>/active/", views.person_set_active, name="set_active"),
     path("<id:person_pk>/password/", views.person_password_reset, name="password_reset"),
     path("departments/", views.department_list, name="departments"),
+    path("departments/<id:department_pk>/", views.department_detail, name="department"),
 ]
