@@ -141,8 +141,9 @@ def person_create(
 def _locked(person: AbstractUser) -> tuple[AbstractUser, Membership | None]:
     """The account and its membership, locked for the rest of the transaction."""
     user = get_user_model().objects.select_for_update().get(pk=person.pk)
+    # Only the membership's row: its department (an outer join, finance has none) is read.
     membership = (
-        Membership.objects.select_for_update()
+        Membership.objects.select_for_update(of=("self",))
         .select_related("department")
         .filter(user=user)
         .first()
