@@ -39,7 +39,12 @@ class Department(models.Model):
     @property
     def label(self) -> str:
         """The name with its code in front where it has one ("101001 某某局"), for pickers."""
-        return f"{self.code} {self.name}" if self.code else self.name
+        return department_label(self.name, self.code)
+
+
+def department_label(name: str, code: str) -> str:
+    """A department as pickers and lists show it: its code (部门编码), if any, then its name."""
+    return f"{code} {name}" if code else name
 
 
 class Role(models.TextChoices):

@@ -90,8 +90,14 @@ def test_only_the_administrator_renames_a_department(request, fixture, dept_a):
     assert dept_a.name == "昌吉回族自治州住房和城乡建设局"
 
 
-def test_the_picker_and_the_lists_show_the_code(client_finance, client_admin, dept_a):
+def test_the_picker_and_the_lists_show_the_code(client_finance, client_admin, campaign, dept_a):
     Department.objects.filter(pk=dept_a.pk).update(code="101001")
+    DueProject.objects.create(campaign=campaign, department=dept_a, project_name="甲")
+    due_list = client_finance.get("/campaigns/2021/").content.decode()
+    assert (
+        f'<option value="{dept_a.pk}">101001 昌吉回族自治州住房和城乡建设局（1）</option>'
+        in due_list
+    )
     picker = client_finance.get("/evaluations/").content.decode()
     assert f'<option value="{dept_a.pk}">101001 昌吉回族自治州住房和城乡建设局</option>' in picker
     register = client_finance.get("/people/departments/").content.decode()
