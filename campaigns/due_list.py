@@ -42,6 +42,9 @@ PROJECT_COLUMNS = [
     ("project_code", "项目编码"),
     ("initial_budget", "年初预算数"),
     ("annual_budget", "全年预算数"),
+    # Optional: the budget system's code of the 主管部门. A department of the register with
+    # this code is the row's department whatever name the file gives it (renamed ones too).
+    ("department_code", "部门编码"),
 ]
 TARGET_COLUMNS = [
     ("department", "主管部门"),
@@ -109,6 +112,8 @@ class ProjectRow:
     initial_budget: Decimal | None
     annual_budget: Decimal | None
     targets: list[TargetRow] = field(default_factory=list)
+    department_code: str = ""
+    code_cell: str = ""  # the 部门编码 cell of the row, as problems name it
 
 
 @dataclass
@@ -469,11 +474,17 @@ def parse_due_list(data: bytes) -> ParsedDueList:
                 sheet=sheet,
                 row=r,
                 limit=_limit(DueProject, key)
-                if key != "department"
-                else _limit(Department, "name"),
+                if key not in ("department", "department_code")
+                else _limit(Department, "code" if key == "department_code" else "name"),
                 problems=problems,
             )
-            for key in ("department", "implementing_unit", "project_name", "project_code")
+            for key in (
+                "department",
+                "implementing_unit",
+                "project_name",
+                "project_code",
+                "department_code",
+            )
         }
         amounts = {
             key: _amount(
@@ -521,7 +532,9 @@ def parse_due_list(data: bytes) -> ParsedDueList:
         if code:
             seen_code[(department, code)] = r
         seen_name[(department, name)] = r
-        result.projects.append(ProjectRow(row=r, **values, **amounts))
+        result.projects.append(
+            ProjectRow(row=r, **values, **amounts, code_cell=_cell(columns, "department_code", r))
+        )
 
     target_texts = sheets[TARGETS_SHEET]
     if target_texts and any(any(t.values()) for t in target_texts.values()):
@@ -692,6 +705,7 @@ def _apply(campaign: Campaign, parsed: ParsedDueList, report: DueListReport) -> 
     """Write the file's list into the campaign (the caller rolls back a dry run)."""
     from evaluations.models import Evaluation
 
+    codes = _department_codes(parsed.projects, report)
     existing = list(
         campaign.projects.select_related("department")
         .prefetch_related("targets")
@@ -768,7 +782,9 @@ def _apply(campaign: Campaign, parsed: ParsedDueList, report: DueListReport) -> 
     ).delete()
 
     for department_name in report.departments_created:
-        departments[department_name] = Department.objects.create(name=department_name)
+        departments[department_name] = Department.objects.create(
+            name=department_name, code=codes.get(department_name, "")
+        )
 
     new_targets: list[DueTarget] = []
     for row, project in plan:
@@ -801,6 +817,58 @@ def _apply(campaign: Campaign, parsed: ParsedDueList, report: DueListReport) -> 
         if not parsed.has_targets:
             report.rows[-1].targets = len(project.targets.all()) if action != "created" else 0
     DueTarget.objects.bulk_create(new_targets, batch_size=500)
+
+
+def _department_codes(rows: list[ProjectRow], report: DueListReport) -> dict[str, str]:
+    """Match rows to departments by 部门编码; return the codes of the departments still new.
+
+    A row whose code is a registered department's becomes that department's row (its name
+    in the file may be an old one). A code unknown to the register names a new department,
+    or one registered without a code; a name registered with another code, or a code given
+    to two names in the file, is a problem of the row's cell.
+    """
+    coded = [row for row in rows if row.department_code]
+    if not coded:
+        return {}
+    registered = dict(
+        Department.objects.filter(code__in={row.department_code for row in coded}).values_list(
+            "code", "name"
+        )
+    )
+    codes_of = dict(
+        Department.objects.filter(name__in={row.department for row in coded}).values_list(
+            "name", "code"
+        )
+    )
+    new: dict[str, str] = {}  # a department not in the register by its code → its code
+    first: dict[str, str] = {}  # a code unknown to the register → the first name it came with
+    for row in coded:
+        code = row.department_code
+        if code in registered:
+            row.department = registered[code]
+            continue
+        problem = ""
+        if codes_of.get(row.department):
+            problem = _("“%(name)s”在系统中的部门编码是“%(registered)s”，不是“%(code)s”。") % {
+                "name": row.department,
+                "registered": codes_of[row.department],
+                "code": code,
+            }
+        elif first.setdefault(code, row.department) != row.department:
+            problem = _("部门编码“%(code)s”在本文件中对应了两个部门：“%(a)s”和“%(b)s”。") % {
+                "code": code,
+                "a": first[code],
+                "b": row.department,
+            }
+        elif new.setdefault(row.department, code) != code:
+            problem = _("“%(name)s”在本文件中有两个部门编码：“%(a)s”和“%(b)s”。") % {
+                "name": row.department,
+                "a": new[row.department],
+                "b": code,
+            }
+        if problem:
+            report.problems.append(Problem(PROJECTS_SHEET, row.code_cell, problem))
+    return new
 
 
 def _value(value: Any) -> Any:

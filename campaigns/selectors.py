@@ -7,6 +7,7 @@ import datetime
 from django.db.models import Count, Q, QuerySet
 
 from campaigns.models import Campaign, DeadlineExtension, DueProject
+from departments.models import department_label
 
 
 def open_campaign(*, year: int | None = None) -> Campaign | None:
@@ -44,13 +45,20 @@ def campaign_projects(
 
 
 def campaign_departments(*, campaign: Campaign) -> list[tuple[int, str, int]]:
-    """(id, name, due projects) of each department on the campaign's list."""
+    """(id, code and name, due projects) of each department on the campaign's list."""
     rows = (
-        campaign.projects.values("department_id", "department__name")
+        campaign.projects.values("department_id", "department__name", "department__code")
         .annotate(n=Count("id"))
         .order_by("department__name")
     )
-    return [(r["department_id"], r["department__name"], r["n"]) for r in rows]
+    return [
+        (
+            r["department_id"],
+            department_label(r["department__name"], r["department__code"]),
+            r["n"],
+        )
+        for r in rows
+    ]
 
 
 def campaign_extensions(*, campaign: Campaign) -> list[DeadlineExtension]:

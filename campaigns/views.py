@@ -34,6 +34,7 @@ from campaigns.forms import (
 )
 from campaigns.models import Campaign
 from departments.access import visible_departments
+from departments.staffing import understaffed
 from evaluations import permissions
 from evaluations.forms.workflow import parse_id
 from evaluations.importer.uploads import (
@@ -132,6 +133,11 @@ def _detail_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]:
         ),
         "carry_over_count": services.due_list_previous_year_count(campaign=campaign),
         "overdue": reminders.overdue_departments(campaign, today()),
+        # Departments on the list that nobody can fill in (or, with sign-off, sign off).
+        "understaffed": understaffed(
+            visible_departments(request.user).filter(due_projects__campaign=campaign).distinct(),
+            needs_head=campaign.requires_sign_off,
+        ),
     }
 
 

@@ -80,7 +80,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
-    "axes",
+    # django-axes and the task queue under Chinese names (config/third_party_apps.py).
+    "config.third_party_apps.AxesConfig",
     # Who may do what (evaluations/permissions.py) and the {% test_rule %} template tag. Only
     # the rule set is used: no ObjectPermissionBackend in AUTHENTICATION_BACKENDS, because
     # User.has_perm grants a superuser everything (see the module's docstring).
@@ -95,7 +96,7 @@ INSTALLED_APPS = [
     # Background jobs (exports/tasks.py): the database queue is always installed (its table
     # is part of the schema whichever backend runs). TASKS_BACKEND=rq adds django_rq below.
     "django_tasks",
-    "django_tasks_db",
+    "config.third_party_apps.TasksDatabaseConfig",
 ]
 
 MIDDLEWARE = [

@@ -49,6 +49,7 @@ urlpatterns = [
     path("mail/", include("evaluations.urls.mail")),
     # The administrator's accounts workbook (before /people/ itself, which holds the rest).
     path("people/import/", include("departments.urls_accounts")),
+    path("people/", include("departments.urls_people")),
 ]
 
 # Error pages in Chinese and in the site's layout. 500 keeps Django's handler, which renders

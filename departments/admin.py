@@ -6,7 +6,9 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department, Membership
 from evaluations.core.limits import MAX_ID
@@ -23,13 +25,30 @@ class PersonNameForm(UserChangeForm):
                 self.fields[name].validators.extend(SINGLE_LINE)
 
 
+# The admin's title in the bureau's words (Django's default names Django).
+admin.site.site_header = _("项目支出绩效自评 · 系统管理")
+admin.site.site_title = _("项目支出绩效自评 · 系统管理")
+admin.site.index_title = _("系统管理")
+
 User = get_user_model()
 admin.site.unregister(User)
+# Rights come from roles (evaluations/permissions.py), never from Django's groups and
+# permissions: their pages would only offer choices that change nothing, and Django names
+# each permission in English when it creates it ("Can add user"), which no catalogue translates.
+admin.site.unregister(Group)
 
 
 @admin.register(User)
 class PersonAdmin(UserAdmin):
     form = PersonNameForm
+    list_display = ["username", "first_name", "email", "is_active", "is_superuser"]
+    list_filter = ["is_active", "is_superuser"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("个人信息"), {"fields": ["first_name", "last_name", "email"]}),
+        (_("权限"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        (_("重要日期"), {"fields": ["last_login", "date_joined"]}),
+    ]
 
 
 class MembershipInline(admin.TabularInline):
@@ -40,8 +59,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
-    search_fields = ["name"]
+    list_display = ["name", "code", "created_at"]
+    search_fields = ["name", "code"]
     inlines = [MembershipInline]
 
 
@@ -63,3 +82,6 @@ class MembershipAdmin(admin.ModelAdmin):
             if value and not (digits and 1 <= int(value) <= MAX_ID):
                 del initial[name]
         return initial
+
+
+import departments.admin_chinese  # noqa: E402, F401  (third-party pages in Chinese)

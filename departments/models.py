@@ -13,15 +13,38 @@ class Department(models.Model):
     """A supervising department (主管部门) that writes self-evaluations."""
 
     name = models.CharField(_("部门名称"), max_length=200, unique=True, validators=SINGLE_LINE)
+    # The budget system's unit code (部门编码): lists from that system match departments by it,
+    # so a renamed department is still found. Blank for departments nobody has coded yet.
+    code = models.CharField(
+        _("部门编码"), max_length=50, blank=True, default="", validators=SINGLE_LINE
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("主管部门")
         verbose_name_plural = _("主管部门")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=~models.Q(code=""),
+                name="department_code_unique",
+                violation_error_message=_("该部门编码已属于另一个部门。"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name with its code in front where it has one ("101001 某某局"), for pickers."""
+        return department_label(self.name, self.code)
+
+
+def department_label(name: str, code: str) -> str:
+    """A department as pickers and lists show it: its code (部门编码), if any, then its name."""
+    return f"{code} {name}" if code else name
 
 
 class Role(models.TextChoices):
@@ -75,3 +98,60 @@ class Membership(models.Model):
     @property
     def is_finance(self) -> bool:
         return self.role == Role.FINANCE
+
+
+class RegisterChange(models.Model):
+    """One change to the register of people and departments: who made it, when, and what.
+
+    A model of its own rather than ``admin.LogEntry``: that one is written by the Django
+    admin's pages only, keys its object by content type and text id, and keeps its message
+    as admin-specific JSON; here each record names the person or department it changed, so
+    their pages list it with one indexed query, and the text is written in Chinese as the
+    change is made.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("新建账号")
+        CHANGED = "changed", _("修改账号")
+        DEACTIVATED = "deactivated", _("停用账号")
+        REACTIVATED = "reactivated", _("重新启用账号")
+        PASSWORD_RESET = "password_reset", _("重置密码")
+        DEPARTMENT_CHANGED = "department_changed", _("修改部门")
+
+    kind = models.CharField(_("操作"), max_length=24, choices=Kind.choices)
+    # The account changed (None: a change of a department). PROTECT: an account with a
+    # history is deactivated, never deleted, so its history stays.
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="register_changes",
+        verbose_name=_("账号"),
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="register_changes",
+        verbose_name=_("部门"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    # What changed, as the pages show it ("角色：部门填报人 → 部门审核人；…").
+    detail = models.TextField(_("内容"), blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("账号与部门变更记录")
+        verbose_name_plural = _("账号与部门变更记录")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"

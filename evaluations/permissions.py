@@ -159,6 +159,7 @@ RECHECK = "evaluations.recheck"
 PUBLISH_RESULTS = "evaluations.publish_results"
 SEE_MAIL = "evaluations.see_mail"
 MANAGE_PEOPLE = "departments.manage_people"
+SEE_STAFFING = "departments.see_staffing"
 
 RULES: dict[str, rules.Predicate] = {
     # Read one form (detail, history): must agree with departments.access.visible_evaluations.
@@ -195,9 +196,12 @@ RULES: dict[str, rules.Predicate] = {
     PUBLISH_RESULTS: is_finance,
     # Undelivered mail (/mail/) and sending it again: finance and the administrator.
     SEE_MAIL: sees_all_departments,
-    # The bureau's people (/people/: accounts, roles, the accounts workbook): the
-    # administrator only, as in /admin/; finance reviews, it does not manage accounts.
+    # The people page (/people/): add, change, deactivate accounts, reset passwords, rename
+    # departments. The administrator only: finance reviews forms, it does not run accounts.
     MANAGE_PEOPLE: is_admin,
+    # Who fills in and who signs off for each department, and which have nobody
+    # (/people/departments/): read by finance, who runs the campaign, and the administrator.
+    SEE_STAFFING: sees_all_departments,
 }
 
 for _name, _predicate in RULES.items():

@@ -52,3 +52,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.lock
   echo "$want" > "$stamp"
 fi
+
+# Chinese for what Django and the third-party apps leave in English (the .po file's header
+# says what); the compiled catalogue is not kept in git.
+echo "==> msgfmt locale/zh_Hans/LC_MESSAGES/django.po"
+msgfmt --check -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po

@@ -227,3 +227,18 @@ def test_the_checker_finds_an_unlinked_field():
 
     with pytest.raises(AssertionError):
         check_errors(Response(), messages=["错误"], fields=["id_x"])
+
+
+def test_it_links_the_person_form_errors(admin_user, staff_a):
+    data = {"name": "", "username": "alice", "role": "staff", "phone": "电话"}
+    response = client_for(admin_user).post("/people/new/", data)
+    check_errors(
+        response,
+        messages=["姓名", "用户名", "所属部门", "联系电话"],
+        fields=["id_name", "id_username", "id_department", "id_phone"],
+    )
+
+
+def test_it_links_the_department_form_errors(admin_user, dept_a):
+    response = client_for(admin_user).post(f"/people/departments/{dept_a.pk}/", {"name": ""})
+    check_errors(response, messages=["部门名称"], fields=["id_name"])

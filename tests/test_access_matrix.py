@@ -143,7 +143,14 @@ def routes() -> list[tuple[str, str]]:
     return [(r, n) for r, n in walk(get_resolver().url_patterns) if not r.startswith("admin/")]
 
 
-def url_of(route: str, pk: int, file_pk: int = 0, job_pk: int = 0) -> str:
+def url_of(
+    route: str,
+    pk: int,
+    file_pk: int = 0,
+    job_pk: int = 0,
+    person_pk: int = 0,
+    department_pk: int = 0,
+) -> str:
     # Campaign pages are addressed by year: the 2020 campaign made by the matrix test (not
     # 2021, the forms' year: a campaign would put NOT_IN_DUE_LIST on them).
     if route.startswith("exports/"):
@@ -153,6 +160,9 @@ def url_of(route: str, pk: int, file_pk: int = 0, job_pk: int = 0) -> str:
         route.replace("<id:pk>", str(pk))
         .replace("<year:year>", "2020")
         .replace("<id:file_pk>", str(file_pk))
+        # The people page's account: department A's filler (the matrix's "owner").
+        .replace("<id:person_pk>", str(person_pk))
+        .replace("<id:department_pk>", str(department_pk))
     )
 
 
@@ -374,6 +384,21 @@ ACCOUNTS_IMPORT_ROUTES = {
 }
 SCOPED_ROUTES |= ACCOUNTS_IMPORT_ROUTES
 
+# The people page (/people/): the administrator only, 404 to everyone else; the departments'
+# fillers and heads are read by finance too (tests/test_people.py goes through them). The
+# matrix's POSTs are no valid person (the form comes back), no activation (400); resetting
+# the owner's password is done (the page shows the one-time password).
+PEOPLE_ROUTES = {
+    "people:list",
+    "people:new",
+    "people:detail",
+    "people:set_active",
+    "people:password_reset",
+    "people:departments",
+    "people:department",
+}
+SCOPED_ROUTES |= PEOPLE_ROUTES
+
 
 def admin_only(others: tuple[int, int], admin: tuple[int, int]) -> dict[str, tuple[int, int]]:
     """An administrator's page: ``admin`` for the administrator, ``others`` for every other role."""
@@ -386,6 +411,14 @@ EXPECTED.update(
         "accounts_import:template": admin_only((404, 405), (200, 405)),
         "accounts_import:confirm": admin_only((405, 404), (405, 302)),
         "accounts_import:passwords": admin_only((405, 404), (405, 302)),
+        "people:list": admin_only((404, 405), (200, 405)),
+        "people:new": admin_only((404, 404), (200, 200)),
+        "people:detail": admin_only((404, 404), (200, 200)),
+        "people:set_active": admin_only((405, 404), (405, 400)),
+        "people:password_reset": admin_only((405, 404), (405, 200)),
+        "people:departments": cells((404, 405), (404, 405), (200, 405), (200, 405), (404, 405)),
+        # Renaming a department: the matrix's POST names none (the form comes back).
+        "people:department": admin_only((404, 404), (200, 200)),
     }
 )
 # Query strings some routes need to answer at all.
@@ -434,12 +467,14 @@ def test_it_answers_each_role_as_the_matrix_says(
             client = Client()
             client.force_login(user)
             data = PARAMS.get(name, {}) if method == "get" else {"reason": "矩阵测试"}
-            url = url_of(route, evaluation.pk, evidence.pk, job.pk)
+            url = url_of(route, evaluation.pk, evidence.pk, job.pk, staff_a.pk, dept_a.pk)
             response = getattr(client, method)(url, data)
             if response.status_code != expected:
                 failures.append((name, method, expected, response.status_code))
     assert failures == []
     assert shared.evidence.count() == 1  # the refused deletes removed nothing
+    dept_a.refresh_from_db()
+    assert dept_a.name == "昌吉回族自治州住房和城乡建设局"  # nobody renamed it
     job.refresh_from_db()
     assert (job.state, job.attempt) == ("done", 1)  # nobody cancelled or retried it
 

@@ -100,6 +100,7 @@ def test_the_administrator_imports_people_and_a_filler_prints_her_name(
     path = tmp_path / "人员.xlsx"
     accounts_file(path)
     sign_in(browser, base, admin_user.username, PASSWORD)
+    click(browser, browser.find_element(By.LINK_TEXT, "人员"))
     click(browser, browser.find_element(By.LINK_TEXT, "导入账号"))
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "input[type='file']"))
     browser.find_element(By.CSS_SELECTOR, "input[type='file']").send_keys(str(path))

@@ -116,7 +116,8 @@ def test_it_imports_the_sample_with_targets_and_a_second_time_changes_nothing(ca
 def test_the_template_has_both_sheets_with_their_headers_and_no_rows():
     workbook = load_workbook(io.BytesIO(due_list_workbook()))
     assert workbook.sheetnames == [PROJECTS_SHEET, TARGETS_SHEET]
-    assert [c.value for c in workbook[PROJECTS_SHEET][1]] == PROJECT_HEADER
+    # 部门编码 last: optional, files without it (PROJECT_HEADER) are read as before.
+    assert [c.value for c in workbook[PROJECTS_SHEET][1]] == [*PROJECT_HEADER, "部门编码"]
     assert [c.value for c in workbook[TARGETS_SHEET][1]] == TARGET_HEADER
     assert workbook[PROJECTS_SHEET].max_row == 1
 

@@ -23,7 +23,8 @@ def department_options(
     selected: Any = None,
 ) -> SafeString:
     """``<option>`` per department, ``selected`` (an id, as text or number) marked."""
-    pairs = list(choices) if choices else [(d.pk, d.name) for d in departments or ()]
+    # A department's code (部门编码) goes in front of its name, so typing either finds it.
+    pairs = list(choices) if choices else [(d.pk, d.label) for d in departments or ()]
     chosen = "" if selected is None else str(selected)
     return format_html_join(
         "",

@@ -88,7 +88,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
     """The evaluations the user may see, filtered, sorted and paginated (evaluations/filters.py)."""
     all_departments = permissions.allowed(permissions.SEE_ALL_DEPARTMENTS, request.user)
     departments = (
-        list(selectors.departments_for(user=request.user).values_list("pk", "name"))
+        [(d.pk, d.label) for d in selectors.departments_for(user=request.user)]
         if all_departments
         else None
     )

@@ -136,7 +136,8 @@ def review_queue_view(request: HttpRequest) -> HttpResponse:
     """Submitted forms of every department, oldest first, for the finance bureau."""
     # Finance-only pages are invisible to others: 404, as for another department's form.
     permissions.require_or_404(permissions.REVIEW, request.user)
-    departments = list(selectors.departments_for(user=request.user).values_list("pk", "name"))
+    # The picker shows and matches each department's code (部门编码) beside its name.
+    departments = [(d.pk, d.label) for d in selectors.departments_for(user=request.user)]
     filterset = ReviewQueueFilter(
         request.GET or None,
         queryset=queue_queryset(request.user),

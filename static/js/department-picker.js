@@ -7,8 +7,9 @@
  * "combobox with listbox popup" pattern): typing part of a department's name filters the
  * options; ↓ / ↑ move through them, Enter or a click picks one, Esc closes the list and
  * restores the chosen name, and emptying the box picks the select's empty option (全部部门).
- * Names are matched anywhere, so "财政" finds "昌吉回族自治州财政局"; the department model has
- * no code field, so only names are matched. A polite live region says how many match.
+ * Names are matched anywhere, so "财政" finds "昌吉回族自治州财政局"; a department's code
+ * (部门编码) stands in front of its name in the option, so typing the code finds it too.
+ * A polite live region says how many match.
  * Our own small script rather than a vendored library: a few dozen lines cover the need and
  * keep the page free of third-party code and styles.
  */
