@@ -111,9 +111,11 @@ def test_everyone_but_the_administrator_gets_404(client_name, request):
     assert not ImportUpload.objects.exists()
 
 
-def test_the_navbar_links_the_page_for_the_administrator_only(client_admin, client_finance):
-    assert "/people/import/" in client_admin.get("/evaluations/").content.decode()
-    assert "/people/import/" not in client_finance.get("/evaluations/").content.decode()
+def test_the_people_page_links_the_import_for_the_administrator_only(client_admin, client_finance):
+    assert 'href="/people/"' in client_admin.get("/evaluations/").content.decode()
+    assert 'href="/people/import/"' in client_admin.get("/people/").content.decode()
+    assert 'href="/people/"' not in client_finance.get("/evaluations/").content.decode()
+    assert "/people/import/" not in client_finance.get("/people/departments/").content.decode()
 
 
 def test_sealed_data_opens_only_with_its_own_key_and_unchanged():

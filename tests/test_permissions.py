@@ -168,6 +168,9 @@ WITHOUT_FORM = {
     p.SEE_MAIL: {"finance", "admin_user", "admin_finance"},
     # The bureau's people (/people/, the accounts workbook): the administrator only.
     p.MANAGE_PEOPLE: {"admin_user", "admin_finance"},
+    # Who fills in and signs off for each department (/people/departments/): finance and
+    # the administrator.
+    p.SEE_STAFFING: {"finance", "admin_user", "admin_finance"},
     # The notice file: anyone with a role, and the administrator.
     p.READ_CAMPAIGN_NOTICE: {
         "staff_a",
