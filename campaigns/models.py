@@ -15,9 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.safetext import SINGLE_LINE
 from departments.models import Department
 from evaluations.core.limits import TEXT_LIMITS
-from evaluations.core.safetext import SINGLE_LINE
 from evaluations.models import CLEAN, MONEY, NON_NEGATIVE, POINTS
 
 NOTICE_MAX_LENGTH = 5000

@@ -8,9 +8,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
+from common.http import MAX_ID
+from common.safetext import SINGLE_LINE
 from departments.models import Department, Membership
-from evaluations.core.limits import MAX_ID
-from evaluations.core.safetext import SINGLE_LINE
 
 
 class PersonNameForm(UserChangeForm):

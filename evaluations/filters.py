@@ -27,8 +27,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.deadlines import with_overdue
+from common.http import MAX_ID, MAX_YEAR, MIN_YEAR, StrictIntegerField
 from departments.access import visible_evaluations
-from evaluations.forms.workflow import MAX_ID, MAX_YEAR, MIN_YEAR, StrictIntegerField
 from evaluations.models import Evaluation, EvaluationEvent, Status
 from evaluations.review_selectors import BUREAU_RETURNS, RETURN_ACTIONS
 
@@ -115,7 +115,7 @@ class SortFilter(django_filters.OrderingFilter):
 
 
 class YearFilter(django_filters.Filter):
-    """A year, 2000 to 2100, in ASCII digits (evaluations.forms.workflow.year_field)."""
+    """A year, 2000 to 2100, in ASCII digits (common.http.year_field)."""
 
     field_class = StrictIntegerField
 
@@ -126,7 +126,7 @@ class YearFilter(django_filters.Filter):
 
 
 class IdFilter(django_filters.Filter):
-    """A database id (evaluations.forms.workflow.id_field)."""
+    """A database id (common.http.id_field)."""
 
     field_class = StrictIntegerField
 

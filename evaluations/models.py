@@ -14,6 +14,7 @@ from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
+from common.safetext import SINGLE_LINE, validate_clean_text
 from departments.models import Department
 from evaluations.core.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
 
@@ -22,7 +23,6 @@ from evaluations.core.fields import FUNDING_ORDER as FUNDING_ORDER
 from evaluations.core.fields import FundingKind
 from evaluations.core.formdata import FormData
 from evaluations.core.limits import LONG_TEXTS, SINGLE_LINE_TEXTS, TEXT_LIMITS
-from evaluations.core.safetext import SINGLE_LINE, validate_clean_text
 
 
 class Status(models.TextChoices):

@@ -8,8 +8,8 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.http import id_field, year_field
 from evaluations import selectors
-from evaluations.forms.workflow import id_field, year_field
 from exports.models import HANDED_IN_FILTER, STATE_FILTER_CHOICES, Format
 
 if TYPE_CHECKING:

@@ -47,8 +47,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import DueTarget
+from common.safetext import clean_text
 from departments.access import visible_evaluations
-from evaluations.core.safetext import clean_text
 from evaluations.exports.pdf import bulk_filename, export_filename
 from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation

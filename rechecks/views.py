@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.http import parse_id, parse_year
 from departments.models import Department
 from evaluations import permissions
 from evaluations.core.grades import grade as grade_of
-from evaluations.forms.workflow import parse_id, parse_year
 from evaluations.models import Evaluation
 from rechecks import selectors, services
 from rechecks.forms import DrawForm, RecheckForm, initial_for, new_seed

@@ -52,7 +52,3 @@ MAX_INDICATORS = 60
 # Texts of the workflow: a return or reopen reason, a row comment, a warning's explanation.
 REASON_MAX_LENGTH = 2000
 COMMENT_MAX_LENGTH = 1000
-
-# The largest id (primary key) the database holds: a 64-bit signed integer. An id beyond it
-# in a URL or a query string is no match (404), never a number handed to the database.
-MAX_ID = 2**63 - 1

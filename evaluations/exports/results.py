@@ -107,7 +107,7 @@ def results_xlsx(rows: Iterable[ResultRow], year: int) -> bytes:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    from evaluations.exports.excel import safe_sheet_title, set_text
+    from common.xlsx import safe_sheet_title, set_text
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(safe_sheet_title(_("%(year)s年度绩效自评结果") % {"year": year}))

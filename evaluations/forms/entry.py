@@ -16,6 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.safetext import clean_text, count_forbidden, single_line
 from departments.models import Department
 from evaluations.core.categories import (
     DEFAULT_TEMPLATE,
@@ -26,7 +27,6 @@ from evaluations.core.categories import (
 from evaluations.core.formdata import FormData
 from evaluations.core.layout import FUNDING_COLUMNS, INDICATOR_COLUMNS
 from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
-from evaluations.core.safetext import clean_text, count_forbidden, single_line
 from evaluations.core.scoring import (
     funding_path,
     header_path,

@@ -13,12 +13,12 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from campaigns.models import DueProject
+from common.archive import megabytes
 from departments.access import evaluation_unit, form_unit, unit_limit
 from departments.models import Department
 from evaluations.campaign_forms import match_due_project, with_due_approvals
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
-from evaluations.importer.archive import megabytes
 from evaluations.importer.checks import check_forms
 from evaluations.importer.localfile import LocalFileRefused, read_local_file
 from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
@@ -88,7 +88,7 @@ def parse_file(data: bytes, name: str) -> ParseResult:
     """Parse a file of forms by its extension (.txt text dump, .xlsx, .docx).
 
     Whatever the way in (upload, command, script), a file over IMPORT_MAX_FILE_SIZE is
-    not read; each reader bounds the rest (archive.py, xlsx.py, docx.py, the forms cap).
+    not read; each reader bounds the rest (common/archive.py, common/xlsx.py, docx.py, the forms cap).
     """
     if len(data) > settings.IMPORT_MAX_FILE_SIZE:
         return ParseResult(problems=[too_big()])

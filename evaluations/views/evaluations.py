@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaigns.models import DueProject
 from campaigns.selectors import open_campaign
+from common.http import parse_id
 from departments.access import membership_of
 from departments.models import Department
 from evaluations import campaign_forms, permissions, selectors, services
@@ -449,7 +450,7 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
 
     copied_from = None
     if "copy_from" in request.GET:
-        source_pk = forms_workflow.parse_id(request.GET["copy_from"])
+        source_pk = parse_id(request.GET["copy_from"])
         if source_pk is None:
             raise Http404
         copied_from = selectors.evaluation_get(user=request.user, pk=source_pk, with_rows=True)
@@ -549,7 +550,7 @@ def score_preview(request: HttpRequest) -> JsonResponse:
     forms = evaluation_forms(request.POST)
     forms.is_valid()
     # The edit page of a stored form says which (the user's own forms only).
-    pk = forms_workflow.parse_id(request.POST.get("evaluation_id") or "")
+    pk = parse_id(request.POST.get("evaluation_id") or "")
     stored = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True) if pk else None
     result = _score(forms, evaluation=stored)
     field_errors: dict[str, list[str]] = {}
