@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from common.safetext import SINGLE_LINE
 from departments.models import Department
 from evaluations.core.limits import TEXT_LIMITS
-from evaluations.models import CLEAN, MONEY, NON_NEGATIVE, POINTS
+from evaluations.modelfields import CLEAN, MONEY, NON_NEGATIVE, POINTS
 
 NOTICE_MAX_LENGTH = 5000
 PROJECT_CODE_MAX_LENGTH = 50

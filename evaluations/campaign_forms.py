@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 
 from campaigns.deadlines import is_overdue, today
 from campaigns.models import Campaign, DueProject
-from departments.access import membership_covers, membership_of, of_own_unit, unit_key
+from departments.access import membership_covers, of_own_unit, unit_key
 from departments.models import Department
+from departments.roles import membership_of
 from evaluations import permissions
 from evaluations.core.approvals import with_approved_targets
 from evaluations.core.fields import FundingKind

@@ -40,9 +40,10 @@ from campaigns.deadlines import NOT_HANDED_IN, department_deadlines, is_overdue
 from campaigns.deadlines import today as local_today
 from campaigns.models import Campaign, DueProject
 from common.xlsx import safe_sheet_title, set_text
-from departments.access import of_own_unit, visible_departments, visible_evaluations
+from departments.access import of_own_unit, visible_departments
 from evaluations.core.grades import GRADE_KEYS, grade_label, grade_ranges
 from evaluations.models import HANDED_IN, EvaluationEvent, FundingKind, FundingRow, Status
+from evaluations.selectors import visible_evaluations
 from evaluations.workflow import APPROVES, REACHES_BUREAU
 
 if TYPE_CHECKING:

@@ -28,9 +28,9 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.deadlines import with_overdue
 from common.http import MAX_ID, MAX_YEAR, MIN_YEAR, StrictIntegerField
-from departments.access import visible_evaluations
 from evaluations.models import Evaluation, EvaluationEvent, Status
 from evaluations.review_selectors import BUREAU_RETURNS, RETURN_ACTIONS
+from evaluations.selectors import visible_evaluations
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser

@@ -7,14 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
-from common.safetext import SINGLE_LINE, validate_clean_text
+from common.safetext import SINGLE_LINE
 from departments.models import Department
 from evaluations.core.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
 
@@ -23,6 +22,9 @@ from evaluations.core.fields import FUNDING_ORDER as FUNDING_ORDER
 from evaluations.core.fields import FundingKind
 from evaluations.core.formdata import FormData
 from evaluations.core.limits import LONG_TEXTS, SINGLE_LINE_TEXTS, TEXT_LIMITS
+from evaluations.history import describe_change
+from evaluations.mapping import form_data_from_models
+from evaluations.modelfields import CLEAN, MONEY, NON_NEGATIVE, POINTS
 
 
 class Status(models.TextChoices):
@@ -38,18 +40,6 @@ class Status(models.TextChoices):
 # distributions: a draft, a form with the department's head (部门审核) or a returned one is
 # still being written, and its total (0 for an empty draft) is not a result.
 HANDED_IN = (Status.SUBMITTED, Status.APPROVED)
-
-
-MONEY = {
-    "max_digits": 16,
-    "decimal_places": 4,
-    "null": True,
-    "blank": True,
-    "validators": [MinValueValidator(0, message=_("金额不能为负数。"))],
-}
-POINTS = {"max_digits": 7, "decimal_places": 2}
-NON_NEGATIVE = [MinValueValidator(0, message=_("分值不能为负数。"))]
-CLEAN = [validate_clean_text]
 
 
 def _text(label: str, key: str, **kwargs: object) -> models.Field:
@@ -213,8 +203,6 @@ class Evaluation(models.Model):
 
     def form_data_with(self, funding: list[FundingRow], indicators: list[Indicator]) -> FormData:
         """The form's data with the given rows (stored or about to be stored)."""
-        from evaluations.mapping import form_data_from_models
-
         return form_data_from_models(self, funding, indicators)
 
 
@@ -353,8 +341,6 @@ class EvaluationEvent(models.Model):
 
     def described_changes(self) -> list[dict[str, Any]]:
         """The changes as shown: {"label", "old", "new"} each, labels from the catalogue."""
-        from evaluations.history import describe_change
-
         return [describe_change(c) for c in self.changes or []]
 
 

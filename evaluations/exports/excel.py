@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from campaigns.selectors import campaign_years
 from common.xlsx import (
     SHEET_TITLE_MAX_LENGTH,
     fit_utf16,
@@ -31,7 +32,6 @@ from common.xlsx import (
 from evaluations.core import layout
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
-from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation, Status
 from evaluations.services import current_rules
 from evaluations.signature import signature_of

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Case, F, OuterRef, Q, Subquery, When
 from django.utils.translation import gettext as _
 
-from departments.access import visible_evaluations
 from evaluations.core.grades import grade
 from evaluations.dashboard import RECHECK_DONE, recheck_lookup
 from evaluations.models import FundingKind, FundingRow, Status
+from evaluations.selectors import visible_evaluations
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser

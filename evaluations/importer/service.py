@@ -20,8 +20,11 @@ from evaluations.campaign_forms import match_due_project, with_due_approvals
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.importer.checks import check_forms
+from evaluations.importer.docx import parse_docx
 from evaluations.importer.localfile import LocalFileRefused, read_local_file
 from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
+from evaluations.importer.text import parse_text
+from evaluations.importer.xlsx import parse_xlsx
 from evaluations.mapping import json_number, report_json, with_keys_matched
 from evaluations.models import Evaluation, EventAction
 from evaluations.services import (
@@ -94,15 +97,9 @@ def parse_file(data: bytes, name: str) -> ParseResult:
         return ParseResult(problems=[too_big()])
     suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
-        from evaluations.importer.xlsx import parse_xlsx
-
         return parse_xlsx(data)
     if suffix == ".docx":
-        from evaluations.importer.docx import parse_docx
-
         return parse_docx(data)
-    from evaluations.importer.text import parse_text
-
     return parse_text(data)
 
 

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from campaigns.models import DueProject
 from campaigns.selectors import open_campaign
 from common.http import parse_id
-from departments.access import membership_of
 from departments.models import Department
+from departments.roles import membership_of
 from evaluations import campaign_forms, permissions, selectors, services
 from evaluations.core.categories import level2_choices
 from evaluations.core.formats import format_points

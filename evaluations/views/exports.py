@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from common.http import content_disposition
-from departments.access import visible_evaluations
 from evaluations import permissions, selectors
 from evaluations.exports import excel, pdf
 from evaluations.forms.workflow import BulkExportForm
+from evaluations.selectors import visible_evaluations
+from exports.pdfcache import download_pdf, pdf_ready
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -30,8 +31,6 @@ def _attachment(response: HttpResponse, filename: str, fallback: str) -> HttpRes
 @require_GET
 def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Download one evaluation as PDF, or a page that waits while the task worker prints it."""
-    from exports.pdfcache import download_pdf
-
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
     # From the PDF cache (exports/pdfcache.py): rendered now only when the form's printed
@@ -53,8 +52,6 @@ def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def evaluation_pdf_status(request: HttpRequest, pk: int) -> JsonResponse:
     """Whether the form's PDF is ready, polled by the waiting page (static/js/pdf_waiting.js)."""
-    from exports.pdfcache import pdf_ready
-
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
     response = JsonResponse(pdf_ready(evaluation))
