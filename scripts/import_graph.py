@@ -22,6 +22,7 @@ import ast
 import sys
 import tomllib
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import grimp
@@ -120,9 +121,23 @@ def _function_level_imports(root: Path, packages: list[str]) -> list[str]:
     return sorted(set(found))
 
 
-def main() -> None:
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent)
-    sys.path.insert(0, str(root))
+@dataclass
+class Figures:
+    """The import structure of one tree."""
+
+    edges: dict[str, set[str]]
+    cycles: list[list[str]]
+    arrows_up: list[str]
+    unplaced: list[str]
+    layers: int
+    floors: int
+    function_level: list[str] = field(default_factory=list)
+
+
+def measure(root: Path) -> Figures:
+    """Read the application packages under ``root`` and count what the module docstring says."""
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
     packages = [p for p in PACKAGES if (root / p / "__init__.py").exists()]
     graph = grimp.build_graph(*packages, cache_dir=None, exclude_type_checking_imports=True)
     nodes = sorted(m for m in graph.modules if ".migrations" not in m)
@@ -131,11 +146,8 @@ def main() -> None:
         edges[module] = {
             m for m in graph.find_modules_directly_imported_by(module) if ".migrations" not in m
         }
-
-    cycles = [c for c in _sccs(nodes, edges) if len(c) > 1]
-    print(f"import cycles: {len(cycles)}")
-    for cycle in sorted(cycles, key=len, reverse=True):
-        print(f"  ({len(cycle)}) " + " ".join(cycle))
+    components = _sccs(nodes, edges)
+    cycles = sorted((c for c in components if len(c) > 1), key=len, reverse=True)
 
     layers = _layers(root)
     index = {name: level for level, names in enumerate(layers) for name in names}
@@ -144,42 +156,53 @@ def main() -> None:
     for module in nodes:
         mine = _layer_of(module, index)
         if mine is None:
-            if module.split(".")[-1] != "__init__" and edges[module]:
+            if graph.find_modules_directly_imported_by(module) or module.count("."):
                 unplaced.append(module)
             continue
         for imported in sorted(edges[module]):
             theirs = _layer_of(imported, index)
             if theirs is not None and theirs > mine:
                 up.append(f"{module} -> {imported}  (layer {mine} -> {theirs})")
-    print(f"arrows back up (against the {len(layers)} layers of pyproject.toml): {len(up)}")
-    for line in up:
-        print(f"  {line}")
-    if unplaced:
-        print(f"modules no layer names: {len(unplaced)}: " + " ".join(unplaced))
 
     # Floors: the longest chain of imports in the graph of cycles (each cycle one node).
-    component_of = {}
-    for number, component in enumerate(_sccs(nodes, edges)):
-        for member in component:
-            component_of[member] = number
+    component_of = {member: n for n, component in enumerate(components) for member in component}
     below: dict[int, set[int]] = defaultdict(set)
     for module in nodes:
         for imported in edges[module]:
             if component_of[module] != component_of[imported]:
                 below[component_of[module]].add(component_of[imported])
     height: dict[int, int] = {}
+    # Components come out of Tarjan's algorithm lowest first: each one's imports are done.
+    for n in range(len(components)):
+        height[n] = 1 + max((height[c] for c in below[n]), default=0)
+    return Figures(
+        edges=dict(edges),
+        cycles=cycles,
+        arrows_up=up,
+        unplaced=unplaced,
+        layers=len(layers),
+        floors=max(height.values(), default=0),
+        function_level=_function_level_imports(root, packages),
+    )
 
-    def floor(component: int) -> int:
-        if component not in height:
-            height[component] = 1 + max((floor(c) for c in below[component]), default=0)
-        return height[component]
 
-    sys.setrecursionlimit(10000)
-    print(f"floors: {max(floor(c) for c in set(component_of.values()))}")
-
-    inside = _function_level_imports(root, packages)
-    print(f"function-level imports of project modules: {len(inside)}")
-    for line in inside:
+def main() -> None:
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent)
+    figures = measure(root)
+    print(f"import cycles: {len(figures.cycles)}")
+    for cycle in figures.cycles:
+        print(f"  ({len(cycle)}) " + " ".join(cycle))
+    print(
+        f"arrows back up (against the {figures.layers} layers of pyproject.toml): "
+        f"{len(figures.arrows_up)}"
+    )
+    for line in figures.arrows_up:
+        print(f"  {line}")
+    if figures.unplaced:
+        print(f"modules no layer names: {len(figures.unplaced)}: " + " ".join(figures.unplaced))
+    print(f"floors: {figures.floors}")
+    print(f"function-level imports of project modules: {len(figures.function_level)}")
+    for line in figures.function_level:
         print(f"  {line}")
 
 
