@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.deadlines import with_overdue
 from common.http import MAX_ID, MAX_YEAR, MIN_YEAR, StrictIntegerField
+from evaluations.core.fields import HEADER
 from evaluations.models import Evaluation, EvaluationEvent, Status
 from evaluations.review_selectors import BUREAU_RETURNS, RETURN_ACTIONS
 from evaluations.selectors import visible_evaluations
@@ -145,8 +146,8 @@ class _FormsFilterSet(django_filters.FilterSet):
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    year = YearFilter(field_name="year", label=_("年度"))
-    department = IdFilter(field_name="department_id", label=_("主管部门"))
+    year = YearFilter(field_name="year", label=HEADER["year"].label)
+    department = IdFilter(field_name="department_id", label=HEADER["department"].label)
     o = SortFilter()
 
     class Meta:
