@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from evaluations.core.approvals import with_approved_targets
+from evaluations.core.evaluation_data import ApprovedTarget, FormData, FundingData, IndicatorData
 from evaluations.core.fields import (
     CHOICE,
     FUNDING_FIELDS,
@@ -31,7 +32,6 @@ from evaluations.core.fields import (
     YEAR,
     Field,
 )
-from evaluations.core.formdata import ApprovedTarget, FormData, FundingData, IndicatorData
 from evaluations.core.values import db_fields
 
 if TYPE_CHECKING:

@@ -16,11 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from common.safetext import SINGLE_LINE
 from departments.models import Department
 from evaluations.core.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.fields import FUNDING, HEADER, INDICATOR, FundingKind
 
 # FUNDING_ORDER is re-exported: views and forms import it from here.
 from evaluations.core.fields import FUNDING_ORDER as FUNDING_ORDER
-from evaluations.core.formdata import FormData
 from evaluations.core.limits import LONG_TEXTS, SINGLE_LINE_TEXTS, TEXT_LIMITS
 from evaluations.history import describe_change
 from evaluations.mapping import form_data_from_models

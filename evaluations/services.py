@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from departments.access import evaluation_unit, membership_covers, unit_limit
 from departments.models import Department
 from departments.roles import membership_of
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.limits import MAX_INDICATORS
 from evaluations.core.scoring import ScoreResult, ScoringRules, evaluate
 from evaluations.history import diff_snapshots

@@ -17,6 +17,7 @@ import pytest
 
 from departments.models import Department
 from evaluations import mapping, services
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.core.fields import (
     FUNDING_FIELDS,
     FUNDING_ORDER,
@@ -29,7 +30,6 @@ from evaluations.core.fields import (
     YEAR,
     Field,
 )
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
 from evaluations.core.scoring import evaluate
 from evaluations.forms.entry import (
     EvaluationHeaderForm,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.core.scoring import (
     CATEGORY_MISSING,
     CATEGORY_WEIGHTS_NOT_STANDARD,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.importer.tables import (
     Cell,
     ParseResult,

@@ -37,9 +37,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from evaluations.core import fields
+from evaluations.core.evaluation_data import FormData, FundingData
 from evaluations.core.fields import FUNDING_ORDER, FundingKind
 from evaluations.core.formats import format_money, format_percent, format_points
-from evaluations.core.formdata import FormData, FundingData
 from evaluations.core.grades import grade
 from evaluations.core.scoring import Finding, ScoreResult
 

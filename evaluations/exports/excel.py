@@ -30,7 +30,7 @@ from common.xlsx import (
     set_text,
 )
 from evaluations.core import layout
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.models import Evaluation, Status
 from evaluations.services import current_rules

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.selectors import campaign_years
 from common.safetext import clean_text, safe_filename_text
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.layout import Cell, Layout, Signature, form_layout
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.models import HANDED_IN, Evaluation, Status

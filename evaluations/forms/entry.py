@@ -24,8 +24,8 @@ from evaluations.core.categories import (
     level2_choices,
     standard_rows,
 )
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.fields import FUNDING, HEADER, INDICATOR
-from evaluations.core.formdata import FormData
 from evaluations.core.layout import FUNDING_COLUMNS, INDICATOR_COLUMNS
 from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
 from evaluations.core.scoring import (

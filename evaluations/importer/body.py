@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from common.translation import _
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.core.grades import is_grade_text
 from evaluations.importer.cells import (
     _PLACEHOLDERS,

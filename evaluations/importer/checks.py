@@ -31,8 +31,8 @@ from common.safetext import (
     single_line,
 )
 from common.translation import _
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.core.fields import FUNDING_FIELDS, HEADER_FIELDS, INDICATOR_FIELDS
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
 from evaluations.core.layout import GOAL_ACTUAL, GOAL_TARGET
 from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
 from evaluations.importer.results import Problem

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 
 
 @dataclass

@@ -16,9 +16,9 @@ from campaigns.models import DueProject
 from common.archive import megabytes
 from departments.access import evaluation_unit, form_unit, unit_limit
 from departments.models import Department
-from evaluations.campaign_forms import match_due_project, with_due_approvals
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
+from evaluations.due_evaluations import match_due_project, with_due_approvals
 from evaluations.importer.checks import check_forms
 from evaluations.importer.docx import parse_docx
 from evaluations.importer.localfile import LocalFileRefused, read_local_file

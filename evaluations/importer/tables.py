@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from common.translation import _
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.importer.cells import Cell, Row, parse_number
 from evaluations.importer.parser import _Parser
 from evaluations.importer.results import ParseResult, Problem, UnreadableFile

@@ -26,8 +26,8 @@ from departments.models import Department
 from departments.roles import membership_of
 from evaluations import permissions
 from evaluations.core.approvals import with_approved_targets
+from evaluations.core.evaluation_data import ApprovedTarget, FormData, FundingData, IndicatorData
 from evaluations.core.fields import FundingKind
-from evaluations.core.formdata import ApprovedTarget, FormData, FundingData, IndicatorData
 from evaluations.core.scoring import with_computed_totals
 from evaluations.models import Evaluation, EventAction, Status
 from evaluations.services import current_rules, evaluation_create
