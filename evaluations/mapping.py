@@ -37,7 +37,7 @@ from evaluations.core.values import db_fields
 if TYPE_CHECKING:
     from evaluations.models import Evaluation, FundingRow, Indicator
 
-# The execution weight of a form that states none (DOMAIN: budget execution weighs 10).
+# The execution weight of a form that states none (docs/domain.md, scoring rule 1: 10).
 DEFAULT_EXECUTION_WEIGHT = Decimal("10")
 
 PLACES = {MONEY: Decimal("0.0001"), POINTS: Decimal("0.01")}

@@ -76,7 +76,7 @@ EXECUTION_RATE = gettext_lazy("执行率")
 NO_INDICATORS = gettext_lazy("（无绩效指标）")
 DASH_TEXT = "—"
 GRADE_FIELD = "grade"  # the total row's grade cell (not a form value: computed)
-# The signature block (DOMAIN: the paper form's signature block).
+# The signature block (docs/domain.md: the paper form's signature block).
 STAMP_LABEL = gettext_lazy("填报单位（盖章）")
 SUBMITTED_ON = gettext_lazy("填报日期")
 REVIEW_UNIT = gettext_lazy("审核单位")
