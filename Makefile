@@ -36,6 +36,7 @@ test-fast:
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
 
 # Both task backends: TASKS_BACKEND=rq installs django_rq, which has migrations of its own.
 migrations-check:

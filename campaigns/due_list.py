@@ -2,8 +2,8 @@
 
 A workbook has two sheets: "应评项目" (one row per project) and, optionally, "绩效目标"
 (the approved targets, one row per indicator, naming its project by 项目编码 or 项目名称).
-The file is hostile: it goes through the archive checks of ``evaluations.importer.archive``
-and is read with the bounded openpyxl reader of ``evaluations.importer.xlsx`` (rows and
+The file is hostile: it goes through the archive checks of ``common.archive``
+and is read with the bounded openpyxl reader of ``common.xlsx`` (rows and
 columns limited by ``IMPORT_MAX_SHEET_*``). Reading never raises: every problem names its
 sheet and cell.
 
@@ -24,10 +24,23 @@ from typing import TYPE_CHECKING, Any
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from campaigns.models import Campaign, DueProject, DueTarget
+from common.archive import NOT_VALID, OLE_MAGIC, ArchiveRefused, open_archive
+from common.safetext import single_line
+from common.xlsx import (
+    CellBudget,
+    cell_text,
+    open_workbook,
+    set_text,
+    sheet_limit_messages,
+    sheet_values,
+)
 from departments.models import Department
-from evaluations.core.safetext import single_line
+from evaluations.models import Evaluation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -59,7 +72,6 @@ TARGET_COLUMNS = [
 _REQUIRED = {PROJECTS_SHEET: ("department", "project_name"), TARGETS_SHEET: ("department",)}
 # A header is looked for in the first rows (a title row above it is common).
 HEADER_SEARCH_ROWS = 10
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 
 
 class _Rollback(Exception):
@@ -194,11 +206,6 @@ def _norm(value: Decimal | None) -> Decimal | None:
 
 def due_list_workbook(projects: list[ProjectRow] | None = None) -> bytes:
     """The template (empty, or holding ``projects``) as .xlsx bytes; every text stays text."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from evaluations.exports.excel import set_text
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = PROJECTS_SHEET
@@ -263,8 +270,6 @@ def _header_key(text: str) -> str:
 def _sheet_texts(
     values: dict[int, dict[int, tuple[Any, str]]], budget: Any
 ) -> dict[int, dict[int, str]]:
-    from evaluations.importer.xlsx import cell_text
-
     return {
         r: {
             # One line each: every column of the list is a name, a code, a label or a number.
@@ -277,34 +282,26 @@ def _sheet_texts(
 
 def _read_sheets(data: bytes) -> tuple[dict[str, dict[int, dict[int, str]] | None], list[Problem]]:
     """The texts of both sheets (None: the sheet is missing), within the import limits."""
-    from evaluations.importer.archive import NOT_VALID, ArchiveRefused, open_archive
-    from evaluations.importer.xlsx import (
-        _CellBudget,
-        _open_workbook,
-        _sheet_problems,
-        _sheet_values,
-    )
-
     sheets: dict[str, dict[int, dict[int, str]] | None] = {
         PROJECTS_SHEET: None,
         TARGETS_SHEET: None,
     }
     problems: list[Problem] = []
-    if data[:4] == _OLE_MAGIC:
+    if data[:4] == OLE_MAGIC:
         problems.append(
             Problem("", "", _("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。"))
         )
         return sheets, problems
     try:
         archive = open_archive(data)
-        reader, plans = _open_workbook(data, archive)
-        budget = _CellBudget()
+        reader, plans = open_workbook(data, archive)
+        budget = CellBudget()
         for plan in plans:
             title = plan.title.strip()
             if title not in sheets or sheets[title] is not None:
                 continue
-            problems.extend(Problem(title, "", p.message) for p in _sheet_problems(plan))
-            values = _sheet_values(reader, plan) if plan.last_row else {}
+            problems.extend(Problem(title, "", message) for message in sheet_limit_messages(plan))
+            values = sheet_values(reader, plan) if plan.last_row else {}
             sheets[title] = _sheet_texts(values, budget)
     except ArchiveRefused as refused:
         problems.append(Problem("", "", refused.message))
@@ -399,8 +396,6 @@ def _text(
     limit: int,
     problems: list[Problem],
 ) -> str:
-    from openpyxl.utils import get_column_letter
-
     column = columns.get(key)
     if column is None:
         return ""
@@ -424,8 +419,6 @@ def _limit(model: Any, name: str) -> int:
 
 def _cell(columns: dict[str, int], key: str, row: int) -> str:
     """The address of a column's cell in a row, as problems name it ("C7"); A without one."""
-    from openpyxl.utils import get_column_letter
-
     return f"{get_column_letter(columns[key])}{row}" if key in columns else f"A{row}"
 
 
@@ -703,8 +696,6 @@ def import_due_list(
 
 def _apply(campaign: Campaign, parsed: ParsedDueList, report: DueListReport) -> None:
     """Write the file's list into the campaign (the caller rolls back a dry run)."""
-    from evaluations.models import Evaluation
-
     codes = _department_codes(parsed.projects, report)
     existing = list(
         campaign.projects.select_related("department")

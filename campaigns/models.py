@@ -15,10 +15,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.safetext import SINGLE_LINE
 from departments.models import Department
+from evaluations.core.fields import FUNDING, HEADER, INDICATOR
 from evaluations.core.limits import TEXT_LIMITS
-from evaluations.core.safetext import SINGLE_LINE
-from evaluations.models import CLEAN, MONEY, NON_NEGATIVE, POINTS
+from evaluations.modelfields import CLEAN, MONEY, NON_NEGATIVE, POINTS
 
 NOTICE_MAX_LENGTH = 5000
 PROJECT_CODE_MAX_LENGTH = 50
@@ -89,22 +90,22 @@ class DueProject(models.Model):
         Department,
         on_delete=models.PROTECT,
         related_name="due_projects",
-        verbose_name=_("主管部门"),
+        verbose_name=HEADER["department"].label,
     )
     implementing_unit = models.CharField(
-        _("实施单位"),
+        HEADER["implementing_unit"].label,
         max_length=TEXT_LIMITS["implementing_unit"],
         blank=True,
         validators=SINGLE_LINE,
     )
     project_name = models.CharField(
-        _("项目名称"), max_length=TEXT_LIMITS["project_name"], validators=SINGLE_LINE
+        HEADER["project_name"].label, max_length=TEXT_LIMITS["project_name"], validators=SINGLE_LINE
     )
     project_code = models.CharField(
         _("项目编码"), max_length=PROJECT_CODE_MAX_LENGTH, blank=True, validators=SINGLE_LINE
     )
-    initial_budget = models.DecimalField(_("年初预算数"), **MONEY)
-    annual_budget = models.DecimalField(_("全年预算数"), **MONEY)
+    initial_budget = models.DecimalField(FUNDING["initial_budget"].label, **MONEY)
+    annual_budget = models.DecimalField(FUNDING["annual_budget"].label, **MONEY)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -138,16 +139,20 @@ class DueTarget(models.Model):
         DueProject, on_delete=models.CASCADE, related_name="targets", verbose_name=_("应评项目")
     )
     position = models.PositiveSmallIntegerField(_("序号"))
-    level1 = models.CharField(_("一级指标"), max_length=TEXT_LIMITS["level1"], validators=CLEAN)
-    level2 = models.CharField(
-        _("二级指标"), max_length=TEXT_LIMITS["level2"], blank=True, validators=CLEAN
+    level1 = models.CharField(
+        INDICATOR["level1"].label, max_length=TEXT_LIMITS["level1"], validators=CLEAN
     )
-    name = models.CharField(_("三级指标"), max_length=TEXT_LIMITS["name"], validators=CLEAN)
+    level2 = models.CharField(
+        INDICATOR["level2"].label, max_length=TEXT_LIMITS["level2"], blank=True, validators=CLEAN
+    )
+    name = models.CharField(
+        INDICATOR["name"].label, max_length=TEXT_LIMITS["name"], validators=CLEAN
+    )
     target = models.CharField(
-        _("年度指标值"), max_length=TEXT_LIMITS["target"], blank=True, validators=CLEAN
+        INDICATOR["target"].label, max_length=TEXT_LIMITS["target"], blank=True, validators=CLEAN
     )
     weight = models.DecimalField(
-        _("分值"), null=True, blank=True, validators=NON_NEGATIVE, **POINTS
+        INDICATOR["weight"].label, null=True, blank=True, validators=NON_NEGATIVE, **POINTS
     )
 
     class Meta:
@@ -166,7 +171,10 @@ class DeadlineExtension(models.Model):
         Campaign, on_delete=models.CASCADE, related_name="extensions", verbose_name=_("自评任务")
     )
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("主管部门")
+        Department,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=HEADER["department"].label,
     )
     deadline = models.DateField(_("延长至"))
     reason = models.TextField(_("原因"), max_length=2000, blank=True, validators=CLEAN)

@@ -78,3 +78,8 @@ def current_deadlines(*, campaign: Campaign) -> dict[int, datetime.date]:
     ):
         deadlines[extension.department_id] = extension.deadline
     return deadlines
+
+
+def campaign_years() -> set[int]:
+    """The years that have a campaign (one query): for ``year_has_campaign`` in long loops."""
+    return set(Campaign.objects.values_list("year", flat=True))

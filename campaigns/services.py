@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from campaigns.models import Campaign, DeadlineExtension, DueProject, DueTarget
 from departments.models import Department
+from evaluations.models import Evaluation, Status
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -65,8 +66,6 @@ def deadline_extend(
 
 def _previous_year_forms(*, campaign: Campaign) -> QuerySet:
     """Last year's approved forms whose department has no due project of that name yet."""
-    from evaluations.models import Evaluation, Status
-
     listed = DueProject.objects.filter(
         campaign=campaign,
         department_id=OuterRef("department_id"),

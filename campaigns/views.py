@@ -33,10 +33,10 @@ from campaigns.forms import (
     RemindForm,
 )
 from campaigns.models import Campaign
+from common.http import parse_id
 from departments.access import visible_departments
 from departments.staffing import understaffed
 from evaluations import permissions
-from evaluations.forms.workflow import parse_id
 from evaluations.importer.uploads import (
     ClaimState,
     PreviewTooLarge,

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from evaluations.core.limits import MAX_ID
-from evaluations.forms.workflow import MAX_YEAR, MIN_YEAR
+from common.http import MAX_ID, MAX_YEAR, MIN_YEAR
 
 
 class IdConverter:

@@ -303,7 +303,7 @@ EXPORT_QUEUE_RETRY_SECONDS = env_int("EXPORT_QUEUE_RETRY_SECONDS", 10)
 # (uploads and exports start failing when the disk is full).
 STORAGE_MIN_FREE_BYTES = env_int("STORAGE_MIN_FREE_BYTES", 1024**3)
 
-# Local scoring rules (DOMAIN.md rule 7), off by default.
+# Local scoring rules (docs/domain.md, scoring rule 7), off by default.
 SCORING_OVER_ACHIEVEMENT_DEDUCTION = env_bool("SCORING_OVER_ACHIEVEMENT_DEDUCTION", False)
 SCORING_EXECUTION_RATE_CAP = env_bool("SCORING_EXECUTION_RATE_CAP", False)
 # The bureau's re-check (复核): a difference of MORE than this many points between the

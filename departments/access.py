@@ -1,7 +1,7 @@
 """One place that scopes what a user may see: every lookup of a form or department starts here.
 
-Who may do what is decided in ``evaluations.permissions``; these querysets follow its
-``sees_all_departments`` predicate (finance and the administrator: every department;
+Who may do what is decided in ``evaluations.permissions``; these querysets follow the
+``sees_all_departments`` predicate of ``departments.roles`` (finance and the administrator: every department;
 department staff and heads: their own) and agree with its ``evaluations.view`` rule.
 
 A department member may be limited to one 实施单位 of the department (限填实施单位,
@@ -19,22 +19,12 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 
 from departments.models import Department, Membership, Role
+from departments.roles import in_a_department, membership_of, sees_all_departments
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
     from evaluations.models import Evaluation
-
-
-def membership_of(user: AbstractBaseUser | AnonymousUser) -> Membership | None:
-    """Return the user's membership (cached on the user object), or None."""
-    if not user.is_authenticated:
-        return None
-    if not hasattr(user, "_membership_cache"):
-        user._membership_cache = (  # type: ignore[union-attr]
-            Membership.objects.select_related("department").filter(user=user).first()
-        )
-    return user._membership_cache  # type: ignore[union-attr]
 
 
 def unit_key(text: str | None) -> str:
@@ -99,10 +89,8 @@ def of_own_unit(
     return qs.filter(pk__in=[row[0] for row in rows if form_unit(*row[1:]) == limit])
 
 
-def _own_department_id(user: AbstractBaseUser | AnonymousUser) -> int | None:
+def own_department_id(user: AbstractBaseUser | AnonymousUser) -> int | None:
     """The department whose forms a staff member or head sees; None for everyone else."""
-    from evaluations.permissions import in_a_department
-
     if not in_a_department(user):
         return None
     m = membership_of(user)
@@ -111,29 +99,9 @@ def _own_department_id(user: AbstractBaseUser | AnonymousUser) -> int | None:
 
 def visible_departments(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Department]:
     """Departments the user may see: all for finance and administrators, else their own."""
-    from evaluations.permissions import sees_all_departments
-
     if sees_all_departments(user):
         return Department.objects.all()
-    department_id = _own_department_id(user)
+    department_id = own_department_id(user)
     if department_id is None:
         return Department.objects.none()
     return Department.objects.filter(pk=department_id)
-
-
-def visible_evaluations(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Evaluation]:
-    """Evaluations the user may see; every evaluation lookup in a view starts here."""
-    from evaluations.models import Evaluation
-    from evaluations.permissions import sees_all_departments
-
-    if sees_all_departments(user):
-        return Evaluation.objects.all()
-    department_id = _own_department_id(user)
-    if department_id is None:
-        return Evaluation.objects.none()
-    return of_own_unit(
-        user,
-        Evaluation.objects.filter(department_id=department_id),
-        "implementing_unit",
-        "due_project__implementing_unit",
-    )

@@ -10,9 +10,9 @@ from django.contrib.auth.models import Group
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from common.http import MAX_ID
+from common.safetext import SINGLE_LINE
 from departments.models import Department, Membership
-from evaluations.core.limits import MAX_ID
-from evaluations.core.safetext import SINGLE_LINE
 
 
 class PersonNameForm(UserChangeForm):

@@ -12,7 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 
 import evaluations.permissions  # noqa: F401  (registers the rules {% test_rule %} asks)
-from departments.access import membership_of
+from departments.roles import membership_of
 
 
 def membership(request: HttpRequest) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from evaluations.core.safetext import SINGLE_LINE
+from common.safetext import SINGLE_LINE
 
 
 class Department(models.Model):

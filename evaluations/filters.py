@@ -27,10 +27,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.deadlines import with_overdue
-from departments.access import visible_evaluations
-from evaluations.forms.workflow import MAX_ID, MAX_YEAR, MIN_YEAR, StrictIntegerField
+from common.http import MAX_ID, MAX_YEAR, MIN_YEAR, StrictIntegerField
+from evaluations.core.fields import HEADER
 from evaluations.models import Evaluation, EvaluationEvent, Status
 from evaluations.review_selectors import BUREAU_RETURNS, RETURN_ACTIONS
+from evaluations.selectors import visible_evaluations
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -115,7 +116,7 @@ class SortFilter(django_filters.OrderingFilter):
 
 
 class YearFilter(django_filters.Filter):
-    """A year, 2000 to 2100, in ASCII digits (evaluations.forms.workflow.year_field)."""
+    """A year, 2000 to 2100, in ASCII digits (common.http.year_field)."""
 
     field_class = StrictIntegerField
 
@@ -126,7 +127,7 @@ class YearFilter(django_filters.Filter):
 
 
 class IdFilter(django_filters.Filter):
-    """A database id (evaluations.forms.workflow.id_field)."""
+    """A database id (common.http.id_field)."""
 
     field_class = StrictIntegerField
 
@@ -145,8 +146,8 @@ class _FormsFilterSet(django_filters.FilterSet):
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
-    year = YearFilter(field_name="year", label=_("年度"))
-    department = IdFilter(field_name="department_id", label=_("主管部门"))
+    year = YearFilter(field_name="year", label=HEADER["year"].label)
+    department = IdFilter(field_name="department_id", label=HEADER["department"].label)
     o = SortFilter()
 
     class Meta:

@@ -23,8 +23,8 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.safetext import one_line_subject
 from evaluations import tasks
-from evaluations.core.safetext import one_line_subject
 from evaluations.models import MailStatus, OutgoingMail
 
 logger = logging.getLogger(__name__)

@@ -14,12 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
-
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from typing import TYPE_CHECKING, Any
 
 from evaluations.core.approvals import with_approved_targets
+from evaluations.core.evaluation_data import ApprovedTarget, FormData, FundingData, IndicatorData
 from evaluations.core.fields import (
     CHOICE,
     FUNDING_FIELDS,
@@ -34,12 +32,12 @@ from evaluations.core.fields import (
     YEAR,
     Field,
 )
-from evaluations.core.formdata import ApprovedTarget, FormData, FundingData, IndicatorData
-from evaluations.core.limits import MAX_INDICATORS
 from evaluations.core.values import db_fields
-from evaluations.models import Evaluation, FundingRow, Indicator
 
-# The execution weight of a form that states none (DOMAIN: budget execution weighs 10).
+if TYPE_CHECKING:
+    from evaluations.models import Evaluation, FundingRow, Indicator
+
+# The execution weight of a form that states none (docs/domain.md, scoring rule 1: 10).
 DEFAULT_EXECUTION_WEIGHT = Decimal("10")
 
 PLACES = {MONEY: Decimal("0.0001"), POINTS: Decimal("0.01")}
@@ -87,6 +85,18 @@ def form_data_from_models(
     return data if targets is None else with_approved_targets(data, targets)
 
 
+# The due list is the campaigns app's, a layer above the form. The form reaches it only
+# through its own foreign key (``Evaluation.due_project``), never by importing campaigns.
+def _due_target_model(evaluation: Evaluation) -> type[Any]:
+    """The model of a due project's approved targets (``campaigns.DueTarget``)."""
+    return type(evaluation).due_project.field.related_model.targets.rel.related_model
+
+
+def _campaign_model(evaluation: Evaluation) -> type[Any]:
+    """The model of the year's campaign (``campaigns.Campaign``)."""
+    return type(evaluation).due_project.field.related_model.campaign.field.related_model
+
+
 def approved_targets(evaluation: Evaluation) -> list[ApprovedTarget] | None:
     """The approved targets of the form's due project (None: no due project).
 
@@ -94,13 +104,10 @@ def approved_targets(evaluation: Evaluation) -> list[ApprovedTarget] | None:
     """
     if evaluation.due_project_id is None:
         return None
-    if Evaluation.due_project.is_cached(evaluation):
+    if type(evaluation).due_project.is_cached(evaluation):
         rows = evaluation.due_project.targets.all()
     else:
-        # Imported here: campaigns sits above the form, and its models import this app's.
-        from campaigns.models import DueTarget
-
-        rows = DueTarget.objects.filter(project_id=evaluation.due_project_id)
+        rows = _due_target_model(evaluation).objects.filter(project_id=evaluation.due_project_id)
     return [
         ApprovedTarget(
             level1=t.level1, level2=t.level2, name=t.name, target=t.target, weight=t.weight
@@ -121,20 +128,11 @@ def due_state(evaluation: Evaluation) -> bool | None:
     if has_campaign is None:
         if not evaluation.year:
             return None
-        from campaigns.models import Campaign
-
-        has_campaign = Campaign.objects.filter(year=evaluation.year).exists()
+        has_campaign = _campaign_model(evaluation).objects.filter(year=evaluation.year).exists()
     return False if has_campaign else None
 
 
-def campaign_years() -> set[int]:
-    """The years that have a campaign (one query): for ``year_has_campaign`` in long loops."""
-    from campaigns.models import Campaign
-
-    return set(Campaign.objects.values_list("year", flat=True))
-
-
-# --- FormData → models --------------------------------------------------------------------
+# --- FormData → model field values --------------------------------------------------------------------
 
 
 def _model_value(field: Field, value: Any) -> Any:
@@ -184,46 +182,31 @@ def _parsed_columns(name: str, text: str) -> dict[str, Any]:
     }
 
 
-def rows_from_form_data(data: FormData) -> tuple[list[FundingRow], list[Indicator]]:
-    """Unsaved funding and indicator rows for ``data``, field-validated, without evaluation.
-
-    An indicator row keeps its ``key``; a row without one gets a new key (the model's
-    default). Raises ValidationError (Chinese messages, naming the indicator row) when a
-    value does not fit the model, or when the form has more rows than any way in allows.
-    """
-    if len(data.indicators) > MAX_INDICATORS:
-        raise ValidationError(
-            _("每张表最多 %(limit)d 行指标，此表有 %(count)d 行。")
-            % {"limit": MAX_INDICATORS, "count": len(data.indicators)}
-        )
-    funding = []
-    for row in _funding_sorted(data.funding):
-        obj = FundingRow(
-            kind=row.kind,
+def funding_values(data: FormData) -> list[dict[str, Any]]:
+    """The field values of each funding row of ``data``, in the form's order of kinds."""
+    return [
+        {
+            "kind": row.kind,
             **{f.model_name: _model_value(f, getattr(row, f.key)) for f in FUNDING_FIELDS},
-        )
-        # Field validation only: constraint checks would cost one query per row; the
-        # database enforces them anyway.
-        obj.full_clean(exclude=["evaluation"], validate_constraints=False)
-        funding.append(obj)
-    indicators = []
+        }
+        for row in _funding_sorted(data.funding)
+    ]
+
+
+def indicator_values(data: FormData) -> list[dict[str, Any]]:
+    """The field values of each indicator row of ``data``, numbered from 1 (``position``).
+
+    A row keeps its ``key``; a row without one gets none here (the model's default: new).
+    """
+    rows = []
     for position, ind in enumerate(data.indicators, start=1):
         values = {f.model_name: _model_value(f, getattr(ind, f.key)) for f in INDICATOR_FIELDS}
         for name in PARSED_COLUMNS:
             values.update(_parsed_columns(name, getattr(ind, name)))
         if ind.key:
             values["key"] = ind.key
-        obj = Indicator(position=position, **values)
-        try:
-            if obj.weight < 0:
-                raise ValidationError({"weight": [_("分值不能为负数。")]})
-            obj.full_clean(exclude=["evaluation"], validate_constraints=False)
-        except ValidationError as exc:
-            raise ValidationError(
-                {f"第{position}行指标": [m for msgs in exc.message_dict.values() for m in msgs]}
-            ) from exc
-        indicators.append(obj)
-    return funding, indicators
+        rows.append({"position": position, **values})
+    return rows
 
 
 # --- FormData → Django form initial values ------------------------------------------------

@@ -7,22 +7,24 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
+from common.safetext import SINGLE_LINE
 from departments.models import Department
 from evaluations.core.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
+from evaluations.core.evaluation_data import FormData
+from evaluations.core.fields import FUNDING, HEADER, INDICATOR, FundingKind
 
 # FUNDING_ORDER is re-exported: views and forms import it from here.
 from evaluations.core.fields import FUNDING_ORDER as FUNDING_ORDER
-from evaluations.core.fields import FundingKind
-from evaluations.core.formdata import FormData
 from evaluations.core.limits import LONG_TEXTS, SINGLE_LINE_TEXTS, TEXT_LIMITS
-from evaluations.core.safetext import SINGLE_LINE, validate_clean_text
+from evaluations.history import describe_change
+from evaluations.mapping import form_data_from_models
+from evaluations.modelfields import CLEAN, MONEY, NON_NEGATIVE, POINTS
 
 
 class Status(models.TextChoices):
@@ -38,18 +40,6 @@ class Status(models.TextChoices):
 # distributions: a draft, a form with the department's head (部门审核) or a returned one is
 # still being written, and its total (0 for an empty draft) is not a result.
 HANDED_IN = (Status.SUBMITTED, Status.APPROVED)
-
-
-MONEY = {
-    "max_digits": 16,
-    "decimal_places": 4,
-    "null": True,
-    "blank": True,
-    "validators": [MinValueValidator(0, message=_("金额不能为负数。"))],
-}
-POINTS = {"max_digits": 7, "decimal_places": 2}
-NON_NEGATIVE = [MinValueValidator(0, message=_("分值不能为负数。"))]
-CLEAN = [validate_clean_text]
 
 
 def _text(label: str, key: str, **kwargs: object) -> models.Field:
@@ -87,27 +77,30 @@ class EvaluationQuerySet(models.QuerySet["Evaluation"]):
 class Evaluation(models.Model):
     """One 项目支出绩效自评表 of one department, year and project."""
 
-    year = models.PositiveSmallIntegerField(_("年度"))
+    year = models.PositiveSmallIntegerField(HEADER["year"].label)
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, related_name="evaluations", verbose_name=_("主管部门")
+        Department,
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        verbose_name=HEADER["department"].label,
     )
-    implementing_unit = _text(_("实施单位"), "implementing_unit", blank=True)
-    project_name = _text(_("项目名称"), "project_name")
+    implementing_unit = _text(HEADER["implementing_unit"].label, "implementing_unit", blank=True)
+    project_name = _text(HEADER["project_name"].label, "project_name")
     template = models.CharField(
         _("表样版本"),
         max_length=32,
         default=DEFAULT_TEMPLATE,
         choices=list(TEMPLATE_LABELS.items()),
     )
-    goal_target = _text(_("年度总体目标：预期目标"), "goal_target", blank=True)
-    goal_actual = _text(_("年度总体目标：实际完成情况"), "goal_actual", blank=True)
+    goal_target = _text(HEADER["goal_target"].label, "goal_target", blank=True)
+    goal_actual = _text(HEADER["goal_actual"].label, "goal_actual", blank=True)
     status = models.CharField(
         _("状态"), max_length=24, choices=Status.choices, default=Status.DRAFT
     )
 
     # What the form states (never rewritten by the system).
     execution_weight = models.DecimalField(
-        _("预算执行分值"), default=Decimal("10"), validators=NON_NEGATIVE, **POINTS
+        HEADER["execution_weight"].label, default=Decimal("10"), validators=NON_NEGATIVE, **POINTS
     )
     stated_execution_score = models.DecimalField(
         _("预算执行得分（表中填写）"), null=True, blank=True, **POINTS
@@ -143,9 +136,9 @@ class Evaluation(models.Model):
         verbose_name=_("应评项目"),
     )
     # The signature block below the table (填报人, 联系电话, 单位负责人).
-    filler_name = _text(_("填报人"), "filler_name", blank=True)
-    filler_phone = _text(_("联系电话"), "filler_phone", blank=True)
-    unit_head = _text(_("单位负责人"), "unit_head", blank=True)
+    filler_name = _text(HEADER["filler_name"].label, "filler_name", blank=True)
+    filler_phone = _text(HEADER["filler_phone"].label, "filler_phone", blank=True)
+    unit_head = _text(HEADER["unit_head"].label, "unit_head", blank=True)
 
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -213,8 +206,6 @@ class Evaluation(models.Model):
 
     def form_data_with(self, funding: list[FundingRow], indicators: list[Indicator]) -> FormData:
         """The form's data with the given rows (stored or about to be stored)."""
-        from evaluations.mapping import form_data_from_models
-
         return form_data_from_models(self, funding, indicators)
 
 
@@ -225,9 +216,9 @@ class FundingRow(models.Model):
         Evaluation, on_delete=models.CASCADE, related_name="funding_rows", verbose_name=_("自评表")
     )
     kind = models.CharField(_("资金类别"), max_length=16, choices=FundingKind.choices)
-    initial_budget = models.DecimalField(_("年初预算数"), **MONEY)
-    annual_budget = models.DecimalField(_("全年预算数"), **MONEY)
-    executed = models.DecimalField(_("全年执行数"), **MONEY)
+    initial_budget = models.DecimalField(FUNDING["initial_budget"].label, **MONEY)
+    annual_budget = models.DecimalField(FUNDING["annual_budget"].label, **MONEY)
+    executed = models.DecimalField(FUNDING["executed"].label, **MONEY)
 
     class Meta:
         verbose_name = _("资金行")
@@ -263,11 +254,11 @@ class Indicator(models.Model):
     key = models.CharField(_("行标识"), max_length=32, default=new_row_key, editable=False)
     position = models.PositiveSmallIntegerField(_("序号"))
     # Blank is stored (saving a draft always works); CATEGORY_MISSING blocks its submission.
-    level1 = _text(_("一级指标"), "level1", blank=True)
-    level2 = _text(_("二级指标"), "level2", blank=True)
-    name = _text(_("三级指标"), "name")
-    target = _text(_("年度指标值"), "target", blank=True)
-    actual = _text(_("实际完成值"), "actual", blank=True)
+    level1 = _text(INDICATOR["level1"].label, "level1", blank=True)
+    level2 = _text(INDICATOR["level2"].label, "level2", blank=True)
+    name = _text(INDICATOR["name"].label, "name")
+    target = _text(INDICATOR["target"].label, "target", blank=True)
+    actual = _text(INDICATOR["actual"].label, "actual", blank=True)
     target_comparator = models.CharField(_("指标值比较符"), max_length=2, blank=True)
     target_number = models.DecimalField(
         _("指标值数值"), max_digits=20, decimal_places=6, null=True, blank=True
@@ -278,13 +269,17 @@ class Indicator(models.Model):
         _("完成值数值"), max_digits=20, decimal_places=6, null=True, blank=True
     )
     actual_unit = models.CharField(_("完成值单位"), max_length=20, blank=True)
-    weight = models.DecimalField(_("分值"), default=Decimal("0"), validators=NON_NEGATIVE, **POINTS)
-    score = models.DecimalField(_("得分"), null=True, blank=True, **POINTS)
-    deviation = _text(_("偏差原因分析及改进措施"), "deviation", blank=True)
+    weight = models.DecimalField(
+        INDICATOR["weight"].label, default=Decimal("0"), validators=NON_NEGATIVE, **POINTS
+    )
+    score = models.DecimalField(INDICATOR["score"].label, null=True, blank=True, **POINTS)
+    deviation = _text(INDICATOR["deviation"].label, "deviation", blank=True)
     # The approved target (绩效目标) of the due list this row started from; "" for a row
     # the department added. A target that differs from it raises TARGET_CHANGED.
-    approved_target = _text(_("批复指标值"), "target", blank=True)
-    approved_weight = models.DecimalField(_("批复分值"), null=True, blank=True, **POINTS)
+    approved_target = _text(INDICATOR["approved_target"].label, "target", blank=True)
+    approved_weight = models.DecimalField(
+        INDICATOR["approved_weight"].label, null=True, blank=True, **POINTS
+    )
 
     class Meta:
         ordering = ["position"]
@@ -353,8 +348,6 @@ class EvaluationEvent(models.Model):
 
     def described_changes(self) -> list[dict[str, Any]]:
         """The changes as shown: {"label", "old", "new"} each, labels from the catalogue."""
-        from evaluations.history import describe_change
-
         return [describe_change(c) for c in self.changes or []]
 
 

@@ -50,8 +50,18 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from departments.access import covers_evaluation, evaluation_unit, membership_covers, membership_of
+from departments.access import covers_evaluation, evaluation_unit, membership_covers
 from departments.models import Role
+from departments.roles import (
+    has_membership,
+    in_a_department,
+    is_admin,
+    is_department_staff,
+    is_finance,
+    is_head,
+    role_in_department,
+    sees_all_departments,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -65,46 +75,13 @@ if TYPE_CHECKING:
 
 
 @rules.predicate
-def is_admin(user: User) -> bool:
-    """The system administrator: a signed-in Django superuser (not, by that, finance)."""
-    return bool(user.is_authenticated and getattr(user, "is_superuser", False))
-
-
-@rules.predicate
-def is_finance(user: User) -> bool:
-    """A finance bureau reviewer: a finance membership (being a superuser is not enough)."""
-    m = membership_of(user)
-    return m is not None and m.role == Role.FINANCE
-
-
-def _role_in_department(user: User, role: str, department_id: int | None = None) -> bool:
-    """The user holds ``role`` in a department (in ``department_id`` when given)."""
-    m = membership_of(user)
-    if m is None or m.role != role or m.department_id is None:
-        return False
-    return department_id is None or m.department_id == department_id
-
-
-@rules.predicate
-def is_department_staff(user: User) -> bool:
-    """Staff of some department: a staff membership with a department."""
-    return _role_in_department(user, Role.STAFF)
-
-
-@rules.predicate
 def is_department_member(user: User, evaluation: Evaluation | None) -> bool:
     """Staff of the evaluation's department (limited to a unit: to the evaluation's)."""
     return (
         evaluation is not None
-        and _role_in_department(user, Role.STAFF, evaluation.department_id)
+        and role_in_department(user, Role.STAFF, evaluation.department_id)
         and covers_evaluation(user, evaluation)
     )
-
-
-@rules.predicate
-def is_head(user: User) -> bool:
-    """The head (部门审核人) of some department: a head membership with a department."""
-    return _role_in_department(user, Role.HEAD)
 
 
 @rules.predicate
@@ -112,7 +89,7 @@ def is_department_head(user: User, evaluation: Evaluation | None) -> bool:
     """The head (部门审核人) of the evaluation's department (limited: of its unit)."""
     return (
         evaluation is not None
-        and _role_in_department(user, Role.HEAD, evaluation.department_id)
+        and role_in_department(user, Role.HEAD, evaluation.department_id)
         and covers_evaluation(user, evaluation)
     )
 
@@ -123,16 +100,6 @@ def no_object(user: User, obj: Any) -> bool:
     return obj is None
 
 
-@rules.predicate
-def has_membership(user: User) -> bool:
-    """Any role at all: staff, head or finance."""
-    return membership_of(user) is not None
-
-
-# Finance and the administrator see every department; staff and heads see their own.
-sees_all_departments = is_finance | is_admin
-# Staff or head of some department: they see that department's forms.
-in_a_department = is_department_staff | is_head
 # Staff or head of the evaluation's department.
 is_of_department = is_department_member | is_department_head
 # Anyone who sees at least one department's forms.
@@ -162,7 +129,7 @@ MANAGE_PEOPLE = "departments.manage_people"
 SEE_STAFFING = "departments.see_staffing"
 
 RULES: dict[str, rules.Predicate] = {
-    # Read one form (detail, history): must agree with departments.access.visible_evaluations.
+    # Read one form (detail, history): must agree with evaluations.selectors.visible_evaluations.
     VIEW: sees_all_departments | is_of_department,
     # Write new forms: staff for their department, finance for any (they pick it).
     CREATE: is_department_staff | is_finance,

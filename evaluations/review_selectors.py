@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy
 
-from departments.access import visible_evaluations
 from evaluations.history import EVIDENCE_SECTION, describe_change, diff_snapshots
 from evaluations.mapping import snapshot
 from evaluations.models import (
@@ -19,6 +18,7 @@ from evaluations.models import (
     ReviewComment,
     Status,
 )
+from evaluations.selectors import visible_evaluations
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -12,16 +12,19 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from departments.access import evaluation_unit, membership_covers, membership_of, unit_limit
+from departments.access import evaluation_unit, membership_covers, unit_limit
 from departments.models import Department
 from departments.names import display_name
-from evaluations.core.formdata import FormData
+from departments.roles import membership_of
+from evaluations.core.evaluation_data import FormData
+from evaluations.core.limits import MAX_INDICATORS
 from evaluations.core.scoring import ScoreResult, ScoringRules, evaluate
 from evaluations.history import diff_snapshots
 from evaluations.mapping import (
     approved_targets,
+    funding_values,
     header_to_model,
-    rows_from_form_data,
+    indicator_values,
     snapshot,
     with_stored_approvals,
     with_trusted_keys,
@@ -254,8 +257,41 @@ def _is_duplicate(evaluation: Evaluation) -> bool:
 
 
 def form_rows(data: FormData) -> tuple[list[FundingRow], list[Indicator]]:
-    """Unsaved funding and indicator rows for ``data`` (see ``mapping.rows_from_form_data``)."""
-    return rows_from_form_data(data)
+    """Unsaved funding and indicator rows for ``data``, field-validated, without evaluation.
+
+    An indicator row keeps its ``key``; a row without one gets a new key (the model's
+    default). Raises ValidationError (Chinese messages, naming the indicator row) when a
+    value does not fit the model, or when the form has more rows than any way in allows.
+    """
+    if len(data.indicators) > MAX_INDICATORS:
+        raise ValidationError(
+            _("每张表最多 %(limit)d 行指标，此表有 %(count)d 行。")
+            % {"limit": MAX_INDICATORS, "count": len(data.indicators)}
+        )
+    funding = []
+    for values in funding_values(data):
+        row = FundingRow(**values)
+        # Field validation only: constraint checks would cost one query per row; the
+        # database enforces them anyway.
+        row.full_clean(exclude=["evaluation"], validate_constraints=False)
+        funding.append(row)
+    indicators = []
+    for values in indicator_values(data):
+        indicator = Indicator(**values)
+        try:
+            if indicator.weight < 0:
+                raise ValidationError({"weight": [_("分值不能为负数。")]})
+            indicator.full_clean(exclude=["evaluation"], validate_constraints=False)
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    f"第{indicator.position}行指标": [
+                        m for msgs in exc.message_dict.values() for m in msgs
+                    ]
+                }
+            ) from exc
+        indicators.append(indicator)
+    return funding, indicators
 
 
 def _json_safe(changes: list[dict]) -> list[dict]:

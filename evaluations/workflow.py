@@ -42,10 +42,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.models import Campaign
+from common.safetext import clean_text
 from departments.names import display_name
 from evaluations import permissions
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
-from evaluations.core.safetext import clean_text
 from evaluations.core.scoring import EXPLANATION_REQUIRED
 from evaluations.mail import mail_queue
 from evaluations.models import (

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from evaluations.models import Evaluation
-from evidence.models import FUNDING_ROW
+from evidence.selectors import row_choices
+
+if TYPE_CHECKING:
+    from evaluations.models import Evaluation
 
 UPLOAD_SLOTS = 3  # rows of the form without JavaScript
 MAX_FILES_PER_REQUEST = 10
-
-
-def row_choices(evaluation: Evaluation) -> list[tuple[str, str]]:
-    """Where a file may belong: the whole form, the funding block, or one indicator row."""
-    choices = [("", str(_("整张表"))), (FUNDING_ROW, str(_("资金情况")))]
-    for position, indicator in enumerate(evaluation.indicators.order_by("position"), start=1):
-        choices.append(
-            (
-                indicator.key,
-                str(_("第%(position)s行指标：%(name)s"))
-                % {"position": position, "name": indicator.name},
-            )
-        )
-    return choices
-
-
-def row_labels(evaluation: Evaluation) -> dict[str, str]:
-    return dict(row_choices(evaluation))
 
 
 class EvidenceUploadForm(forms.Form):

@@ -5,13 +5,31 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 
 from evaluations import permissions, selectors
-from evidence.forms import row_labels
-from evidence.models import EvidenceFile
+from evidence.models import FUNDING_ROW, EvidenceFile
 
 if TYPE_CHECKING:
     from evaluations.models import Evaluation
+
+
+def row_choices(evaluation: Evaluation) -> list[tuple[str, str]]:
+    """Where a file may belong: the whole form, the funding block, or one indicator row."""
+    choices = [("", str(_("整张表"))), (FUNDING_ROW, str(_("资金情况")))]
+    for position, indicator in enumerate(evaluation.indicators.order_by("position"), start=1):
+        choices.append(
+            (
+                indicator.key,
+                str(_("第%(position)s行指标：%(name)s"))
+                % {"position": position, "name": indicator.name},
+            )
+        )
+    return choices
+
+
+def row_labels(evaluation: Evaluation) -> dict[str, str]:
+    return dict(row_choices(evaluation))
 
 
 def evidence_get(*, user, pk: int, file_pk: int) -> EvidenceFile:  # noqa: ANN001

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from common.archive import megabytes
+from common.safetext import safe_filename_text
 from evaluations import permissions
-from evaluations.core.safetext import safe_filename_text
-from evaluations.importer.archive import megabytes
 from evaluations.models import Evaluation, EvaluationEvent, EventAction
 from evaluations.storage import out_of_space, out_of_space_message, save_whole
 from evidence.models import EvidenceFile

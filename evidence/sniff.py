@@ -2,7 +2,7 @@
 
 A file whose content does not match its extension is refused: a renamed program (``MZ``)
 called ``.pdf``, a PDF called ``.png``. ``.docx``, ``.xlsx`` and ``.ofd`` are zip archives:
-their directory goes through the importer's checks (evaluations/importer/archive.py: entry
+their directory goes through the importer's checks (common/archive.py: entry
 count, uncompressed size, compression ratio, overlapping entries, encryption) and every
 entry is then read once, in chunks, so a damaged or lying archive is refused too. Nothing
 here reads a whole file into memory.
@@ -18,7 +18,7 @@ from typing import IO
 
 from django.utils.translation import gettext as _
 
-from evaluations.importer import archive
+from common import archive
 from evidence.models import Kind
 
 CHUNK = 64 * 1024

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
+from common.http import content_disposition
 from evaluations import permissions, selectors
 from evaluations.models import Evaluation
-from evaluations.views.exports import content_disposition
 from evidence import services
 from evidence.forms import upload_formset
 from evidence.selectors import evidence_get

@@ -8,8 +8,9 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.http import id_field, year_field
 from evaluations import selectors
-from evaluations.forms.workflow import id_field, year_field
+from evaluations.core.fields import HEADER
 from exports.models import HANDED_IN_FILTER, STATE_FILTER_CHOICES, Format
 
 if TYPE_CHECKING:
@@ -26,9 +27,13 @@ class ExportForm(forms.Form):
     """
 
     year = year_field(
-        required=True, label=_("年度"), error_messages={"required": _("请选择要导出的年度。")}
+        required=True,
+        label=HEADER["year"].label,
+        error_messages={"required": _("请选择要导出的年度。")},
     )
-    department = id_field(label=_("主管部门"), error_messages={"invalid": _("主管部门参数无效。")})
+    department = id_field(
+        label=HEADER["department"].label, error_messages={"invalid": _("主管部门参数无效。")}
+    )
     status = forms.ChoiceField(
         label=_("状态"),
         required=False,

@@ -47,11 +47,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from campaigns.models import DueTarget
-from departments.access import visible_evaluations
-from evaluations.core.safetext import clean_text
+from campaigns.selectors import campaign_years
+from common.safetext import clean_text
 from evaluations.exports.pdf import bulk_filename, export_filename
-from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation
+from evaluations.selectors import visible_evaluations
 from evaluations.services import current_rules
 from evaluations.storage import out_of_space, out_of_space_message, save_whole
 from evidence.models import EvidenceFile

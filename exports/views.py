@@ -22,9 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.http import content_disposition, parse_id, parse_year
 from evaluations import permissions, selectors
-from evaluations.forms.workflow import parse_id, parse_year
-from evaluations.views.exports import content_disposition
 from exports import jobs, workers
 from exports.forms import ExportForm
 from exports.models import ExportJob, Format, State, filter_label

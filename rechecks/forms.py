@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from evaluations.core.fields import HEADER, INDICATOR
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from rechecks.scoring import RecheckFigures
 
@@ -20,7 +21,7 @@ def new_seed() -> int:
 
 
 class DrawForm(forms.Form):
-    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=HEADER["year"].label, min_value=2000, max_value=2100)
     share = forms.IntegerField(label=_("抽取比例（%）"), min_value=1, max_value=100, initial=20)
     seed = forms.IntegerField(label=_("随机种子"), min_value=0, max_value=2**62)
     weighted = forms.BooleanField(label=_("按年度资金总额加权"), required=False)
@@ -41,7 +42,7 @@ class RecheckForm(forms.Form):
         self.figures = figures
         for row in figures.rows:
             self.fields[f"score_{row.key}"] = forms.DecimalField(
-                label=_("得分"), max_value=row.weight, **SCORE
+                label=INDICATOR["score"].label, max_value=row.weight, **SCORE
             )
             self.fields[f"opinion_{row.key}"] = forms.CharField(
                 label=_("复核意见"), required=False, max_length=COMMENT_MAX_LENGTH

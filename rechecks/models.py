@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from evaluations.models import POINTS, Evaluation
+from evaluations.modelfields import POINTS
+from evaluations.models import Evaluation
 
 
 class RecheckStatus(models.TextChoices):

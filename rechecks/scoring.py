@@ -12,7 +12,7 @@ import copy
 from dataclasses import dataclass
 from decimal import Decimal
 
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.scoring import ScoringRules, evaluate, quantize2
 
 _ZERO = Decimal("0")

@@ -107,7 +107,7 @@ def production_env(var_dir: str, args: argparse.Namespace) -> dict[str, str]:
 
 def _forty(form: Any, serial: int) -> Any:
     """The form grown to 40 indicators: each row repeated in place, weights 90 / 40."""
-    from evaluations.core.formdata import IndicatorData
+    from evaluations.core.evaluation_data import IndicatorData
 
     rows: list[IndicatorData] = []
     source = form.indicators

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: hostile uploads through ``import_file(dry_run=True)``, each in a fresh process.
 
-Builds each file of issue 9 (a merged range J100:XFD1048576 and J100:AW200000 in an
+Builds each hostile upload the import limits must refuse (a merged range J100:XFD1048576 and J100:AW200000 in an
 exported workbook, a zip-bomb workbook of ~221 MB of XML, a ~1 MB .docx of empty
 paragraphs, a .txt of 1,313 forms), then files within the archive limits built to cost
 as much as the other limits allow, and imports each in a child process; prints the wall

@@ -88,7 +88,7 @@ def _variant(index: int):
 
     One variant in twenty has 40 indicator rows (the rest 12).
     """
-    from evaluations.core.formdata import FormData, FundingData, IndicatorData
+    from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 
     rng = random.Random(index)
     budget = D(rng.randrange(20, 500))

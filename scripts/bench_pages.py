@@ -57,7 +57,7 @@ def build(forms: int, department_count: int = 200) -> tuple[object, object, int]
     from django.db import transaction
 
     from departments.models import Department, Membership, Role
-    from evaluations.core.formdata import FormData, FundingData, IndicatorData
+    from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
     from evaluations.core.scoring import evaluate
     from evaluations.core.values import db_fields
     from evaluations.models import Evaluation, FundingRow, Indicator

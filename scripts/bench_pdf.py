@@ -56,7 +56,7 @@ def longest_form(filler: str = FILLERS["prose"], rows: int | None = None) -> Any
     """
     from decimal import Decimal
 
-    from evaluations.core.formdata import FormData, FundingData, IndicatorData
+    from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
     from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
 
     rows = MAX_INDICATORS if rows is None else rows

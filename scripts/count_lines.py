@@ -2,7 +2,7 @@
 
 Usage: ``python scripts/count_lines.py [ROOT]`` (default: this checkout). Prints all
 lines and code lines (no docstrings, comments or blank lines) of the Python, and the
-lines of the templates: the figures the issue 10 closing note compares before and after
+lines of the templates: the figures to compare two trees before and after a restructuring
 (``git archive REV | tar -x -C DIR`` gives an older tree to count).
 """
 

@@ -67,7 +67,7 @@ from evaluations.models import Evaluation
 try:
     from evaluations.models import OutgoingMail
     mail = list(OutgoingMail.objects.values("status", "last_error", "attempts"))
-except ImportError:  # the code before issue 26 had no mail queue
+except ImportError:  # older code, from before the mail queue
     mail = None
 try:
     from django_tasks_db.models import DBTaskResult
@@ -239,7 +239,7 @@ class Stack:
             command = ["rqworker", "--job-class", "django_tasks_rq.Job", "default"]
         elif (BASE / "exports/management/commands/run_worker.py").exists():
             command = ["run_worker"]
-        else:  # the code before issue 26 had only django-tasks' own worker
+        else:  # older code had only django-tasks' own worker
             command = ["db_worker"]
         self.processes["worker"] = self._spawn("worker", [sys.executable, "manage.py", *command])
 

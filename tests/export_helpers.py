@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pypdf import PdfReader
 
 from departments.models import Department
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.importer.text import parse_text
 from evaluations.models import Evaluation, Status
 from evaluations.services import evaluation_create

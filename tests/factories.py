@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.models import Evaluation
 from evaluations.services import evaluation_create
 

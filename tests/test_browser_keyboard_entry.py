@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from campaigns.models import Campaign
-from evaluations.core.formdata import FormData, IndicatorData
+from evaluations.core.evaluation_data import FormData, IndicatorData
 from evaluations.importer.text import parse_text
 from evaluations.models import Evaluation
 from tests.browser import click, full_page_screenshot, sign_in, wait_for

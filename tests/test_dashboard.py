@@ -15,7 +15,7 @@ from freezegun import freeze_time
 from openpyxl import load_workbook
 
 from departments.models import Department
-from evaluations.core.formdata import FundingData
+from evaluations.core.evaluation_data import FundingData
 from evaluations.dashboard import dashboard_overview
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
 from evaluations.services import (

@@ -43,3 +43,16 @@ def test_the_backup_document_backs_up_and_restores_the_files_with_the_database()
     assert text.index("createuser") < text.index("pg_restore --no-owner --role=perfeval")
     assert "manage.py check_files" in text
     assert (PROJECT_DIR / "exports" / "management" / "commands" / "check_files.py").exists()
+
+
+def test_the_code_cites_the_domain_document_of_the_repository():
+    assert (PROJECT_DIR / "docs" / "domain.md").is_file()
+    outside = [
+        str(path.relative_to(PROJECT_DIR))
+        for pattern in ("*.py", "*.md", "*.toml", "*.html")
+        for path in PROJECT_DIR.rglob(pattern)
+        if ".venv" not in path.parts
+        and path.name != "test_docs.py"
+        and "DOMAIN.md" in path.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert outside == []

@@ -9,8 +9,8 @@ import docx
 import pytest
 from docx.shared import Pt
 
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.formats import format_money, format_percent, format_points
-from evaluations.core.formdata import FormData
 from evaluations.exports.excel import MONEY, PERCENT, POINTS, TITLE, form_grid
 from evaluations.importer.docx import parse_docx
 from evaluations.importer.service import import_file

@@ -13,9 +13,9 @@ from lxml import html as lxml_html
 
 from campaigns.models import Campaign, DeadlineExtension, DueProject, DueTarget
 from departments.models import Membership, Role
-from evaluations.campaign_forms import evaluation_start_from_due
 from evaluations.core import layout as L
 from evaluations.core.scoring import NOT_IN_DUE_LIST, TARGET_CHANGED, TARGET_MISSING, evaluate
+from evaluations.due_evaluations import evaluation_start_from_due
 from evaluations.exports import pdf
 from evaluations.models import Evaluation, Status
 from evaluations.services import (

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.history import describe_change, diff_snapshots
 from evaluations.importer.service import import_file
 from evaluations.mapping import initial_from_form_data, snapshot

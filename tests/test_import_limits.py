@@ -30,8 +30,8 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook
 
+from common import archive
 from evaluations.exports import excel
-from evaluations.importer import archive
 from evaluations.importer.service import import_file, import_paths, parse_file
 from evaluations.importer.uploads import (
     ClaimState,

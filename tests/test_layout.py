@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from evaluations.core import layout as L
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.core.formats import format_money, format_percent, format_points
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
 from evaluations.core.scoring import evaluate
 from tests.factories import clean_form_data
 

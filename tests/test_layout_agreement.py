@@ -20,7 +20,7 @@ from lxml import html as lxml_html
 from openpyxl import Workbook, load_workbook
 
 from evaluations.core import layout as L
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.scoring import evaluate
 from evaluations.exports import excel, pdf
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status

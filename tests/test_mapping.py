@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from departments.models import Department
-from evaluations import mapping
+from evaluations import mapping, services
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.core.fields import (
     FUNDING_FIELDS,
     FUNDING_ORDER,
@@ -29,7 +30,6 @@ from evaluations.core.fields import (
     YEAR,
     Field,
 )
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
 from evaluations.core.scoring import evaluate
 from evaluations.forms.entry import (
     EvaluationHeaderForm,
@@ -107,7 +107,7 @@ def through_models(data: FormData) -> FormData:
     # What a list's queryset annotates: no campaign that year, and no database here.
     evaluation.year_has_campaign = False
     mapping.header_to_model(evaluation, data)
-    funding, indicators = mapping.rows_from_form_data(data)
+    funding, indicators = services.form_rows(data)
     return mapping.form_data_from_models(evaluation, funding, indicators)
 
 

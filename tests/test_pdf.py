@@ -83,7 +83,7 @@ def test_it_prints_the_known_figures_of_the_first_sample(artifacts_dir):
     evaluation = store(sample_form("000"), status=Status.APPROVED, approved_at=APPROVED_AT)
     data = pdf.evaluation_pdf(evaluation)
     text = "".join(pdf_pages(data))
-    # Stated figures of the form (DOMAIN.md): 70.00 / 57.55 → 82.21% → 8.22; total 97.06.
+    # Stated figures of the form (docs/domain.md): 70.00 / 57.55 → 82.21% → 8.22; total 97.06.
     for figure in ("70.00", "57.55", "82.21%", "8.22", "97.06", "100"):
         assert figure in text
     # The department's 0.84 for a met cost target stays; the rule's 2 is only a note.

@@ -15,7 +15,7 @@ from io import BytesIO
 import pdfplumber
 import pytest
 
-from evaluations.core.formdata import FormData, FundingData
+from evaluations.core.evaluation_data import FormData, FundingData
 from evaluations.core.layout import indicator_groups
 from evaluations.exports import pdf
 from evaluations.models import Status

@@ -15,10 +15,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 
 from campaigns.models import Campaign, DueProject
-from departments.access import visible_departments, visible_evaluations
+from departments.access import visible_departments
 from departments.models import Membership, Role
 from evaluations import permissions as p
 from evaluations.models import Evaluation, EvaluationEvent, Status
+from evaluations.selectors import visible_evaluations
 from evaluations.services import (
     TransitionError,
     evaluation_approve,

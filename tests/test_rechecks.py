@@ -565,7 +565,7 @@ def test_the_pdf_of_a_rechecked_form_carries_the_recheck_section(
 
 
 def test_finances_execution_score_counts_only_when_the_rate_cannot_be_computed():
-    from evaluations.core.formdata import FundingData
+    from evaluations.core.evaluation_data import FundingData
     from rechecks.scoring import recheck_figures
     from tests.factories import clean_form_data
 

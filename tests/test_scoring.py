@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.core.scoring import (
     CATEGORY_MISSING,
     CATEGORY_WEIGHTS_NOT_STANDARD,
@@ -535,7 +535,7 @@ def test_blank_score_on_a_weighted_row_needs_a_reason() -> None:
 
 
 def test_an_unexplained_execution_rate_is_a_warning_not_an_error() -> None:
-    # DEVIATION_MISSING is an indicator rule (DOMAIN.md); the funding block has no deviation
+    # DEVIATION_MISSING is an indicator rule (docs/domain.md); the funding block has no deviation
     # cell, so a low execution rate with no explanation anywhere asks for one at submission.
     result = evaluate(make_form(budget="100", executed="80", execution_score="8", total="98"))
     assert result.codes == [EXECUTION_UNEXPLAINED]

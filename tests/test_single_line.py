@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from campaigns.due_list import import_due_list
 from campaigns.models import Campaign, DueProject
+from common.safetext import single_line
 from departments.admin import PersonNameForm
 from departments.models import Department, Membership
-from evaluations.core.safetext import single_line
 from evaluations.importer.checks import check_forms
 from tests.factories import make_evaluation
 from tests.test_due_list_import import xlsx

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.core.limits import MAX_INDICATORS, TEXT_LIMITS
 from evaluations.forms.entry import FormTextField, evaluation_forms, initial_from
 from evaluations.importer.checks import check_forms

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.importer.tables import (
     Cell,
     ParseResult,
@@ -169,7 +169,7 @@ PINNED = [
         D(100),
         (D("4.01"), D("4.01"), D("4.01")),
     ),
-    # 000: the DOMAIN.md example (8.22分, 0.84/2), a blank total, a goal split over rows.
+    # 000: the docs/domain.md example (8.22分, 0.84/2), a blank total, a goal split over rows.
     (
         "000",
         2,

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from lxml import html as lxml_html
 
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.importer.service import import_file
 from evaluations.models import Evaluation, Status
 from evaluations.templatetags.evaluation_format import points

@@ -1,4 +1,4 @@
-"""Workflow transitions (DOMAIN.md): every allowed and refused step, for every role."""
+"""Workflow transitions (docs/domain.md): every allowed and refused step, for every role."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import evaluations.core.safetext
+import common.safetext
 from django.conf import settings
 from django.db import migrations, models
 
@@ -23,9 +23,9 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('year', models.PositiveSmallIntegerField(unique=True, verbose_name='年度')),
-                ('title', models.CharField(max_length=200, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='任务名称')),
+                ('title', models.CharField(max_length=200, validators=[common.safetext.CleanTextValidator()], verbose_name='任务名称')),
                 ('deadline', models.DateField(verbose_name='截止日期')),
-                ('notice', models.TextField(blank=True, max_length=5000, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='通知内容')),
+                ('notice', models.TextField(blank=True, max_length=5000, validators=[common.safetext.CleanTextValidator()], verbose_name='通知内容')),
                 ('notice_file', models.FileField(blank=True, upload_to='campaigns/', verbose_name='通知文件（PDF）')),
                 ('requires_sign_off', models.BooleanField(default=False, help_text='勾选后，填报人提交的表先由本部门审核人审核，再报财政局。', verbose_name='需要部门审核')),
                 ('allow_unlisted', models.BooleanField(default=True, help_text='不勾选时，部门只能为应评项目清单中的项目填报。', verbose_name='允许填报清单外项目')),
@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('deadline', models.DateField(verbose_name='延长至')),
-                ('reason', models.TextField(blank=True, max_length=2000, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='原因')),
+                ('reason', models.TextField(blank=True, max_length=2000, validators=[common.safetext.CleanTextValidator()], verbose_name='原因')),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='时间')),
                 ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='extensions', to='campaigns.campaign', verbose_name='自评任务')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
@@ -61,9 +61,9 @@ class Migration(migrations.Migration):
             name='DueProject',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('implementing_unit', models.CharField(blank=True, max_length=200, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='实施单位')),
-                ('project_name', models.CharField(max_length=300, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='项目名称')),
-                ('project_code', models.CharField(blank=True, max_length=50, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='项目编码')),
+                ('implementing_unit', models.CharField(blank=True, max_length=200, validators=[common.safetext.CleanTextValidator()], verbose_name='实施单位')),
+                ('project_name', models.CharField(max_length=300, validators=[common.safetext.CleanTextValidator()], verbose_name='项目名称')),
+                ('project_code', models.CharField(blank=True, max_length=50, validators=[common.safetext.CleanTextValidator()], verbose_name='项目编码')),
                 ('initial_budget', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True, validators=[django.core.validators.MinValueValidator(0, message='金额不能为负数。')], verbose_name='年初预算数')),
                 ('annual_budget', models.DecimalField(blank=True, decimal_places=4, max_digits=16, null=True, validators=[django.core.validators.MinValueValidator(0, message='金额不能为负数。')], verbose_name='全年预算数')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
@@ -82,10 +82,10 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('position', models.PositiveSmallIntegerField(verbose_name='序号')),
-                ('level1', models.CharField(max_length=50, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='一级指标')),
-                ('level2', models.CharField(blank=True, max_length=50, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='二级指标')),
-                ('name', models.CharField(max_length=200, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='三级指标')),
-                ('target', models.CharField(blank=True, max_length=100, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='年度指标值')),
+                ('level1', models.CharField(max_length=50, validators=[common.safetext.CleanTextValidator()], verbose_name='一级指标')),
+                ('level2', models.CharField(blank=True, max_length=50, validators=[common.safetext.CleanTextValidator()], verbose_name='二级指标')),
+                ('name', models.CharField(max_length=200, validators=[common.safetext.CleanTextValidator()], verbose_name='三级指标')),
+                ('target', models.CharField(blank=True, max_length=100, validators=[common.safetext.CleanTextValidator()], verbose_name='年度指标值')),
                 ('weight', models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(0, message='分值不能为负数。')], verbose_name='分值')),
                 ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='targets', to='campaigns.dueproject', verbose_name='应评项目')),
             ],

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 
-from evaluations.core.formdata import ApprovedTarget, FormData, IndicatorData
+from evaluations.core.evaluation_data import ApprovedTarget, FormData, IndicatorData
 
 RowId = tuple[str, str, str]
 

@@ -50,7 +50,7 @@ def all_level2(template: str = DEFAULT_TEMPLATE) -> list[str]:
 
 
 # The rows a new form starts with: one per second level of the template, in the order of
-# the printed form (DOMAIN.md's table). 满意度指标 offers two names for the same row;
+# the printed form (docs/domain.md's table). 满意度指标 offers two names for the same row;
 # a new form starts with the one most forms use (服务对象满意度指标). A row left with
 # only its categories is dropped on save, so unused rows cost nothing.
 _ONE_ROW_OF = {"满意度指标": "服务对象满意度指标"}

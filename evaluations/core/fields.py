@@ -34,7 +34,7 @@ class Field:
     model: str = ""  # model field name where it differs from ``key``
     # Typed on the edit page (False: computed there, stated only by imported files).
     entered: bool = True
-    # Copied into next year's form (DOMAIN: same project, targets and weights; actuals,
+    # Copied into next year's form (docs/domain.md: same project, targets and weights; actuals,
     # scores, deviations and executed amounts start blank).
     next_year: bool = True
     # What the model stores for a blank row value (None: blank stays blank).

@@ -37,9 +37,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from evaluations.core import fields
+from evaluations.core.evaluation_data import FormData, FundingData
 from evaluations.core.fields import FUNDING_ORDER, FundingKind
 from evaluations.core.formats import format_money, format_percent, format_points
-from evaluations.core.formdata import FormData, FundingData
 from evaluations.core.grades import grade
 from evaluations.core.scoring import Finding, ScoreResult
 
@@ -76,7 +76,7 @@ EXECUTION_RATE = gettext_lazy("执行率")
 NO_INDICATORS = gettext_lazy("（无绩效指标）")
 DASH_TEXT = "—"
 GRADE_FIELD = "grade"  # the total row's grade cell (not a form value: computed)
-# The signature block (DOMAIN: the paper form's signature block).
+# The signature block (docs/domain.md: the paper form's signature block).
 STAMP_LABEL = gettext_lazy("填报单位（盖章）")
 SUBMITTED_ON = gettext_lazy("填报日期")
 REVIEW_UNIT = gettext_lazy("审核单位")

@@ -1,6 +1,6 @@
 """How much one form may hold: the limits shared by the model, the web form and the importers.
 
-Decided from the printed form (A4 landscape, the layout of DOMAIN.md): a goal cell spans
+Decided from the printed form (A4 landscape, the layout of docs/domain.md): a goal cell spans
 half the page width (about 40 characters a line), so 2,000 characters fill most of a
 page; an indicator row's cells are narrow, so their texts are a few lines each. Real
 forms (the seed files) stay far below: the longest goal has 548 characters, the longest
@@ -31,7 +31,7 @@ TEXT_LIMITS: dict[str, int] = {
     "target": 100,
     "actual": 100,
     "deviation": 300,
-    # The signature block below the table (issue 11).
+    # The signature block below the table: a person's name and a phone number.
     "filler_name": 50,
     "filler_phone": 30,
     "unit_head": 50,
@@ -52,7 +52,3 @@ MAX_INDICATORS = 60
 # Texts of the workflow: a return or reopen reason, a row comment, a warning's explanation.
 REASON_MAX_LENGTH = 2000
 COMMENT_MAX_LENGTH = 1000
-
-# The largest id (primary key) the database holds: a 64-bit signed integer. An id beyond it
-# in a URL or a query string is no match (404), never a number handed to the database.
-MAX_ID = 2**63 - 1

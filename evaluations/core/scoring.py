@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 
 from evaluations.core import formats
 from evaluations.core.approvals import missing_targets, with_approved_targets
-from evaluations.core.formdata import FormData, IndicatorData
+from evaluations.core.evaluation_data import FormData, IndicatorData
 from evaluations.core.values import (
     LESS_IS_BETTER,
     ParsedValue,

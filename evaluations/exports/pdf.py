@@ -22,11 +22,11 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from evaluations.core.formdata import FormData
+from campaigns.selectors import campaign_years
+from common.safetext import clean_text, safe_filename_text
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.layout import Cell, Layout, Signature, form_layout
-from evaluations.core.safetext import clean_text, safe_filename_text
 from evaluations.core.scoring import ScoreResult, evaluate
-from evaluations.mapping import campaign_years
 from evaluations.models import HANDED_IN, Evaluation, Status
 from evaluations.services import current_rules
 from evaluations.signature import signature_of

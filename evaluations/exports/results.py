@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Case, F, OuterRef, Q, Subquery, When
 from django.utils.translation import gettext as _
 
-from departments.access import visible_evaluations
 from evaluations.core.grades import grade
 from evaluations.dashboard import RECHECK_DONE, recheck_lookup
 from evaluations.models import FundingKind, FundingRow, Status
+from evaluations.selectors import visible_evaluations
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -107,7 +107,7 @@ def results_xlsx(rows: Iterable[ResultRow], year: int) -> bytes:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    from evaluations.exports.excel import safe_sheet_title, set_text
+    from common.xlsx import safe_sheet_title, set_text
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(safe_sheet_title(_("%(year)s年度绩效自评结果") % {"year": year}))

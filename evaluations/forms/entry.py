@@ -16,6 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.safetext import clean_text, count_forbidden, single_line
 from departments.models import Department
 from evaluations.core.categories import (
     DEFAULT_TEMPLATE,
@@ -23,10 +24,10 @@ from evaluations.core.categories import (
     level2_choices,
     standard_rows,
 )
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
+from evaluations.core.fields import FUNDING, HEADER, INDICATOR
 from evaluations.core.layout import FUNDING_COLUMNS, INDICATOR_COLUMNS
 from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
-from evaluations.core.safetext import clean_text, count_forbidden, single_line
 from evaluations.core.scoring import (
     funding_path,
     header_path,
@@ -229,7 +230,7 @@ class EvaluationHeaderForm(forms.Form):
     bound_field_class = EntryBoundField
 
     year = forms.IntegerField(
-        label=_("年度"),
+        label=HEADER["year"].label,
         min_value=2000,
         max_value=2100,
         widget=forms.TextInput(
@@ -244,18 +245,20 @@ class EvaluationHeaderForm(forms.Form):
     )
     project_name = FormTextField(
         key="project_name",
-        label=_("项目名称"),
+        label=HEADER["project_name"].label,
         required=True,
         error_messages={"required": _("请填写项目名称。")},
     )
     department = forms.ModelChoiceField(
-        label=_("主管部门"),
+        label=HEADER["department"].label,
         queryset=Department.objects.none(),
         empty_label=_("— 请选择主管部门 —"),
         widget=forms.Select(attrs={"class": "form-select"}),
         error_messages={"required": _("请选择主管部门。")},
     )
-    implementing_unit = FormTextField(key="implementing_unit", label=_("实施单位"))
+    implementing_unit = FormTextField(
+        key="implementing_unit", label=HEADER["implementing_unit"].label
+    )
     execution_weight = _points(_("分值"), min_value=0)
     goal_target = FormTextField(
         key="goal_target", label=_("预期目标"), widget=forms.Textarea(attrs={"rows": 4})
@@ -264,9 +267,9 @@ class EvaluationHeaderForm(forms.Form):
         key="goal_actual", label=_("实际完成情况"), widget=forms.Textarea(attrs={"rows": 4})
     )
     # The signature block below the table (prefilled on a new form from the user's profile).
-    unit_head = FormTextField(key="unit_head", label=_("单位负责人"))
-    filler_name = FormTextField(key="filler_name", label=_("填报人"))
-    filler_phone = FormTextField(key="filler_phone", label=_("联系电话"))
+    unit_head = FormTextField(key="unit_head", label=HEADER["unit_head"].label)
+    filler_name = FormTextField(key="filler_name", label=HEADER["filler_name"].label)
+    filler_phone = FormTextField(key="filler_phone", label=HEADER["filler_phone"].label)
     # Carried through for the stale-copy check (the revision the page was loaded from).
     revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -292,9 +295,9 @@ class FundingForm(forms.Form):
 
     bound_field_class = EntryBoundField
 
-    initial_budget = _money(_("年初预算数"))
-    annual_budget = _money(_("全年预算数"))
-    executed = _money(_("全年执行数"))
+    initial_budget = _money(FUNDING["initial_budget"].label)
+    annual_budget = _money(FUNDING["annual_budget"].label)
+    executed = _money(FUNDING["executed"].label)
 
     def __init__(self, *args: Any, kind: str, **kwargs: Any):
         kwargs.setdefault("prefix", f"funding-{kind}")
@@ -350,21 +353,21 @@ class IndicatorForm(forms.Form):
     # trusted only if it is one of the form's own rows (services.evaluation_write).
     key = forms.CharField(required=False, strip=True, widget=forms.HiddenInput)
 
-    level1 = FormTextField(key="level1", label=_("一级指标"), widget=forms.Select)
-    level2 = FormTextField(key="level2", label=_("二级指标"), widget=forms.Select)
+    level1 = FormTextField(key="level1", label=INDICATOR["level1"].label, widget=forms.Select)
+    level2 = FormTextField(key="level2", label=INDICATOR["level2"].label, widget=forms.Select)
     # A one-line text that wraps: long indicator names stay readable in a narrow column.
     name = FormTextField(
         key="name",
-        label=_("三级指标"),
+        label=INDICATOR["name"].label,
         widget=forms.Textarea(attrs={"rows": 1, "data-single-line": "1"}),
     )
-    target = FormTextField(key="target", label=_("年度指标值"))
-    actual = FormTextField(key="actual", label=_("实际完成值"))
-    weight = _points(_("分值"), min_value=0)
-    score = _points(_("得分"))
+    target = FormTextField(key="target", label=INDICATOR["target"].label)
+    actual = FormTextField(key="actual", label=INDICATOR["actual"].label)
+    weight = _points(INDICATOR["weight"].label, min_value=0)
+    score = _points(INDICATOR["score"].label)
     deviation = FormTextField(
         key="deviation",
-        label=_("偏差原因分析及改进措施"),
+        label=INDICATOR["deviation"].label,
         widget=forms.Textarea(attrs={"rows": 1}),
     )
 

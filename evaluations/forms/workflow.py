@@ -13,59 +13,16 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from common.http import StrictIntegerField, id_field, parse_integer, year_field
+from common.safetext import clean_text
 from evaluations.core.layout import funding_label
-from evaluations.core.limits import COMMENT_MAX_LENGTH, MAX_ID, REASON_MAX_LENGTH
-from evaluations.core.safetext import clean_text
+from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.models import FUNDING_ORDER, Status
 
-# Years as a filter: anything a form's year could be, and no more than four digits.
-MIN_YEAR, MAX_YEAR = 1, 9999
 MAX_PAGE = 10**9
-
-
-class StrictIntegerField(forms.IntegerField):
-    """An integer typed in ASCII digits (optionally signed) that fits its bounds.
-
-    Django's IntegerField hands the text to ``int()``, which also reads other scripts'
-    digits ("١٢") and fails on over 4,300 digits; this one refuses both before ``int()``.
-    """
-
-    def __init__(self, *, min_value: int, max_value: int, **kwargs: Any) -> None:
-        kwargs.setdefault("required", False)
-        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
-
-    def to_python(self, value: Any) -> int | None:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        text = str(value).strip() if value is not None else ""
-        if text in self.empty_values:
-            return None
-        digits = text.removeprefix("-")
-        width = max(len(str(abs(b))) for b in (self.min_value, self.max_value) if b is not None)
-        if not (digits.isascii() and digits.isdigit() and len(digits) <= width):
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return int(text)
-
-
-def id_field(**kwargs: Any) -> StrictIntegerField:
-    """A database id: 1 to MAX_ID."""
-    return StrictIntegerField(min_value=1, max_value=MAX_ID, **kwargs)
-
-
-def year_field(**kwargs: Any) -> StrictIntegerField:
-    """A year: MIN_YEAR to MAX_YEAR."""
-    malformed = _("年度应为四位数字，如 2021。")
-    kwargs["error_messages"] = {
-        "invalid": malformed,
-        "min_value": malformed,
-        "max_value": malformed,
-        **kwargs.get("error_messages", {}),
-    }
-    return StrictIntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR, **kwargs)
 
 
 def page_field(**kwargs: Any) -> StrictIntegerField:
@@ -73,26 +30,9 @@ def page_field(**kwargs: Any) -> StrictIntegerField:
     return StrictIntegerField(min_value=1, max_value=MAX_PAGE, **kwargs)
 
 
-def _parse(field: StrictIntegerField, value: Any) -> int | None:
-    try:
-        return field.clean(value)
-    except ValidationError:
-        return None
-
-
-def parse_id(value: Any) -> int | None:
-    """A database id from untrusted text, or None when it is not one."""
-    return _parse(id_field(), value)
-
-
-def parse_year(value: Any) -> int | None:
-    """A year from untrusted text (MIN_YEAR to MAX_YEAR), or None when it is not one."""
-    return _parse(year_field(), value)
-
-
 def parse_revision(value: Any) -> int | None:
     """The edit page's hidden revision, or None when missing or malformed (a stale copy)."""
-    return _parse(StrictIntegerField(min_value=0, max_value=2**31 - 1), value)
+    return parse_integer(StrictIntegerField(min_value=0, max_value=2**31 - 1), value)
 
 
 class WorkflowTextField(forms.CharField):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
+from common.translation import _
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.core.grades import is_grade_text
 from evaluations.importer.cells import (
     _PLACEHOLDERS,
@@ -17,7 +18,7 @@ from evaluations.importer.cells import (
     parse_number,
     snippet,
 )
-from evaluations.importer.results import Problem, _
+from evaluations.importer.results import Problem
 from evaluations.importer.sections import (
     _DEFAULT_FUNDING,
     _DEFAULT_INDICATOR_WIDTH,

@@ -24,17 +24,18 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from evaluations.core.fields import FUNDING_FIELDS, HEADER_FIELDS, INDICATOR_FIELDS
-from evaluations.core.formdata import FormData, FundingData, IndicatorData
-from evaluations.core.layout import GOAL_ACTUAL, GOAL_TARGET
-from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
-from evaluations.core.safetext import (
+from common.safetext import (
     clean_text,
     count_forbidden,
     describe_forbidden,
     single_line,
 )
-from evaluations.importer.results import Problem, _
+from common.translation import _
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
+from evaluations.core.fields import FUNDING_FIELDS, HEADER_FIELDS, INDICATOR_FIELDS
+from evaluations.core.layout import GOAL_ACTUAL, GOAL_TARGET
+from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
+from evaluations.importer.results import Problem
 from evaluations.models import Evaluation, FundingKind, FundingRow, Indicator
 
 # Text fields of the form and of an indicator row, in the order of the printed form.

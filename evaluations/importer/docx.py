@@ -4,7 +4,7 @@ Why not python-docx's ``Document()``: it reads every part of the package into me
 parses ``word/document.xml`` into one lxml tree, some thirty times the XML in memory, so
 a 1 MB file of empty paragraphs took 5.4 GB; and its text properties take a Python step
 per run and per run element (seconds for a document of many runs). Here the archive is
-checked first (``archive.py``), then ``word/document.xml`` is streamed through lxml's
+checked first (``common/archive.py``), then ``word/document.xml`` is streamed through lxml's
 pull parser, keeping one paragraph or table row of the body in memory at a time, and
 the text of each is taken with one compiled XPath, by python-docx's rules (``Paragraph
 .text``, ``_Cell.text``, ``CT_Tc.vMerge``; tests/test_import_limits.py compares the two).
@@ -21,16 +21,17 @@ from typing import Any
 from django.conf import settings
 from lxml import etree
 
-from evaluations.importer.archive import (
+from common.archive import (
     NOT_VALID,
+    OLE_MAGIC,
     ArchiveRefused,
     Budget,
     CheckedArchive,
     open_archive,
 )
-from evaluations.importer.tables import Cell, ParseResult, Problem, Row, _, parse_rows
+from common.translation import _
+from evaluations.importer.tables import Cell, ParseResult, Problem, Row, parse_rows
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -288,7 +289,7 @@ def document_rows(archive: CheckedArchive, places: _Locations) -> list[Row]:
 def parse_docx(data: bytes) -> ParseResult:
     """Read every form of a Word document; never raises, problems name table, row and cell."""
     result = ParseResult()
-    if data[:4] == _OLE_MAGIC:
+    if data[:4] == OLE_MAGIC:
         result.problems.append(
             Problem(None, _("这是旧版 Word（.doc）文件，请在 Word 中另存为 .docx 后再导入。"))
         )

@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from evaluations.importer.archive import megabytes
+from common.archive import megabytes
 
 
 class LocalFileRefused(Exception):

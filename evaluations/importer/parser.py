@@ -7,10 +7,11 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
-from evaluations.core.formdata import FormData
+from common.translation import _
+from evaluations.core.evaluation_data import FormData
 from evaluations.importer.body import _BodyReader, _FormState
 from evaluations.importer.cells import Row, clean_cell, label_key, row_snippet, snippet
-from evaluations.importer.results import Problem, _
+from evaluations.importer.results import Problem
 from evaluations.importer.sections import (
     _ATTACHMENT,
     _FUNDING_COLUMNS,

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import AppRegistryNotReady, ImproperlyConfigured
-from django.utils.translation import gettext
-
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 
 
 @dataclass
@@ -32,13 +29,3 @@ class UnreadableFile(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def _(message: str) -> str:
-    """Translate a user-facing message (named `_` so makemessages finds the strings)."""
-    try:
-        return gettext(message)
-    except (ImproperlyConfigured, AppRegistryNotReady):
-        # The parser is pure and may run from a script without Django set up:
-        # the Chinese source text is then the message.
-        return message

@@ -13,15 +13,18 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from campaigns.models import DueProject
+from common.archive import megabytes
 from departments.access import evaluation_unit, form_unit, unit_limit
 from departments.models import Department
-from evaluations.campaign_forms import match_due_project, with_due_approvals
-from evaluations.core.formdata import FormData
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
-from evaluations.importer.archive import megabytes
+from evaluations.due_evaluations import match_due_project, with_due_approvals
 from evaluations.importer.checks import check_forms
+from evaluations.importer.docx import parse_docx
 from evaluations.importer.localfile import LocalFileRefused, read_local_file
 from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
+from evaluations.importer.text import parse_text
+from evaluations.importer.xlsx import parse_xlsx
 from evaluations.mapping import json_number, report_json, with_keys_matched
 from evaluations.models import Evaluation, EventAction
 from evaluations.services import (
@@ -88,21 +91,15 @@ def parse_file(data: bytes, name: str) -> ParseResult:
     """Parse a file of forms by its extension (.txt text dump, .xlsx, .docx).
 
     Whatever the way in (upload, command, script), a file over IMPORT_MAX_FILE_SIZE is
-    not read; each reader bounds the rest (archive.py, xlsx.py, docx.py, the forms cap).
+    not read; each reader bounds the rest (common/archive.py, common/xlsx.py, docx.py, the forms cap).
     """
     if len(data) > settings.IMPORT_MAX_FILE_SIZE:
         return ParseResult(problems=[too_big()])
     suffix = Path(name).suffix.lower()
     if suffix == ".xlsx":
-        from evaluations.importer.xlsx import parse_xlsx
-
         return parse_xlsx(data)
     if suffix == ".docx":
-        from evaluations.importer.docx import parse_docx
-
         return parse_docx(data)
-    from evaluations.importer.text import parse_text
-
     return parse_text(data)
 
 

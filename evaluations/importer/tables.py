@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from evaluations.core.formdata import FormData
+from common.translation import _
+from evaluations.core.evaluation_data import FormData
 from evaluations.importer.cells import Cell, Row, parse_number
 from evaluations.importer.parser import _Parser
-from evaluations.importer.results import ParseResult, Problem, UnreadableFile, _
+from evaluations.importer.results import ParseResult, Problem, UnreadableFile
 
 # The parts: cells.py (cell text and numbers), sections.py (which row is which part of
 # a form), body.py (filling a form from its body rows) and parser.py (the walk). The
@@ -18,7 +19,6 @@ __all__ = [
     "Problem",
     "Row",
     "UnreadableFile",
-    "_",
     "parse_number",
     "parse_rows",
 ]

@@ -160,7 +160,7 @@ def _lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
-# Characters no form may hold (evaluations.core.safetext), but for those the row reader and
+# Characters no form may hold (common.safetext), but for those the row reader and
 # check_forms give a meaning to: VT and FF (Word's line and page breaks) and BEL.
 _MAX_CONTROL_PROBLEMS = 10
 _STRAY_CONTROLS = re.compile("[\x00-\x06\x08\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")

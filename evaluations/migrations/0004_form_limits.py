@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.functions.text
 import django.db.models.lookups
-import evaluations.core.safetext
+import common.safetext
 from decimal import Decimal
 from django.conf import settings
 from django.db import migrations, models
@@ -26,22 +26,22 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='evaluation',
             name='goal_actual',
-            field=models.TextField(blank=True, max_length=2000, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='年度总体目标：实际完成情况'),
+            field=models.TextField(blank=True, max_length=2000, validators=[common.safetext.CleanTextValidator()], verbose_name='年度总体目标：实际完成情况'),
         ),
         migrations.AlterField(
             model_name='evaluation',
             name='goal_target',
-            field=models.TextField(blank=True, max_length=2000, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='年度总体目标：预期目标'),
+            field=models.TextField(blank=True, max_length=2000, validators=[common.safetext.CleanTextValidator()], verbose_name='年度总体目标：预期目标'),
         ),
         migrations.AlterField(
             model_name='evaluation',
             name='implementing_unit',
-            field=models.CharField(blank=True, max_length=200, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='实施单位'),
+            field=models.CharField(blank=True, max_length=200, validators=[common.safetext.CleanTextValidator()], verbose_name='实施单位'),
         ),
         migrations.AlterField(
             model_name='evaluation',
             name='project_name',
-            field=models.CharField(max_length=300, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='项目名称'),
+            field=models.CharField(max_length=300, validators=[common.safetext.CleanTextValidator()], verbose_name='项目名称'),
         ),
         migrations.AlterField(
             model_name='fundingrow',
@@ -61,32 +61,32 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='indicator',
             name='actual',
-            field=models.CharField(blank=True, max_length=100, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='实际完成值'),
+            field=models.CharField(blank=True, max_length=100, validators=[common.safetext.CleanTextValidator()], verbose_name='实际完成值'),
         ),
         migrations.AlterField(
             model_name='indicator',
             name='deviation',
-            field=models.TextField(blank=True, max_length=300, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='偏差原因分析及改进措施'),
+            field=models.TextField(blank=True, max_length=300, validators=[common.safetext.CleanTextValidator()], verbose_name='偏差原因分析及改进措施'),
         ),
         migrations.AlterField(
             model_name='indicator',
             name='level1',
-            field=models.CharField(max_length=50, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='一级指标'),
+            field=models.CharField(max_length=50, validators=[common.safetext.CleanTextValidator()], verbose_name='一级指标'),
         ),
         migrations.AlterField(
             model_name='indicator',
             name='level2',
-            field=models.CharField(blank=True, max_length=50, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='二级指标'),
+            field=models.CharField(blank=True, max_length=50, validators=[common.safetext.CleanTextValidator()], verbose_name='二级指标'),
         ),
         migrations.AlterField(
             model_name='indicator',
             name='name',
-            field=models.CharField(max_length=200, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='三级指标'),
+            field=models.CharField(max_length=200, validators=[common.safetext.CleanTextValidator()], verbose_name='三级指标'),
         ),
         migrations.AlterField(
             model_name='indicator',
             name='target',
-            field=models.CharField(blank=True, max_length=100, validators=[evaluations.core.safetext.CleanTextValidator()], verbose_name='年度指标值'),
+            field=models.CharField(blank=True, max_length=100, validators=[common.safetext.CleanTextValidator()], verbose_name='年度指标值'),
         ),
         migrations.AlterField(
             model_name='indicator',

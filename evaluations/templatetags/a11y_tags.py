@@ -1,4 +1,4 @@
-"""Accessibility helpers for hand-written form fields (issue 13, item 14)."""
+"""Accessibility helpers for hand-written fields: labels, errors and hints tied to each input."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from common.http import content_disposition
 from evaluations import charts, permissions
 from evaluations.dashboard import (
     FILTER_CHOICES,
@@ -27,7 +28,7 @@ from evaluations.dashboard import (
 )
 from evaluations.exports import results
 from evaluations.forms.workflow import DashboardFilterForm
-from evaluations.views.exports import XLSX, content_disposition
+from evaluations.views.exports import XLSX
 from exports.forms import ExportForm
 
 PAGE_SIZE = 50

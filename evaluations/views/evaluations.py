@@ -19,12 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaigns.models import DueProject
 from campaigns.selectors import open_campaign
-from departments.access import membership_of
+from common.http import parse_id
 from departments.models import Department
-from evaluations import campaign_forms, permissions, selectors, services
+from departments.roles import membership_of
+from evaluations import due_evaluations, permissions, selectors, services
 from evaluations.core.categories import level2_choices
+from evaluations.core.evaluation_data import FormData
 from evaluations.core.formats import format_points
-from evaluations.core.formdata import FormData
 from evaluations.core.layout import Signature, finding_json, form_layout
 from evaluations.core.scoring import ScoreResult, evaluate, format_percent
 from evaluations.filters import EvaluationListFilter, list_queryset, with_badges
@@ -130,7 +131,7 @@ def _due_context(request: HttpRequest) -> dict[str, Any]:
     if not permissions.in_a_department(request.user):
         return {}
     membership = membership_of(request.user)
-    due_list = campaign_forms.due_list_for(user=request.user, campaign=open_campaign())
+    due_list = due_evaluations.due_list_for(user=request.user, campaign=open_campaign())
     return {
         "due_list": due_list,
         "own_department": membership.department if membership is not None else None,
@@ -151,7 +152,7 @@ def evaluation_due_start(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if project is None or department_id is None:
         raise Http404
-    evaluation, created = campaign_forms.evaluation_start_from_due(
+    evaluation, created = due_evaluations.evaluation_start_from_due(
         project=project, user=request.user
     )
     if created:
@@ -398,7 +399,7 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
     own = own_department(request)
     departments = selectors.departments_for(user=request.user) if own is None else None
     if own is not None and request.method == "GET":
-        refusing = campaign_forms.open_campaign_refusing_unlisted()
+        refusing = due_evaluations.open_campaign_refusing_unlisted()
         if refusing is not None:
             messages.error(request, _unlisted_message(refusing))
             return redirect("evaluations:list")
@@ -409,13 +410,13 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
             department = own or forms.header.cleaned_data["department"]
             data = forms.form_data(department_name=department.name)
             # A project of the due list is linked to its due project (and its approvals).
-            due_project = campaign_forms.match_due_project(
+            due_project = due_evaluations.match_due_project(
                 department=department, year=data.year, project_name=data.project_name
             )
             if due_project is not None:
-                data = campaign_forms.with_due_approvals(data, due_project)
+                data = due_evaluations.with_due_approvals(data, due_project)
             refusing = (
-                campaign_forms.unlisted_refused(year=data.year)
+                due_evaluations.unlisted_refused(year=data.year)
                 if own is not None and due_project is None
                 else None
             )
@@ -449,7 +450,7 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
 
     copied_from = None
     if "copy_from" in request.GET:
-        source_pk = forms_workflow.parse_id(request.GET["copy_from"])
+        source_pk = parse_id(request.GET["copy_from"])
         if source_pk is None:
             raise Http404
         copied_from = selectors.evaluation_get(user=request.user, pk=source_pk, with_rows=True)
@@ -460,7 +461,7 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
         initial = blank_initial(year=campaign.year if campaign is not None else None)
     if own is not None:
         # The filler signs the form: their name and phone from their profile.
-        initial["header"].update(campaign_forms.profile_signature(request.user))
+        initial["header"].update(due_evaluations.profile_signature(request.user))
         # A filler limited to one 实施单位 writes only that unit's forms: it is filled in.
         membership = membership_of(request.user)
         unit = " ".join(membership.implementing_unit.split()) if membership is not None else ""
@@ -549,7 +550,7 @@ def score_preview(request: HttpRequest) -> JsonResponse:
     forms = evaluation_forms(request.POST)
     forms.is_valid()
     # The edit page of a stored form says which (the user's own forms only).
-    pk = forms_workflow.parse_id(request.POST.get("evaluation_id") or "")
+    pk = parse_id(request.POST.get("evaluation_id") or "")
     stored = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True) if pk else None
     result = _score(forms, evaluation=stored)
     field_errors: dict[str, list[str]] = {}

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -12,30 +11,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from departments.access import visible_evaluations
+from common.http import content_disposition
 from evaluations import permissions, selectors
-from evaluations.core.safetext import safe_filename_text
 from evaluations.exports import excel, pdf
 from evaluations.forms.workflow import BulkExportForm
+from evaluations.selectors import visible_evaluations
+from exports.pdfcache import download_pdf, pdf_ready
 
 PDF = "application/pdf"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-# Line breaks, tabs, quotes and backslashes cannot stand in the quoted ASCII name.
-_NOT_IN_QUOTED_NAME = re.compile(r'[\x00-\x1f\x7f"\\]')
-
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """An attachment header every browser understands: ASCII name plus RFC 5987 UTF-8 name.
-
-    Whatever the caller built the name from, control and bidirectional characters are
-    dropped here too: a browser shows the decoded name, and U+202E would reverse it.
-    """
-    filename = safe_filename_text(filename) or "download"
-    ascii_name = safe_filename_text(fallback).encode("ascii", "ignore").decode()
-    ascii_name = _NOT_IN_QUOTED_NAME.sub("", ascii_name) or "download"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _attachment(response: HttpResponse, filename: str, fallback: str) -> HttpResponse:
@@ -47,8 +31,6 @@ def _attachment(response: HttpResponse, filename: str, fallback: str) -> HttpRes
 @require_GET
 def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Download one evaluation as PDF, or a page that waits while the task worker prints it."""
-    from exports.pdfcache import download_pdf
-
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
     # From the PDF cache (exports/pdfcache.py): rendered now only when the form's printed
@@ -70,8 +52,6 @@ def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def evaluation_pdf_status(request: HttpRequest, pk: int) -> JsonResponse:
     """Whether the form's PDF is ready, polled by the waiting page (static/js/pdf_waiting.js)."""
-    from exports.pdfcache import pdf_ready
-
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
     response = JsonResponse(pdf_ready(evaluation))

@@ -21,10 +21,12 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.db.models import QuerySet
 
+from campaigns.selectors import campaign_years
 from departments.models import Department
 from evaluations.exports import pdf
-from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation
+from exports.jobs import in_order, write_merged, write_zip
+from exports.pdfcache import cached_pdf_name
 
 
 class Command(BaseCommand):
@@ -87,8 +89,6 @@ class Command(BaseCommand):
         self, evaluations: QuerySet[Evaluation], suffix: str, target: IO[bytes], workers: int
     ) -> int:
         """Render the forms into the PDF cache in ``workers`` processes, then write the file."""
-        from exports.jobs import in_order, write_merged, write_zip
-
         ids = list(evaluations.values_list("pk", flat=True))
         size = max(1, settings.EXPORT_CHUNK_SIZE)
         chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
@@ -118,8 +118,6 @@ class Command(BaseCommand):
 
 def render_into_cache(ids: list[int]) -> int:
     """Store the current PDF of each of these forms in the PDF cache; return how many."""
-    from exports.pdfcache import cached_pdf_name
-
     with_campaign = campaign_years()
     count = 0
     for evaluation in Evaluation.objects.select_related("department").filter(pk__in=ids):

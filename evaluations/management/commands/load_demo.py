@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
+from campaigns.due_list import import_due_list
+from campaigns.models import Campaign
 from departments.demo import (
     DEMO_ADMIN,
     DEMO_FINANCE,
@@ -68,13 +72,6 @@ class Command(BaseCommand):
 
     def _campaign(self) -> None:
         """An open 2021 campaign, due in 30 days, with the sample due list."""
-        import datetime
-
-        from django.utils import timezone
-
-        from campaigns.due_list import import_due_list
-        from campaigns.models import Campaign
-
         campaign, _ = Campaign.objects.get_or_create(
             year=2021,
             defaults={

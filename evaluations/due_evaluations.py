@@ -21,12 +21,13 @@ from django.utils.translation import gettext as _
 
 from campaigns.deadlines import is_overdue, today
 from campaigns.models import Campaign, DueProject
-from departments.access import membership_covers, membership_of, of_own_unit, unit_key
+from departments.access import membership_covers, of_own_unit, unit_key
 from departments.models import Department
+from departments.roles import membership_of
 from evaluations import permissions
 from evaluations.core.approvals import with_approved_targets
+from evaluations.core.evaluation_data import ApprovedTarget, FormData, FundingData, IndicatorData
 from evaluations.core.fields import FundingKind
-from evaluations.core.formdata import ApprovedTarget, FormData, FundingData, IndicatorData
 from evaluations.core.scoring import with_computed_totals
 from evaluations.models import Evaluation, EventAction, Status
 from evaluations.services import current_rules, evaluation_create

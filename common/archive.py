@@ -24,9 +24,11 @@ from typing import IO
 
 from django.conf import settings
 
-from evaluations.importer.results import _
+from common.translation import _
 
 MIB = 1024 * 1024
+# An old binary Office file (.xls, .doc): an OLE compound document, not a zip.
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 # An entry this small cannot hurt whatever its ratio: a few KB of repetitive XML (styles,
 # an empty sheet) compress far better than 100:1 in files Excel and Word write.
 RATIO_FLOOR = MIB
