@@ -406,7 +406,7 @@ class CellBudget:
         return text
 
 
-def _number_format(workbook: Any, style_id: int) -> str:
+def number_format(workbook: Any, style_id: int) -> str:
     """A cell's number format, as openpyxl's read-only cell finds it ("General" if unknown)."""
     styles = workbook._cell_styles
     if not 0 <= style_id < len(styles):
@@ -444,7 +444,7 @@ def sheet_values(reader: Any, plan: SheetPlan) -> Values:
         for number, cells in parser.parse():
             if 1 <= number <= plan.last_row and number not in values:
                 values[number] = {
-                    cell["column"]: (cell["value"], _number_format(workbook, cell["style_id"]))
+                    cell["column"]: (cell["value"], number_format(workbook, cell["style_id"]))
                     for cell in cells
                     if 1 <= cell["column"] <= columns
                 }

@@ -2,7 +2,7 @@
 
 Sheet "账号": 姓名, 用户名, 主管部门, 角色 (填报人 / 部门审核人 / 财政局审核人), 实施单位
 (optional: the unit a filler or head is limited to), 手机, 电子邮箱, 初始密码 (optional).
-The file is hostile: it goes through the archive checks of ``evaluations.importer.archive``
+The file is hostile: it goes through the archive checks of ``common.archive``
 and the bounded reader of ``evaluations.importer.xlsx``, as the due list does, and a formula
 anywhere is refused (a list of people holds only typed values). Reading never raises:
 every problem names its cell ("账号!D7").
@@ -34,19 +34,20 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser  # openpyxl's own, as common/xlsx.py uses
 
-from departments.models import Department, Membership, Role
-from evaluations.core.safetext import single_line
-from evaluations.exports.excel import set_text
-from evaluations.importer.archive import NOT_VALID, ArchiveRefused, open_archive
-from evaluations.importer.xlsx import (
-    _CellBudget,
-    _number_format,
-    _open_workbook,
+from common.archive import NOT_VALID, OLE_MAGIC, ArchiveRefused, open_archive
+from common.safetext import single_line
+from common.xlsx import (
+    CellBudget,
     cell_text,
     max_columns,
     max_rows,
+    number_format,
+    open_workbook,
+    set_text,
 )
+from departments.models import Department, Membership, Role
 
 SHEET = "账号"
 PASSWORDS_SHEET = "初始密码"
@@ -75,7 +76,6 @@ MAX_ACCOUNTS = 2000
 HEADER_SEARCH_ROWS = 10
 # A phone as written (after NFKC): digits with spaces, hyphens, brackets, a leading +.
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{5,28}[0-9]$")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 # Generated passwords: no look-alike characters (0/O, 1/l/I), read aloud or copied by hand.
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
 GENERATED_LENGTH = 12
@@ -287,17 +287,16 @@ def _read_sheet(data: bytes, result: ParsedAccounts) -> dict[int, dict[int, str]
     Cells are read as written (not Excel's cached results): a formula is a problem of its
     cell, whatever it computes.
     """
-    from openpyxl.worksheet._reader import WorkSheetParser  # openpyxl's own, as xlsx.py uses
 
     problems = result.problems
-    if data[:4] == _OLE_MAGIC:
+    if data[:4] == OLE_MAGIC:
         problems.append(
             Problem("", "", _("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。"))
         )
         return None
     try:
         archive = open_archive(data)
-        reader, plans = _open_workbook(data, archive)
+        reader, plans = open_workbook(data, archive)
         plan = next((p for p in plans if p.title.strip() == SHEET), None)
         if plan is None:
             problems.append(
@@ -312,7 +311,7 @@ def _read_sheet(data: bytes, result: ParsedAccounts) -> dict[int, dict[int, str]
                     _("工作表超过 %(max)s 行（上限），请分成几个文件导入。") % {"max": max_rows()},
                 )
             )
-        budget = _CellBudget()
+        budget = CellBudget()
         workbook = reader.wb
         texts: dict[int, dict[int, str]] = {}
         if not plan.last_row:
@@ -344,7 +343,7 @@ def _read_sheet(data: bytes, result: ParsedAccounts) -> dict[int, dict[int, str]
                             )
                         )
                         continue
-                    text = cell_text(cell["value"], _number_format(workbook, cell["style_id"]))
+                    text = cell_text(cell["value"], number_format(workbook, cell["style_id"]))
                     row[column] = budget.take(single_line(text))
                 texts[number] = row
                 # Rows past the most a file may hold are never needed: the limit's problem

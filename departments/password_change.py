@@ -18,8 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from departments.access import membership_of
 from departments.models import Membership
+from departments.roles import membership_of
 
 # The pages such an account may still open (besides static files).
 ALLOWED_URL_NAMES = ("password_change", "password_change_done", "logout")

@@ -10,9 +10,9 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from common.safetext import SINGLE_LINE
 from departments.models import Department, Role
 from departments.staffing import ADMIN, NO_ROLE, PEOPLE_ORDERS
-from evaluations.core.safetext import SINGLE_LINE
 
 PHONE = RegexValidator(
     r"^\+?[0-9][0-9 \-]{3,28}[0-9]$",

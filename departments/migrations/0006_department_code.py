@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-import evaluations.core.safetext
+import common.safetext
 
 
 class Migration(migrations.Migration):
@@ -19,8 +19,8 @@ class Migration(migrations.Migration):
                 default="",
                 max_length=50,
                 validators=[
-                    evaluations.core.safetext.CleanTextValidator(),
-                    evaluations.core.safetext.SingleLineValidator(),
+                    common.safetext.CleanTextValidator(),
+                    common.safetext.SingleLineValidator(),
                 ],
                 verbose_name="部门编码",
             ),
