@@ -192,7 +192,7 @@ def due_list_workbook(projects: list[ProjectRow] | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from evaluations.exports.excel import set_text
+    from common.spreadsheet import set_text
 
     workbook = Workbook()
     sheet = workbook.active

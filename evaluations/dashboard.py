@@ -32,10 +32,13 @@ from django.db.models import Count, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.styles import Font
 
 from campaigns.deadlines import NOT_HANDED_IN, department_deadlines, is_overdue
 from campaigns.deadlines import today as local_today
 from campaigns.models import Campaign, DueProject
+from common.spreadsheet import safe_sheet_title, set_text
 from departments.access import of_own_unit, visible_departments, visible_evaluations
 from evaluations.core.grades import GRADE_KEYS, grade_label, grade_ranges
 from evaluations.models import HANDED_IN, EvaluationEvent, FundingKind, FundingRow, Status
@@ -605,13 +608,8 @@ def overview_xlsx(overview: Overview, rows: list[DepartmentRow] | None = None) -
     ``rows`` are the table's rows as filtered on the page (default: every department); the
     totals row sums them. With a campaign the columns are those of the page: 应评 … 逾期.
     Text cells and the sheet title are written by the same helpers as the forms'
-    workbook (``excel.set_text``, ``excel.safe_sheet_title``).
+    workbook (``common.spreadsheet``).
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    from evaluations.exports.excel import safe_sheet_title, set_text
-
     rows = overview.rows if rows is None else rows
     totals = totals_row(rows)
     campaign = overview.campaign

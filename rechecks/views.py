@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.pdf import render_html_pdf
 from departments.models import Department
 from evaluations import permissions
 from evaluations.core.grades import grade as grade_of
@@ -244,8 +245,6 @@ def recheck_start(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def recheck_report(request: HttpRequest) -> HttpResponse:
     """One department's re-checks of a year, as a PDF (/rechecks/report/?year=&department=)."""
-    from evaluations.exports.pdf import render_html_pdf
-
     _finance(request)
     year = _year(request)
     department = get_object_or_404(Department, pk=parse_id(request.GET.get("department")) or 0)

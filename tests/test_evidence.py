@@ -470,32 +470,32 @@ def test_the_pages_show_the_files_by_row(client_a, client_finance, draft, staff_
 
 
 def test_the_pdf_ends_with_the_evidence_list(draft, staff_a):
-    from evaluations.exports import pdf
+    from exports import compose
     from tests.export_helpers import pdf_pages
 
     key = draft.indicators.order_by("position")[2].key
     evidence_on(draft, staff_a, name="验收报告.pdf", row=key)
-    text = "".join(pdf_pages(pdf.evaluation_pdf(draft))).replace(" ", "").replace("\n", "")
+    text = "".join(pdf_pages(compose.evaluation_pdf(draft))).replace(" ", "").replace("\n", "")
     assert "佐证材料清单" in text
     assert "验收报告.pdf" in text and "第3行指标" in text
 
 
 def test_the_pdf_of_a_form_without_evidence_has_no_list(draft):
-    from evaluations.exports import pdf
+    from exports import compose
     from tests.export_helpers import pdf_pages
 
-    assert "佐证材料清单" not in "".join(pdf_pages(pdf.evaluation_pdf(draft)))
+    assert "佐证材料清单" not in "".join(pdf_pages(compose.evaluation_pdf(draft)))
 
 
 def test_the_zip_puts_each_forms_files_in_a_folder_beside_its_pdf(client_a, draft, dept_a, staff_a):
     import zipfile
 
-    from evaluations.exports import pdf
+    from tests.export_helpers import pdf_zip
 
     upload(client_a, draft, ("验收报告.pdf", pdf_bytes()), ("照片.png", png_bytes()))
     other = make_evaluation(dept_a, staff_a, project_name="没有材料的项目")
     target = BytesIO()
-    assert pdf.write_pdf_zip([draft, other], target) == 2
+    assert pdf_zip([draft, other], target) == 2
     with zipfile.ZipFile(BytesIO(target.getvalue())) as archive:
         names = archive.namelist()
         assert len(names) == 5

@@ -30,7 +30,6 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook
 
-from evaluations.exports import excel
 from evaluations.importer import archive
 from evaluations.importer.service import import_file, import_paths, parse_file
 from evaluations.importer.uploads import (
@@ -41,6 +40,7 @@ from evaluations.importer.uploads import (
 )
 from evaluations.mapping import snapshot
 from evaluations.models import Evaluation, ImportUpload
+from exports import excel
 from tests.conftest import PROJECT_DIR, sample_path
 from tests.export_helpers import sample_form
 

@@ -34,7 +34,7 @@ from evaluations.importer.archive import (
 from evaluations.importer.parser import too_many_forms
 from evaluations.importer.tables import Cell, ParseResult, Problem, Row, _, parse_rows
 
-FLAT_SHEET_TITLE = "指标明细"  # evaluations.exports.excel writes it; it is not a form
+FLAT_SHEET_TITLE = "指标明细"  # exports.excel writes it; it is not a form
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _VALUE, _INLINE = f"{_NS}c/{_NS}v", f"{_NS}c/{_NS}is"

@@ -45,6 +45,7 @@ from evaluations.review_selectors import (
 )
 from evaluations.services import notifications_mark_read
 from evaluations.signature import signature_of
+from exports.kinds import KINDS
 from rechecks.selectors import recheck_published
 
 PAGE_SIZE = 50
@@ -118,6 +119,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             "export_department": filterset.value("department") if all_departments else "",
             "export_status": statuses[0] if len(statuses) == 1 else "",
             "several_states": len(statuses) > 1,
+            "export_kinds": KINDS.values(),
             "unread": unread_evaluation_ids(user=request.user),
             "notifications": unread_notifications(user=request.user)[:10],
             **_due_context(request),

@@ -15,12 +15,10 @@ from django.views.decorators.http import require_GET
 from departments.access import visible_evaluations
 from evaluations import permissions, selectors
 from evaluations.core.safetext import safe_filename_text
-from evaluations.exports import excel, pdf
 from evaluations.forms.workflow import BulkExportForm
-
-PDF = "application/pdf"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
+from exports import excel, pdf
+from exports.kinds import PDF_CONTENT_TYPE, XLSX_CONTENT_TYPE
+from exports.pdfcache import download_pdf, pdf_ready
 
 # Line breaks, tabs, quotes and backslashes cannot stand in the quoted ASCII name.
 _NOT_IN_QUOTED_NAME = re.compile(r'[\x00-\x1f\x7f"\\]')
@@ -47,8 +45,6 @@ def _attachment(response: HttpResponse, filename: str, fallback: str) -> HttpRes
 @require_GET
 def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Download one evaluation as PDF, or a page that waits while the task worker prints it."""
-    from exports.pdfcache import download_pdf
-
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
     # From the PDF cache (exports/pdfcache.py): rendered now only when the form's printed
@@ -61,7 +57,7 @@ def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
         waiting["Cache-Control"] = "private, no-store"  # the same URL answers the PDF later
         return waiting
-    response = HttpResponse(data, content_type=PDF)
+    response = HttpResponse(data, content_type=PDF_CONTENT_TYPE)
     return _attachment(
         response, pdf.export_filename(evaluation, "pdf"), f"evaluation-{evaluation.pk}.pdf"
     )
@@ -70,8 +66,6 @@ def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def evaluation_pdf_status(request: HttpRequest, pk: int) -> JsonResponse:
     """Whether the form's PDF is ready, polled by the waiting page (static/js/pdf_waiting.js)."""
-    from exports.pdfcache import pdf_ready
-
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
     response = JsonResponse(pdf_ready(evaluation))
@@ -84,7 +78,7 @@ def evaluation_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Download one evaluation as an Excel workbook in the official layout."""
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
-    response = HttpResponse(excel.evaluations_xlsx([evaluation]), content_type=XLSX)
+    response = HttpResponse(excel.evaluations_xlsx([evaluation]), content_type=XLSX_CONTENT_TYPE)
     return _attachment(
         response, pdf.export_filename(evaluation, "xlsx"), f"evaluation-{evaluation.pk}.xlsx"
     )

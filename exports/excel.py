@@ -1,14 +1,11 @@
 """Excel export in the official layout: one sheet per form plus a flat sheet of indicators.
 
-Every text cell and sheet title of every workbook the application writes (here and in
-``dashboard.py``) goes through ``set_text`` and ``safe_sheet_title``: what users typed or
-imported can then neither break the file (control characters, which XML cannot hold)
-nor become a formula.
+Every text cell and sheet title goes through ``common.spreadsheet``'s ``set_text`` and
+``safe_sheet_title``, as in every workbook the application writes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,9 +20,9 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from common.spreadsheet import SHEET_TITLE_MAX_LENGTH, fit_utf16, safe_sheet_title, set_text
 from evaluations.core import layout
 from evaluations.core.formdata import FormData
-from evaluations.core.safetext import clean_text
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation, Status
@@ -37,10 +34,6 @@ FLAT_SHEET_TITLE = "指标明细"
 COLUMNS = 9
 # Column widths (characters) of A..I: label, 一级, 二级, 三级, 指标值, 完成值, 分值, 得分, 偏差.
 COLUMN_WIDTHS = (12, 10, 13, 26, 14, 14, 7, 9, 30)
-FORMULA_PREFIXES = ("=", "+", "-", "@")
-# What Excel accepts: characters per cell, characters per sheet title.
-CELL_MAX_LENGTH = 32767
-SHEET_TITLE_MAX_LENGTH = 31
 
 TITLE = "title"  # title rows above the table
 HEAD = layout.HEAD  # a printed label of the form (and the "—" of the funding rows)
@@ -118,21 +111,6 @@ _RIGHT = Alignment(horizontal="right", vertical="center")
 _ALIGNMENTS = {"left": _LEFT, "right": _RIGHT, "center": _CENTER}
 
 
-def set_text(cell: Cell, value: str) -> None:
-    """Write text that stays text: a leading =, +, - or @ never becomes a formula.
-
-    Characters an .xlsx cannot hold are dropped (``safetext.clean_text``: control
-    characters, U+FFFE/U+FFFF, lone surrogates; openpyxl's own ``ILLEGAL_CHARACTERS_RE``
-    misses the non-characters, which make Excel refuse the file), so a stored text from
-    before the forms cleaned their input still exports.
-    """
-    value = clean_text(value)[:CELL_MAX_LENGTH]
-    cell.value = value
-    if value.startswith(FORMULA_PREFIXES):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-
-
 def _write_value(cell: Cell, value: Any, kind: str) -> None:
     if value is None:
         return
@@ -201,29 +179,6 @@ def write_form_sheet(
     ws.oddFooter.center.text = _("第 &P 页，共 &N 页")
 
 
-# Excel refuses these in a sheet title; line breaks and tabs become spaces.
-_SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")
-_SHEET_SPACES = re.compile(r"\s+")
-
-
-def _fit_utf16(text: str, limit: int) -> str:
-    """The longest start of ``text`` of at most ``limit`` UTF-16 units (Excel's count)."""
-    while len(text.encode("utf-16-le")) > 2 * limit:
-        text = text[:-1]
-    return text
-
-
-def safe_sheet_title(text: str, fallback: str = "Sheet") -> str:
-    """A sheet title Excel accepts: no control or forbidden characters, at most 31 long."""
-    title = _SHEET_SPACES.sub(" ", clean_text(text))
-    title = _fit_utf16(_SHEET_UNSAFE.sub("_", title).strip().strip("'"), SHEET_TITLE_MAX_LENGTH)
-    title = title.strip().strip("'")
-    # "History" is reserved by Excel (in any case).
-    if title.casefold() == "history":
-        title += "_"
-    return title or fallback
-
-
 def sheet_title(index: int, project_name: str, taken: set[str]) -> str:
     """A unique sheet name of at most 31 characters: 序号_项目名称."""
     base = safe_sheet_title(f"{index}_{project_name}", str(index))
@@ -232,7 +187,7 @@ def sheet_title(index: int, project_name: str, taken: set[str]) -> str:
     while title.casefold() in taken or title == FLAT_SHEET_TITLE:
         n += 1
         suffix = f"~{n}"
-        title = _fit_utf16(base, SHEET_TITLE_MAX_LENGTH - len(suffix)) + suffix
+        title = fit_utf16(base, SHEET_TITLE_MAX_LENGTH - len(suffix)) + suffix
     taken.add(title.casefold())
     return title
 
