@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 
 from evaluations.core.scoring import evaluate
 from evaluations.models import Evaluation
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 from evaluations.signature import signature_of
 from exports import pdf
 from exports.evidence import evidence_listing

@@ -26,7 +26,7 @@ from evaluations.core.formdata import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation, Status
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 from evaluations.signature import signature_of
 
 # Sheet of one row per indicator; the importer skips it.

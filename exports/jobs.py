@@ -52,7 +52,7 @@ from campaigns.models import DueTarget
 from departments.access import visible_evaluations
 from evaluations.mapping import campaign_years
 from evaluations.models import Evaluation
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 from evaluations.storage import out_of_space, out_of_space_message, save_whole
 from evidence.models import EvidenceFile
 from exports.bulk import with_campaign_flags

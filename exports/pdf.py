@@ -25,7 +25,7 @@ from evaluations.core.layout import Cell, Layout, Signature, form_layout
 from evaluations.core.safetext import clean_text, safe_filename_text
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.models import HANDED_IN, Evaluation, Status
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 
 if TYPE_CHECKING:
     from weasyprint import Document
@@ -441,7 +441,7 @@ def merge_repeated_labels(document: Document) -> None:
     boxes (``Page._page_box``) are WeasyPrint's internals, used as its own "tips and
     tricks" do: tests/test_pdf_geometry.py checks the result on every upgrade.
     """
-    # WeasyPrint is imported when a PDF is made, not with this module (as in _resources).
+    # WeasyPrint is imported when a PDF is made, not with this module (as in common/pdf.py).
     from weasyprint.formatting_structure.boxes import TableCellBox
 
     for page in document.pages:

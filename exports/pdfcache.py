@@ -61,13 +61,13 @@ from campaigns.models import Campaign
 from common import pdf as printing
 from evaluations.mapping import approved_targets
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 from evaluations.storage import save_whole
 from exports import compose
 from exports.pdf import prints_quickly
 from exports.queueing import enqueue
 from rechecks.models import Recheck, RecheckStatus
-from rechecks.services import quality_threshold
+from rechecks.selectors import quality_threshold
 
 logger = logging.getLogger(__name__)
 

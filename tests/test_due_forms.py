@@ -17,13 +17,12 @@ from evaluations.campaign_forms import evaluation_start_from_due
 from evaluations.core import layout as L
 from evaluations.core.scoring import NOT_IN_DUE_LIST, TARGET_CHANGED, TARGET_MISSING, evaluate
 from evaluations.models import Evaluation, Status
-from evaluations.services import (
+from evaluations.rules import current_rules
+from evaluations.services import evaluation_score, evaluation_write
+from evaluations.workflow import (
     TransitionError,
-    current_rules,
-    evaluation_score,
     evaluation_sign_off,
     evaluation_submit,
-    evaluation_write,
     warning_key,
 )
 from exports import compose, pdf

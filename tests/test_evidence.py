@@ -17,7 +17,7 @@ from lxml import html as lxml_html
 
 from evaluations.history import describe_change
 from evaluations.models import EventAction
-from evaluations.services import evaluation_submit
+from evaluations.workflow import evaluation_submit
 from evidence.models import EvidenceFile
 from tests.conftest import PROJECT_DIR, client_for
 from tests.factories import make_evaluation
@@ -555,7 +555,8 @@ def test_the_reviewer_sees_files_added_since_the_return(
     client_a, client_finance, draft, staff_a, finance, media
 ):
     """A file added after a return is among the changes the review page lists."""
-    from evaluations.services import evaluation_return, evaluation_score, warning_key
+    from evaluations.services import evaluation_score
+    from evaluations.workflow import evaluation_return, warning_key
 
     warnings = evaluation_score(evaluation=draft).warnings
     evaluation_submit(
@@ -577,7 +578,8 @@ def test_a_return_comment_can_point_at_a_file(
 ):
     """The reviewer comments on one file; the department reads it beside that file."""
     from evaluations.models import CommentTarget, ReviewComment, Status
-    from evaluations.services import evaluation_score, warning_key
+    from evaluations.services import evaluation_score
+    from evaluations.workflow import warning_key
 
     upload(client_a, draft, ("验收报告.pdf", pdf_bytes()))
     file = EvidenceFile.objects.get(evaluation=draft)

@@ -23,7 +23,7 @@ from evaluations.core import layout as L
 from evaluations.core.formdata import FormData
 from evaluations.core.scoring import evaluate
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 from evaluations.signature import signature_of
 from exports import compose, excel, pdf
 from tests.export_helpers import sample_form, sample_forms, sample_ids, squash, store

@@ -19,7 +19,7 @@ from departments.access import visible_departments, visible_evaluations
 from departments.models import Membership, Role
 from evaluations import permissions as p
 from evaluations.models import Evaluation, EvaluationEvent, Status
-from evaluations.services import (
+from evaluations.workflow import (
     TransitionError,
     evaluation_approve,
     evaluation_return,

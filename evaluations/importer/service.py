@@ -24,8 +24,8 @@ from evaluations.importer.localfile import LocalFileRefused, read_local_file
 from evaluations.importer.tables import ParseResult, Problem, UnreadableFile
 from evaluations.mapping import json_number, report_json, with_keys_matched
 from evaluations.models import Evaluation, EventAction
+from evaluations.rules import current_rules
 from evaluations.services import (
-    current_rules,
     evaluation_create,
     evaluation_is_unchanged,
     evaluation_write,

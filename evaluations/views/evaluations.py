@@ -21,7 +21,7 @@ from campaigns.models import DueProject
 from campaigns.selectors import open_campaign
 from departments.access import membership_of
 from departments.models import Department
-from evaluations import campaign_forms, permissions, selectors, services
+from evaluations import campaign_forms, permissions, rules, selectors, services
 from evaluations.core.categories import level2_choices
 from evaluations.core.formats import format_points
 from evaluations.core.formdata import FormData
@@ -194,7 +194,7 @@ def _score(
         data = with_stored_approvals(data, stored)
         data.due = stored.due
     # What was typed but refused is unknown to the rules, not blank: no findings from it.
-    return evaluate(data, services.current_rules(), unreadable=forms.unreadable)
+    return evaluate(data, rules.current_rules(), unreadable=forms.unreadable)
 
 
 def _attach_approvals(forms: EvaluationForms, evaluation: Evaluation | None) -> None:
@@ -595,7 +595,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The form read-only, in the official layout, with its findings."""
     evaluation = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True)
     form_data = evaluation.as_form_data()
-    result = evaluate(form_data, services.current_rules())
+    result = evaluate(form_data, rules.current_rules())
     notifications_mark_read(user=request.user, evaluation=evaluation)
     return render(
         request,
