@@ -15,8 +15,11 @@ The progress chart counts each form once, on the day it first reached the bureau
 approved.
 
 Grades (``core.grades``) are counted in the histogram's query: the forms handed in (submitted
-or approved) by the grade of their computed total, and, once ``rechecks.Recheck`` exists, the done re-checks by the grade of their
+or approved) by the grade of their computed total, and the done re-checks by the grade of their
 total; the per-department query also counts done re-checks and poor self-evaluations.
+
+A page-level module (the overview page and its download): it reads the campaigns and the
+re-checks, which sit above the form, and imports them as such.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from evaluations.core.grades import GRADE_KEYS, grade_label, grade_ranges
 from evaluations.models import HANDED_IN, EvaluationEvent, FundingKind, FundingRow, Status
 from evaluations.selectors import visible_evaluations
 from evaluations.workflow import APPROVES, REACHES_BUREAU
+from rechecks.models import Recheck, RecheckStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -356,38 +360,18 @@ def totals_row(rows: list[DepartmentRow]) -> DepartmentRow:
     return total
 
 
-def recheck_lookup() -> str | None:
-    """The query name from a form to its re-check (``rechecks.Recheck``), None without it.
-
-    The hook for the re-check (复核) figures: the dashboard counts re-check grades and poor
-    self-evaluations through this relation, inside queries it makes anyway.
-    """
-    from django.apps import apps
-
-    try:
-        model = apps.get_model("rechecks", "Recheck")
-    except LookupError:
-        return None
-    return model._meta.get_field("evaluation").related_query_name()
-
-
-def _recheck_done(lookup: str) -> Q:
-    return Q(**{f"{lookup}__status": RECHECK_DONE})
-
-
-# The status of a finished re-check (rechecks.models.RecheckStatus.DONE).
-RECHECK_DONE = "done"
+# The query name from a form to its re-check (``rechecks.Recheck``): the dashboard counts
+# re-check grades and poor self-evaluations through this relation, inside queries it makes
+# anyway.
+RECHECK = Recheck._meta.get_field("evaluation").related_query_name()
+_RECHECK_DONE = Q(**{f"{RECHECK}__status": RecheckStatus.DONE})
 
 
 def recheck_department_aggregates() -> dict[str, Count]:
-    """Per-department counts of done re-checks and poor self-evaluations ({} without them)."""
-    lookup = recheck_lookup()
-    if lookup is None:
-        return {}
-    done = _recheck_done(lookup)
+    """Per-department counts of done re-checks and poor self-evaluations."""
     return {
-        "rechecked": Count("id", filter=done),
-        "quality_poor": Count("id", filter=done & Q(**{f"{lookup}__quality_poor": True})),
+        "rechecked": Count("id", filter=_RECHECK_DONE),
+        "quality_poor": Count("id", filter=_RECHECK_DONE & Q(**{f"{RECHECK}__quality_poor": True})),
     }
 
 
@@ -404,7 +388,7 @@ def score_counts(
     user: User, year: int
 ) -> tuple[list[tuple[str, int]], list[tuple[str, int]], list[tuple[str, int]]]:
     """The histogram, the grade distribution of the computed totals and that of the done
-    re-checks' totals (empty without the rechecks app), in one aggregate query.
+    re-checks' totals, in one aggregate query.
 
     Only forms handed in (``HANDED_IN``: submitted or approved) are counted: a draft's total
     (0 while empty) is no result.
@@ -414,11 +398,9 @@ def score_counts(
         aggregates[f"b{index}"] = Count("id", filter=_range_condition("computed_total", low, high))
     for key, low, high in grade_ranges():
         aggregates[f"g_{key}"] = Count("id", filter=_range_condition("computed_total", low, high))
-    lookup = recheck_lookup()
-    if lookup is not None:
-        for key, low, high in grade_ranges():
-            condition = _recheck_done(lookup) & _range_condition(f"{lookup}__total", low, high)
-            aggregates[f"r_{key}"] = Count("id", filter=condition)
+    for key, low, high in grade_ranges():
+        condition = _RECHECK_DONE & _range_condition(f"{RECHECK}__total", low, high)
+        aggregates[f"r_{key}"] = Count("id", filter=condition)
     counts = (
         visible_evaluations(user).filter(year=year, status__in=HANDED_IN).aggregate(**aggregates)
     )
@@ -426,11 +408,7 @@ def score_counts(
         (label, counts[f"b{index}"]) for index, (label, _l, _h) in enumerate(SCORE_BUCKETS)
     ]
     grades = [(grade_label(key) or "", counts[f"g_{key}"]) for key in GRADE_KEYS]
-    rechecks = (
-        [(grade_label(key) or "", counts[f"r_{key}"]) for key in GRADE_KEYS]
-        if lookup is not None
-        else []
-    )
+    rechecks = [(grade_label(key) or "", counts[f"r_{key}"]) for key in GRADE_KEYS]
     return histogram, grades, rechecks
 
 

@@ -30,7 +30,8 @@ from evaluations.core.evaluation_data import ApprovedTarget, FormData, FundingDa
 from evaluations.core.fields import FundingKind
 from evaluations.core.scoring import with_computed_totals
 from evaluations.models import Evaluation, EventAction, Status
-from evaluations.services import current_rules, evaluation_create
+from evaluations.rules import current_rules
+from evaluations.services import evaluation_create
 from evaluations.signature import person_name
 
 if TYPE_CHECKING:

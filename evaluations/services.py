@@ -1,4 +1,8 @@
-"""Write operations on evaluations: saving form data and keeping computed figures current."""
+"""Write operations on evaluations: saving form data and keeping computed figures current.
+
+The workflow's transitions (submit, return, approve, …) are a table in
+evaluations/workflow.py; call them from there.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,6 @@ from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,7 +21,7 @@ from departments.names import display_name
 from departments.roles import membership_of
 from evaluations.core.evaluation_data import FormData
 from evaluations.core.limits import MAX_INDICATORS
-from evaluations.core.scoring import ScoreResult, ScoringRules, evaluate
+from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.history import diff_snapshots
 from evaluations.mapping import (
     approved_targets,
@@ -38,19 +41,12 @@ from evaluations.models import (
     Indicator,
     Notification,
 )
+from evaluations.rules import current_rules
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
     from campaigns.models import DueProject
-
-
-def current_rules() -> ScoringRules:
-    """The scoring rules in force, with the local rules switched by settings."""
-    return ScoringRules(
-        over_achievement_deduction=settings.SCORING_OVER_ACHIEVEMENT_DEDUCTION,
-        execution_rate_cap=settings.SCORING_EXECUTION_RATE_CAP,
-    )
 
 
 def evaluation_score(*, evaluation: Evaluation) -> ScoreResult:
@@ -318,21 +314,6 @@ def evaluation_create(
         action=action,
     )
     return evaluation, result
-
-
-# --- Workflow: the transitions are a table in evaluations/workflow.py; views and tests call
-# them by these names.
-
-from evaluations.workflow import TransitionError as TransitionError  # noqa: E402
-from evaluations.workflow import evaluation_approve as evaluation_approve  # noqa: E402
-from evaluations.workflow import (  # noqa: E402
-    evaluation_department_return as evaluation_department_return,
-)
-from evaluations.workflow import evaluation_reopen as evaluation_reopen  # noqa: E402
-from evaluations.workflow import evaluation_return as evaluation_return  # noqa: E402
-from evaluations.workflow import evaluation_sign_off as evaluation_sign_off  # noqa: E402
-from evaluations.workflow import evaluation_submit as evaluation_submit  # noqa: E402
-from evaluations.workflow import warning_key as warning_key  # noqa: E402
 
 
 def notifications_mark_read(*, user: AbstractBaseUser, evaluation: Evaluation) -> int:

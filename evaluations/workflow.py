@@ -18,7 +18,9 @@ button, when the row applies to a form (the filler's "submit" is SUBMIT without 
 and SEND_FOR_SIGN_OFF with one; ``submit_transition`` picks it). ``transition_run`` does
 the rest, in one transaction: lock the form, check rule, state and condition, run the
 checks, update, write the history entry and the row comments, notify (mail once the
-transaction has committed).
+transaction has committed), and announce the step once it has committed
+(``evaluations.signals.evaluation_transitioned``): what other apps do then (the exports app
+renders an approved form's PDF) is theirs to subscribe to, not a row's to call.
 
 A repeated transition (a double click, a second tab) is harmless: when the form already
 is in the row's target state and its latest state change was this very action,
@@ -34,6 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -58,6 +61,8 @@ from evaluations.models import (
     ReviewComment,
     Status,
 )
+from evaluations.services import evaluation_score
+from evaluations.signals import evaluation_transitioned
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -181,9 +186,6 @@ def check_findings(evaluation: Evaluation, given: TransitionInput) -> Outcome:
     A changed or missing approved target (EXPLANATION_REQUIRED) needs a written reason, not
     only a tick.
     """
-    # Imported here: evaluations.services re-exports this module's public names.
-    from evaluations.services import evaluation_score
-
     result = evaluation_score(evaluation=evaluation)
     if result.errors:
         raise TransitionError(
@@ -314,21 +316,6 @@ class Transition:
     checks: tuple[Check, ...] = ()
     # None: the row applies to every form; else only to forms the condition holds for.
     applies: Condition | None = None
-    # Run with the form's id once the transaction has committed (background work).
-    after_commit: tuple[Callable[[int], None], ...] = ()
-
-
-def render_pdf_later(evaluation_id: int) -> None:
-    """Queue the rendering of an approved form's PDF, so no download waits for it.
-
-    A queue that is down is logged, not raised into the approval: the hourly
-    ``cleanup_exports`` queues the renders of approved forms whose PDF is missing.
-    """
-    # Imported here: exports sits above the form's workflow (a hook it is given to run).
-    from exports.queueing import enqueue
-    from exports.tasks import render_pdf
-
-    enqueue(render_pdf, evaluation_id)
 
 
 RETURN_REASON = ReasonRule(
@@ -413,7 +400,6 @@ APPROVE = Transition(
     # The bureau's optional comment for the department.
     comment=CommentRule(label=gettext_lazy("审核意见"), limit=REASON_MAX_LENGTH),
     sets=("approved_at",),
-    after_commit=(render_pdf_later,),
 )
 REOPEN = Transition(
     action=EventAction.REOPENED,
@@ -495,6 +481,18 @@ def _notify(event: EvaluationEvent, users: list[Any]) -> None:
         mail_queue(subject=subject, body=body, recipients=emails)
 
 
+def _announce(transition: Transition, evaluation_id: int, from_status: str, to_status: str) -> None:
+    """Tell the subscribers that the step has happened (evaluations/signals.py)."""
+    # send_robust: a subscriber that raises is logged by Django, and the others still run.
+    evaluation_transitioned.send_robust(
+        sender=Transition,
+        evaluation_id=evaluation_id,
+        action=transition.action,
+        from_status=from_status,
+        to_status=to_status,
+    )
+
+
 def transition_run(
     transition: Transition,
     *,
@@ -555,9 +553,10 @@ def transition_run(
             comment.event = event
         ReviewComment.objects.bulk_create(outcome.comments)
         _notify(event, recipients(transition.notify, ev))
-        for hook in transition.after_commit:
-            # robust: a hook that raises is logged and the next one still runs.
-            transaction.on_commit(lambda hook=hook, pk=ev.pk: hook(pk), robust=True)
+        # robust: a failure to announce is logged, never raised into the committed step.
+        transaction.on_commit(
+            partial(_announce, transition, ev.pk, from_status, ev.status), robust=True
+        )
     # The caller's copy shows the new state, as if it had been reloaded.
     evaluation.status = ev.status
     for name in (*transition.sets, *transition.clears):

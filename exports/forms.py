@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from common.http import id_field, year_field
 from evaluations import selectors
 from evaluations.core.fields import HEADER
+from exports.kinds import KINDS
 from exports.models import HANDED_IN_FILTER, STATE_FILTER_CHOICES, Format
 
 if TYPE_CHECKING:
@@ -48,13 +49,16 @@ class ExportForm(forms.Form):
         initial=Format.PDF,
         error_messages={
             "required": _("请选择导出格式。"),
-            "invalid_choice": _("导出格式无效（可选：合并 PDF、ZIP、Excel）。"),
+            # "invalid_choice" names the kinds of the table (``__init__``).
         },
     )
 
     def __init__(self, *args: Any, user: AbstractBaseUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["format"].error_messages["invalid_choice"] = gettext(
+            "导出格式无效（可选：%(kinds)s）。"
+        ) % {"kinds": "、".join(str(kind.name) for kind in KINDS.values())}
         self.departments = selectors.departments_for(user=user)
 
     def clean_department(self) -> Department | None:

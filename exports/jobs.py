@@ -45,18 +45,26 @@ from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import TaskResultStatus, default_task_backend, task
+from django_tasks_db.models import DBTaskResult
 
 from campaigns.models import DueTarget
 from campaigns.selectors import campaign_years
-from common.safetext import clean_text
-from evaluations.exports.pdf import bulk_filename, export_filename
 from evaluations.models import Evaluation
+from evaluations.rules import current_rules
 from evaluations.selectors import visible_evaluations
-from evaluations.services import current_rules
 from evaluations.storage import out_of_space, out_of_space_message, save_whole
 from evidence.models import EvidenceFile
-from exports.models import ACTIVE_STATES, ExportChunk, ExportJob, Format, State, filter_states
-from exports.pdfcache import KeptChanging, layout_fingerprint, queue_missing_renders
+from exports.bulk import with_campaign_flags
+from exports.kinds import kind_of
+from exports.models import ACTIVE_STATES, ExportChunk, ExportJob, State, filter_states
+from exports.pdf import bulk_filename
+from exports.pdfcache import (
+    KeptChanging,
+    cached_pdf_name,
+    layout_fingerprint,
+    queue_missing_renders,
+)
 from exports.queueing import QUEUE_ERRORS, enqueue
 from exports.workers import fail_orphaned_tasks
 from rechecks.models import Recheck, RecheckStatus
@@ -68,12 +76,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-EXTENSIONS = {Format.PDF: "pdf", Format.ZIP: "zip", Format.XLSX: "xlsx"}
-CONTENT_TYPES = {
-    Format.PDF: "application/pdf",
-    Format.ZIP: "application/zip",
-    Format.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 # How often (in forms) the assembling step reports progress and looks for a cancellation.
 _REPORT_EVERY = 5
 # A chunk's attempt number is its task's ticket: every run of the job (a user's retry) starts
@@ -208,7 +210,7 @@ def export_create(
             evaluation_ids=ids,
             inputs_key=key,
             total=len(ids),
-            filename=bulk_filename(year, department_name or None, EXTENSIONS[Format(format)]),
+            filename=bulk_filename(year, department_name or None, kind_of(format).extension),
         )
         _plan(job)
         transaction.on_commit(lambda: _start(job.pk))
@@ -234,8 +236,8 @@ def _lock_user(user_id: int) -> None:
 
 
 def _plan(job: ExportJob) -> None:
-    """Split a PDF or ZIP job into chunks; an Excel job is one assembling step."""
-    if job.format == Format.XLSX:
+    """Split a job whose kind renders PDFs into chunks; any other is one assembling step."""
+    if not kind_of(job.format).renders_pdfs:
         return
     size = max(1, settings.EXPORT_CHUNK_SIZE)
     ids = job.evaluation_ids
@@ -291,13 +293,11 @@ def _dispatch(user_id: int) -> int:
 
 def _enqueue_chunk(chunk: ExportChunk) -> None:
     """Queue the chunk's task; when the queue is down, the chunk goes back to wait its turn."""
-    from exports import tasks  # exports.tasks imports this module
-
     current = ExportChunk.objects.filter(pk=chunk.pk, attempt=chunk.attempt)
     current.update(enqueued_at=timezone.now())
     # With the immediate backend the task has already run when enqueue returns: only the
     # task id is written afterwards, never the chunk's state.
-    task_id = enqueue(tasks.render_chunk, chunk.pk, chunk.attempt)
+    task_id = enqueue(render_chunk, chunk.pk, chunk.attempt)
     if task_id is None:
         # Never queued, so never run: it takes no place among the user's parts in flight,
         # and ``_dispatch`` (the next progress poll, finished part or cleanup) queues it
@@ -311,10 +311,8 @@ def _enqueue_chunk(chunk: ExportChunk) -> None:
 
 def _enqueue_assemble(job: ExportJob) -> None:
     """Queue the job's assembling step; when the queue is down, mark the job for a retry."""
-    from exports import tasks  # exports.tasks imports this module
-
     ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now(), assemble_task_id="")
-    task_id = enqueue(tasks.assemble_export, job.pk, job.attempt, job.assemble_try)
+    task_id = enqueue(assemble_export, job.pk, job.attempt, job.assemble_try)
     current = ExportJob.objects.filter(pk=job.pk, assemble_try=job.assemble_try)
     if task_id is None:
         # ``recover_stale`` queues the step again (same try: it never ran).
@@ -324,6 +322,19 @@ def _enqueue_assemble(job: ExportJob) -> None:
 
 
 # --- running -------------------------------------------------------------------------------
+
+
+# The tasks live beside the work they queue and run (exports/tasks.py lists them all).
+@task()
+def render_chunk(chunk_id: int, attempt: int) -> None:
+    """Render one chunk of an export's forms into the PDF cache."""
+    run_chunk(chunk_id, attempt)
+
+
+@task()
+def assemble_export(job_id: int, attempt: int, assemble_try: int) -> None:
+    """Write an export's file from the PDF cache (or the Excel workbook)."""
+    run_assemble(job_id, attempt, assemble_try)
 
 
 def _fail(job_id: int, message: str, *, attempt: int | None = None) -> None:
@@ -371,8 +382,6 @@ def run_chunk(chunk_id: int, attempt: int) -> None:
 
 
 def _render_chunk(chunk_id: int, attempt: int) -> None:
-    from exports.pdfcache import cached_pdf_name
-
     chunk = ExportChunk.objects.select_related("job").filter(pk=chunk_id).first()
     if chunk is None or chunk.attempt != attempt or chunk.state == State.DONE:
         return
@@ -438,7 +447,7 @@ def _render_chunk(chunk_id: int, attempt: int) -> None:
 def _forms(job: ExportJob) -> Iterator[Evaluation]:
     """The job's forms the user may still read, in the job's order, a few at a time."""
     readable = visible_evaluations(job.user).select_related("department")
-    if job.format == Format.XLSX:
+    if not kind_of(job.format).renders_pdfs:  # the workbook reads every row of every form
         readable = readable.prefetch_related("funding_rows", "indicators", "due_project__targets")
     return in_order(readable, job.evaluation_ids)
 
@@ -446,15 +455,14 @@ def _forms(job: ExportJob) -> Iterator[Evaluation]:
 def in_order(evaluations: QuerySet[Evaluation], ids: list[int]) -> Iterator[Evaluation]:
     """The forms of ``ids`` found in ``evaluations``, in the order of ``ids``, fetched 50 at a
     time (the writers read them one by one); ids not found are skipped."""
-    with_campaign = campaign_years()
-    for start in range(0, len(ids), 50):
-        batch = ids[start : start + 50]
-        by_id = {evaluation.pk: evaluation for evaluation in evaluations.filter(pk__in=batch)}
-        for evaluation_id in batch:
-            evaluation = by_id.get(evaluation_id)
-            if evaluation is not None:
-                evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
-                yield evaluation
+
+    def found() -> Iterator[Evaluation]:
+        for start in range(0, len(ids), 50):
+            batch = ids[start : start + 50]
+            by_id = {evaluation.pk: evaluation for evaluation in evaluations.filter(pk__in=batch)}
+            yield from (by_id[pk] for pk in batch if pk in by_id)
+
+    return with_campaign_flags(found())
 
 
 class _Progress:
@@ -466,11 +474,16 @@ class _Progress:
     def __init__(self, job: ExportJob, attempt: int, assemble_try: int) -> None:
         self.job = job
         self.filter = {"pk": job.pk, "attempt": attempt, "assemble_try": assemble_try}
+        # A kind that renders nothing beforehand (Excel): the writing is the whole progress.
+        self.counts_done = not kind_of(job.format).renders_pdfs
         self.pending = 0
         # Warnings for the finished job's page (evidence files missing from storage).
         self.notes: list[str] = []
 
     def step(self) -> None:
+        if self.counts_done:
+            # Only this run of the step: an older one still going must not count twice.
+            ExportJob.objects.filter(**self.filter).update(done=F("done") + 1)
         self.pending += 1
         if self.pending >= _REPORT_EVERY:
             self.flush()
@@ -482,72 +495,6 @@ class _Progress:
         self.pending = 0
         if not moved:
             raise self.Cancelled
-
-
-def write_merged(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progress) -> int:
-    """One PDF of every form from the cache, with an outline entry and page labels per form."""
-    from evaluations.exports.pdfmerge import StreamingPdfMerger
-    from exports.pdfcache import cached_pdf_bytes
-
-    merger = StreamingPdfMerger(target, author=settings.PDF_AUTHOR)
-    years: set[int] = set()
-    count = 0
-    for evaluation in forms:
-        data = cached_pdf_bytes(evaluation)
-        merger.append(data, clean_text(f"{evaluation.year} {evaluation.project_name}"))
-        years.add(evaluation.year)
-        count += 1
-        progress.step()
-    merger.title = (
-        _("%(year)s年度项目支出绩效自评表") % {"year": years.pop()}
-        if len(years) == 1
-        else _("项目支出绩效自评表")
-    )
-    merger.close()
-    return count
-
-
-def write_zip(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progress) -> int:
-    """A ZIP of one PDF per form (from the cache) and each form's evidence files."""
-    import zipfile
-
-    from evidence.exports import EvidenceFolders
-    from exports.pdfcache import cached_pdf_bytes
-
-    count = 0
-    # PDFs are compressed already: stored as they are, the archive streams at disk speed.
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
-        evidence = EvidenceFolders(archive)
-        for evaluation in forms:
-            count += 1
-            name = f"{count:03d}_{export_filename(evaluation, 'pdf')}"
-            # One form's PDF (tens of kB) in memory at a time; read through the cache's
-            # retry (a concurrent render may replace the file between lookup and read).
-            with archive.open(name, "w") as entry:
-                entry.write(cached_pdf_bytes(evaluation))
-            evidence.add(evaluation, name)
-            progress.step()
-        evidence.close()
-    if note := evidence.missing_note():
-        progress.notes.append(note)
-    return count
-
-
-def write_xlsx(forms: Iterator[Evaluation], target: IO[bytes], progress: _Progress) -> int:
-    from evaluations.exports.excel import write_workbook
-
-    def counted() -> Iterator[Evaluation]:
-        for evaluation in forms:
-            yield evaluation
-            # The Excel step renders nothing beforehand: it counts as the whole progress
-            # (only this run of the step: an older one still going must not count twice).
-            ExportJob.objects.filter(**progress.filter).update(done=F("done") + 1)
-            progress.step()
-
-    return write_workbook(counted(), target)
-
-
-WRITERS = {Format.PDF: write_merged, Format.ZIP: write_zip, Format.XLSX: write_xlsx}
 
 
 def run_assemble(job_id: int, attempt: int, assemble_try: int) -> None:
@@ -571,7 +518,8 @@ def _assemble(job_id: int, attempt: int, assemble_try: int) -> None:
     started = ExportJob.objects.filter(
         pk=job.pk, attempt=attempt, assemble_try=assemble_try, state__in=ACTIVE_STATES
     )
-    reset = {"done": 0} if job.format == Format.XLSX else {}  # a restarted Excel step
+    kind = kind_of(job.format)
+    reset = {} if kind.renders_pdfs else {"done": 0}  # a restarted step that is the whole job
     if not started.update(
         state=State.RUNNING,
         assembling=True,
@@ -587,13 +535,13 @@ def _assemble(job_id: int, attempt: int, assemble_try: int) -> None:
     stored = ""
     try:
         with tempfile.TemporaryFile() as target:
-            count = WRITERS[Format(job.format)](_forms(job), target, progress)
+            count = kind.writer(_forms(job), target, progress)
             progress.flush()
             size = target.tell()
             target.seek(0)
-            extension = EXTENSIONS[Format(job.format)]
             stored = save_whole(
-                f"exports/{job.user_id}/{job.pk}-{secrets.token_hex(8)}.{extension}", File(target)
+                f"exports/{job.user_id}/{job.pk}-{secrets.token_hex(8)}.{kind.extension}",
+                File(target),
             )
     except _Progress.Cancelled:
         return
@@ -769,8 +717,6 @@ def _task_waiting(task_id: str) -> bool:
 
 
 def _lost(task_id: str) -> bool:
-    from django_tasks import TaskResultStatus, default_task_backend
-
     if not task_id:
         return True
     if not default_task_backend.supports_get_result:
@@ -791,9 +737,6 @@ def _forget_task(task_id: str) -> None:
     """Mark a lost task failed in the database queue (a killed worker leaves it "running")."""
     if settings.TASKS_BACKEND != "db" or not task_id:
         return
-    from django_tasks import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
     DBTaskResult.objects.filter(id=task_id, status=TaskResultStatus.RUNNING).update(
         status=TaskResultStatus.FAILED, finished_at=timezone.now()
     )

@@ -18,7 +18,8 @@ machine, a template of another app the PDF includes).
 
 Single downloads (evaluations/views/exports.py) and bulk exports (exports/jobs.py) both go
 through ``cached_pdf_name``; an approved form is rendered in the background when approved
-(``render_pdf`` task, exports/tasks.py), so its first download is already cached.
+(``render_pdf`` task below, queued by exports/receivers.py when the workflow announces the
+approval), so its first download is already cached.
 
 A printed state is rendered once however many processes ask for it at the same time: the
 render holds a lock file beside the PDF (``pdf-cache/<form id>/.<key>.lock``, an ``flock``
@@ -43,21 +44,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import CharField, Count, Exists, Max, OuterRef, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.template.loader import get_template
 from django.utils.translation import gettext as _
+from django_tasks import task
 
-from evaluations.exports.pdf import prints_quickly
+from campaigns.models import Campaign
+from common import pdf as printing
 from evaluations.mapping import approved_targets
-from evaluations.models import Evaluation, Status
+from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
+from evaluations.rules import current_rules
 from evaluations.storage import save_whole
+from exports import compose
+from exports.pdf import prints_quickly
 from exports.queueing import enqueue
+from rechecks.models import Recheck, RecheckStatus
+from rechecks.selectors import quality_threshold
 
 logger = logging.getLogger(__name__)
 
@@ -82,12 +92,8 @@ PRINT_TEMPLATES = (
 @lru_cache(maxsize=1)
 def layout_fingerprint() -> str:
     """LAYOUT_VERSION, the print templates, the print stylesheet and WeasyPrint's version."""
-    from importlib.metadata import version
-
-    from evaluations.exports.pdf import _stylesheet_path
-
     digest = hashlib.sha256(f"{LAYOUT_VERSION}|{version('weasyprint')}".encode())
-    paths: list[Path] = [_stylesheet_path()]
+    paths: list[Path] = [printing.stylesheet_path()]
     for name in PRINT_TEMPLATES:
         origin = get_template(name).origin.name
         paths.append(Path(origin))
@@ -106,10 +112,6 @@ def _approver_sql() -> RawSQL:
     cached download (evaluations/signature.py prints the 姓名, ``User.first_name``; the key
     also covers the last name and username, which only renders a file again).
     """
-    from django.contrib.auth import get_user_model
-
-    from evaluations.models import EvaluationEvent, EventAction
-
     users = get_user_model()._meta.db_table
     events = EvaluationEvent._meta.db_table
     forms = Evaluation._meta.db_table
@@ -124,9 +126,6 @@ def _approver_sql() -> RawSQL:
 
 def _stamp(evaluation: Evaluation) -> dict:
     """The printed inputs that live outside the form's own row, in one query."""
-    from campaigns.models import Campaign
-    from rechecks.models import Recheck, RecheckStatus
-
     done = Recheck.objects.filter(evaluation=OuterRef("pk"), status=RecheckStatus.DONE)
     row = (
         Evaluation.objects.filter(pk=evaluation.pk)
@@ -161,8 +160,6 @@ def _stamp(evaluation: Evaluation) -> dict:
 
 def _printed_settings() -> dict:
     """The settings the printed page shows besides the scoring rules."""
-    from rechecks.services import quality_threshold
-
     return {
         # The re-check section marks 自评质量差 against the threshold in force.
         "recheck_quality_threshold": str(quality_threshold()),
@@ -173,8 +170,6 @@ def _printed_settings() -> dict:
 
 def print_key(evaluation: Evaluation) -> str:
     """A name for the form's printed state: equal keys print the same pages."""
-    from evaluations.services import current_rules
-
     rules = current_rules()
     stamp = _stamp(evaluation)
     parts = [
@@ -299,8 +294,6 @@ def cached_pdf_name(
     is rendering the same PDF, waits for it (at most ``wait`` seconds, then RenderBusy) and
     returns its file.
     """
-    from evaluations.exports.pdf import evaluation_pdf
-
     for _attempt in range(3):
         key = print_key(evaluation)
         name = cache_name(evaluation, key)
@@ -318,7 +311,7 @@ def cached_pdf_name(
             current.year_has_campaign = getattr(  # type: ignore[attr-defined]
                 evaluation, "year_has_campaign", None
             )
-            data = evaluation_pdf(current)
+            data = compose.evaluation_pdf(current)
             if print_key(evaluation) == key:
                 try:
                     _store(name, data)
@@ -360,8 +353,6 @@ def _queued_mark(evaluation: Evaluation, key: str) -> Path:
 
 def _queue_render(evaluation: Evaluation, key: str) -> None:
     """Ask the task worker to render the PDF, unless it was asked already and is at it."""
-    from exports.tasks import render_pdf  # exports.tasks imports this module
-
     mark = _queued_mark(evaluation, key)
     try:
         if time.time() - mark.stat().st_mtime < QUEUED_STALE:
@@ -382,8 +373,6 @@ def queue_missing_renders(*, since: datetime) -> int:
     that request (exports/queueing.py logs it). Run by ``cleanup_exports``. Returns how many
     renders were queued.
     """
-    from exports.tasks import render_pdf  # exports.tasks imports this module
-
     approved = Evaluation.objects.select_related("department").filter(
         status=Status.APPROVED, approved_at__gte=since
     )
@@ -426,6 +415,20 @@ def pdf_ready(evaluation: Evaluation) -> dict[str, bool]:
     except FileNotFoundError:
         queued = False
     return {"ready": False, "queued": queued}
+
+
+@task()
+def render_pdf(evaluation_id: int) -> None:
+    """Render one form's PDF into the cache: an approved form right after approval, or a
+    long form whose download page waits for it (``download_pdf``)."""
+    evaluation = Evaluation.objects.select_related("department").filter(pk=evaluation_id).first()
+    if evaluation is None:
+        return
+    try:
+        render_queued(evaluation)
+    except Exception:
+        # Not fatal: the download page says so and offers to try again.
+        logger.exception("background render of evaluation %s failed", evaluation_id)
 
 
 def render_queued(evaluation: Evaluation) -> None:

@@ -26,7 +26,8 @@ from common.http import content_disposition, parse_id, parse_year
 from evaluations import permissions, selectors
 from exports import jobs, workers
 from exports.forms import ExportForm
-from exports.models import ExportJob, Format, State, filter_label
+from exports.kinds import kind_of
+from exports.models import ExportJob, State, filter_label
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +63,9 @@ def progress_text(job: ExportJob) -> str:
     An Excel job renders nothing beforehand: its count is the forms written to the workbook.
     """
     text = _("已生成 %(done)s / 共 %(total)s 张") % {"done": job.done, "total": job.total}
-    if job.format != Format.XLSX and (job.assembling or job.assembled):
-        if job.format == Format.ZIP:
-            text += _("，已打包 %(count)s 张") % {"count": job.assembled}
-        else:
-            text += _("，已合并 %(count)s 张") % {"count": job.assembled}
+    assembled = kind_of(job.format).assembled
+    if assembled is not None and (job.assembling or job.assembled):
+        text += str(assembled) % {"count": job.assembled}
     return text
 
 
@@ -284,10 +283,9 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     if not _downloadable(job):
         raise Http404(_("文件不存在或已过期。"))
     _mark_seen(job)
-    extension = jobs.EXTENSIONS[Format(job.format)]
-    response = FileResponse(
-        jobs.export_file_open(job), content_type=jobs.CONTENT_TYPES[Format(job.format)]
-    )
+    kind = kind_of(job.format)
+    extension = kind.extension
+    response = FileResponse(jobs.export_file_open(job), content_type=kind.content_type)
     response["Content-Disposition"] = content_disposition(
         job.filename or f"evaluations-{job.year}.{extension}",
         f"evaluations-{job.year}.{extension}",

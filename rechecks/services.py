@@ -7,6 +7,18 @@ The re-check's states, as a table (the pattern of ``evaluations.workflow``):
 Each row names its action, source states, target, and an optional check; one function,
 ``recheck_transition_run``, runs them in a transaction with the row locked and writes the
 history entry. A repeated transition (double click) is harmless: it returns False.
+
+Why a table of its own, beside ``evaluations.workflow.TRANSITIONS``, and not rows of that
+one: the two tables share the shape (action, sources, target, refusal, check) and the
+refusal (``TransitionError``, ``workflow_text``), but not what a row of the form's workflow
+carries and its driver does. A re-check has one rule for every step (finance,
+``permissions.RECHECK``), tells nobody (no notification, no mail: the department sees the
+re-check only once 已复核, on the form), takes no reason or acknowledgements, changes no
+state of the form, announces nothing, and writes its own history (``RecheckEvent``, not
+``EvaluationEvent``); what its steps do besides moving the state is computing figures
+(``prefills``, ``stamps_completion``). Driving it through ``workflow.transition_run``
+would bend that driver to a second model with none of these; a third kind of state of
+the same shape as the form's would be the time to share the driver.
 """
 
 from __future__ import annotations
@@ -14,10 +26,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +38,7 @@ from evaluations import permissions
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.core.scoring import funding_totals
 from evaluations.models import Evaluation, Status
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 from evaluations.workflow import TransitionError, workflow_text
 from rechecks.models import (
     PickMethod,
@@ -39,6 +50,7 @@ from rechecks.models import (
     Sample,
 )
 from rechecks.scoring import RecheckFigures, recheck_figures
+from rechecks.selectors import quality_threshold, recheck_compute
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -47,31 +59,7 @@ if TYPE_CHECKING:
 __all__ = ["TransitionError"]
 
 
-def quality_threshold() -> Decimal:
-    """settings.RECHECK_QUALITY_THRESHOLD as points; a bad value fails loudly."""
-    try:
-        value = Decimal(str(settings.RECHECK_QUALITY_THRESHOLD))
-    except InvalidOperation as exc:
-        raise ValueError(f"RECHECK_QUALITY_THRESHOLD: not a number: {exc}") from exc
-    if value < 0:
-        raise ValueError("RECHECK_QUALITY_THRESHOLD must not be negative")
-    return value
-
-
 # --- the figures ---------------------------------------------------------------------------
-
-
-def recheck_compute(recheck: Recheck) -> RecheckFigures:
-    """The department's figures beside finance's, computed by the scoring engine."""
-    rows = {r.key: r for r in recheck.rows.all()}
-    return recheck_figures(
-        recheck.evaluation.as_form_data(),
-        scores={k: r.score for k, r in rows.items()},
-        opinions={k: r.opinion for k, r in rows.items()},
-        execution_score=recheck.execution_score,
-        threshold=quality_threshold(),
-        rules=current_rules(),
-    )
 
 
 def recheck_preview(

@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from common.http import parse_id, parse_year
+from common.pdf import render_html_pdf
 from departments.models import Department
 from evaluations import permissions
 from evaluations.core.grades import grade as grade_of
-from evaluations.exports.pdf import render_html_pdf
 from evaluations.models import Evaluation
 from rechecks import selectors, services
 from rechecks.forms import DrawForm, RecheckForm, initial_for, new_seed
@@ -157,7 +157,7 @@ def recheck_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The re-check page: the department's figures beside finance's; POST saves (复核中)."""
     _finance(request)
     recheck = _recheck(pk)
-    figures = services.recheck_compute(recheck)
+    figures = selectors.recheck_compute(recheck)
     form = _form(request, recheck, figures)
     if request.method == "GET":
         return _page(request, recheck, figures, form)
@@ -186,7 +186,7 @@ def recheck_complete(request: HttpRequest, pk: int) -> HttpResponse:
     if recheck.status != RecheckStatus.IN_PROGRESS:
         messages.error(request, _("请先开始复核。"))
         return redirect("rechecks:detail", pk=pk)
-    figures = services.recheck_compute(recheck)
+    figures = selectors.recheck_compute(recheck)
     form = _form(request, recheck, figures)
     if form.is_valid():
         try:
@@ -207,7 +207,7 @@ def recheck_preview(request: HttpRequest, pk: int) -> JsonResponse:
     """The re-check total and differences of the scores as typed, by the engine (JSON)."""
     _finance(request)
     recheck = _recheck(pk)
-    form = RecheckForm(request.POST, figures=services.recheck_compute(recheck))
+    form = RecheckForm(request.POST, figures=selectors.recheck_compute(recheck))
     form.is_valid()  # a wrong box counts as blank here; the page marks it
     scores, execution_score = form.typed_scores()
     figures = services.recheck_preview(recheck, scores=scores, execution_score=execution_score)
@@ -249,7 +249,7 @@ def recheck_report(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     department = get_object_or_404(Department, pk=parse_id(request.GET.get("department")) or 0)
     rechecks = selectors.rechecks_for_year(year).filter(evaluation__department=department)
-    entries = [(rc, services.recheck_compute(rc)) for rc in rechecks.prefetch_related("rows")]
+    entries = [(rc, selectors.recheck_compute(rc)) for rc in rechecks.prefetch_related("rows")]
     html = render_to_string(
         "rechecks/report_pdf.html",
         {"year": year, "department": department, "entries": entries},

@@ -361,7 +361,7 @@ def approve_in_background(user: Any, workers: Workers) -> dict[str, Any]:
     from django_tasks_db.models import DBTaskResult
 
     from evaluations.models import Evaluation, Status
-    from evaluations.services import evaluation_approve
+    from evaluations.workflow import evaluation_approve
     from exports.pdfcache import cached_pdf_name
 
     evaluation = (

@@ -47,11 +47,11 @@ _CHUNK = 1 << 20
 
 
 def exported_workbook() -> bytes:
-    """One sample form in the official layout, as evaluations.exports.excel writes it (~8 KB)."""
+    """One sample form in the official layout, as exports.excel writes it (~8 KB)."""
     from openpyxl import Workbook
 
-    from evaluations.exports import excel
     from evaluations.importer.text import parse_text
+    from exports import excel
 
     form = parse_text(next((BASE / "sample_data").glob("000_*.txt")).read_bytes()).forms[0]
     workbook = Workbook()

@@ -218,7 +218,8 @@ def seed(forms: int, departments: int, years: list[int] = YEARS) -> tuple[dict, 
         Indicator,
         Status,
     )
-    from evaluations.services import current_rules, form_rows
+    from evaluations.rules import current_rules
+    from evaluations.services import form_rows
 
     started = time.monotonic()
     User = get_user_model()

@@ -119,8 +119,8 @@ def _longest(repeat: int, shapes: list[str]) -> int:
 
     from departments.models import Department
     from evaluations.core.limits import MAX_INDICATORS
-    from evaluations.exports import pdf
     from evaluations.services import evaluation_create
+    from exports import compose as pdf
 
     department = Department.objects.create(name="基准测试部门")
     baseline_form = longest_form(FILLERS["prose"], rows=BASELINE_ROWS)
@@ -193,9 +193,10 @@ def main() -> int:
     from django.core.management import call_command
     from pypdf import PdfReader
 
-    from evaluations.exports import pdf
     from evaluations.importer.service import import_file
     from evaluations.models import Evaluation
+    from exports import compose as pdf
+    from exports.bulk import NoProgress, with_campaign_flags, write_merged, write_zip
 
     call_command("migrate", verbosity=0)
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
@@ -236,13 +237,17 @@ def main() -> int:
 
     with tempfile.TemporaryFile() as target:
         started = time.perf_counter()
-        count = pdf.write_merged_pdf(evaluations, target)
+        count = write_merged(
+            with_campaign_flags(evaluations), target, NoProgress(), pdf_of=pdf.evaluation_pdf
+        )
         bulk_pdf = time.perf_counter() - started
         size = target.tell()
     print(f"bulk merged PDF: {count} forms in {bulk_pdf:.2f} s ({size / 1e6:.1f} MB)")
     with tempfile.TemporaryFile() as target:
         started = time.perf_counter()
-        count = pdf.write_pdf_zip(evaluations, target)
+        count = write_zip(
+            with_campaign_flags(evaluations), target, NoProgress(), pdf_of=pdf.evaluation_pdf
+        )
         bulk_zip = time.perf_counter() - started
         size = target.tell()
     print(f"bulk ZIP: {count} forms in {bulk_zip:.2f} s ({size / 1e6:.1f} MB)")

@@ -31,9 +31,10 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from evaluations.exports.pdf import write_merged_pdf, write_pdf_zip
     from evaluations.importer.service import import_file
     from evaluations.models import Evaluation
+    from exports.bulk import NoProgress, with_campaign_flags, write_merged, write_zip
+    from exports.compose import evaluation_pdf
 
     call_command("migrate", verbosity=0)
     for path in sorted((BASE / "sample_data").glob("*.txt")):
@@ -43,7 +44,8 @@ def main() -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     with tempfile.TemporaryFile() as target:
-        (write_merged_pdf if kind == "pdf" else write_pdf_zip)(forms, target)
+        writer = write_merged if kind == "pdf" else write_zip
+        writer(with_campaign_flags(forms), target, NoProgress(), pdf_of=evaluation_pdf)
         size = target.tell()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(

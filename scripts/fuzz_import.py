@@ -5,7 +5,7 @@ Usage: .venv/bin/python scripts/fuzz_import.py [--inputs 10000] [--seed 1] [--jo
        [--timeout 5] [--memory-limit 500] [--out DIR]
 
 Seeds are the sample text dumps (whole files and single forms) and workbooks and Word
-documents generated from the sample forms (evaluations.exports.excel's export, with its flat
+documents generated from the sample forms (exports.excel's export, with its flat
 sheet, and the official layout with merged cells in Word). Each input is one of them
 mutated atheris/AFL-style: bytes flipped, set, inserted, deleted, duplicated or spliced
 from another seed, numbers swapped for boundary values; for .xlsx/.docx the mutation
@@ -124,9 +124,9 @@ def seeds() -> list[tuple[str, bytes]]:
     from openpyxl import Workbook
 
     from departments.models import Department
-    from evaluations.exports import excel
     from evaluations.importer.text import parse_text
     from evaluations.services import evaluation_create
+    from exports import excel
     from tests.test_docx import form_docx
 
     found: list[tuple[str, bytes]] = []

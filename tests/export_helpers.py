@@ -15,6 +15,8 @@ from evaluations.core.evaluation_data import FormData, FundingData, IndicatorDat
 from evaluations.importer.text import parse_text
 from evaluations.models import Evaluation, Status
 from evaluations.services import evaluation_create
+from exports import bulk
+from exports.compose import evaluation_pdf
 from tests.conftest import SAMPLE_DIR
 
 APPROVED_AT = datetime(2022, 3, 1, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -118,7 +120,7 @@ def forty_indicator_form() -> FormData:
 def squash(text: str) -> str:
     """Text without any whitespace or word joiner, for searching wrapped cell text.
 
-    The printed HTML joins each figure's characters with U+2060 (evaluations/exports/pdf.py
+    The printed HTML joins each figure's characters with U+2060 (exports/pdf.py
     ``nobreak_html``), which prints nothing.
     """
     return "".join(text.replace("\u2060", "").split())
@@ -133,3 +135,17 @@ def unexpected(problems, form) -> list[str]:
     """Every problem reading a file back: this application's own files give none, even a
     form with a blank stated total (exported as 总分 | 100 | an empty cell)."""
     return [p.message for p in problems]
+
+
+def merged_pdf(evaluations, target) -> int:
+    """The merged PDF of these forms as ``manage.py export_pdf`` writes it (each rendered now)."""
+    return bulk.write_merged(
+        bulk.with_campaign_flags(evaluations), target, bulk.NoProgress(), pdf_of=evaluation_pdf
+    )
+
+
+def pdf_zip(evaluations, target) -> int:
+    """The ZIP of these forms' PDFs as ``manage.py export_pdf`` writes it (each rendered now)."""
+    return bulk.write_zip(
+        bulk.with_campaign_flags(evaluations), target, bulk.NoProgress(), pdf_of=evaluation_pdf
+    )

@@ -16,12 +16,8 @@ from django.test import Client
 
 from campaigns.models import Campaign
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
-from evaluations.services import (
-    evaluation_approve,
-    evaluation_score,
-    evaluation_submit,
-    warning_key,
-)
+from evaluations.services import evaluation_score
+from evaluations.workflow import evaluation_approve, evaluation_submit, warning_key
 from rechecks.services import START, recheck_pick, recheck_transition_run
 from tests.conftest import client_for
 from tests.factories import clean_form_data, make_evaluation

@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from campaigns.models import Campaign
 from departments.models import Membership, Role
-from evaluations.services import evaluation_submit
+from evaluations.workflow import evaluation_submit
 from tests.conftest import make_user
 from tests.factories import make_evaluation
 from tests.test_evidence import evidence_on

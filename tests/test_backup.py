@@ -39,6 +39,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from departments.models import Department, Membership, Role
 from evaluations import services
+from evaluations import workflow
 from evaluations.importer.uploads import upload_store
 from tests.factories import make_evaluation
 
@@ -53,11 +54,11 @@ fin = User.objects.create_user("fin", password="备份测试-3")
 Membership.objects.create(user=fin, role=Role.FINANCE)
 draft = make_evaluation(a, alice, project_name="草稿 =1+2")
 approved = make_evaluation(a, alice, project_name="已通过项目")
-services.evaluation_submit(evaluation=approved, user=alice)
-services.evaluation_approve(evaluation=approved, user=fin)
+workflow.evaluation_submit(evaluation=approved, user=alice)
+workflow.evaluation_approve(evaluation=approved, user=fin)
 returned = make_evaluation(b, bob, project_name="已退回项目", year=2020)
-services.evaluation_submit(evaluation=returned, user=bob)
-services.evaluation_return(evaluation=returned, user=fin, reason="请补充说明。")
+workflow.evaluation_submit(evaluation=returned, user=bob)
+workflow.evaluation_return(evaluation=returned, user=fin, reason="请补充说明。")
 upload_store(owner=alice, files=[("表.txt", "项目支出绩效自评表\\n".encode() + bytes(range(256)))])
 """
 

@@ -10,7 +10,7 @@ from django.test import Client
 from evaluations.core.scoring import evaluate
 from evaluations.mapping import snapshot
 from evaluations.models import Evaluation, Indicator, Status
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 from scripts.bench_load import PASSWORD, YEARS, seed
 
 

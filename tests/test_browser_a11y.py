@@ -40,11 +40,10 @@ from django.utils import timezone
 from campaigns.models import Campaign, DueProject, Reminder, ReminderKind
 from departments.models import Department
 from evaluations.models import Evaluation, MailStatus, OutgoingMail
-from evaluations.services import (
+from evaluations.services import evaluation_create, evaluation_score
+from evaluations.workflow import (
     evaluation_approve,
-    evaluation_create,
     evaluation_return,
-    evaluation_score,
     evaluation_sign_off,
     evaluation_submit,
     warning_key,

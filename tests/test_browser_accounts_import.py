@@ -20,8 +20,8 @@ from openpyxl import Workbook, load_workbook
 from campaigns.models import Campaign, DueProject
 from departments.accounts_import import COLUMNS
 from departments.models import Department, Membership, Role
-from evaluations.exports import pdf
 from evaluations.models import Evaluation
+from exports import compose
 from tests.browser import click, sign_in, wait_for
 from tests.conftest import PASSWORD
 
@@ -145,7 +145,7 @@ def test_the_administrator_imports_people_and_a_filler_prints_her_name(
     assert evaluation.department == Department.objects.get(name=DEPARTMENTS[0])
 
     printed = tmp_path / "form.pdf"
-    printed.write_bytes(pdf.evaluation_pdf(evaluation))
+    printed.write_bytes(compose.evaluation_pdf(evaluation))
     text = subprocess.run(
         ["pdftotext", "-layout", str(printed), "-"], capture_output=True, text=True, check=True
     ).stdout

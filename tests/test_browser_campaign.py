@@ -19,8 +19,8 @@ from openpyxl import Workbook
 from campaigns.due_list import PROJECT_COLUMNS, PROJECTS_SHEET, TARGET_COLUMNS, TARGETS_SHEET
 from campaigns.models import Campaign, DueProject
 from departments.models import Department
-from evaluations.exports import pdf
 from evaluations.models import Evaluation, EventAction, Status
+from exports import compose
 from tests.browser import click, full_page_screenshot, sign_in, wait_for
 from tests.conftest import PASSWORD
 
@@ -225,7 +225,7 @@ def test_a_campaign_runs_end_to_end(
 
     # The PDF ends with the signature block: the names typed and the bureau's approval.
     printed = tmp_path / "form.pdf"
-    printed.write_bytes(pdf.evaluation_pdf(evaluation))
+    printed.write_bytes(compose.evaluation_pdf(evaluation))
     text = subprocess.run(
         ["pdftotext", "-layout", str(printed), "-"], capture_output=True, text=True, check=True
     ).stdout

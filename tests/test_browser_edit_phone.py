@@ -218,7 +218,7 @@ def test_a_returned_form_shows_the_comments_in_its_cards_on_a_phone(
     from selenium.webdriver.common.by import By
 
     from evaluations.models import Status
-    from evaluations.services import evaluation_return
+    from evaluations.workflow import evaluation_return
 
     evaluation = make_evaluation(dept_a, staff_a, project_name="退回后手机修改项目")
     Evaluation.objects.filter(pk=evaluation.pk).update(status=Status.SUBMITTED)

@@ -17,8 +17,8 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from evaluations.exports import pdf as pdf_module
 from evaluations.models import Evaluation, Status
+from exports import pdf as pdf_module
 from exports import pdfcache
 from exports.models import ExportJob, State
 from exports.pdfcache import cached_pdf_bytes

@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from evaluations.models import Evaluation, Status
-from evaluations.services import evaluation_score, evaluation_submit, warning_key
+from evaluations.services import evaluation_score
+from evaluations.workflow import evaluation_submit, warning_key
 from rechecks.models import Recheck, RecheckStatus
 from rechecks.services import START, recheck_pick, recheck_transition_run
 from tests.browser import click, full_page_screenshot, sign_in, wait_for

@@ -18,7 +18,7 @@ from departments.models import Department
 from evaluations.core.evaluation_data import FundingData
 from evaluations.dashboard import dashboard_overview
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
-from evaluations.services import (
+from evaluations.workflow import (
     evaluation_approve,
     evaluation_department_return,
     evaluation_return,

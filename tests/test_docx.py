@@ -11,12 +11,12 @@ from docx.shared import Pt
 
 from evaluations.core.evaluation_data import FormData
 from evaluations.core.formats import format_money, format_percent, format_points
-from evaluations.exports.excel import MONEY, PERCENT, POINTS, TITLE, form_grid
 from evaluations.importer.docx import parse_docx
 from evaluations.importer.service import import_file
 from evaluations.importer.text import parse_text
 from evaluations.mapping import snapshot
 from evaluations.models import Evaluation
+from exports.excel import MONEY, PERCENT, POINTS, TITLE, form_grid
 from tests.conftest import SAMPLE_DIR
 from tests.export_helpers import sample_form, sample_forms, sample_ids, unexpected
 

@@ -16,17 +16,16 @@ from departments.models import Membership, Role
 from evaluations.core import layout as L
 from evaluations.core.scoring import NOT_IN_DUE_LIST, TARGET_CHANGED, TARGET_MISSING, evaluate
 from evaluations.due_evaluations import evaluation_start_from_due
-from evaluations.exports import pdf
 from evaluations.models import Evaluation, Status
-from evaluations.services import (
+from evaluations.rules import current_rules
+from evaluations.services import evaluation_score, evaluation_write
+from evaluations.workflow import (
     TransitionError,
-    current_rules,
-    evaluation_score,
     evaluation_sign_off,
     evaluation_submit,
-    evaluation_write,
     warning_key,
 )
+from exports import compose, pdf
 from tests.conftest import client_for, make_user
 from tests.factories import CLEAN_INDICATORS, clean_form_data, make_evaluation
 
@@ -392,7 +391,7 @@ def test_the_approved_value_is_a_note_on_the_changed_cell(project, staff_a, clie
     assert sheet.cell("indicators.3.target").note == ""
     page = client_a.get(f"/evaluations/{evaluation.pk}/").content.decode()
     assert "批复：=1600户" in page
-    printed = render_to_string(pdf.TEMPLATE, pdf.evaluation_context(evaluation))
+    printed = render_to_string(pdf.TEMPLATE, compose.evaluation_context(evaluation))
     assert "批复：=1600户" in printed
 
 
@@ -538,7 +537,7 @@ def test_the_pdf_ends_with_the_signature_block(project, staff_a, finance, tmp_pa
     data = replace(data, unit_head="王局长", filler_name="李填报", filler_phone="0994-2345678")
     evaluation_write(evaluation=evaluation, data=data, user=staff_a, expected_revision=1)
     path = tmp_path / "form.pdf"
-    path.write_bytes(pdf.evaluation_pdf(Evaluation.objects.get(pk=evaluation.pk)))
+    path.write_bytes(compose.evaluation_pdf(Evaluation.objects.get(pk=evaluation.pk)))
     text = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
@@ -552,7 +551,7 @@ def test_the_pdf_ends_with_the_signature_block(project, staff_a, finance, tmp_pa
 def test_the_excel_export_asks_for_the_campaigns_once(campaign, dept_a):
     from io import BytesIO
 
-    from evaluations.exports.excel import write_workbook
+    from exports.excel import write_workbook
     from tests.test_views_evaluations import QueryLog
 
     def count() -> int:

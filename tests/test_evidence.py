@@ -17,7 +17,7 @@ from lxml import html as lxml_html
 
 from evaluations.history import describe_change
 from evaluations.models import EventAction
-from evaluations.services import evaluation_submit
+from evaluations.workflow import evaluation_submit
 from evidence.models import EvidenceFile
 from tests.conftest import PROJECT_DIR, client_for
 from tests.factories import make_evaluation
@@ -470,32 +470,32 @@ def test_the_pages_show_the_files_by_row(client_a, client_finance, draft, staff_
 
 
 def test_the_pdf_ends_with_the_evidence_list(draft, staff_a):
-    from evaluations.exports import pdf
+    from exports import compose
     from tests.export_helpers import pdf_pages
 
     key = draft.indicators.order_by("position")[2].key
     evidence_on(draft, staff_a, name="验收报告.pdf", row=key)
-    text = "".join(pdf_pages(pdf.evaluation_pdf(draft))).replace(" ", "").replace("\n", "")
+    text = "".join(pdf_pages(compose.evaluation_pdf(draft))).replace(" ", "").replace("\n", "")
     assert "佐证材料清单" in text
     assert "验收报告.pdf" in text and "第3行指标" in text
 
 
 def test_the_pdf_of_a_form_without_evidence_has_no_list(draft):
-    from evaluations.exports import pdf
+    from exports import compose
     from tests.export_helpers import pdf_pages
 
-    assert "佐证材料清单" not in "".join(pdf_pages(pdf.evaluation_pdf(draft)))
+    assert "佐证材料清单" not in "".join(pdf_pages(compose.evaluation_pdf(draft)))
 
 
 def test_the_zip_puts_each_forms_files_in_a_folder_beside_its_pdf(client_a, draft, dept_a, staff_a):
     import zipfile
 
-    from evaluations.exports import pdf
+    from tests.export_helpers import pdf_zip
 
     upload(client_a, draft, ("验收报告.pdf", pdf_bytes()), ("照片.png", png_bytes()))
     other = make_evaluation(dept_a, staff_a, project_name="没有材料的项目")
     target = BytesIO()
-    assert pdf.write_pdf_zip([draft, other], target) == 2
+    assert pdf_zip([draft, other], target) == 2
     with zipfile.ZipFile(BytesIO(target.getvalue())) as archive:
         names = archive.namelist()
         assert len(names) == 5
@@ -555,7 +555,8 @@ def test_the_reviewer_sees_files_added_since_the_return(
     client_a, client_finance, draft, staff_a, finance, media
 ):
     """A file added after a return is among the changes the review page lists."""
-    from evaluations.services import evaluation_return, evaluation_score, warning_key
+    from evaluations.services import evaluation_score
+    from evaluations.workflow import evaluation_return, warning_key
 
     warnings = evaluation_score(evaluation=draft).warnings
     evaluation_submit(
@@ -577,7 +578,8 @@ def test_a_return_comment_can_point_at_a_file(
 ):
     """The reviewer comments on one file; the department reads it beside that file."""
     from evaluations.models import CommentTarget, ReviewComment, Status
-    from evaluations.services import evaluation_score, warning_key
+    from evaluations.services import evaluation_score
+    from evaluations.workflow import warning_key
 
     upload(client_a, draft, ("验收报告.pdf", pdf_bytes()))
     file = EvidenceFile.objects.get(evaluation=draft)

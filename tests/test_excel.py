@@ -10,11 +10,11 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
-from evaluations.exports import excel
 from evaluations.importer.service import import_file
 from evaluations.importer.xlsx import parse_xlsx
 from evaluations.mapping import snapshot
 from evaluations.models import Evaluation
+from exports import excel
 from tests.export_helpers import sample_form, sample_forms, sample_ids, store, unexpected
 
 pytestmark = pytest.mark.django_db

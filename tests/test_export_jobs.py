@@ -18,6 +18,7 @@ import sys
 import time
 import zipfile
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from io import BytesIO, StringIO
 from urllib.parse import quote
@@ -34,9 +35,10 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from campaigns.models import Campaign, DueProject, DueTarget
-from evaluations.exports import pdf as pdf_module
 from evaluations.models import Evaluation
+from exports import compose as pdf_module
 from exports import jobs, pdfcache
+from exports.kinds import KINDS
 from exports.models import ExportChunk, ExportJob, State
 from tests.factories import make_evaluation
 from tests.tasks_helpers import run_worker, uses_rq
@@ -298,7 +300,7 @@ def test_a_failure_while_assembling_fails_the_job(forms, finance, monkeypatch):
     def broken(forms, target, progress):
         raise OSError("磁盘已满")
 
-    monkeypatch.setitem(jobs.WRITERS, jobs.Format.XLSX, broken)
+    monkeypatch.setitem(KINDS, "xlsx", replace(KINDS["xlsx"], writer=broken))
     job = jobs.export_create(user=finance, year=2021, format="xlsx")
     run_worker()
     job.refresh_from_db()
@@ -503,7 +505,7 @@ def test_a_killed_assembling_step_is_restarted(forms, finance, settings, renders
         next(forms)
         raise Killed
 
-    monkeypatch.setitem(jobs.WRITERS, jobs.Format.PDF, killed)
+    monkeypatch.setitem(KINDS, "pdf", replace(KINDS["pdf"], writer=killed))
     with pytest.raises(Killed):
         jobs.run_chunk(chunk.pk, chunk.attempt)  # the last chunk goes on to assemble
     monkeypatch.undo()
@@ -632,7 +634,7 @@ import django
 django.setup()
 from django.conf import settings
 settings.MEDIA_ROOT = media_root
-import evaluations.exports.pdf as p
+import exports.compose as p
 _original = p.evaluation_pdf
 def _slow(evaluation):
     time.sleep(1)

@@ -80,11 +80,11 @@ def test_a_negative_number_of_workers_is_refused(forms, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
-# --- the merge's byte copy (evaluations/exports/pdfmerge.py) ---------------------------------
+# --- the merge's byte copy (common/pdfmerge.py) ---------------------------------
 
 
 def merged(*documents: tuple[bytes, str]) -> bytes:
-    from evaluations.exports.pdfmerge import StreamingPdfMerger
+    from common.pdfmerge import StreamingPdfMerger
 
     out = BytesIO()
     merger = StreamingPdfMerger(out, title="合并")
@@ -97,7 +97,7 @@ def merged(*documents: tuple[bytes, str]) -> bytes:
 def test_a_pdf_of_another_shape_is_merged_through_pypdf_with_the_same_pages(forms):
     from pypdf import PdfWriter
 
-    from evaluations.exports.pdf import evaluation_pdf
+    from exports.compose import evaluation_pdf
 
     weasy = evaluation_pdf(forms[0])
     # Rewritten by pypdf: a classic cross-reference table, no object streams, so the
@@ -115,7 +115,7 @@ def test_a_pdf_of_another_shape_is_merged_through_pypdf_with_the_same_pages(form
 
 
 def test_the_byte_copy_renumbers_references_outside_strings_only():
-    from evaluations.exports.pdfmerge import _RawObject
+    from common.pdfmerge import _RawObject
 
     raw = _RawObject(b"<</A (text 1 0 R \\) (nested 2 0 R)) /B [3 0 R 4 0 R]/F12 0 /Parent 5 0 R>>")
     assert raw.keys() == [(3, 0), (4, 0)]

@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db import DatabaseBackend
 
-from evaluations.exports import pdf as pdf_module
 from evaluations.models import Status
 from evaluations.workflow import evaluation_submit
 from exports import jobs, pdfcache
+from exports import pdf as pdf_module
 from exports.models import ExportChunk, ExportJob, State
 from tests.conftest import client_for
 from tests.factories import make_evaluation

@@ -23,9 +23,8 @@ from lxml import html as lxml_html
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from evaluations.exports import pdf
 from evaluations.models import Evaluation, Status
-from exports import jobs
+from exports import jobs, pdf
 from exports.context_processors import export_news
 from exports.models import ExportJob, State
 from tests.conftest import client_for

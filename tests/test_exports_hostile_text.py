@@ -18,9 +18,9 @@ from openpyxl import Workbook, load_workbook
 
 from common.http import content_disposition
 from departments.models import Department
-from evaluations.exports import excel
-from evaluations.exports.pdf import bulk_filename, export_filename, safe_filename
 from evaluations.models import Evaluation, Indicator
+from exports import excel
+from exports.pdf import bulk_filename, export_filename, safe_filename
 from tests.export_helpers import pdf_pages
 from tests.factories import make_evaluation
 from tests.test_export_views import export_through_job

@@ -18,10 +18,10 @@ from evaluations.core import layout as L
 from evaluations.core.grades import GRADE_KEYS, grade, grade_key, grade_ranges
 from evaluations.core.scoring import evaluate
 from evaluations.dashboard import dashboard_overview
-from evaluations.exports import results
-from evaluations.exports.pdf import evaluation_context
 from evaluations.models import Evaluation, Status
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
+from exports import results
+from exports.compose import evaluation_context
 from tests.conftest import client_for
 from tests.factories import clean_form_data, make_evaluation
 

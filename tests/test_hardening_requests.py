@@ -13,14 +13,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, path
 from config import urls as config_urls
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, ReviewComment, Status
-from evaluations.services import (
-    StaleEvaluationError,
+from evaluations.services import StaleEvaluationError, evaluation_write
+from evaluations.workflow import (
     TransitionError,
     evaluation_approve,
     evaluation_reopen,
     evaluation_return,
     evaluation_submit,
-    evaluation_write,
 )
 from tests.conftest import client_for
 from tests.factories import clean_form_data, make_evaluation

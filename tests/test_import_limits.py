@@ -31,7 +31,6 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from common import archive
-from evaluations.exports import excel
 from evaluations.importer.service import import_file, import_paths, parse_file
 from evaluations.importer.uploads import (
     ClaimState,
@@ -41,6 +40,7 @@ from evaluations.importer.uploads import (
 )
 from evaluations.mapping import snapshot
 from evaluations.models import Evaluation, ImportUpload
+from exports import excel
 from tests.conftest import PROJECT_DIR, sample_path
 from tests.export_helpers import sample_form
 

@@ -22,10 +22,10 @@ from openpyxl import Workbook, load_workbook
 from evaluations.core import layout as L
 from evaluations.core.evaluation_data import FormData
 from evaluations.core.scoring import evaluate
-from evaluations.exports import excel, pdf
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 from evaluations.signature import signature_of
+from exports import compose, excel, pdf
 from tests.export_helpers import sample_form, sample_forms, sample_ids, squash, store
 
 pytestmark = pytest.mark.django_db
@@ -248,7 +248,7 @@ def test_every_rendering_agrees_with_the_layout(
         assert tree.xpath(f'//tr[@data-funding="{row.funding_kind}"]//textarea'), row.funding_kind
 
     # The PDF's HTML, as WeasyPrint gets it: the paper form, with all four funding rows.
-    printed = render_to_string(pdf.TEMPLATE, pdf.evaluation_context(evaluation))
+    printed = render_to_string(pdf.TEMPLATE, compose.evaluation_context(evaluation))
     paper = L.form_layout(data, result, signature=signature, every_funding_kind=True)
     assert pdf_html_grid(printed) == expected(paper)
 

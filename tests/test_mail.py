@@ -31,7 +31,7 @@ BROKEN_NAME = "城市道路\r\n维修项目\t二期"
 
 @pytest.fixture
 def queued_pdfs(monkeypatch) -> list[int]:
-    """The evaluations whose PDF rendering was queued (the approval's after-commit hook)."""
+    """The evaluations whose PDF rendering was queued (the exports app, told of the approval)."""
     queued: list[int] = []
     monkeypatch.setattr(
         "exports.tasks.render_pdf", SimpleNamespace(enqueue=lambda pk: queued.append(pk))

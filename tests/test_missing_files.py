@@ -19,8 +19,8 @@ from django.urls import reverse
 from lxml import html as lxml_html
 
 from campaigns.models import Campaign
-from evaluations.exports import pdf as pdf_module
 from evidence.models import EvidenceFile
+from exports import compose as pdf_module
 from exports import jobs, pdfcache
 from exports.models import ExportJob, State
 from tests.factories import make_evaluation

@@ -9,9 +9,9 @@ from django.core.management import call_command
 
 from departments.models import Membership, Role
 from departments.names import accounts_without_name, display_name, printed_name
-from evaluations.exports import pdf
 from evaluations.models import Evaluation, OutgoingMail
 from evaluations.services import evaluation_approve, evaluation_submit
+from exports import compose
 from tests.conftest import client_for, make_user
 from tests.factories import make_evaluation
 
@@ -59,7 +59,7 @@ def test_history_and_review_pages_name_the_people(dept_a):
 
 def pdf_text(evaluation: Evaluation, tmp_path) -> str:
     path = tmp_path / "form.pdf"
-    path.write_bytes(pdf.evaluation_pdf(Evaluation.objects.get(pk=evaluation.pk)))
+    path.write_bytes(compose.evaluation_pdf(Evaluation.objects.get(pk=evaluation.pk)))
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
     ).stdout

@@ -13,14 +13,17 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
+from common import pdf as printing
 from evaluations.core.formats import format_money, format_percent, format_points
 from evaluations.core.scoring import evaluate
-from evaluations.exports import pdf
 from evaluations.models import Evaluation, Status
+from exports import compose, pdf
 from tests.export_helpers import (
     APPROVED_AT,
     forty_indicator_form,
+    merged_pdf,
     pdf_pages,
+    pdf_zip,
     sample_form,
     sample_forms,
     sample_ids,
@@ -74,14 +77,14 @@ def expected_fields(evaluation: Evaluation) -> list[str]:
 @pytest.mark.parametrize("prefix,index,form", sample_forms(), ids=sample_ids())
 def test_it_prints_every_field_of_every_sample_form(prefix, index, form):
     evaluation = store(form)
-    text = "".join(pdf_pages(pdf.evaluation_pdf(evaluation)))
+    text = "".join(pdf_pages(compose.evaluation_pdf(evaluation)))
     missing = [field for field in expected_fields(evaluation) if field not in text]
     assert missing == []
 
 
 def test_it_prints_the_known_figures_of_the_first_sample(artifacts_dir):
     evaluation = store(sample_form("000"), status=Status.APPROVED, approved_at=APPROVED_AT)
-    data = pdf.evaluation_pdf(evaluation)
+    data = compose.evaluation_pdf(evaluation)
     text = "".join(pdf_pages(data))
     # Stated figures of the form (docs/domain.md): 70.00 / 57.55 → 82.21% → 8.22; total 97.06.
     for figure in ("70.00", "57.55", "82.21%", "8.22", "97.06", "100"):
@@ -134,7 +137,7 @@ def test_it_uses_the_serif_cjk_font_and_a4_portrait():
 )
 def test_it_watermarks_forms_not_yet_approved(status, present, absent):
     evaluation = store(sample_form("000"), status=status)
-    pages = pdf_pages(pdf.evaluation_pdf(evaluation))
+    pages = pdf_pages(compose.evaluation_pdf(evaluation))
     assert all(present in page for page in pages)
     assert not any(absent in page for page in pages)
     assert not any("审核通过日期" in page for page in pages)
@@ -142,7 +145,7 @@ def test_it_watermarks_forms_not_yet_approved(status, present, absent):
 
 def test_it_prints_approved_forms_without_watermark_and_with_the_approval_date():
     evaluation = store(sample_form("000"), status=Status.APPROVED, approved_at=APPROVED_AT)
-    text = "".join(pdf_pages(pdf.evaluation_pdf(evaluation)))
+    text = "".join(pdf_pages(compose.evaluation_pdf(evaluation)))
     assert "草稿" not in text
     assert "未审核" not in text
     assert "审核通过日期：2022年3月1日" in text
@@ -184,12 +187,12 @@ def test_it_spreads_forty_indicators_over_pages_with_the_header_repeated(artifac
 def test_it_refuses_to_fetch_anything_outside_static():
     from weasyprint.urls import FatalURLFetchingError  # noqa: F401 - API present
 
-    _css, _fonts, fetcher = pdf._resources()
+    _css, _fonts, fetcher = printing.resources()
     with pytest.raises(ValueError):
         fetcher.fetch("https://example.com/x.css")
     with pytest.raises(ValueError):
         fetcher.fetch("file:///etc/passwd")
-    assert fetcher.fetch(pdf._stylesheet_path().as_uri()) is not None
+    assert fetcher.fetch(printing.stylesheet_path().as_uri()) is not None
 
 
 def test_it_names_files_safely():
@@ -217,7 +220,7 @@ def test_it_merges_forms_in_order_with_page_numbers_restarting(dept_a):
     evaluations = stored_department_a(dept_a)
     expected = sorted(evaluations, key=lambda e: (e.project_name, e.pk))
     target = BytesIO()
-    count = pdf.write_merged_pdf(expected, target)
+    count = merged_pdf(expected, target)
     data = target.getvalue()
     assert count == len(expected) == 10
     assert outline_titles(data) == [f"2021 {e.project_name}" for e in expected]
@@ -234,7 +237,7 @@ def test_it_merges_forms_in_order_with_page_numbers_restarting(dept_a):
 def test_it_zips_one_pdf_per_form(dept_a):
     evaluations = stored_department_a(dept_a, 3)
     target = BytesIO()
-    assert pdf.write_pdf_zip(evaluations, target) == 3
+    assert pdf_zip(evaluations, target) == 3
     with zipfile.ZipFile(BytesIO(target.getvalue())) as archive:
         names = archive.namelist()
         assert len(names) == 3

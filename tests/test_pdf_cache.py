@@ -21,7 +21,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from evaluations.exports import pdf as pdf_module
+from common import pdf as printing
 from evaluations.importer.service import import_file
 from evaluations.models import Evaluation, Status
 from evaluations.services import evaluation_create, evaluation_write
@@ -31,6 +31,7 @@ from evaluations.workflow import (
     evaluation_return,
     evaluation_submit,
 )
+from exports import pdf as pdf_module
 from exports import pdfcache
 from scripts.bench_pdf import FILLERS, longest_form
 from tests.conftest import client_for
@@ -351,8 +352,8 @@ def test_the_layout_version_and_the_stylesheet_are_in_the_key(form, monkeypatch,
     pdfcache.layout_fingerprint.cache_clear()
     assert pdfcache.print_key(form) == key
     stylesheet = tmp_path / "print.css"
-    stylesheet.write_bytes(pdf_module._stylesheet_path().read_bytes() + b"\n/* changed */\n")
-    monkeypatch.setattr(pdf_module, "_stylesheet_path", lambda: stylesheet)
+    stylesheet.write_bytes(printing.stylesheet_path().read_bytes() + b"\n/* changed */\n")
+    monkeypatch.setattr(printing, "stylesheet_path", lambda: stylesheet)
     pdfcache.layout_fingerprint.cache_clear()
     assert pdfcache.print_key(form) not in (key, bumped)
 

@@ -13,7 +13,7 @@ from lxml import html as lxml_html
 from pypdf import PdfReader
 
 from evaluations.core.limits import MAX_INDICATORS
-from evaluations.exports import pdf
+from exports import compose, pdf
 from scripts.bench_pdf import FILLERS, longest_form
 from tests.export_helpers import (
     forty_indicator_form,
@@ -68,7 +68,7 @@ def is_typical(form) -> bool:
 )
 def test_every_sample_form_prints_figures_headings_and_total_whole(prefix, index):
     form = sample_form(prefix, index)
-    data = pdf.evaluation_pdf(store(form))
+    data = compose.evaluation_pdf(store(form))
     pages = page_lines(data)
     lines = [line for page in pages for line in page]
 
@@ -159,7 +159,7 @@ def rows_by_page(data: bytes) -> dict[int, int]:
 
 def test_a_long_form_keeps_groups_together_and_repeats_labels_after_a_break():
     form = forty_indicator_form()
-    data = pdf.evaluation_pdf(store(form))
+    data = compose.evaluation_pdf(store(form))
     pages = page_lines(data)
     assert len(pages) >= 2
     on_page = rows_by_page(data)

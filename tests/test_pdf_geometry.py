@@ -17,8 +17,8 @@ import pytest
 
 from evaluations.core.evaluation_data import FormData, FundingData
 from evaluations.core.layout import indicator_groups
-from evaluations.exports import pdf
 from evaluations.models import Status
+from exports import pdf
 from tests.export_helpers import forty_indicator_form, sample_form, sample_forms, sample_ids, squash
 
 # Least distance (pt) between a character's box and a rule of the table.

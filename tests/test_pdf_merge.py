@@ -18,8 +18,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from evaluations.exports import pdf
-from tests.export_helpers import sample_forms, store
+from exports import compose
+from tests.export_helpers import merged_pdf, sample_forms, store
 from tests.test_export_views import export_through_job
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_a_merged_pdf_passes_qpdf_and_carries_its_metadata(dept_a, tmp_path, set
     evaluations = stored(dept_a, 3)
     target = tmp_path / "merged.pdf"
     with target.open("wb") as out:
-        assert pdf.write_merged_pdf(evaluations, out) == 3
+        assert merged_pdf(evaluations, out) == 3
     checked = qpdf_check(target)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "No syntax or stream encoding errors found" in checked.stdout
@@ -65,7 +65,7 @@ def test_a_merged_pdf_passes_qpdf_and_carries_its_metadata(dept_a, tmp_path, set
     assert info["Title"] == "2021年度项目支出绩效自评表"
     assert info["Author"] == "昌吉回族自治州财政局"
     pages = sum(
-        int(pdf_info_of(pdf.evaluation_pdf(e), tmp_path / f"{e.pk}.pdf")["Pages"])
+        int(pdf_info_of(compose.evaluation_pdf(e), tmp_path / f"{e.pk}.pdf")["Pages"])
         for e in evaluations
     )
     assert int(info["Pages"]) == pages
@@ -102,7 +102,7 @@ def test_qpdf_finds_a_broken_cross_reference(dept_a, tmp_path):
     """The check can fail: a merged file whose offset table points into the wrong places."""
     evaluations = stored(dept_a, 1)
     out = BytesIO()
-    pdf.write_merged_pdf(evaluations, out)
+    merged_pdf(evaluations, out)
     data = out.getvalue()
     # Every offset shifted by one byte, as a merger that miscounted its output would write.
     head, xref = data.split(b"\nxref\n", 1)

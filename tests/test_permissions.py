@@ -20,7 +20,7 @@ from departments.models import Membership, Role
 from evaluations import permissions as p
 from evaluations.models import Evaluation, EvaluationEvent, Status
 from evaluations.selectors import visible_evaluations
-from evaluations.services import (
+from evaluations.workflow import (
     TransitionError,
     evaluation_approve,
     evaluation_return,

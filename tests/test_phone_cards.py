@@ -11,7 +11,7 @@ import pytest
 from evaluations.core import fields
 from evaluations.core.formats import format_money, format_points
 from evaluations.models import Status
-from evaluations.services import evaluation_return, evaluation_submit
+from evaluations.workflow import evaluation_return, evaluation_submit
 from tests.factories import make_evaluation
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils.html import escape
 
 from evaluations.models import Status
 from evaluations.workflow import evaluation_approve, evaluation_submit
-from rechecks import services
+from rechecks import selectors, services
 from rechecks.models import PickMethod, Recheck, RecheckAction, RecheckStatus, Sample
 from rechecks.scoring import quality_poor
 from rechecks.services import draw, sample_size
@@ -243,7 +243,7 @@ def test_it_computes_the_recheck_total_with_the_engine(dept_a, staff_a, finance,
     recheck.refresh_from_db()
     assert (recheck.total, recheck.own_total, recheck.difference) == (D(90), D(100), D(10))
     assert recheck.quality_poor is False  # exactly 10: not more than the threshold
-    figures = services.recheck_compute(recheck)
+    figures = selectors.recheck_compute(recheck)
     assert [r.difference for r in figures.rows][:6] == [D(4), 0, 0, 0, 0, D(6)]
     assert figures.rows[0].opinion == "第1行意见"
     assert figures.execution_editable is False  # rule 2 from the funding figures

@@ -14,12 +14,8 @@ import re
 import pytest
 
 from evaluations.models import EvaluationEvent, EventAction, OutgoingMail, Status
-from evaluations.services import (
-    evaluation_approve,
-    evaluation_return,
-    evaluation_submit,
-    evaluation_write,
-)
+from evaluations.services import evaluation_write
+from evaluations.workflow import evaluation_approve, evaluation_return, evaluation_submit
 from tests.conftest import client_for
 from tests.factories import clean_form_data, make_evaluation
 from tests.test_evidence import evidence_on

@@ -12,7 +12,7 @@ from django.db.models import ProtectedError
 from django.test import Client, override_settings
 
 from config.middleware import CONTENT_SECURITY_POLICY
-from evaluations import services
+from evaluations import workflow
 from evaluations.models import Evaluation, EvaluationEvent, ImportUpload, Status
 from tests.conftest import PASSWORD, client_for
 from tests.factories import make_evaluation
@@ -217,13 +217,13 @@ def populated(dept_a, dept_b, staff_a, staff_b, finance):
     """Forms in every state in two departments, with history and a return comment."""
     draft = make_evaluation(dept_a, staff_a, project_name="草稿项目")
     submitted = make_evaluation(dept_a, staff_a, project_name="已提交项目")
-    services.evaluation_submit(evaluation=submitted, user=staff_a)
+    workflow.evaluation_submit(evaluation=submitted, user=staff_a)
     approved = make_evaluation(dept_b, staff_b, project_name="已通过项目")
-    services.evaluation_submit(evaluation=approved, user=staff_b)
-    services.evaluation_approve(evaluation=approved, user=finance)
+    workflow.evaluation_submit(evaluation=approved, user=staff_b)
+    workflow.evaluation_approve(evaluation=approved, user=finance)
     returned = make_evaluation(dept_b, staff_b, project_name="已退回项目")
-    services.evaluation_submit(evaluation=returned, user=staff_b)
-    services.evaluation_return(evaluation=returned, user=finance, reason="请补充偏差原因。")
+    workflow.evaluation_submit(evaluation=returned, user=staff_b)
+    workflow.evaluation_return(evaluation=returned, user=finance, reason="请补充偏差原因。")
     return {"draft": draft, "submitted": submitted, "approved": approved, "returned": returned}
 
 

@@ -19,7 +19,8 @@ from evaluations.models import (
     ReviewComment,
     Status,
 )
-from evaluations.services import evaluation_return, evaluation_submit, evaluation_write
+from evaluations.services import evaluation_write
+from evaluations.workflow import evaluation_return, evaluation_submit
 from tests.conftest import client_for
 from tests.factories import make_evaluation
 from tests.test_transitions import due_evaluation, require_sign_off

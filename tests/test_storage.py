@@ -21,9 +21,9 @@ from django.core.management import call_command
 from django.db.models import F
 from django.test import Client
 
-from evaluations.exports import pdf as pdf_module
 from evaluations.models import Evaluation, Status
 from evidence.models import EvidenceFile
+from exports import compose as pdf_module
 from exports import jobs, pdfcache
 from exports.models import ExportJob, State
 from tests.conftest import client_for

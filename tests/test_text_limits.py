@@ -292,15 +292,15 @@ def test_the_web_formset_stops_at_the_row_limit(client_a, dept_a):
 
 
 def test_it_prints_the_longest_allowed_form_to_its_last_row(dept_a, tmp_path):
-    from evaluations.exports import pdf
     from evaluations.services import evaluation_create
+    from exports import compose
 
     form = longest_form(FILLERS["prose"])
     form.department = dept_a.name
     evaluation, _result = evaluation_create(department=dept_a, data=form, user=None)
     assert evaluation.indicators.count() == MAX_INDICATORS
     path = tmp_path / "longest.pdf"
-    path.write_bytes(pdf.evaluation_pdf(evaluation))
+    path.write_bytes(compose.evaluation_pdf(evaluation))
     text = subprocess.run(
         ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, text=True
     ).stdout
@@ -312,7 +312,7 @@ def test_it_prints_the_longest_allowed_form_to_its_last_row(dept_a, tmp_path):
 
 
 def test_it_prints_a_text_of_one_character_per_line_with_bounded_breaks():
-    from evaluations.exports.pdf import printed_text
+    from exports.pdf import printed_text
 
     assert printed_text("一\n" * 3, "deviation") == "一\n一\n一\n"
     text = printed_text("一\n" * 1000, "goal_target")

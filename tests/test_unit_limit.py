@@ -16,10 +16,10 @@ from openpyxl import load_workbook
 
 from campaigns.models import DueProject
 from departments.models import Membership, Role
-from evaluations.exports import excel
 from evaluations.importer.service import import_file
 from evaluations.models import Evaluation, EventAction, Notification, Status
-from evaluations.services import evaluation_submit
+from evaluations.workflow import evaluation_submit
+from exports import excel
 from tests.conftest import client_for, make_user, sample_path
 from tests.export_helpers import sample_forms, store
 from tests.test_export_views import export_through_job

@@ -11,9 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from departments.models import Department
-from evaluations.exports.excel import evaluations_xlsx
 from evaluations.importer.service import import_paths, parse_file
 from evaluations.models import Evaluation, ImportUpload, Status
+from exports.excel import evaluations_xlsx
 from tests.conftest import sample_path
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ import pytest
 from django.test import Client
 
 from evaluations.models import EvaluationEvent, EventAction, Notification, ReviewComment, Status
-from evaluations.services import evaluation_return, evaluation_submit, evaluation_write
+from evaluations.services import evaluation_write
+from evaluations.workflow import evaluation_return, evaluation_submit
 from tests.factories import make_evaluation
 
 pytestmark = pytest.mark.django_db

@@ -7,15 +7,13 @@ from decimal import Decimal
 import pytest
 
 from evaluations.models import EvaluationEvent, EventAction, Notification, ReviewComment, Status
-from evaluations.services import (
-    StaleEvaluationError,
+from evaluations.services import StaleEvaluationError, evaluation_score, evaluation_write
+from evaluations.workflow import (
     TransitionError,
     evaluation_approve,
     evaluation_reopen,
     evaluation_return,
-    evaluation_score,
     evaluation_submit,
-    evaluation_write,
     warning_key,
 )
 from tests.factories import clean_form_data, make_evaluation

@@ -44,7 +44,7 @@ from evaluations.core.values import (
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
 from evaluations.mapping import form_data_from_cleaned, initial_from_form_data
 from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 
 INDICATOR_PREFIX = "ind"
 # Fields whose refusal makes the value unknown to scoring (see EvaluationForms.unreadable).

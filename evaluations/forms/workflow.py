@@ -174,7 +174,7 @@ class ReturnForm(forms.Form):
             )
 
     def comments(self) -> list[dict[str, Any]]:
-        """The row comments in the shape ``services.evaluation_return`` takes."""
+        """The row comments in the shape ``workflow.evaluation_return`` takes."""
         comments: list[dict[str, Any]] = []
         for number in range(1, self.indicator_count + 1):
             text = self.cleaned_data.get(f"comment-indicator-{number}", "")

@@ -27,8 +27,8 @@ from evaluations.importer.text import parse_text
 from evaluations.importer.xlsx import parse_xlsx
 from evaluations.mapping import json_number, report_json, with_keys_matched
 from evaluations.models import Evaluation, EventAction
+from evaluations.rules import current_rules
 from evaluations.services import (
-    current_rules,
     evaluation_create,
     evaluation_is_unchanged,
     evaluation_write,

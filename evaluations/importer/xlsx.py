@@ -28,7 +28,7 @@ from common.xlsx import (
 from evaluations.importer.parser import too_many_forms
 from evaluations.importer.tables import Cell, ParseResult, Problem, Row, parse_rows
 
-FLAT_SHEET_TITLE = "指标明细"  # evaluations.exports.excel writes it; it is not a form
+FLAT_SHEET_TITLE = "指标明细"  # exports.excel writes it; it is not a form
 
 
 @dataclass(frozen=True)

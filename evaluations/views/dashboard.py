@@ -26,10 +26,10 @@ from evaluations.dashboard import (
     overview_xlsx,
     totals_row,
 )
-from evaluations.exports import results
 from evaluations.forms.workflow import DashboardFilterForm
-from evaluations.views.exports import XLSX
+from exports import results
 from exports.forms import ExportForm
+from exports.kinds import XLSX_CONTENT_TYPE
 
 PAGE_SIZE = 50
 # The execution-rate chart shows this many departments, the lowest rates first.
@@ -175,7 +175,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
         return _bad_year(request, form)
     overview = dashboard_overview(request.user, form.cleaned_data["year"])
     rows = _table(overview, DashboardTableForm(request.GET).values())
-    response = HttpResponse(overview_xlsx(overview, rows), content_type=XLSX)
+    response = HttpResponse(overview_xlsx(overview, rows), content_type=XLSX_CONTENT_TYPE)
     year = overview.year or "none"
     response["Content-Disposition"] = content_disposition(
         f"{year}年度自评汇总.xlsx", f"overview-{year}.xlsx"
@@ -195,7 +195,7 @@ def dashboard_results(request: HttpRequest) -> HttpResponse:
     if year is None:
         raise Http404
     data = results.results_xlsx(results.result_rows(request.user, year), year)
-    response = HttpResponse(data, content_type=XLSX)
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition(
         f"{year}年度绩效自评结果.xlsx", f"results-{year}.xlsx"
     )

@@ -22,7 +22,7 @@ from campaigns.selectors import open_campaign
 from common.http import parse_id
 from departments.models import Department
 from departments.roles import membership_of
-from evaluations import due_evaluations, permissions, selectors, services
+from evaluations import due_evaluations, permissions, rules, selectors, services
 from evaluations.core.categories import level2_choices
 from evaluations.core.evaluation_data import FormData
 from evaluations.core.formats import format_points
@@ -46,6 +46,7 @@ from evaluations.review_selectors import (
 )
 from evaluations.services import notifications_mark_read
 from evaluations.signature import signature_of
+from exports.kinds import KINDS
 from rechecks.selectors import recheck_published
 
 PAGE_SIZE = 50
@@ -119,6 +120,7 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             "export_department": filterset.value("department") if all_departments else "",
             "export_status": statuses[0] if len(statuses) == 1 else "",
             "several_states": len(statuses) > 1,
+            "export_kinds": KINDS.values(),
             "unread": unread_evaluation_ids(user=request.user),
             "notifications": unread_notifications(user=request.user)[:10],
             **_due_context(request),
@@ -193,7 +195,7 @@ def _score(
         data = with_stored_approvals(data, stored)
         data.due = stored.due
     # What was typed but refused is unknown to the rules, not blank: no findings from it.
-    return evaluate(data, services.current_rules(), unreadable=forms.unreadable)
+    return evaluate(data, rules.current_rules(), unreadable=forms.unreadable)
 
 
 def _attach_approvals(forms: EvaluationForms, evaluation: Evaluation | None) -> None:
@@ -594,7 +596,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The form read-only, in the official layout, with its findings."""
     evaluation = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True)
     form_data = evaluation.as_form_data()
-    result = evaluate(form_data, services.current_rules())
+    result = evaluate(form_data, rules.current_rules())
     notifications_mark_read(user=request.user, evaluation=evaluation)
     return render(
         request,

@@ -13,13 +13,11 @@ from django.views.decorators.http import require_GET
 
 from common.http import content_disposition
 from evaluations import permissions, selectors
-from evaluations.exports import excel, pdf
 from evaluations.forms.workflow import BulkExportForm
 from evaluations.selectors import visible_evaluations
+from exports import excel, pdf
+from exports.kinds import PDF_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from exports.pdfcache import download_pdf, pdf_ready
-
-PDF = "application/pdf"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _attachment(response: HttpResponse, filename: str, fallback: str) -> HttpResponse:
@@ -43,7 +41,7 @@ def evaluation_pdf_view(request: HttpRequest, pk: int) -> HttpResponse:
         )
         waiting["Cache-Control"] = "private, no-store"  # the same URL answers the PDF later
         return waiting
-    response = HttpResponse(data, content_type=PDF)
+    response = HttpResponse(data, content_type=PDF_CONTENT_TYPE)
     return _attachment(
         response, pdf.export_filename(evaluation, "pdf"), f"evaluation-{evaluation.pk}.pdf"
     )
@@ -64,7 +62,7 @@ def evaluation_xlsx_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Download one evaluation as an Excel workbook in the official layout."""
     evaluation = selectors.evaluation_get(user=request.user, pk=pk)
     permissions.require_or_404(permissions.EXPORT, request.user, evaluation)
-    response = HttpResponse(excel.evaluations_xlsx([evaluation]), content_type=XLSX)
+    response = HttpResponse(excel.evaluations_xlsx([evaluation]), content_type=XLSX_CONTENT_TYPE)
     return _attachment(
         response, pdf.export_filename(evaluation, "xlsx"), f"evaluation-{evaluation.pk}.xlsx"
     )

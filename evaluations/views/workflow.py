@@ -33,20 +33,20 @@ from evaluations.review_selectors import (
     evaluation_history,
     sign_off_queue,
 )
-from evaluations.services import (
+from evaluations.services import evaluation_score, notifications_mark_read
+from evaluations.signature import signature_of
+from evaluations.workflow import (
+    SEND_FOR_SIGN_OFF,
     TransitionError,
     evaluation_approve,
     evaluation_department_return,
     evaluation_reopen,
     evaluation_return,
-    evaluation_score,
     evaluation_sign_off,
     evaluation_submit,
-    notifications_mark_read,
+    submit_transition,
     warning_key,
 )
-from evaluations.signature import signature_of
-from evaluations.workflow import SEND_FOR_SIGN_OFF, submit_transition
 
 if TYPE_CHECKING:
     from django.utils.functional import Promise

@@ -26,6 +26,8 @@ from pypdf.generic import (
     DictionaryObject,
     IndirectObject,
     NameObject,
+    NullObject,
+    NumberObject,
     StreamObject,
     TextStringObject,
 )
@@ -202,8 +204,6 @@ def _ref(number: int) -> IndirectObject:
 
 
 def _int(value: int) -> Any:
-    from pypdf.generic import NumberObject
-
     return NumberObject(value)
 
 
@@ -243,8 +243,6 @@ def _renumber(obj: Any, numbers: dict[tuple[int, int], int]) -> Any:
 
 
 def _null() -> Any:
-    from pypdf.generic import NullObject
-
     return NullObject()
 
 

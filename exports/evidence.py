@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
 
-from evaluations.exports.pdf import safe_filename
 from evidence.selectors import evidence_list
+from exports.pdf import safe_filename
 
 if TYPE_CHECKING:
     from evaluations.models import Evaluation

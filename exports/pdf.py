@@ -1,19 +1,16 @@
-"""Printing evaluations to PDF with WeasyPrint: one form, or many merged or zipped."""
+"""The printed form: its layout for print, its HTML, its PDF, and the download names.
+
+What is printed beside a stored form (its evidence list, the published re-check) is put
+together in exports/compose.py; WeasyPrint itself is called in common/pdf.py.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import re
 import unicodedata
-import zipfile
-from collections.abc import Iterable
-from functools import lru_cache
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
-from django.conf import settings
 from django.db.models import Count, Sum
 from django.db.models.functions import Length
 from django.template.loader import render_to_string
@@ -22,21 +19,18 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from campaigns.selectors import campaign_years
+from common.pdf import render_html_pdf as render_pdf
 from common.safetext import clean_text, safe_filename_text
 from evaluations.core.evaluation_data import FormData
 from evaluations.core.layout import Cell, Layout, Signature, form_layout
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.models import HANDED_IN, Evaluation, Status
-from evaluations.services import current_rules
-from evaluations.signature import signature_of
+from evaluations.rules import current_rules
 
 if TYPE_CHECKING:
-    from weasyprint import CSS, Document
-    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint import Document
 
 TEMPLATE = "evaluations/pdf/form.html"
-STYLESHEET = "css/print.css"
 # Nine columns of the printed form (mm); they add up to the A4 text width (182 mm).
 # Sized from the content of real forms: the 三级指标 (col 4) carries the longest texts,
 # the 偏差 column (col 9) is empty on most rows; 一级指标 (col 2) takes its four-character
@@ -402,28 +396,6 @@ def form_context(
     }
 
 
-def evaluation_context(evaluation: Evaluation) -> dict[str, Any]:
-    """Template context of a stored evaluation."""
-    from evidence.exports import evidence_listing
-
-    form = evaluation.as_form_data()
-    result = evaluate(form, current_rules())
-    context = form_context(
-        form,
-        result,
-        status=evaluation.status,
-        approved_at=evaluation.approved_at,
-        signature=signature_of(evaluation),
-    )
-    # The 佐证材料清单 after the table (templates/evidence/pdf/_list.html).
-    context["evidence"] = evidence_listing(evaluation)
-    # The bureau's re-check section after the table, once 已复核 (templates/rechecks/_pdf_section.html).
-    from rechecks.selectors import recheck_published
-
-    context["recheck_published"] = recheck_published(evaluation)
-    return context
-
-
 # --------------------------------------------------------------------------- rendering
 
 
@@ -451,54 +423,6 @@ def prints_quickly(evaluation: Evaluation) -> bool:
     return printed_size(evaluation) <= QUICK_PRINT_MAX_CHARACTERS
 
 
-def _static_roots() -> list[Path]:
-    roots = [Path(p).resolve() for p in getattr(settings, "STATICFILES_DIRS", [])]
-    if getattr(settings, "STATIC_ROOT", None):
-        roots.append(Path(settings.STATIC_ROOT).resolve())
-    return roots
-
-
-def _stylesheet_path() -> Path:
-    for root in _static_roots():
-        candidate = root / STYLESHEET
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(STYLESHEET)
-
-
-def _local_fetcher() -> Any:
-    """A URL fetcher that serves files under the static directories and nothing else."""
-    from weasyprint.urls import URLFetcher
-
-    roots = _static_roots()
-
-    class LocalStaticFetcher(URLFetcher):
-        """Refuses the network and any file outside static/."""
-
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            parts = urlsplit(url)
-            if parts.scheme != "file":
-                raise ValueError(f"refused non-local URL: {url}")
-            path = Path(url2pathname(parts.path)).resolve()
-            if not any(path.is_relative_to(root) for root in roots):
-                raise ValueError(f"refused file outside static/: {url}")
-            return super().fetch(url, headers)
-
-    return LocalStaticFetcher(allowed_protocols={"file"}, timeout=2)
-
-
-@lru_cache(maxsize=1)
-def _resources() -> tuple[CSS, FontConfiguration, Any]:
-    """The parsed stylesheet, font configuration and fetcher, shared by every render."""
-    from weasyprint import CSS
-    from weasyprint.text.fonts import FontConfiguration
-
-    fetcher = _local_fetcher()
-    font_config = FontConfiguration()
-    css = CSS(filename=str(_stylesheet_path()), font_config=font_config, url_fetcher=fetcher)
-    return css, font_config, fetcher
-
-
 # The 一级/二级 label cells of the indicator table, by the field they show (_cell.html).
 _LABEL_FIELD = re.compile(r"indicators\.\d+\.level[12]")
 
@@ -517,7 +441,7 @@ def merge_repeated_labels(document: Document) -> None:
     boxes (``Page._page_box``) are WeasyPrint's internals, used as its own "tips and
     tricks" do: tests/test_pdf_geometry.py checks the result on every upgrade.
     """
-    # WeasyPrint is imported when a PDF is made, not with this module (as in _resources).
+    # WeasyPrint is imported when a PDF is made, not with this module (as in common/pdf.py).
     from weasyprint.formatting_structure.boxes import TableCellBox
 
     for page in document.pages:
@@ -544,16 +468,8 @@ def merge_repeated_labels(document: Document) -> None:
 
 
 def render_html_pdf(html: str, target: IO[bytes] | None = None) -> bytes | None:
-    """Render the printed-form HTML to PDF bytes (or into ``target``)."""
-    from weasyprint import HTML
-
-    css, font_config, fetcher = _resources()
-    base_url = _stylesheet_path().parent.parent.as_uri() + "/"
-    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-        stylesheets=[css], font_config=font_config
-    )
-    merge_repeated_labels(document)
-    return document.write_pdf(target)
+    """Render the printed-form HTML to PDF bytes (or into ``target``), labels merged per page."""
+    return render_pdf(html, target, finish=merge_repeated_labels)
 
 
 def form_pdf(
@@ -575,60 +491,6 @@ def form_pdf(
     data = render_html_pdf(html)
     assert data is not None
     return data
-
-
-def evaluation_pdf(evaluation: Evaluation) -> bytes:
-    """PDF of one stored evaluation."""
-    data = render_html_pdf(render_to_string(TEMPLATE, evaluation_context(evaluation)))
-    assert data is not None
-    return data
-
-
-def write_merged_pdf(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
-    """Write the evaluations one after the other as one PDF; return how many were written.
-
-    Each form is rendered on its own (its page numbers start at 1) and streamed into the
-    target at once, so memory stays flat however many forms there are.
-    """
-    from evaluations.exports.pdfmerge import StreamingPdfMerger
-
-    merger = StreamingPdfMerger(target, author=settings.PDF_AUTHOR)
-    count = 0
-    years: set[int] = set()
-    with_campaign = campaign_years()
-    for evaluation in evaluations:
-        evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
-        title = clean_text(f"{evaluation.year} {evaluation.project_name}")
-        merger.append(evaluation_pdf(evaluation), title)
-        years.add(evaluation.year)
-        count += 1
-    # The document's title: the year when every form is of one year, as the exports are.
-    merger.title = (
-        _("%(year)s年度项目支出绩效自评表") % {"year": years.pop()}
-        if len(years) == 1
-        else _("项目支出绩效自评表")
-    )
-    merger.close()
-    return count
-
-
-def write_pdf_zip(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
-    """Write one PDF per evaluation into a ZIP archive; return how many were written."""
-    from evidence.exports import EvidenceFolders
-
-    count = 0
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        with_campaign = campaign_years()
-        # The forms' evidence files in folders beside their PDFs, each file once.
-        evidence = EvidenceFolders(archive)
-        for evaluation in evaluations:
-            count += 1
-            evaluation.year_has_campaign = evaluation.year in with_campaign  # type: ignore[attr-defined]
-            name = f"{count:03d}_{export_filename(evaluation, 'pdf')}"
-            archive.writestr(name, evaluation_pdf(evaluation))
-            evidence.add(evaluation, name)
-        evidence.close()
-    return count
 
 
 # --------------------------------------------------------------------------- file names

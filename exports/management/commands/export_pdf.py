@@ -1,11 +1,11 @@
 """Export a year's evaluations as one merged PDF or a ZIP of single PDFs.
 
-By default every form is rendered here, one after the other (no PDF cache involved).
-With ``--workers N`` the command takes the export jobs' path instead: the forms are
-rendered into the PDF cache (exports/pdfcache.py) by N processes at once, in chunks of
-EXPORT_CHUNK_SIZE forms, and the file is then written from the cache by the jobs' own
-writers (exports/jobs.py ``write_merged`` / ``write_zip``). Forms already cached (an
-approved form, an earlier export) are not rendered again.
+The file is written by the export jobs' own writers (exports/bulk.py ``write_merged`` /
+``write_zip``). By default every form is rendered here, one after the other (no PDF cache
+involved). With ``--workers N`` the command takes the export jobs' path instead: the forms
+are rendered into the PDF cache (exports/pdfcache.py) by N processes at once, in chunks of
+EXPORT_CHUNK_SIZE forms, and the file is then written from the cache. Forms already cached
+(an approved form, an earlier export) are not rendered again.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from django.db.models import QuerySet
 
 from campaigns.selectors import campaign_years
 from departments.models import Department
-from evaluations.exports import pdf
 from evaluations.models import Evaluation
-from exports.jobs import in_order, write_merged, write_zip
+from exports.bulk import NoProgress, with_campaign_flags, write_merged, write_zip
+from exports.compose import evaluation_pdf
+from exports.jobs import in_order
 from exports.pdfcache import cached_pdf_name
 
 
@@ -74,11 +75,13 @@ class Command(BaseCommand):
                 if workers:
                     count = self._from_cache(evaluations, suffix, target, workers)
                 else:
-                    writer = pdf.write_merged_pdf if suffix == ".pdf" else pdf.write_pdf_zip
+                    writer = write_merged if suffix == ".pdf" else write_zip
                     stream = evaluations.prefetch_related(
                         "funding_rows", "indicators", "due_project__targets"
                     ).iterator(chunk_size=20)
-                    count = writer(stream, target)
+                    count = writer(
+                        with_campaign_flags(stream), target, NoProgress(), pdf_of=evaluation_pdf
+                    )
             os.replace(temp_name, output)
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
@@ -113,7 +116,7 @@ class Command(BaseCommand):
             pool.close()
             pool.join()
         writer = write_merged if suffix == ".pdf" else write_zip
-        return writer(in_order(evaluations, ids), target, _NoProgress())
+        return writer(in_order(evaluations, ids), target, NoProgress())
 
 
 def render_into_cache(ids: list[int]) -> int:
@@ -126,10 +129,3 @@ def render_into_cache(ids: list[int]) -> int:
         count += 1
     connections.close_all()  # the pool's processes end without closing them
     return count
-
-
-class _NoProgress:
-    """The jobs' writers report progress; a command has no job to report to."""
-
-    def step(self) -> None:
-        pass

@@ -1,9 +1,7 @@
 """Excel export in the official layout: one sheet per form plus a flat sheet of indicators.
 
-Every text cell and sheet title of every workbook the application writes (here and in
-``dashboard.py``) goes through ``set_text`` and ``safe_sheet_title``: what users typed or
-imported can then neither break the file (control characters, which XML cannot hold)
-nor become a formula.
+Every text cell and sheet title goes through ``common.xlsx``'s ``set_text`` and
+``safe_sheet_title``, as in every workbook the application writes.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from evaluations.core import layout
 from evaluations.core.evaluation_data import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.models import Evaluation, Status
-from evaluations.services import current_rules
+from evaluations.rules import current_rules
 from evaluations.signature import signature_of
 
 # Sheet of one row per indicator; the importer skips it.
@@ -186,7 +184,6 @@ def write_form_sheet(
     ws.oddFooter.center.text = _("第 &P 页，共 &N 页")
 
 
-# Excel refuses these in a sheet title; line breaks and tabs become spaces.
 def sheet_title(index: int, project_name: str, taken: set[str]) -> str:
     """A unique sheet name of at most 31 characters: 序号_项目名称."""
     base = safe_sheet_title(f"{index}_{project_name}", str(index))

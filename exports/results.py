@@ -5,7 +5,7 @@ project, the funds of the 年度资金总额 row (全年预算数, 全年执行�
 self-evaluation's computed total and its grade, and the bureau's re-check total and grade
 where a re-check is done (blank otherwise). The rows are read in one query and yielded once
 (``result_rows``); the workbook is written with openpyxl's write-only mode, so thousands of
-rows stay cheap. Texts go through ``excel.set_text``: a name starting with ``=`` stays text.
+rows stay cheap. Texts go through ``common.xlsx.set_text``: a name starting with ``=`` stays text.
 """
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Case, F, OuterRef, Q, Subquery, When
+from django.db.models import Case, F, OuterRef, Subquery, When
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 
+from common.xlsx import safe_sheet_title, set_text
 from evaluations.core.grades import grade
-from evaluations.dashboard import RECHECK_DONE, recheck_lookup
 from evaluations.models import FundingKind, FundingRow, Status
 from evaluations.selectors import visible_evaluations
+from rechecks.models import RecheckStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -65,21 +69,16 @@ def result_rows(user: User, year: int) -> Iterator[ResultRow]:
         )
         .order_by("department__name", "project_name", "pk")
     )
-    lookup = recheck_lookup()
-    if lookup is not None:
-        forms = forms.annotate(
-            recheck_score=Case(
-                When(Q(**{f"{lookup}__status": RECHECK_DONE}), then=F(f"{lookup}__total")),
-                default=None,
-            )
+    # Only a finished re-check is published.
+    forms = forms.annotate(
+        recheck_score=Case(
+            When(recheck__status=RecheckStatus.DONE, then=F("recheck__total")), default=None
         )
+    )
     names = ["department__name", "project_name", "fund_budget", "fund_executed"]
-    names += ["computed_execution_rate", "computed_total"]
-    if lookup is not None:
-        names.append("recheck_score")
+    names += ["computed_execution_rate", "computed_total", "recheck_score"]
     for values in forms.values_list(*names).iterator(chunk_size=CHUNK_SIZE):
-        recheck = values[6] if lookup is not None else None
-        yield ResultRow(*values[:6], recheck_total=recheck)
+        yield ResultRow(*values[:6], recheck_total=values[6])
 
 
 def headers() -> list[str]:
@@ -103,12 +102,6 @@ _FORMATS = {4: "0.00", 5: "0.00", 6: "0.00%", 7: "0.00", 9: "0.00"}
 
 def results_xlsx(rows: Iterable[ResultRow], year: int) -> bytes:
     """The results as a one-sheet workbook: a title row, the headers, one row per project."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    from common.xlsx import safe_sheet_title, set_text
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(safe_sheet_title(_("%(year)s年度绩效自评结果") % {"year": year}))
     for letter, width in zip("ABCDEFGHIJ", (6, 30, 40, 14, 14, 10, 10, 8, 10, 8), strict=True):
