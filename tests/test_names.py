@@ -10,7 +10,7 @@ from django.core.management import call_command
 from departments.models import Membership, Role
 from departments.names import accounts_without_name, display_name, printed_name
 from evaluations.models import Evaluation, OutgoingMail
-from evaluations.services import evaluation_approve, evaluation_submit
+from evaluations.workflow import evaluation_approve, evaluation_submit
 from exports import compose
 from tests.conftest import client_for, make_user
 from tests.factories import make_evaluation
