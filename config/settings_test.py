@@ -6,7 +6,7 @@ configuration with a throwaway secret key and local host names (given the way pr
 gets them, through the environment), over plain HTTP, with fast password hashing and
 static files served without a manifest (no ``collectstatic`` before a test run). Tests of
 production behaviour start ``config.settings`` in a child process with a production
-environment (tests/test_production.py).
+environment (tests/config/test_production.py).
 """
 
 from __future__ import annotations
