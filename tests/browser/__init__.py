@@ -1,6 +1,6 @@
 """A headless Chromium for browser tests (Debian's chromium + chromedriver), plus helpers.
 
-The fixture is registered in conftest.py; use it from a test module with the
+The fixtures are registered in conftest.py; use ``browser`` from a test module with the
 ``live_server`` fixture; mark the tests ``@pytest.mark.browser``.
 """
 
@@ -13,6 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -32,28 +38,84 @@ CHROME_FLAGS = [
 TIMEOUT = 10
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    """A fresh headless Chromium with its own temporary profile, closed after the test."""
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.fail("chromium and chromedriver are missing: run scripts/setup.sh (make test does)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+class Chromium:
+    """One headless Chromium for the whole test process, handed from test to test.
 
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_window_size(*WINDOW)
-    driver.implicitly_wait(0)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    Starting Chromium costs seconds; a test only needs one that shows nothing of the tests
+    before it. After each test the window goes back to a blank page at ``WINDOW`` size with
+    no cookies, cache, device emulation or held keys; if that fails, Chromium is closed and
+    the next test gets a new one.
+    """
+
+    def __init__(self) -> None:
+        self.driver: Any = None
+        self.profile = ""
+
+    def get(self) -> Any:
+        if self.driver is None:
+            self.driver = self._start()
+        return self.driver
+
+    def reset(self) -> None:
+        """Forget everything the last test did; close Chromium where that fails."""
+        driver = self.driver
+        if driver is None:
+            return
+        try:
+            handles = driver.window_handles
+            for handle in handles[1:]:
+                driver.switch_to.window(handle)
+                driver.close()
+            driver.switch_to.window(handles[0])
+            ActionChains(driver).reset_actions()  # keys and buttons still held
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+            # ChromeDriver accepts a beforeunload prompt by itself (as WebDriver prescribes).
+            driver.get("about:blank")
+            driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+            driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+            driver.set_window_size(*WINDOW)
+            driver.implicitly_wait(0)
+        except WebDriverException:
+            self.quit()
+
+    def quit(self) -> None:
+        if self.driver is not None:
+            try:
+                self.driver.quit()
+            finally:
+                self.driver = None
+                shutil.rmtree(self.profile, ignore_errors=True)
+
+    def _start(self) -> Any:
+        if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+            pytest.fail(
+                "chromium and chromedriver are missing: run scripts/setup.sh (make test does)"
+            )
+        self.profile = tempfile.mkdtemp(prefix="chromium-profile-")
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for flag in CHROME_FLAGS:
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={self.profile}")
+        driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+        driver.set_window_size(*WINDOW)
+        driver.implicitly_wait(0)
+        return driver
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Chromium]:
+    """The test process's Chromium, started by the first browser test that needs it."""
+    holder = Chromium()
+    yield holder
+    holder.quit()
+
+
+@pytest.fixture
+def browser(chromium: Chromium) -> Iterator[Any]:
+    """A headless Chromium on a blank page with nothing left from the tests before."""
+    yield chromium.get()
+    chromium.reset()
 
 
 def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIMEOUT) -> Any:
@@ -62,9 +124,6 @@ def wait_for(driver: Any, condition: Callable[[Any], Any], timeout: float = TIME
     An element replaced while the condition reads it (a section renewed in place) is read
     again on the next try rather than failing the wait.
     """
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.support.ui import WebDriverWait
-
     return WebDriverWait(
         driver, timeout, ignored_exceptions=(StaleElementReferenceException,)
     ).until(condition)
@@ -80,8 +139,6 @@ def click(driver: Any, element: Any) -> None:
 
 def sign_in(driver: Any, live_server_url: str, username: str, password: str) -> None:
     """Sign in through the login form and wait for the list page."""
-    from selenium.webdriver.common.by import By
-
     driver.get(f"{live_server_url}/accounts/login/")
     driver.find_element(By.NAME, "username").send_keys(username)
     driver.find_element(By.NAME, "password").send_keys(password)

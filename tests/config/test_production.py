@@ -173,18 +173,6 @@ def test_it_reports_unhealthy_when_the_database_is_down(tmp_path):
     assert result == {"status": 503, "body": {"status": "error", "database": "unreachable"}}
 
 
-@pytest.fixture(scope="session")
-def production_static(tmp_path_factory) -> Path:
-    """collectstatic once, as the production image does (hashed and compressed files)."""
-    base = tmp_path_factory.mktemp("production")
-    root = base / "static"
-    env = production_env(base, DJANGO_STATIC_ROOT=str(root))
-    collect = run(["manage.py", "collectstatic", "--noinput", "-v", "0"], env, timeout=300)
-    assert collect.returncode == 0, collect.stderr
-    assert (root / "staticfiles.json").exists()
-    return root
-
-
 def test_it_serves_static_files_with_whitenoise_in_production(tmp_path, production_static):
     env = production_env(
         tmp_path, DJANGO_ALLOWED_HOSTS="testserver", DJANGO_STATIC_ROOT=str(production_static)

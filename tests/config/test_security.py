@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from config.middleware import CONTENT_SECURITY_POLICY
 from evaluations import services
 from evaluations.models import Evaluation, EvaluationEvent, ImportUpload, Status
-from tests.config.test_production import production_env, production_static, run_client  # noqa: F401
+from tests.config.test_production import production_env, run_client
 from tests.conftest import PASSWORD, client_for
 from tests.factories import make_evaluation
 
@@ -261,7 +261,7 @@ def test_it_keeps_the_login_page_free_of_inline_code(db):
     _assert_clean_page(LOGIN_URL, response)
 
 
-def test_it_sends_security_headers_in_production(tmp_path, production_static):  # noqa: F811
+def test_it_sends_security_headers_in_production(tmp_path, production_static):
     env = production_env(
         tmp_path, DJANGO_ALLOWED_HOSTS="testserver", DJANGO_STATIC_ROOT=str(production_static)
     )

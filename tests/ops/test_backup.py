@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import PROJECT_DIR
 
@@ -125,16 +128,29 @@ def _script(var_dir: Path, body: str) -> str:
     return _run(["-c", textwrap.dedent(SETUP) + textwrap.dedent(body)], var_dir)
 
 
-def test_it_restores_a_dump_into_an_empty_database(tmp_path):
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> Path:
+    """A development folder whose SQLite database is migrated and empty (migrate runs once)."""
+    var_dir = tmp_path_factory.mktemp("migrated")
+    _run(["manage.py", "migrate", "--noinput", "-v", "0"], var_dir)
+    return var_dir
+
+
+def _migrate(migrated: Path, var_dir: Path) -> None:
+    """What ``manage.py migrate`` does to an empty folder: a copy of the migrated one."""
+    shutil.copytree(migrated, var_dir)
+
+
+def test_it_restores_a_dump_into_an_empty_database(tmp_path, migrated):
     source, target = tmp_path / "source", tmp_path / "target"
     dump = tmp_path / "backup.json"
-    _run(["manage.py", "migrate", "--noinput", "-v", "0"], source)
+    _migrate(migrated, source)
     _script(source, POPULATE)
     before = json.loads(_script(source, FINGERPRINT).splitlines()[-1])
     _run(["manage.py", *DUMP_ARGS, "--output", str(dump)], source)
     assert dump.stat().st_size > 0
 
-    _run(["manage.py", "migrate", "--noinput", "-v", "0"], target)
+    _migrate(migrated, target)
     empty = json.loads(_script(target, FINGERPRINT).splitlines()[-1])
     assert empty["counts"]["evaluations.Evaluation"] == 0
     _run(["manage.py", "loaddata", str(dump), "-v", "0"], target)
@@ -155,10 +171,10 @@ def test_it_restores_a_dump_into_an_empty_database(tmp_path):
     assert any(event[1] == "returned" and event[7] == "请补充说明。" for event in after["events"])
 
 
-def test_it_logs_in_with_a_restored_password(tmp_path):
+def test_it_logs_in_with_a_restored_password(tmp_path, migrated):
     source, target = tmp_path / "source", tmp_path / "target"
     dump = tmp_path / "users.json"
-    _run(["manage.py", "migrate", "--noinput", "-v", "0"], source)
+    _migrate(migrated, source)
     _script(
         source,
         """
@@ -167,7 +183,7 @@ def test_it_logs_in_with_a_restored_password(tmp_path):
         """,
     )
     _run(["manage.py", *DUMP_ARGS, "--output", str(dump)], source)
-    _run(["manage.py", "migrate", "--noinput", "-v", "0"], target)
+    _migrate(migrated, target)
     _run(["manage.py", "loaddata", str(dump), "-v", "0"], target)
     result = _script(
         target,
@@ -208,15 +224,15 @@ def _check_files(var_dir: Path) -> subprocess.CompletedProcess:
     )
 
 
-def test_a_restore_needs_the_media_folder_beside_the_dump(tmp_path):
+def test_a_restore_needs_the_media_folder_beside_the_dump(tmp_path, migrated):
     source, target = tmp_path / "source", tmp_path / "target"
     dump, media = tmp_path / "backup.json", tmp_path / "media.tar.gz"
-    _run(["manage.py", "migrate", "--noinput", "-v", "0"], source)
+    _migrate(migrated, source)
     _script(source, EVIDENCE)
     _run(["manage.py", *DUMP_ARGS, "--output", str(dump)], source)
     # The files after the rows, as docs/backup.md says.
     subprocess.run(["tar", "-C", str(source), "-czf", str(media), "media"], check=True)
-    _run(["manage.py", "migrate", "--noinput", "-v", "0"], target)
+    _migrate(migrated, target)
     _run(["manage.py", "loaddata", str(dump), "-v", "0"], target)
 
     # The database alone loses every evidence file, and the check names each one.
