@@ -32,9 +32,9 @@ test-sqlite:
 test-postgres:
 	scripts/with-postgres.sh $(PYTEST)
 
-# In one process: the RQ queue on Redis is shared, a second process would empty it.
+# Two processes at most: each has a Redis database of its own (config/settings_test.py).
 test-rq:
-	scripts/with-postgres.sh scripts/with-redis.sh $(PY) -m pytest -q -m jobs
+	scripts/with-postgres.sh scripts/with-redis.sh $(PY) -m pytest -q -n 2 -m jobs
 
 ## Quick loop while developing: SQLite, no browser tests, on every core.
 test-fast:
