@@ -17,21 +17,28 @@ run: setup
 	DJANGO_DEBUG=1 PY=$(PY) scripts/run-dev.sh $(HOST):$(PORT)
 
 ## Run the whole test suite: checks, SQLite, then a throwaway PostgreSQL, then the export-job
-## tests once more on a throwaway Redis with an RQ worker.
+## tests once more on a throwaway Redis with an RQ worker. Every test runs on PostgreSQL;
+## the browser tests only there (tests/README.md says why).
 test: setup lint migrations-check test-sqlite test-postgres test-rq
 
+# The suite spreads over the machine's cores (pytest-xdist); PYTEST_WORKERS=0 runs it in
+# one process, as a debugger needs.
+PYTEST_WORKERS ?= auto
+PYTEST := $(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal
+
 test-sqlite:
-	$(PY) -m pytest -q
+	$(PYTEST) -m "not browser"
 
 test-postgres:
-	scripts/with-postgres.sh $(PY) -m pytest -q
+	scripts/with-postgres.sh $(PYTEST)
 
+# Two processes at most: each has a Redis database of its own (config/settings_test.py).
 test-rq:
-	scripts/with-postgres.sh scripts/with-redis.sh $(PY) -m pytest -q -m jobs
+	scripts/with-postgres.sh scripts/with-redis.sh $(PY) -m pytest -q -n 2 -m jobs
 
-## Quick loop while developing: SQLite only, no browser tests.
+## Quick loop while developing: SQLite, no browser tests, on every core.
 test-fast:
-	$(PY) -m pytest -q -m "not browser"
+	$(PYTEST) -m "not browser"
 
 lint:
 	.venv/bin/ruff check .

@@ -6,15 +6,24 @@ configuration with a throwaway secret key and local host names (given the way pr
 gets them, through the environment), over plain HTTP, with fast password hashing and
 static files served without a manifest (no ``collectstatic`` before a test run). Tests of
 production behaviour start ``config.settings`` in a child process with a production
-environment (tests/test_production.py).
+environment (tests/config/test_production.py).
 """
 
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit, urlunsplit
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "insecure-key-of-the-test-suite-" + "x" * 40)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+
+# Under pytest-xdist each worker process (gw0, gw1, …) queues its tasks in a Redis database
+# of its own (make test-rq): a test emptying the queue before it starts drops no job of a test
+# running beside it. The variable reaches the workers the tests start, too.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and os.environ.get("REDIS_URL"):
+    _redis = urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{1 + int(_xdist_worker[2:]) % 15}")
+    os.environ["REDIS_URL"] = urlunsplit(_redis)
 
 from config.settings import *  # noqa: E402,F403
 from config.settings import STORAGES  # noqa: E402

@@ -4,7 +4,7 @@ Their app names (``verbose_name``: English, untranslated) are set the documented
 AppConfig subclass in INSTALLED_APPS. Their rows' titles (``__str__``: English f-strings, shown
 in the admin's headings, breadcrumbs and history) and the task table's ``id`` label are set
 when the app is ready. Everything they do mark for translation is in locale/zh_Hans; column
-headers named after methods are in departments/admin_chinese.py. tests/test_admin_chinese.py
+headers named after methods are in departments/admin_chinese.py. tests/pages/test_admin_chinese.py
 reads every admin page and fails on English left over, for example after an upgrade.
 """
 

@@ -36,7 +36,7 @@ TEMPLATE = "evaluations/pdf/form.html"
 # the 偏差 column (col 9) is empty on most rows; 一级指标 (col 2) takes its four-character
 # heading on one line. 年度指标值 and 实际完成值 (cols 5, 6) hold a month range
 # "2021.01-2021.12" (22 mm at 8.5 pt) on one line inside their padding, and col 8 (执行率 of
-# the funding rows, 得分 below) holds "100.00%" (11.9 mm): tests/test_pdf_geometry.py.
+# the funding rows, 得分 below) holds "100.00%" (11.9 mm): tests/exports/test_pdf_geometry.py.
 COLUMN_WIDTHS = (15, 17.5, 17.5, 37, 24.5, 24.5, 10, 14.5, 21.5)
 # A form whose deviation texts outweigh its indicator names (rare) gets a wider 偏差 column.
 WIDE_DEVIATION_WIDTHS = (15, 17.5, 17.5, 23.5, 24.5, 24.5, 10, 14.5, 35)
@@ -288,7 +288,7 @@ def indicator_blocks(layout: Layout) -> list[Block]:
     after layout its text is taken out where an earlier block on the same page printed it
     (``merge_repeated_labels``), so on each page the blocks of one 一级指标 read as one
     merged cell. The first print of a label keeps the layout's span in ``data-rowspan``
-    (what tests/test_layout_agreement.py reads back). A chunk of very long texts (see
+    (what tests/exports/test_layout_agreement.py reads back). A chunk of very long texts (see
     MAX_KEPT_BLOCK_LINES) prints each row as a block of its own (``loose``), so that a
     page break may fall between its rows and still find labels after it.
     """
@@ -439,7 +439,7 @@ def merge_repeated_labels(document: Document) -> None:
     Done on the pages rather than by laying the form out a second time with the breaks
     known: that would double the time of every form of more than one page. The laid-out
     boxes (``Page._page_box``) are WeasyPrint's internals, used as its own "tips and
-    tricks" do: tests/test_pdf_geometry.py checks the result on every upgrade.
+    tricks" do: tests/exports/test_pdf_geometry.py checks the result on every upgrade.
     """
     # WeasyPrint is imported when a PDF is made, not with this module (as in common/pdf.py).
     from weasyprint.formatting_structure.boxes import TableCellBox

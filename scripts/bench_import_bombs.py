@@ -16,7 +16,7 @@ Usage: .venv/bin/python scripts/bench_import_bombs.py [--only NAME ...] [--proje
 unpacked in /tmp/old) to measure the code before a change; the files are always built with this
 one. --memory-limit sets RLIMIT_AS of the children so an old, unbounded importer ends in
 MemoryError instead of taking the machine. The test suite builds the same files with
-smaller sizes (tests/test_import_limits.py) from the builders below.
+smaller sizes (tests/evaluations/importer/test_import_limits.py) from the builders below.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ from campaigns.models import Campaign
 from departments.models import Department, Membership, Role
 from evidence.services import evidence_add
 from tests.factories import make_evaluation
-from tests.test_evidence import pdf_bytes
+from tests.evidence.test_evidence import pdf_bytes
 
 department = Department.objects.create(name="昌吉州住房和城乡建设局")
 staff = get_user_model().objects.create_user("drill", password="drill-备份-1")

@@ -127,7 +127,7 @@ def seeds() -> list[tuple[str, bytes]]:
     from evaluations.importer.text import parse_text
     from evaluations.services import evaluation_create
     from exports import excel
-    from tests.test_docx import form_docx
+    from tests.evaluations.importer.test_docx import form_docx
 
     found: list[tuple[str, bytes]] = []
     forms = []

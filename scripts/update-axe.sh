@@ -34,7 +34,7 @@ cat > "$DEST/README.md" <<README
 # axe-core ${VERSION} (vendored)
 
 The accessibility engine that \`tests/a11y.py\` injects into each page of the browser
-tests (\`tests/test_browser_a11y.py\`). The tests run this committed copy and need no network.
+tests (\`tests/browser/test_a11y.py\`). The tests run this committed copy and need no network.
 
 - Package: axe-core ${VERSION} from the npm registry (Mozilla Public License 2.0, see \`LICENSE\`)
 - Source tarball: ${TARBALL_URL}
@@ -47,7 +47,7 @@ tests (\`tests/test_browser_a11y.py\`). The tests run this committed copy and ne
 
 runs \`npm pack axe-core@NEW_VERSION\` in a temporary folder, copies \`package/axe.min.js\` and
 \`package/LICENSE\` here and rewrites this file. Then run the browser accessibility tests
-(\`.venv/bin/python -m pytest -q tests/test_browser_a11y.py\`): a new release may add rules.
+(\`.venv/bin/python -m pytest -q tests/browser/test_a11y.py\`): a new release may add rules.
 README
 
 echo "axe-core ${VERSION}: ${DEST}/axe.min.js sha256 ${sha}"

@@ -11,7 +11,7 @@ from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
 from departments.models import Department, Membership, Role
-from tests.browser import browser  # noqa: F401  (the headless Chromium fixture)
+from tests.browser import browser, chromium  # noqa: F401  (the headless Chromium fixtures)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = PROJECT_DIR / "sample_data"

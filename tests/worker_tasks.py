@@ -1,4 +1,4 @@
-"""Tasks for the worker's own tests (tests/test_worker.py): small, with an outcome to see."""
+"""Tasks for the worker's own tests (tests/exports/test_worker.py): small, with an outcome to see."""
 
 from __future__ import annotations
 

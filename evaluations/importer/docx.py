@@ -7,7 +7,7 @@ per run and per run element (seconds for a document of many runs). Here the arch
 checked first (``common/archive.py``), then ``word/document.xml`` is streamed through lxml's
 pull parser, keeping one paragraph or table row of the body in memory at a time, and
 the text of each is taken with one compiled XPath, by python-docx's rules (``Paragraph
-.text``, ``_Cell.text``, ``CT_Tc.vMerge``; tests/test_import_limits.py compares the two).
+.text``, ``_Cell.text``, ``CT_Tc.vMerge``; tests/evaluations/importer/test_import_limits.py compares the two).
 Paragraphs and table rows are counted as they come and the file is refused past
 ``IMPORT_MAX_DOCUMENT_ROWS``.
 """

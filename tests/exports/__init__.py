@@ -1,0 +1,3 @@
+"""Tests of this area (see tests/README.md)."""
+
+from __future__ import annotations
