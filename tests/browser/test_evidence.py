@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from evaluations.services import evaluation_submit
+from evaluations.workflow import evaluation_submit
 from evidence.services import evidence_add
 from tests.browser import click, full_page_screenshot, sign_in, wait_for
 from tests.conftest import PASSWORD

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from evaluations.core.formdata import IndicatorData
 from selenium.webdriver.common.by import By
 
+from evaluations.core.evaluation_data import IndicatorData
 from evaluations.core.limits import MAX_INDICATORS
 from tests.browser import click, sign_in, wait_for
 from tests.conftest import PASSWORD
