@@ -22,9 +22,9 @@ from django.db.models import Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from common.safetext import one_line_subject
-from evaluations import tasks
 from evaluations.models import MailStatus, OutgoingMail
 
 logger = logging.getLogger(__name__)
@@ -70,12 +70,12 @@ def _enqueue(mail_id: int, run_after: datetime.datetime | None = None) -> None:
     """Hand a mail to the task queue; a queue that is down only delays it (the sweep of
     ``send_queued_mail`` sends what is due), it never fails the step that asked."""
     try:
-        task = tasks.deliver_mail
+        queued = deliver_mail
         if run_after is not None:
-            if not task.get_backend().supports_defer:
+            if not queued.get_backend().supports_defer:
                 return  # the sweep tries it when it is due
-            task = task.using(run_after=run_after)
-        task.enqueue(mail_id)
+            queued = queued.using(run_after=run_after)
+        queued.enqueue(mail_id)
     except Exception:  # noqa: BLE001 - any queue failure: logged, the sweep sends it
         logger.exception("mail %s could not be queued; send_queued_mail will send it", mail_id)
 
@@ -185,3 +185,9 @@ def undelivered_mail(*, older_than: datetime.timedelta) -> list[OutgoingMail]:
             Q(status=MailStatus.FAILED) | Q(status=MailStatus.QUEUED, created_at__lt=cutoff)
         ).order_by("-created_at", "-pk")[:500]
     )
+
+
+@task()
+def deliver_mail(mail_id: int) -> None:
+    """The task that sends one queued mail and records the outcome."""
+    mail_deliver(mail_id)

@@ -1,13 +1,12 @@
-"""Background tasks of the forms' workflow (django-tasks; see exports/tasks.py)."""
+"""Background tasks of the forms' workflow, under the import paths queued tasks were given.
+
+Each task is defined beside its work (``evaluations.mail.deliver_mail``), so that the work
+imports no module of tasks and the tasks module imports the work, never the other way.
+A task queued under the old path (``evaluations.tasks.deliver_mail``) still runs.
+"""
 
 from __future__ import annotations
 
-from django_tasks import task
+from evaluations.mail import deliver_mail
 
-from evaluations import mail
-
-
-@task()
-def deliver_mail(mail_id: int) -> None:
-    """Send one queued mail and record the outcome (evaluations/mail.py)."""
-    mail.mail_deliver(mail_id)
+__all__ = ["deliver_mail"]

@@ -174,7 +174,7 @@ def test_a_task_queue_that_fails_breaks_no_step_and_the_sweep_sends_the_mail(
     def explode(*args, **kwargs):
         raise ConnectionError("queue is down")
 
-    monkeypatch.setattr("evaluations.tasks.deliver_mail", SimpleNamespace(enqueue=explode))
+    monkeypatch.setattr("evaluations.mail.deliver_mail", SimpleNamespace(enqueue=explode))
     monkeypatch.setattr(
         "exports.tasks.render_pdf", SimpleNamespace(enqueue=lambda pk: queued.append(pk))
     )
@@ -270,3 +270,13 @@ def test_the_worker_gives_up_on_a_silent_server_after_the_timeout(monkeypatch):
     queued.refresh_from_db()
     assert queued.last_error == "邮件服务器无响应（超时）"
     assert queued.next_attempt_at is not None
+
+
+def test_a_mail_task_queued_under_its_old_path_still_finds_its_task():
+    """Rows queued before the task moved beside its work name ``evaluations.tasks``."""
+    from django.utils.module_loading import import_string
+
+    from evaluations.mail import deliver_mail
+
+    assert deliver_mail.module_path == "evaluations.mail.deliver_mail"
+    assert import_string("evaluations.tasks.deliver_mail") is deliver_mail
