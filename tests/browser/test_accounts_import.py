@@ -69,7 +69,7 @@ def downloaded(folder, timeout: float = 20) -> bytes:
 
 
 def test_the_administrator_imports_people_and_a_filler_prints_her_name(
-    live_server, admin_user, browser, tmp_path
+    live_server, admin_user, browser, tmp_path, artifacts_dir
 ):
     from selenium.webdriver.common.by import By
 
@@ -110,11 +110,13 @@ def test_the_administrator_imports_people_and_a_filler_prints_her_name(
     assert f"{DEPARTMENTS[1]}、{DEPARTMENTS[2]}" in browser.page_source
     assert not get_user_model().objects.filter(username=FILLER[1]).exists()
 
+    browser.save_screenshot(str(artifacts_dir / "accounts-import-preview.png"))
     # ... confirms, and downloads the initial passwords once.
     click(browser, browser.find_element(By.XPATH, "//button[contains(., '确认导入')]"))
     wait_for(browser, lambda d: "账号导入结果" in d.page_source)
     assert Membership.objects.filter(must_change_password=True).count() == 10
     assert Department.objects.count() == 3
+    browser.save_screenshot(str(artifacts_dir / "accounts-import-done.png"))
     click(browser, browser.find_element(By.XPATH, "//button[contains(., '下载初始密码')]"))
     sheet = load_workbook(BytesIO(downloaded(downloads)))["初始密码"]
     passwords = {row[1]: row[4] for row in sheet.iter_rows(min_row=2, values_only=True)}
@@ -125,6 +127,7 @@ def test_the_administrator_imports_people_and_a_filler_prints_her_name(
     sign_in(browser, base, FILLER[1], passwords[FILLER[1]])
     wait_for(browser, lambda d: "/accounts/password_change/" in d.current_url)
     assert "请先设置您自己的密码" in browser.page_source
+    browser.save_screenshot(str(artifacts_dir / "accounts-password-change.png"))
     browser.get(f"{base}/evaluations/")
     assert "/accounts/password_change/" in browser.current_url  # nothing else opens
     new = "Harbor-kettle-73"
