@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
@@ -40,13 +40,15 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS
 
 from common.archive import (
+    NOT_VALID,
+    OLE_MAGIC,
     ArchiveRefused,
     Budget,
     CheckedArchive,
     max_markup,
     over_markup,
 )
-from common.safetext import clean_text
+from common.safetext import clean_text, single_line
 from common.translation import _
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -420,14 +422,29 @@ def number_format(workbook: Any, style_id: int) -> str:
 
 
 Values = dict[int, dict[int, tuple[Any, str]]]  # row -> column -> (value, number format)
+Texts = dict[int, dict[int, str]]  # row -> column -> text
 
 
-def sheet_values(reader: Any, plan: SheetPlan) -> Values:
+class _Formula:
+    """The value of a cell holding a formula, when formulas are asked for."""
+
+    def __repr__(self) -> str:
+        return "FORMULA"
+
+
+FORMULA = _Formula()
+
+
+def sheet_values(
+    reader: Any, plan: SheetPlan, *, formulas: bool = False, most_rows: int | None = None
+) -> Values:
     """Value and number format of the cells up to the last row and the column limit.
 
     openpyxl's sheet parser gives the rows the sheet has (ReadOnlyWorksheet would also
     make up every missing row, cell by cell); reading stops at the last row with a value,
     so what follows (rows over the limit, merged ranges) is never handed to openpyxl.
+    With ``formulas``, cells are read as written (not Excel's cached results) and a
+    formula's value is ``FORMULA``; reading stops after ``most_rows`` rows when given.
     """
     workbook = reader.wb
     columns = max_columns()
@@ -436,7 +453,7 @@ def sheet_values(reader: Any, plan: SheetPlan) -> Values:
         parser = WorkSheetParser(
             source,
             reader.shared_strings,
-            data_only=True,
+            data_only=not formulas,
             epoch=workbook.epoch,
             date_formats=workbook._date_formats,
             timedelta_formats=workbook._timedelta_formats,
@@ -444,13 +461,94 @@ def sheet_values(reader: Any, plan: SheetPlan) -> Values:
         for number, cells in parser.parse():
             if 1 <= number <= plan.last_row and number not in values:
                 values[number] = {
-                    cell["column"]: (cell["value"], number_format(workbook, cell["style_id"]))
+                    cell["column"]: (
+                        FORMULA if formulas and cell["data_type"] == "f" else cell["value"],
+                        number_format(workbook, cell["style_id"]),
+                    )
                     for cell in cells
                     if 1 <= cell["column"] <= columns
                 }
-            if number == plan.last_row:
+            if number == plan.last_row or (most_rows is not None and len(values) > most_rows):
                 break
     return values
+
+
+def sheet_texts(
+    values: Values, budget: CellBudget, on_formula: Callable[[int, int], None] | None = None
+) -> Texts:
+    """Each cell as one line of text within ``budget``; a formula goes to ``on_formula``.
+
+    One line each: the tables imported hold names, codes, labels and numbers.
+    """
+    texts: Texts = {}
+    for r, row in values.items():
+        line: dict[int, str] = {}
+        for c, (value, format_) in row.items():
+            if value is FORMULA:
+                if on_formula is not None:
+                    on_formula(r, c)
+                continue
+            line[c] = budget.take(single_line(cell_text(value, format_)))
+        texts[r] = line
+    return texts
+
+
+def header_key(text: str) -> str:
+    """A header as compared: no spaces, nothing in brackets ("年初预算数（万元）")."""
+    text = "".join(text.split())
+    for opening in ("（", "("):
+        text = text.split(opening, 1)[0]
+    return text
+
+
+def find_header(
+    texts: Texts,
+    columns: list[tuple[str, str]],
+    is_header: Callable[[dict[str, int]], bool],
+    search_rows: int,
+) -> tuple[int, dict[str, int]] | None:
+    """The first of the first ``search_rows`` rows ``is_header`` accepts, with each key's column.
+
+    ``columns`` are (key, header) pairs; a cell names a key when its ``header_key`` is
+    the key's header.
+    """
+    wanted = {header: key for key, header in columns}
+    for r in sorted(texts)[:search_rows]:
+        found = {wanted[header_key(t)]: c for c, t in texts[r].items() if header_key(t) in wanted}
+        if is_header(found):
+            return r, found
+    return None
+
+
+def missing_columns_message(headers: list[str]) -> str:
+    """The problem of a header row without some required columns."""
+    return _("表头缺少“%(columns)s”列。") % {"columns": "、".join(headers)}
+
+
+def no_header_message(search_rows: int, columns: list[tuple[str, str]]) -> str:
+    """The problem of a sheet whose first rows hold no header row."""
+    return _("没有找到表头：前 %(rows)s 行中应有“%(columns)s”等列。") % {
+        "rows": search_rows,
+        "columns": "、".join(h for _k, h in columns),
+    }
+
+
+def legacy_xls_message(data: bytes) -> str | None:
+    """The refusal of an old binary .xls, before anything is read; None for anything else."""
+    if data[:4] == OLE_MAGIC:
+        return _("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。")
+    return None
+
+
+def unreadable_message(error: Exception) -> str:
+    """Why a workbook could not be read: the archive checks' refusal, not a workbook, damage."""
+    if isinstance(error, ArchiveRefused):
+        return error.message
+    if isinstance(error, NOT_VALID):
+        return _("无法打开 Excel 文件：文件不是有效的 .xlsx 工作簿（%(error)s）。") % {
+            "error": type(error).__name__
+        }
+    return _("无法读取 Excel 文件：%(error)s") % {"error": type(error).__name__}
 
 
 def sheet_limit_messages(plan: SheetPlan) -> list[str]:

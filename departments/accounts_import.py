@@ -34,18 +34,20 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._reader import WorkSheetParser  # openpyxl's own, as common/xlsx.py uses
 
-from common.archive import NOT_VALID, OLE_MAGIC, ArchiveRefused, open_archive
-from common.safetext import single_line
+from common.archive import open_archive
 from common.xlsx import (
     CellBudget,
-    cell_text,
-    max_columns,
+    find_header,
+    legacy_xls_message,
     max_rows,
-    number_format,
+    missing_columns_message,
+    no_header_message,
     open_workbook,
     set_text,
+    sheet_texts,
+    sheet_values,
+    unreadable_message,
 )
 from departments.models import Department, Membership, Role
 
@@ -273,14 +275,6 @@ class ParsedAccounts:
     formula_rows: set[int] = field(default_factory=set)  # refused already: not checked again
 
 
-def _header_key(text: str) -> str:
-    """A header as compared: no spaces, nothing in brackets ("初始密码（可空）")."""
-    text = "".join(text.split())
-    for opening in ("（", "("):
-        text = text.split(opening, 1)[0]
-    return text
-
-
 def _read_sheet(data: bytes, result: ParsedAccounts) -> dict[int, dict[int, str]] | None:
     """The texts of sheet 账号 within the import limits; None when it cannot be read.
 
@@ -289,10 +283,9 @@ def _read_sheet(data: bytes, result: ParsedAccounts) -> dict[int, dict[int, str]
     """
 
     problems = result.problems
-    if data[:4] == OLE_MAGIC:
-        problems.append(
-            Problem("", "", _("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。"))
-        )
+    legacy = legacy_xls_message(data)
+    if legacy is not None:
+        problems.append(Problem("", "", legacy))
         return None
     try:
         archive = open_archive(data)
@@ -311,61 +304,27 @@ def _read_sheet(data: bytes, result: ParsedAccounts) -> dict[int, dict[int, str]
                     _("工作表超过 %(max)s 行（上限），请分成几个文件导入。") % {"max": max_rows()},
                 )
             )
-        budget = CellBudget()
-        workbook = reader.wb
-        texts: dict[int, dict[int, str]] = {}
         if not plan.last_row:
-            return texts
-        with reader.archive.open(plan.path) as source:
-            parser = WorkSheetParser(
-                source,
-                reader.shared_strings,
-                data_only=False,
-                epoch=workbook.epoch,
-                date_formats=workbook._date_formats,
-                timedelta_formats=workbook._timedelta_formats,
+            return {}
+
+        def formula(row: int, column: int) -> None:
+            result.formula_rows.add(row)
+            problems.append(
+                Problem(
+                    SHEET,
+                    f"{get_column_letter(column)}{row}",
+                    _("单元格是公式：请只填写文字（复制后“选择性粘贴 → 数值”）。"),
+                )
             )
-            for number, cells in parser.parse():
-                if not 1 <= number <= plan.last_row or number in texts:
-                    continue
-                row: dict[int, str] = {}
-                for cell in cells:
-                    column = cell["column"]
-                    if not 1 <= column <= max_columns():
-                        continue
-                    if cell["data_type"] == "f":
-                        result.formula_rows.add(number)
-                        problems.append(
-                            Problem(
-                                SHEET,
-                                f"{get_column_letter(column)}{number}",
-                                _("单元格是公式：请只填写文字（复制后“选择性粘贴 → 数值”）。"),
-                            )
-                        )
-                        continue
-                    text = cell_text(cell["value"], number_format(workbook, cell["style_id"]))
-                    row[column] = budget.take(single_line(text))
-                texts[number] = row
-                # Rows past the most a file may hold are never needed: the limit's problem
-                # names the first of them.
-                if number == plan.last_row or len(texts) > MAX_ACCOUNTS + HEADER_SEARCH_ROWS:
-                    break
-        return texts
-    except ArchiveRefused as refused:
-        problems.append(Problem("", "", refused.message))
-    except NOT_VALID as error:
-        problems.append(
-            Problem(
-                "",
-                "",
-                _("无法打开 Excel 文件：文件不是有效的 .xlsx 工作簿（%(error)s）。")
-                % {"error": type(error).__name__},
-            )
+
+        # Rows past the most a file may hold are never needed: the limit's problem names
+        # the first of them.
+        values = sheet_values(
+            reader, plan, formulas=True, most_rows=MAX_ACCOUNTS + HEADER_SEARCH_ROWS
         )
+        return sheet_texts(values, CellBudget(), on_formula=formula)
     except Exception as error:  # noqa: BLE001 - a damaged workbook must become a report
-        problems.append(
-            Problem("", "", _("无法读取 Excel 文件：%(error)s") % {"error": type(error).__name__})
-        )
+        problems.append(Problem("", "", unreadable_message(error)))
     return None
 
 
@@ -373,30 +332,18 @@ def _find_header(
     texts: dict[int, dict[int, str]], problems: list[Problem]
 ) -> tuple[int, dict[str, int]] | None:
     """The header row and the column of each key; a problem when a required one is missing."""
-    wanted = {header: key for key, header in COLUMNS}
-    for r in sorted(texts)[:HEADER_SEARCH_ROWS]:
-        found = {wanted[_header_key(t)]: c for c, t in texts[r].items() if _header_key(t) in wanted}
-        if "username" in found or "name" in found:
-            missing = [HEADERS[key] for key in ("name", "username", "role") if key not in found]
-            if missing:
-                problems.append(
-                    Problem(
-                        SHEET,
-                        f"A{r}",
-                        _("表头缺少“%(columns)s”列。") % {"columns": "、".join(missing)},
-                    )
-                )
-                return None
-            return r, found
-    problems.append(
-        Problem(
-            SHEET,
-            "",
-            _("没有找到表头：前 %(rows)s 行中应有“%(columns)s”等列。")
-            % {"rows": HEADER_SEARCH_ROWS, "columns": "、".join(h for _k, h in COLUMNS)},
-        )
+    header = find_header(
+        texts, COLUMNS, lambda found: "username" in found or "name" in found, HEADER_SEARCH_ROWS
     )
-    return None
+    if header is None:
+        problems.append(Problem(SHEET, "", no_header_message(HEADER_SEARCH_ROWS, COLUMNS)))
+        return None
+    r, found = header
+    missing = [HEADERS[key] for key in ("name", "username", "role") if key not in found]
+    if missing:
+        problems.append(Problem(SHEET, f"A{r}", missing_columns_message(missing)))
+        return None
+    return header
 
 
 def _limits() -> dict[str, int]:
