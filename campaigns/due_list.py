@@ -32,6 +32,7 @@ from campaigns.models import Campaign, DueProject, DueTarget
 from common.archive import open_archive
 from common.xlsx import (
     CellBudget,
+    SheetProblem,
     find_header,
     legacy_xls_message,
     missing_columns_message,
@@ -86,23 +87,10 @@ class _Rollback(Exception):
 
 
 @dataclass
-class Problem:
+class Problem(SheetProblem):
     """A problem of the file; ``blocking`` ones stop the import (a kept project does not)."""
 
-    sheet: str
-    cell: str
-    message: str
     blocking: bool = True
-
-    def as_json(self) -> dict[str, str]:
-        return {"sheet": self.sheet, "cell": self.cell, "message": self.message}
-
-    @property
-    def where(self) -> str:
-        """ "应评项目!C7", or the sheet alone."""
-        if self.sheet and self.cell:
-            return f"{self.sheet}!{self.cell}"
-        return self.sheet
 
 
 @dataclass

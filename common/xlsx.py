@@ -533,6 +533,25 @@ def no_header_message(search_rows: int, columns: list[tuple[str, str]]) -> str:
     }
 
 
+@dataclass
+class SheetProblem:
+    """A problem of an imported workbook at a cell of a sheet (both "" for the whole file)."""
+
+    sheet: str
+    cell: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"sheet": self.sheet, "cell": self.cell, "message": self.message}
+
+    @property
+    def where(self) -> str:
+        """ "应评项目!C7", or the sheet alone."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet
+
+
 def legacy_xls_message(data: bytes) -> str | None:
     """The refusal of an old binary .xls, before anything is read; None for anything else."""
     if data[:4] == OLE_MAGIC:

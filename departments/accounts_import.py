@@ -38,6 +38,7 @@ from openpyxl.utils import get_column_letter
 from common.archive import open_archive
 from common.xlsx import (
     CellBudget,
+    SheetProblem,
     find_header,
     legacy_xls_message,
     max_rows,
@@ -108,23 +109,8 @@ class _Rollback(Exception):
 # --- the report -------------------------------------------------------------------------------
 
 
-@dataclass
-class Problem:
+class Problem(SheetProblem):
     """A problem of the file: it blocks the whole file."""
-
-    sheet: str
-    cell: str
-    message: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"sheet": self.sheet, "cell": self.cell, "message": self.message}
-
-    @property
-    def where(self) -> str:
-        """ "账号!D7", or the sheet alone."""
-        if self.sheet and self.cell:
-            return f"{self.sheet}!{self.cell}"
-        return self.sheet
 
 
 @dataclass
