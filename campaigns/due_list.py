@@ -18,14 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from campaigns.models import Campaign, DueProject, DueTarget
@@ -43,6 +41,8 @@ from common.xlsx import (
     sheet_texts,
     sheet_values,
     unreadable_message,
+    workbook_bytes,
+    write_headers,
 )
 from departments.models import Department
 from evaluations.models import Evaluation
@@ -203,12 +203,8 @@ def due_list_workbook(projects: list[ProjectRow] | None = None) -> bytes:
     sheet.title = PROJECTS_SHEET
     targets = workbook.create_sheet(TARGETS_SHEET)
     for ws, columns in ((sheet, PROJECT_COLUMNS), (targets, TARGET_COLUMNS)):
-        for index, (_key, header) in enumerate(columns, start=1):
-            cell = ws.cell(row=1, column=index)
-            set_text(cell, header)
-            cell.font = Font(bold=True)
-            ws.column_dimensions[cell.column_letter].width = 40 if index in (1, 2, 3) else 14
-        ws.freeze_panes = "A2"
+        widths = [40 if index < 3 else 14 for index in range(len(columns))]
+        write_headers(ws, [header for _key, header in columns], widths)
     r, t = 2, 2
     for project in projects or []:
         texts = [project.department, project.implementing_unit, project.project_name]
@@ -233,9 +229,7 @@ def due_list_workbook(projects: list[ProjectRow] | None = None) -> bytes:
             if target.weight is not None:
                 targets.cell(row=t, column=8, value=target.weight)
             t += 1
-    out = BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook)
 
 
 # --- reading ----------------------------------------------------------------------------------

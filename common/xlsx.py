@@ -31,8 +31,10 @@ from typing import Any
 
 from django.conf import settings
 from lxml import etree
+from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles import Font
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils.cell import range_boundaries
@@ -615,6 +617,23 @@ def set_text(cell: Cell, value: str) -> None:
     if value.startswith(FORMULA_PREFIXES):
         cell.data_type = "s"
         cell.quotePrefix = True
+
+
+def write_headers(sheet: Any, headers: list[str], widths: list[float]) -> None:
+    """A template's first row: bold headers, each column's width, frozen below it."""
+    for index, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
+        cell = sheet.cell(row=1, column=index)
+        set_text(cell, header)
+        cell.font = Font(bold=True)
+        sheet.column_dimensions[cell.column_letter].width = width
+    sheet.freeze_panes = "A2"
+
+
+def workbook_bytes(workbook: Workbook) -> bytes:
+    """The workbook as the bytes of an .xlsx file."""
+    out = BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")

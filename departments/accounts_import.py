@@ -20,7 +20,6 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from io import BytesIO
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -32,7 +31,6 @@ from django.core.validators import validate_email
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from common.archive import open_archive
@@ -49,6 +47,8 @@ from common.xlsx import (
     sheet_texts,
     sheet_values,
     unreadable_message,
+    workbook_bytes,
+    write_headers,
 )
 from departments.models import Department, Membership, Role
 
@@ -201,19 +201,8 @@ def reports_as_json(reports: list[AccountsReport]) -> dict[str, Any]:
 def _sheet(workbook: Workbook, title: str, headers: list[str]) -> Any:
     sheet = workbook.active
     sheet.title = title
-    for index, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=1, column=index)
-        set_text(cell, header)
-        cell.font = Font(bold=True)
-        sheet.column_dimensions[cell.column_letter].width = 36 if header == "主管部门" else 16
-    sheet.freeze_panes = "A2"
+    write_headers(sheet, headers, [36 if header == "主管部门" else 16 for header in headers])
     return sheet
-
-
-def _save(workbook: Workbook) -> bytes:
-    out = BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
 def accounts_workbook(rows: list[list[str]] | None = None) -> bytes:
@@ -228,7 +217,7 @@ def accounts_workbook(rows: list[list[str]] | None = None) -> bytes:
         for column, text in enumerate(values, start=1):
             if text:
                 set_text(sheet.cell(row=r, column=column), text)
-    return _save(workbook)
+    return workbook_bytes(workbook)
 
 
 def passwords_workbook(passwords: list[InitialPassword]) -> bytes:
@@ -240,7 +229,7 @@ def passwords_workbook(passwords: list[InitialPassword]) -> bytes:
         values = [p.name, p.username, p.department, ROLE_LABELS.get(p.role, p.role), p.password]
         for column, text in enumerate(values, start=1):
             set_text(sheet.cell(row=r, column=column), text)
-    return _save(workbook)
+    return workbook_bytes(workbook)
 
 
 def generated_password() -> str:
