@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -28,6 +27,7 @@ from openpyxl.utils import get_column_letter
 
 from campaigns.models import Campaign, DueProject, DueTarget
 from common.archive import open_archive
+from common.imports import write_in_one_transaction
 from common.xlsx import (
     CellBudget,
     SheetProblem,
@@ -77,10 +77,6 @@ TARGET_COLUMNS = [
 _REQUIRED = {PROJECTS_SHEET: ("department", "project_name"), TARGETS_SHEET: ("department",)}
 # A header is looked for in the first rows (a title row above it is common).
 HEADER_SEARCH_ROWS = 10
-
-
-class _Rollback(Exception):
-    """Undo everything a dry run wrote."""
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -607,19 +603,16 @@ def import_due_list(
         return report
     if not parsed.projects and not report.problems:
         report.problems.append(Problem(PROJECTS_SHEET, "", _("文件中没有找到应评项目。")))
-    try:
-        with transaction.atomic():
-            # One import of a campaign at a time: the plan below must hold until it is written.
-            Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
-            _apply(campaign, parsed, report)
-            if dry_run or report.blocking:
-                raise _Rollback
-    except _Rollback:
-        pass
-    except (IntegrityError, DatabaseError) as error:
-        report.problems.append(
-            Problem("", "", _("导入失败，本文件未写入任何数据：%(error)s") % {"error": error})
-        )
+
+    def write() -> bool:
+        # One import of a campaign at a time: the plan below must hold until it is written.
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
+        _apply(campaign, parsed, report)
+        return dry_run or bool(report.blocking)
+
+    refused = write_in_one_transaction(write)
+    if refused is not None:
+        report.problems.append(Problem("", "", refused))
     if report.blocking:
         report.failed = True
         if not dry_run:

@@ -28,12 +28,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from common.archive import open_archive
+from common.imports import write_in_one_transaction
 from common.xlsx import (
     CellBudget,
     SheetProblem,
@@ -100,10 +100,6 @@ def _initial_hasher() -> Any:
     """The hasher of generated passwords: fewer PBKDF2 rounds where PBKDF2 is the default."""
     default = get_hasher("default")
     return InitialPasswordHasher() if isinstance(default, PBKDF2PasswordHasher) else default
-
-
-class _Rollback(Exception):
-    """Undo everything a dry run (or a file with problems) wrote."""
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -473,18 +469,15 @@ def import_accounts(*, data: bytes, name: str, dry_run: bool = False) -> Account
     parsed = parse_accounts(data)
     report.problems.extend(parsed.problems)
     passwords: list[InitialPassword] = []
-    try:
-        with transaction.atomic():
-            # A file with problems is only previewed: no password is hashed for nothing.
-            _apply(parsed, report, passwords, dry_run=dry_run or bool(report.problems))
-            if dry_run or report.problems:
-                raise _Rollback
-    except _Rollback:
-        pass
-    except (IntegrityError, DatabaseError) as error:
-        report.problems.append(
-            Problem("", "", _("导入失败，本文件未写入任何数据：%(error)s") % {"error": error})
-        )
+
+    def write() -> bool:
+        # A file with problems is only previewed: no password is hashed for nothing.
+        _apply(parsed, report, passwords, dry_run=dry_run or bool(report.problems))
+        return dry_run or bool(report.problems)
+
+    refused = write_in_one_transaction(write)
+    if refused is not None:
+        report.problems.append(Problem("", "", refused))
     if report.problems:
         report.failed = True
         if not dry_run:
