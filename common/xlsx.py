@@ -15,8 +15,10 @@ Every text cell and sheet title of every workbook the application writes goes th
 ``set_text`` and ``safe_sheet_title``: what users typed or imported can then neither break
 the file (control characters, which XML cannot hold) nor become a formula.
 
-The reading is used by the importer of forms (``evaluations/importer/xlsx.py``) and of the list of
-projects due (``campaigns/due_list.py``).
+The reading is used by the importer of forms (``evaluations/importer/xlsx.py``), of the list of
+projects due (``campaigns/due_list.py``) and of accounts (``departments/accounts_import.py``);
+the two tables' imports also share the header search, the texts of a sheet (a formula
+refused where asked) and the words of a workbook that cannot be read.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Sheet "账号": 姓名, 用户名, 主管部门, 角色 (填报人 / 部门审核人 / 财政局审核人), 实施单位
 (optional: the unit a filler or head is limited to), 手机, 电子邮箱, 初始密码 (optional).
 The file is hostile: it goes through the archive checks of ``common.archive``
-and the bounded reader of ``evaluations.importer.xlsx``, as the due list does, and a formula
+and the bounded reader of ``common.xlsx``, as the due list does, and a formula
 anywhere is refused (a list of people holds only typed values). Reading never raises:
 every problem names its cell ("账号!D7").
 
