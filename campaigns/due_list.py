@@ -18,26 +18,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
-from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from campaigns.models import Campaign, DueProject, DueTarget
-from common.archive import NOT_VALID, OLE_MAGIC, ArchiveRefused, open_archive
-from common.safetext import single_line
+from common.archive import open_archive
+from common.imports import write_in_one_transaction
 from common.xlsx import (
     CellBudget,
-    cell_text,
+    SheetProblem,
+    find_header,
+    legacy_xls_message,
+    missing_columns_message,
+    no_header_message,
     open_workbook,
     set_text,
     sheet_limit_messages,
+    sheet_texts,
     sheet_values,
+    unreadable_message,
+    workbook_bytes,
+    write_headers,
 )
 from departments.models import Department
 from evaluations.models import Evaluation
@@ -74,31 +79,14 @@ _REQUIRED = {PROJECTS_SHEET: ("department", "project_name"), TARGETS_SHEET: ("de
 HEADER_SEARCH_ROWS = 10
 
 
-class _Rollback(Exception):
-    """Undo everything a dry run wrote."""
-
-
 # --- the report -----------------------------------------------------------------------------
 
 
 @dataclass
-class Problem:
+class Problem(SheetProblem):
     """A problem of the file; ``blocking`` ones stop the import (a kept project does not)."""
 
-    sheet: str
-    cell: str
-    message: str
     blocking: bool = True
-
-    def as_json(self) -> dict[str, str]:
-        return {"sheet": self.sheet, "cell": self.cell, "message": self.message}
-
-    @property
-    def where(self) -> str:
-        """ "应评项目!C7", or the sheet alone."""
-        if self.sheet and self.cell:
-            return f"{self.sheet}!{self.cell}"
-        return self.sheet
 
 
 @dataclass
@@ -211,12 +199,8 @@ def due_list_workbook(projects: list[ProjectRow] | None = None) -> bytes:
     sheet.title = PROJECTS_SHEET
     targets = workbook.create_sheet(TARGETS_SHEET)
     for ws, columns in ((sheet, PROJECT_COLUMNS), (targets, TARGET_COLUMNS)):
-        for index, (_key, header) in enumerate(columns, start=1):
-            cell = ws.cell(row=1, column=index)
-            set_text(cell, header)
-            cell.font = Font(bold=True)
-            ws.column_dimensions[cell.column_letter].width = 40 if index in (1, 2, 3) else 14
-        ws.freeze_panes = "A2"
+        widths = [40 if index < 3 else 14 for index in range(len(columns))]
+        write_headers(ws, [header for _key, header in columns], widths)
     r, t = 2, 2
     for project in projects or []:
         texts = [project.department, project.implementing_unit, project.project_name]
@@ -241,9 +225,7 @@ def due_list_workbook(projects: list[ProjectRow] | None = None) -> bytes:
             if target.weight is not None:
                 targets.cell(row=t, column=8, value=target.weight)
             t += 1
-    out = BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -259,27 +241,6 @@ class ParsedDueList:
     refused: set[tuple[str, str]] = field(default_factory=set)
 
 
-def _header_key(text: str) -> str:
-    """A header as compared: no spaces, nothing in brackets ("年初预算数（万元）")."""
-    text = "".join(text.split())
-    for opening in ("（", "("):
-        text = text.split(opening, 1)[0]
-    return text
-
-
-def _sheet_texts(
-    values: dict[int, dict[int, tuple[Any, str]]], budget: Any
-) -> dict[int, dict[int, str]]:
-    return {
-        r: {
-            # One line each: every column of the list is a name, a code, a label or a number.
-            c: budget.take(single_line(cell_text(value, number_format)))
-            for c, (value, number_format) in row.items()
-        }
-        for r, row in values.items()
-    }
-
-
 def _read_sheets(data: bytes) -> tuple[dict[str, dict[int, dict[int, str]] | None], list[Problem]]:
     """The texts of both sheets (None: the sheet is missing), within the import limits."""
     sheets: dict[str, dict[int, dict[int, str]] | None] = {
@@ -287,10 +248,9 @@ def _read_sheets(data: bytes) -> tuple[dict[str, dict[int, dict[int, str]] | Non
         TARGETS_SHEET: None,
     }
     problems: list[Problem] = []
-    if data[:4] == OLE_MAGIC:
-        problems.append(
-            Problem("", "", _("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。"))
-        )
+    legacy = legacy_xls_message(data)
+    if legacy is not None:
+        problems.append(Problem("", "", legacy))
         return sheets, problems
     try:
         archive = open_archive(data)
@@ -302,22 +262,9 @@ def _read_sheets(data: bytes) -> tuple[dict[str, dict[int, dict[int, str]] | Non
                 continue
             problems.extend(Problem(title, "", message) for message in sheet_limit_messages(plan))
             values = sheet_values(reader, plan) if plan.last_row else {}
-            sheets[title] = _sheet_texts(values, budget)
-    except ArchiveRefused as refused:
-        problems.append(Problem("", "", refused.message))
-    except NOT_VALID as error:
-        problems.append(
-            Problem(
-                "",
-                "",
-                _("无法打开 Excel 文件：文件不是有效的 .xlsx 工作簿（%(error)s）。")
-                % {"error": type(error).__name__},
-            )
-        )
+            sheets[title] = sheet_texts(values, budget)
     except Exception as error:  # noqa: BLE001 - a damaged workbook must become a report
-        problems.append(
-            Problem("", "", _("无法读取 Excel 文件：%(error)s") % {"error": type(error).__name__})
-        )
+        problems.append(Problem("", "", unreadable_message(error)))
     return sheets, problems
 
 
@@ -328,32 +275,23 @@ def _find_header(
     problems: list[Problem],
 ) -> tuple[int, dict[str, int]] | None:
     """The header row and the column of each key; a problem when a required one is missing."""
-    wanted = {header: key for key, header in columns}
-    for r in sorted(texts)[:HEADER_SEARCH_ROWS]:
-        found = {wanted[_header_key(t)]: c for c, t in texts[r].items() if _header_key(t) in wanted}
-        if "department" in found and ("project_name" in found or "project_code" in found):
-            missing = [
-                header for key, header in columns if key in _REQUIRED[sheet] and key not in found
-            ]
-            if sheet == PROJECTS_SHEET and missing:
-                problems.append(
-                    Problem(
-                        sheet,
-                        f"A{r}",
-                        _("表头缺少“%(columns)s”列。") % {"columns": "、".join(missing)},
-                    )
-                )
-                return None
-            return r, found
-    problems.append(
-        Problem(
-            sheet,
-            "",
-            _("没有找到表头：前 %(rows)s 行中应有“%(columns)s”等列。")
-            % {"rows": HEADER_SEARCH_ROWS, "columns": "、".join(h for _k, h in columns)},
-        )
+    header = find_header(
+        texts,
+        columns,
+        lambda found: (
+            "department" in found and ("project_name" in found or "project_code" in found)
+        ),
+        HEADER_SEARCH_ROWS,
     )
-    return None
+    if header is None:
+        problems.append(Problem(sheet, "", no_header_message(HEADER_SEARCH_ROWS, columns)))
+        return None
+    r, found = header
+    missing = [title for key, title in columns if key in _REQUIRED[sheet] and key not in found]
+    if sheet == PROJECTS_SHEET and missing:
+        problems.append(Problem(sheet, f"A{r}", missing_columns_message(missing)))
+        return None
+    return header
 
 
 def _amount(
@@ -665,19 +603,16 @@ def import_due_list(
         return report
     if not parsed.projects and not report.problems:
         report.problems.append(Problem(PROJECTS_SHEET, "", _("文件中没有找到应评项目。")))
-    try:
-        with transaction.atomic():
-            # One import of a campaign at a time: the plan below must hold until it is written.
-            Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
-            _apply(campaign, parsed, report)
-            if dry_run or report.blocking:
-                raise _Rollback
-    except _Rollback:
-        pass
-    except (IntegrityError, DatabaseError) as error:
-        report.problems.append(
-            Problem("", "", _("导入失败，本文件未写入任何数据：%(error)s") % {"error": error})
-        )
+
+    def write() -> bool:
+        # One import of a campaign at a time: the plan below must hold until it is written.
+        Campaign.objects.select_for_update().filter(pk=campaign.pk).exists()
+        _apply(campaign, parsed, report)
+        return dry_run or bool(report.blocking)
+
+    refused = write_in_one_transaction(write)
+    if refused is not None:
+        report.problems.append(Problem("", "", refused))
     if report.blocking:
         report.failed = True
         if not dry_run:

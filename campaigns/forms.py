@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from campaigns.deadlines import today
 from campaigns.models import Campaign, DeadlineExtension
+from common.forms import XlsxUploadForm
 from departments.models import Department
 from evaluations.models import Evaluation
 
@@ -122,29 +122,10 @@ class ExtensionForm(forms.ModelForm):
         return deadline
 
 
-class DueListUploadForm(forms.Form):
+class DueListUploadForm(XlsxUploadForm):
     """One .xlsx file laid out like the due list template."""
 
-    file = forms.FileField(
-        label=gettext_lazy("应评项目清单（.xlsx）"),
-        error_messages={"required": gettext_lazy("请选择文件。")},
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
-    )
-
-    def clean_file(self) -> UploadedFile:
-        upload: UploadedFile = self.cleaned_data["file"]
-        name = Path(upload.name or "").name
-        if Path(name).suffix.lower() != ".xlsx":
-            raise forms.ValidationError(_("只能导入 .xlsx 文件。"))
-        limit = min(settings.IMPORT_MAX_FILE_SIZE, settings.IMPORT_PREVIEW_QUOTA)
-        if not upload.size:
-            raise forms.ValidationError(_("“%(name)s”是空文件。") % {"name": name})
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("文件太大（%(size)s），不能超过 %(limit)s。")
-                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
-            )
-        return upload
+    label = gettext_lazy("应评项目清单（.xlsx）")
 
 
 class ProjectFilterForm(forms.Form):

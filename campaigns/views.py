@@ -34,6 +34,7 @@ from campaigns.forms import (
 )
 from campaigns.models import Campaign
 from common.http import parse_id
+from common.imports import IMPORT_ACTION_LABELS, XLSX_CONTENT_TYPE
 from departments.access import visible_departments
 from departments.staffing import understaffed
 from evaluations import permissions
@@ -46,18 +47,13 @@ from evaluations.importer.uploads import (
 )
 
 PAGE_SIZE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Stored previews share the form importer's table; their names say which import they are.
 UPLOAD_PREFIX = "due-list/"
 
 ACTION_LABELS = {
-    "would-create": gettext_lazy("将新建"),
-    "would-update": gettext_lazy("将更新"),
+    **IMPORT_ACTION_LABELS,
     "would-remove": gettext_lazy("将移出清单"),
-    "created": gettext_lazy("已新建"),
-    "updated": gettext_lazy("已更新"),
     "removed": gettext_lazy("已移出清单"),
-    "unchanged": gettext_lazy("无变化"),
     "kept": gettext_lazy("保留（已有自评表）"),
     "failed": gettext_lazy("未导入"),
 }
@@ -195,7 +191,7 @@ def notice_file(request: HttpRequest, year: int) -> FileResponse:
 def due_list_template(request: HttpRequest) -> HttpResponse:
     """The empty due list workbook to fill in."""
     permissions.require_or_404(permissions.MANAGE_CAMPAIGNS, request.user)
-    response = HttpResponse(due_list_workbook(), content_type=XLSX)
+    response = HttpResponse(due_list_workbook(), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''due_list_template.xlsx"
     return response
 

@@ -15,15 +15,17 @@ Every text cell and sheet title of every workbook the application writes goes th
 ``set_text`` and ``safe_sheet_title``: what users typed or imported can then neither break
 the file (control characters, which XML cannot hold) nor become a formula.
 
-The reading is used by the importer of forms (``evaluations/importer/xlsx.py``) and of the list of
-projects due (``campaigns/due_list.py``).
+The reading is used by the importer of forms (``evaluations/importer/xlsx.py``), of the list of
+projects due (``campaigns/due_list.py``) and of accounts (``departments/accounts_import.py``);
+the two tables' imports also share the header search, the texts of a sheet (a formula
+refused where asked) and the words of a workbook that cannot be read.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from io import BytesIO
@@ -31,8 +33,10 @@ from typing import Any
 
 from django.conf import settings
 from lxml import etree
+from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles import Font
 from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils.cell import range_boundaries
@@ -40,13 +44,15 @@ from openpyxl.worksheet._reader import WorkSheetParser
 from openpyxl.xml.constants import SHARED_STRINGS
 
 from common.archive import (
+    NOT_VALID,
+    OLE_MAGIC,
     ArchiveRefused,
     Budget,
     CheckedArchive,
     max_markup,
     over_markup,
 )
-from common.safetext import clean_text
+from common.safetext import clean_text, single_line
 from common.translation import _
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -420,14 +426,29 @@ def number_format(workbook: Any, style_id: int) -> str:
 
 
 Values = dict[int, dict[int, tuple[Any, str]]]  # row -> column -> (value, number format)
+Texts = dict[int, dict[int, str]]  # row -> column -> text
 
 
-def sheet_values(reader: Any, plan: SheetPlan) -> Values:
+class _Formula:
+    """The value of a cell holding a formula, when formulas are asked for."""
+
+    def __repr__(self) -> str:
+        return "FORMULA"
+
+
+FORMULA = _Formula()
+
+
+def sheet_values(
+    reader: Any, plan: SheetPlan, *, formulas: bool = False, most_rows: int | None = None
+) -> Values:
     """Value and number format of the cells up to the last row and the column limit.
 
     openpyxl's sheet parser gives the rows the sheet has (ReadOnlyWorksheet would also
     make up every missing row, cell by cell); reading stops at the last row with a value,
     so what follows (rows over the limit, merged ranges) is never handed to openpyxl.
+    With ``formulas``, cells are read as written (not Excel's cached results) and a
+    formula's value is ``FORMULA``; reading stops after ``most_rows`` rows when given.
     """
     workbook = reader.wb
     columns = max_columns()
@@ -436,7 +457,7 @@ def sheet_values(reader: Any, plan: SheetPlan) -> Values:
         parser = WorkSheetParser(
             source,
             reader.shared_strings,
-            data_only=True,
+            data_only=not formulas,
             epoch=workbook.epoch,
             date_formats=workbook._date_formats,
             timedelta_formats=workbook._timedelta_formats,
@@ -444,13 +465,113 @@ def sheet_values(reader: Any, plan: SheetPlan) -> Values:
         for number, cells in parser.parse():
             if 1 <= number <= plan.last_row and number not in values:
                 values[number] = {
-                    cell["column"]: (cell["value"], number_format(workbook, cell["style_id"]))
+                    cell["column"]: (
+                        FORMULA if formulas and cell["data_type"] == "f" else cell["value"],
+                        number_format(workbook, cell["style_id"]),
+                    )
                     for cell in cells
                     if 1 <= cell["column"] <= columns
                 }
-            if number == plan.last_row:
+            if number == plan.last_row or (most_rows is not None and len(values) > most_rows):
                 break
     return values
+
+
+def sheet_texts(
+    values: Values, budget: CellBudget, on_formula: Callable[[int, int], None] | None = None
+) -> Texts:
+    """Each cell as one line of text within ``budget``; a formula goes to ``on_formula``.
+
+    One line each: the tables imported hold names, codes, labels and numbers.
+    """
+    texts: Texts = {}
+    for r, row in values.items():
+        line: dict[int, str] = {}
+        for c, (value, format_) in row.items():
+            if value is FORMULA:
+                if on_formula is not None:
+                    on_formula(r, c)
+                continue
+            line[c] = budget.take(single_line(cell_text(value, format_)))
+        texts[r] = line
+    return texts
+
+
+def header_key(text: str) -> str:
+    """A header as compared: no spaces, nothing in brackets ("年初预算数（万元）")."""
+    text = "".join(text.split())
+    for opening in ("（", "("):
+        text = text.split(opening, 1)[0]
+    return text
+
+
+def find_header(
+    texts: Texts,
+    columns: list[tuple[str, str]],
+    is_header: Callable[[dict[str, int]], bool],
+    search_rows: int,
+) -> tuple[int, dict[str, int]] | None:
+    """The first of the first ``search_rows`` rows ``is_header`` accepts, with each key's column.
+
+    ``columns`` are (key, header) pairs; a cell names a key when its ``header_key`` is
+    the key's header.
+    """
+    wanted = {header: key for key, header in columns}
+    for r in sorted(texts)[:search_rows]:
+        found = {wanted[header_key(t)]: c for c, t in texts[r].items() if header_key(t) in wanted}
+        if is_header(found):
+            return r, found
+    return None
+
+
+def missing_columns_message(headers: list[str]) -> str:
+    """The problem of a header row without some required columns."""
+    return _("表头缺少“%(columns)s”列。") % {"columns": "、".join(headers)}
+
+
+def no_header_message(search_rows: int, columns: list[tuple[str, str]]) -> str:
+    """The problem of a sheet whose first rows hold no header row."""
+    return _("没有找到表头：前 %(rows)s 行中应有“%(columns)s”等列。") % {
+        "rows": search_rows,
+        "columns": "、".join(h for _k, h in columns),
+    }
+
+
+@dataclass
+class SheetProblem:
+    """A problem of an imported workbook at a cell of a sheet (both "" for the whole file)."""
+
+    sheet: str
+    cell: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"sheet": self.sheet, "cell": self.cell, "message": self.message}
+
+    @property
+    def where(self) -> str:
+        """ "应评项目!C7", or the sheet alone."""
+        if self.sheet and self.cell:
+            return f"{self.sheet}!{self.cell}"
+        return self.sheet
+
+
+def legacy_xls_message(data: bytes) -> str | None:
+    """The refusal of an old binary .xls, before anything is read; None for anything else."""
+    if data[:4] == OLE_MAGIC:
+        return _("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。")
+    return None
+
+
+def unreadable_message(error: Exception) -> str:
+    """Why a workbook could not be read: the archive checks' refusal, not a workbook, damage."""
+    if isinstance(error, ArchiveRefused):
+        return error.message
+    if isinstance(error, NOT_VALID):
+        return _("无法打开 Excel 文件：文件不是有效的 .xlsx 工作簿（%(error)s）。") % {
+            "error": type(error).__name__
+        }
+    return _("无法读取 Excel 文件：%(error)s") % {"error": type(error).__name__}
 
 
 def sheet_limit_messages(plan: SheetPlan) -> list[str]:
@@ -498,6 +619,23 @@ def set_text(cell: Cell, value: str) -> None:
     if value.startswith(FORMULA_PREFIXES):
         cell.data_type = "s"
         cell.quotePrefix = True
+
+
+def write_headers(sheet: Any, headers: list[str], widths: list[float]) -> None:
+    """A template's first row: bold headers, each column's width, frozen below it."""
+    for index, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
+        cell = sheet.cell(row=1, column=index)
+        set_text(cell, header)
+        cell.font = Font(bold=True)
+        sheet.column_dimensions[cell.column_letter].width = width
+    sheet.freeze_panes = "A2"
+
+
+def workbook_bytes(workbook: Workbook) -> bytes:
+    """The workbook as the bytes of an .xlsx file."""
+    out = BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 _SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")

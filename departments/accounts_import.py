@@ -3,7 +3,7 @@
 Sheet "账号": 姓名, 用户名, 主管部门, 角色 (填报人 / 部门审核人 / 财政局审核人), 实施单位
 (optional: the unit a filler or head is limited to), 手机, 电子邮箱, 初始密码 (optional).
 The file is hostile: it goes through the archive checks of ``common.archive``
-and the bounded reader of ``evaluations.importer.xlsx``, as the due list does, and a formula
+and the bounded reader of ``common.xlsx``, as the due list does, and a formula
 anywhere is refused (a list of people holds only typed values). Reading never raises:
 every problem names its cell ("账号!D7").
 
@@ -20,7 +20,6 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from io import BytesIO
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -29,23 +28,27 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._reader import WorkSheetParser  # openpyxl's own, as common/xlsx.py uses
 
-from common.archive import NOT_VALID, OLE_MAGIC, ArchiveRefused, open_archive
-from common.safetext import single_line
+from common.archive import open_archive
+from common.imports import write_in_one_transaction
 from common.xlsx import (
     CellBudget,
-    cell_text,
-    max_columns,
+    SheetProblem,
+    find_header,
+    legacy_xls_message,
     max_rows,
-    number_format,
+    missing_columns_message,
+    no_header_message,
     open_workbook,
     set_text,
+    sheet_texts,
+    sheet_values,
+    unreadable_message,
+    workbook_bytes,
+    write_headers,
 )
 from departments.models import Department, Membership, Role
 
@@ -99,30 +102,11 @@ def _initial_hasher() -> Any:
     return InitialPasswordHasher() if isinstance(default, PBKDF2PasswordHasher) else default
 
 
-class _Rollback(Exception):
-    """Undo everything a dry run (or a file with problems) wrote."""
-
-
 # --- the report -------------------------------------------------------------------------------
 
 
-@dataclass
-class Problem:
+class Problem(SheetProblem):
     """A problem of the file: it blocks the whole file."""
-
-    sheet: str
-    cell: str
-    message: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"sheet": self.sheet, "cell": self.cell, "message": self.message}
-
-    @property
-    def where(self) -> str:
-        """ "账号!D7", or the sheet alone."""
-        if self.sheet and self.cell:
-            return f"{self.sheet}!{self.cell}"
-        return self.sheet
 
 
 @dataclass
@@ -213,19 +197,8 @@ def reports_as_json(reports: list[AccountsReport]) -> dict[str, Any]:
 def _sheet(workbook: Workbook, title: str, headers: list[str]) -> Any:
     sheet = workbook.active
     sheet.title = title
-    for index, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=1, column=index)
-        set_text(cell, header)
-        cell.font = Font(bold=True)
-        sheet.column_dimensions[cell.column_letter].width = 36 if header == "主管部门" else 16
-    sheet.freeze_panes = "A2"
+    write_headers(sheet, headers, [36 if header == "主管部门" else 16 for header in headers])
     return sheet
-
-
-def _save(workbook: Workbook) -> bytes:
-    out = BytesIO()
-    workbook.save(out)
-    return out.getvalue()
 
 
 def accounts_workbook(rows: list[list[str]] | None = None) -> bytes:
@@ -240,7 +213,7 @@ def accounts_workbook(rows: list[list[str]] | None = None) -> bytes:
         for column, text in enumerate(values, start=1):
             if text:
                 set_text(sheet.cell(row=r, column=column), text)
-    return _save(workbook)
+    return workbook_bytes(workbook)
 
 
 def passwords_workbook(passwords: list[InitialPassword]) -> bytes:
@@ -252,7 +225,7 @@ def passwords_workbook(passwords: list[InitialPassword]) -> bytes:
         values = [p.name, p.username, p.department, ROLE_LABELS.get(p.role, p.role), p.password]
         for column, text in enumerate(values, start=1):
             set_text(sheet.cell(row=r, column=column), text)
-    return _save(workbook)
+    return workbook_bytes(workbook)
 
 
 def generated_password() -> str:
@@ -273,14 +246,6 @@ class ParsedAccounts:
     formula_rows: set[int] = field(default_factory=set)  # refused already: not checked again
 
 
-def _header_key(text: str) -> str:
-    """A header as compared: no spaces, nothing in brackets ("初始密码（可空）")."""
-    text = "".join(text.split())
-    for opening in ("（", "("):
-        text = text.split(opening, 1)[0]
-    return text
-
-
 def _read_sheet(data: bytes, result: ParsedAccounts) -> dict[int, dict[int, str]] | None:
     """The texts of sheet 账号 within the import limits; None when it cannot be read.
 
@@ -289,10 +254,9 @@ def _read_sheet(data: bytes, result: ParsedAccounts) -> dict[int, dict[int, str]
     """
 
     problems = result.problems
-    if data[:4] == OLE_MAGIC:
-        problems.append(
-            Problem("", "", _("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。"))
-        )
+    legacy = legacy_xls_message(data)
+    if legacy is not None:
+        problems.append(Problem("", "", legacy))
         return None
     try:
         archive = open_archive(data)
@@ -311,61 +275,27 @@ def _read_sheet(data: bytes, result: ParsedAccounts) -> dict[int, dict[int, str]
                     _("工作表超过 %(max)s 行（上限），请分成几个文件导入。") % {"max": max_rows()},
                 )
             )
-        budget = CellBudget()
-        workbook = reader.wb
-        texts: dict[int, dict[int, str]] = {}
         if not plan.last_row:
-            return texts
-        with reader.archive.open(plan.path) as source:
-            parser = WorkSheetParser(
-                source,
-                reader.shared_strings,
-                data_only=False,
-                epoch=workbook.epoch,
-                date_formats=workbook._date_formats,
-                timedelta_formats=workbook._timedelta_formats,
+            return {}
+
+        def formula(row: int, column: int) -> None:
+            result.formula_rows.add(row)
+            problems.append(
+                Problem(
+                    SHEET,
+                    f"{get_column_letter(column)}{row}",
+                    _("单元格是公式：请只填写文字（复制后“选择性粘贴 → 数值”）。"),
+                )
             )
-            for number, cells in parser.parse():
-                if not 1 <= number <= plan.last_row or number in texts:
-                    continue
-                row: dict[int, str] = {}
-                for cell in cells:
-                    column = cell["column"]
-                    if not 1 <= column <= max_columns():
-                        continue
-                    if cell["data_type"] == "f":
-                        result.formula_rows.add(number)
-                        problems.append(
-                            Problem(
-                                SHEET,
-                                f"{get_column_letter(column)}{number}",
-                                _("单元格是公式：请只填写文字（复制后“选择性粘贴 → 数值”）。"),
-                            )
-                        )
-                        continue
-                    text = cell_text(cell["value"], number_format(workbook, cell["style_id"]))
-                    row[column] = budget.take(single_line(text))
-                texts[number] = row
-                # Rows past the most a file may hold are never needed: the limit's problem
-                # names the first of them.
-                if number == plan.last_row or len(texts) > MAX_ACCOUNTS + HEADER_SEARCH_ROWS:
-                    break
-        return texts
-    except ArchiveRefused as refused:
-        problems.append(Problem("", "", refused.message))
-    except NOT_VALID as error:
-        problems.append(
-            Problem(
-                "",
-                "",
-                _("无法打开 Excel 文件：文件不是有效的 .xlsx 工作簿（%(error)s）。")
-                % {"error": type(error).__name__},
-            )
+
+        # Rows past the most a file may hold are never needed: the limit's problem names
+        # the first of them.
+        values = sheet_values(
+            reader, plan, formulas=True, most_rows=MAX_ACCOUNTS + HEADER_SEARCH_ROWS
         )
+        return sheet_texts(values, CellBudget(), on_formula=formula)
     except Exception as error:  # noqa: BLE001 - a damaged workbook must become a report
-        problems.append(
-            Problem("", "", _("无法读取 Excel 文件：%(error)s") % {"error": type(error).__name__})
-        )
+        problems.append(Problem("", "", unreadable_message(error)))
     return None
 
 
@@ -373,30 +303,18 @@ def _find_header(
     texts: dict[int, dict[int, str]], problems: list[Problem]
 ) -> tuple[int, dict[str, int]] | None:
     """The header row and the column of each key; a problem when a required one is missing."""
-    wanted = {header: key for key, header in COLUMNS}
-    for r in sorted(texts)[:HEADER_SEARCH_ROWS]:
-        found = {wanted[_header_key(t)]: c for c, t in texts[r].items() if _header_key(t) in wanted}
-        if "username" in found or "name" in found:
-            missing = [HEADERS[key] for key in ("name", "username", "role") if key not in found]
-            if missing:
-                problems.append(
-                    Problem(
-                        SHEET,
-                        f"A{r}",
-                        _("表头缺少“%(columns)s”列。") % {"columns": "、".join(missing)},
-                    )
-                )
-                return None
-            return r, found
-    problems.append(
-        Problem(
-            SHEET,
-            "",
-            _("没有找到表头：前 %(rows)s 行中应有“%(columns)s”等列。")
-            % {"rows": HEADER_SEARCH_ROWS, "columns": "、".join(h for _k, h in COLUMNS)},
-        )
+    header = find_header(
+        texts, COLUMNS, lambda found: "username" in found or "name" in found, HEADER_SEARCH_ROWS
     )
-    return None
+    if header is None:
+        problems.append(Problem(SHEET, "", no_header_message(HEADER_SEARCH_ROWS, COLUMNS)))
+        return None
+    r, found = header
+    missing = [HEADERS[key] for key in ("name", "username", "role") if key not in found]
+    if missing:
+        problems.append(Problem(SHEET, f"A{r}", missing_columns_message(missing)))
+        return None
+    return header
 
 
 def _limits() -> dict[str, int]:
@@ -551,18 +469,15 @@ def import_accounts(*, data: bytes, name: str, dry_run: bool = False) -> Account
     parsed = parse_accounts(data)
     report.problems.extend(parsed.problems)
     passwords: list[InitialPassword] = []
-    try:
-        with transaction.atomic():
-            # A file with problems is only previewed: no password is hashed for nothing.
-            _apply(parsed, report, passwords, dry_run=dry_run or bool(report.problems))
-            if dry_run or report.problems:
-                raise _Rollback
-    except _Rollback:
-        pass
-    except (IntegrityError, DatabaseError) as error:
-        report.problems.append(
-            Problem("", "", _("导入失败，本文件未写入任何数据：%(error)s") % {"error": error})
-        )
+
+    def write() -> bool:
+        # A file with problems is only previewed: no password is hashed for nothing.
+        _apply(parsed, report, passwords, dry_run=dry_run or bool(report.problems))
+        return dry_run or bool(report.problems)
+
+    refused = write_in_one_transaction(write)
+    if refused is not None:
+        report.problems.append(Problem("", "", refused))
     if report.problems:
         report.failed = True
         if not dry_run:

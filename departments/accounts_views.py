@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.imports import IMPORT_ACTION_LABELS, XLSX_CONTENT_TYPE
 from departments.accounts_forms import AccountsUploadForm, ConfirmForm, PasswordsForm
 from departments.accounts_import import (
     AccountsReport,
@@ -42,20 +43,12 @@ from evaluations.importer.uploads import (
     upload_store,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Stored previews share the form importer's table; their names say which import they are.
 UPLOAD_PREFIX = "accounts/"
 # The session key of the sealed initial passwords awaiting their one download.
 PASSWORDS_SESSION_KEY = "accounts_import_passwords"
 
-ACTION_LABELS = {
-    "would-create": gettext_lazy("将新建"),
-    "would-update": gettext_lazy("将更新"),
-    "created": gettext_lazy("已新建"),
-    "updated": gettext_lazy("已更新"),
-    "unchanged": gettext_lazy("无变化"),
-    "failed": gettext_lazy("未导入"),
-}
+ACTION_LABELS = {**IMPORT_ACTION_LABELS, "failed": gettext_lazy("未导入")}
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -73,7 +66,7 @@ def _report_context(report: AccountsReport) -> dict[str, Any]:
 def accounts_template(request: HttpRequest) -> HttpResponse:
     """The empty accounts workbook to fill in."""
     _require_admin(request)
-    response = HttpResponse(accounts_workbook(), content_type=XLSX)
+    response = HttpResponse(accounts_workbook(), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = "attachment; filename*=UTF-8''accounts_template.xlsx"
     return response
 
@@ -166,6 +159,6 @@ def accounts_passwords(request: HttpRequest) -> HttpResponse:
         return redirect("accounts_import:upload")
     del request.session[PASSWORDS_SESSION_KEY]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = HttpResponse(data, content_type=XLSX)
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''initial_passwords_{stamp}.xlsx"
     return response

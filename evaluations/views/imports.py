@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from common.imports import IMPORT_ACTION_LABELS
 from departments.models import Department
 from evaluations import permissions
 from evaluations.forms.entry import (
@@ -26,11 +27,7 @@ from evaluations.views.evaluations import own_department
 # --- import -------------------------------------------------------------------------------
 
 ACTION_LABELS = {
-    "would-create": gettext_lazy("将新建"),
-    "would-update": gettext_lazy("将更新"),
-    "created": gettext_lazy("已新建"),
-    "updated": gettext_lazy("已更新"),
-    "unchanged": gettext_lazy("无变化"),
+    **IMPORT_ACTION_LABELS,
     "skipped": gettext_lazy("跳过"),
     "failed": gettext_lazy("失败"),
 }

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from campaigns.due_list import DueListReport, Problem, import_due_list, reports_as_json
 from campaigns.models import Campaign
+from common.commands import logs_to_stderr
 from evaluations.importer.localfile import LocalFileRefused, read_local_file
 
 
@@ -25,10 +24,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if options["json"]:
-            # Logs normally go to stdout; with --json stdout carries only the report.
-            for handler in logging.getLogger().handlers:
-                if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
-                    handler.setStream(sys.stderr)
+            logs_to_stderr()
         campaign = Campaign.objects.filter(year=options["year"]).first()
         if campaign is None:
             raise CommandError(

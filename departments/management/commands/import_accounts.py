@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from common.commands import logs_to_stderr
 from departments.accounts_import import (
     AccountsReport,
     Problem,
@@ -37,10 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["json"]:
-            # Logs normally go to stdout; with --json stdout carries only the report.
-            for handler in logging.getLogger().handlers:
-                if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
-                    handler.setStream(sys.stderr)
+            logs_to_stderr()
         path = Path(options["path"])
         try:
             data = read_local_file(path)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from common.commands import logs_to_stderr
 from evaluations.importer.service import FileReport, import_paths, reports_as_json
 
 
@@ -22,10 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if options["json"]:
-            # Logs normally go to stdout; with --json stdout carries only the report.
-            for handler in logging.getLogger().handlers:
-                if isinstance(handler, logging.StreamHandler) and handler.stream is sys.stdout:
-                    handler.setStream(sys.stderr)
+            logs_to_stderr()
         reports = import_paths(options["paths"], dry_run=options["dry_run"])
         if options["json"]:
             self.stdout.write(json.dumps(reports_as_json(reports), ensure_ascii=False, indent=1))
