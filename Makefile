@@ -3,6 +3,7 @@ PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+MO := locale/zh_Hans/LC_MESSAGES/django.mo
 
 .PHONY: setup run demo test test-sqlite test-postgres test-rq test-fast lint migrations-check bench clean
 
@@ -26,7 +27,7 @@ test: setup lint migrations-check test-sqlite test-postgres test-rq
 PYTEST_WORKERS ?= auto
 PYTEST := $(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
-test-sqlite:
+test-sqlite: $(MO)
 	$(PYTEST) -m "not browser"
 
 test-postgres:
@@ -36,9 +37,13 @@ test-postgres:
 test-rq:
 	scripts/with-postgres.sh scripts/with-redis.sh $(PY) -m pytest -q -n 2 -m jobs
 
-## Quick loop while developing: SQLite, no browser tests, on every core.
-test-fast:
-	$(PYTEST) -m "not browser"
+## Quick loop while developing: SQLite, no browser tests and no slow ones (marker `slow`), on every core.
+test-fast: $(MO)
+	$(PYTEST) -m "not browser and not slow"
+
+# The admin's Chinese (scripts/setup.sh compiles it too): current before a quick run.
+$(MO): $(MO:.mo=.po)
+	msgfmt --check -o $@ $<
 
 lint:
 	.venv/bin/ruff check .

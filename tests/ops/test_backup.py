@@ -14,6 +14,10 @@ import pytest
 
 from tests.conftest import PROJECT_DIR
 
+# Each test restores a whole database in a child process (10 s or more): make test-fast
+# leaves them out, make test runs them.
+pytestmark = pytest.mark.slow
+
 # The command documented in docs/backup.md.
 DUMP_ARGS = [
     "dumpdata",

@@ -304,6 +304,7 @@ def crawl_client(user) -> Client:
     return client
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["finance", "staff_a", "admin_user"])
 def test_it_never_answers_500_to_hostile_query_strings(role, request, submitted):
     import datetime

@@ -58,6 +58,7 @@ def query_with(number: int) -> str:
     return "&".join(f"{name}={number}" for name in QUERY_NAMES)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ["finance", "staff_a", "admin_user"])
 def test_no_route_answers_500_to_an_id_beyond_the_database(role, request, dept_a, staff_a):
     # One form, so the pages of a real form exist beside the huge ids.
