@@ -173,6 +173,7 @@ def test_it_reports_unhealthy_when_the_database_is_down(tmp_path):
     assert result == {"status": 503, "body": {"status": "error", "database": "unreachable"}}
 
 
+@pytest.mark.slow
 def test_it_serves_static_files_with_whitenoise_in_production(tmp_path, production_static):
     env = production_env(
         tmp_path, DJANGO_ALLOWED_HOSTS="testserver", DJANGO_STATIC_ROOT=str(production_static)

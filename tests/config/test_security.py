@@ -261,6 +261,7 @@ def test_it_keeps_the_login_page_free_of_inline_code(db):
     _assert_clean_page(LOGIN_URL, response)
 
 
+@pytest.mark.slow
 def test_it_sends_security_headers_in_production(tmp_path, production_static):
     env = production_env(
         tmp_path, DJANGO_ALLOWED_HOSTS="testserver", DJANGO_STATIC_ROOT=str(production_static)

@@ -14,7 +14,7 @@ from exports.pdfcache import cached_pdf_name
 from tests.export_helpers import pdf_pages, sample_forms, store
 
 # The children read the forms through their own connections: the rows must be committed.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -246,6 +246,7 @@ def test_it_zips_one_pdf_per_form(dept_a):
             assert squash(evaluation.project_name)[:15] in "".join(pdf_pages(archive.read(name)))
 
 
+@pytest.mark.slow
 def test_export_pdf_command_writes_a_merged_pdf_and_a_zip(dept_a, tmp_path):
     stored_department_a(dept_a)
     merged = tmp_path / "out" / "all.pdf"

@@ -291,6 +291,7 @@ def test_the_web_formset_stops_at_the_row_limit(client_a, dept_a):
 # --------------------------------------------------------------------------- the longest form printed
 
 
+@pytest.mark.slow
 def test_it_prints_the_longest_allowed_form_to_its_last_row(dept_a, tmp_path):
     from evaluations.services import evaluation_create
     from exports import compose

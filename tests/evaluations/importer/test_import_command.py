@@ -214,6 +214,7 @@ def test_it_never_half_writes_a_mutated_file():
     check()
 
 
+@pytest.mark.slow
 def test_it_prints_only_json_on_stdout_from_the_command_line(tmp_path):
     """The real command in a subprocess: stdout parses as JSON, exit status 0."""
     import os
