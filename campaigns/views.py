@@ -33,8 +33,8 @@ from campaigns.forms import (
     RemindForm,
 )
 from campaigns.models import Campaign
-from common.http import parse_id
-from common.imports import IMPORT_ACTION_LABELS, XLSX_CONTENT_TYPE
+from common.http import XLSX_CONTENT_TYPE, parse_id
+from common.imports import IMPORT_ACTION_LABELS
 from departments.access import visible_departments
 from departments.staffing import understaffed
 from evaluations import permissions

@@ -18,6 +18,10 @@ from django.utils.translation import gettext_lazy as _
 
 from common.safetext import safe_filename_text
 
+# The types files are served as.
+PDF_CONTENT_TYPE = "application/pdf"
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 # The largest id (primary key) the database holds: a 64-bit signed integer. An id beyond it
 # in a URL or a query string is no match (404), never a number handed to the database.
 MAX_ID = 2**63 - 1

@@ -1,4 +1,4 @@
-"""What imports share: one transaction per file, the words of a row's action, the .xlsx type."""
+"""What imports share: one transaction per file and the words of a row's action."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from collections.abc import Callable
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The actions of a row in every import's report (each import adds its own, and its "failed").
 IMPORT_ACTION_LABELS = {

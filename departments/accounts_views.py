@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.imports import IMPORT_ACTION_LABELS, XLSX_CONTENT_TYPE
+from common.http import XLSX_CONTENT_TYPE
+from common.imports import IMPORT_ACTION_LABELS
 from departments.accounts_forms import AccountsUploadForm, ConfirmForm, PasswordsForm
 from departments.accounts_import import (
     AccountsReport,

@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
+from common.http import PDF_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from exports.bulk import Writer, write_merged, write_xlsx, write_zip
 from exports.models import Format
-
-PDF_CONTENT_TYPE = "application/pdf"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)

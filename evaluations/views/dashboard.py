@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from common.http import content_disposition
+from common.http import XLSX_CONTENT_TYPE, content_disposition
 from evaluations import charts, permissions
 from evaluations.dashboard import (
     FILTER_CHOICES,
@@ -29,7 +29,6 @@ from evaluations.dashboard import (
 from evaluations.forms.workflow import DashboardFilterForm
 from exports import results
 from exports.forms import ExportForm
-from exports.kinds import XLSX_CONTENT_TYPE
 
 PAGE_SIZE = 50
 # The execution-rate chart shows this many departments, the lowest rates first.

@@ -11,12 +11,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from common.http import content_disposition
+from common.http import PDF_CONTENT_TYPE, XLSX_CONTENT_TYPE, content_disposition
 from evaluations import permissions, selectors
 from evaluations.forms.workflow import BulkExportForm
 from evaluations.selectors import visible_evaluations
 from exports import excel, pdf
-from exports.kinds import PDF_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from exports.pdfcache import download_pdf, pdf_ready
 
 
