@@ -149,3 +149,11 @@ def test_the_people_page_does_not_reset_a_directory_accounts_password(admin_user
     qian.refresh_from_db()
     assert not qian.has_usable_password()
     assert not qian.membership.must_change_password
+
+
+def test_a_directory_user_is_told_to_change_the_password_in_the_directory():
+    client = Client()
+    assert sign_in(client, *WANG).status_code == 302
+    page = client.get("/accounts/password_change/").content.decode()
+    assert "密码由目录管理：请在目录中修改" in page
+    assert 'name="new_password1"' not in page
