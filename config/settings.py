@@ -303,7 +303,8 @@ if TASKS_BACKEND not in _TASK_BACKENDS:
 if TASKS_BACKEND == "rq":
     # django_rq gives `manage.py rqworker`; not installed otherwise, as its admin-only model
     # has no table (a `dumpdata` backup would fail on it).
-    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    # (Under a Chinese name: config/third_party_rq.py.)
+    INSTALLED_APPS += ["config.third_party_rq.RQConfig", "django_tasks_rq"]
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 # `manage.py run_worker` records a heartbeat this often (seconds); no worker seen for
 # WORKER_LOST_SECONDS makes /healthz/worker answer 503 and the export pages say so. After a
