@@ -10,7 +10,14 @@ RUN apt-get update \
 
 WORKDIR /app
 COPY requirements.lock ./
-RUN pip install --no-cache-dir -r requirements.lock
+# python-ldap (directory sign-in) has no wheels: pip builds it against libldap's headers with a
+# compiler, which are removed again; the libraries it links (libldap, libsasl2) stay.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libldap-2.5-0 libsasl2-2 \
+ && apt-get install -y --no-install-recommends build-essential libldap2-dev libsasl2-dev \
+ && pip install --no-cache-dir -r requirements.lock \
+ && apt-get purge -y --auto-remove build-essential libldap2-dev libsasl2-dev \
+ && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN msgfmt --check -o locale/zh_Hans/LC_MESSAGES/django.mo locale/zh_Hans/LC_MESSAGES/django.po \
  && DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput \

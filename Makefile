@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MO := locale/zh_Hans/LC_MESSAGES/django.mo
 
-.PHONY: setup run demo test test-sqlite test-postgres test-rq test-fast lint migrations-check bench clean
+.PHONY: setup run demo test test-sqlite test-postgres test-rq test-ldap test-fast lint migrations-check bench clean
 
 setup:
 	@scripts/setup.sh
@@ -18,28 +18,34 @@ run: setup
 	DJANGO_DEBUG=1 PY=$(PY) scripts/run-dev.sh $(HOST):$(PORT)
 
 ## Run the whole test suite: checks, SQLite, then a throwaway PostgreSQL, then the export-job
-## tests once more on a throwaway Redis with an RQ worker. Every test runs on PostgreSQL;
+## tests once more on a throwaway Redis with an RQ worker, and the directory sign-in tests on a
+## throwaway slapd. Every test but those runs on PostgreSQL;
 ## the browser tests only there (tests/README.md says why).
-test: setup lint migrations-check test-sqlite test-postgres test-rq
+test: setup lint migrations-check test-sqlite test-postgres test-rq test-ldap
 
 # The suite spreads over the machine's cores (pytest-xdist); PYTEST_WORKERS=0 runs it in
 # one process, as a debugger needs.
 PYTEST_WORKERS ?= auto
 PYTEST := $(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
+# The directory sign-in tests (marker `ldap`) need a directory: only test-ldap runs them.
 test-sqlite: $(MO)
-	$(PYTEST) -m "not browser"
+	$(PYTEST) -m "not browser and not ldap"
 
 test-postgres:
-	scripts/with-postgres.sh $(PYTEST)
+	scripts/with-postgres.sh $(PYTEST) -m "not ldap"
 
 # Two processes at most: each has a Redis database of its own (config/settings_test.py).
 test-rq:
 	scripts/with-postgres.sh scripts/with-redis.sh $(PY) -m pytest -q -n 2 -m jobs
 
+# Sign-in against a throwaway slapd (scripts/with-slapd.sh): the `ldap` tests, in one process.
+test-ldap: $(MO)
+	scripts/with-slapd.sh $(PY) -m pytest -q -m ldap
+
 ## Quick loop while developing: SQLite, no browser tests and no slow ones (marker `slow`), on every core.
 test-fast: $(MO)
-	$(PYTEST) -m "not browser and not slow"
+	$(PYTEST) -m "not browser and not slow and not ldap"
 
 # The admin's Chinese (scripts/setup.sh compiles it too): current before a quick run.
 $(MO): $(MO:.mo=.po)

@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+import ldap
 from django.core.exceptions import ImproperlyConfigured
+from django_auth_ldap.config import LDAPSearch
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -172,6 +174,42 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# Sign-in against the bureau's directory (LDAP; docs/deployment.md#directory-sign-in-ldap),
+# off unless DJANGO_LDAP_SERVER_URI is set. After ModelBackend: a local account signs in
+# without asking the directory; axes (first) counts and locks out directory failures too.
+AUTH_LDAP_SERVER_URI = env_str("DJANGO_LDAP_SERVER_URI")
+if AUTH_LDAP_SERVER_URI:
+    AUTHENTICATION_BACKENDS.append("departments.directory.DirectoryBackend")
+    AUTH_LDAP_BIND_DN = env_str("DJANGO_LDAP_BIND_DN")
+    AUTH_LDAP_BIND_PASSWORD = env_str("DJANGO_LDAP_BIND_PASSWORD")
+    AUTH_LDAP_START_TLS = env_bool("DJANGO_LDAP_START_TLS", False)
+    # Either bind straight as the person's DN, or search for it (as the bind DN) under a base.
+    AUTH_LDAP_USER_DN_TEMPLATE = env_str("DJANGO_LDAP_USER_DN_TEMPLATE") or None
+    if not AUTH_LDAP_USER_DN_TEMPLATE:
+        if not env_str("DJANGO_LDAP_USER_SEARCH_BASE"):
+            raise ImproperlyConfigured(
+                "DJANGO_LDAP_SERVER_URI needs DJANGO_LDAP_USER_SEARCH_BASE "
+                "or DJANGO_LDAP_USER_DN_TEMPLATE."
+            )
+        AUTH_LDAP_USER_SEARCH = LDAPSearch(
+            env_str("DJANGO_LDAP_USER_SEARCH_BASE"),
+            ldap.SCOPE_SUBTREE,
+            env_str("DJANGO_LDAP_USER_SEARCH_FILTER", "(uid=%(user)s)"),
+        )
+    # The whole name goes into 姓名 (first_name); last_name stays empty.
+    AUTH_LDAP_USER_ATTR_MAP = {
+        "first_name": env_str("DJANGO_LDAP_NAME_ATTR", "cn"),
+        "email": env_str("DJANGO_LDAP_EMAIL_ATTR", "mail"),
+    }
+    # A directory that does not answer fails the sign-in after this many seconds, not a
+    # worker's whole timeout; referrals (Active Directory) are not chased.
+    _ldap_timeout = env_int("DJANGO_LDAP_TIMEOUT", 5)
+    AUTH_LDAP_CONNECTION_OPTIONS = {
+        ldap.OPT_NETWORK_TIMEOUT: _ldap_timeout,
+        ldap.OPT_TIMEOUT: _ldap_timeout,
+        ldap.OPT_REFERRALS: 0,
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -265,7 +303,8 @@ if TASKS_BACKEND not in _TASK_BACKENDS:
 if TASKS_BACKEND == "rq":
     # django_rq gives `manage.py rqworker`; not installed otherwise, as its admin-only model
     # has no table (a `dumpdata` backup would fail on it).
-    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    # (Under a Chinese name: config/third_party_rq.py.)
+    INSTALLED_APPS += ["config.third_party_rq.RQConfig", "django_tasks_rq"]
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
 # `manage.py run_worker` records a heartbeat this often (seconds); no worker seen for
 # WORKER_LOST_SECONDS makes /healthz/worker answer 503 and the export pages say so. After a

@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from departments.directory import is_directory_account
 from departments.models import Membership
 from departments.roles import membership_of
 
@@ -72,6 +73,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         context["password_change_required"] = must_change_password(self.request.user)
+        # Its password lives in the directory: there is none here to change.
+        context["directory_account"] = is_directory_account(self.request.user)
         return context
 
     def form_valid(self, form: Any) -> HttpResponse:

@@ -16,7 +16,9 @@ from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from departments.directory import is_directory_account
 from departments.models import Department, Membership, RegisterChange, Role
 
 if TYPE_CHECKING:
@@ -34,6 +36,13 @@ def one_time_password() -> str:
         # Django's validators refuse an all-digit password; require both kinds anyway.
         if any(c.isdigit() for c in password) and any(c.isalpha() for c in password):
             return password
+
+
+# Why a directory account's password is not reset here (the people page says it too).
+DIRECTORY_PASSWORD = gettext_lazy(
+    "该账号通过单位目录（LDAP）登录，密码由目录管理，在本系统重置没有意义；"
+    "忘记密码请在目录中重置。姓名和电子邮箱在每次登录时从目录更新。"
+)
 
 
 @dataclass(frozen=True)
@@ -198,6 +207,8 @@ def person_password_reset(*, actor: AbstractBaseUser, person: AbstractUser) -> s
     if person.pk == actor.pk:
         raise RegisterRefused(_("自己的密码请在“修改密码”中修改。"))
     user, membership = _locked(person)
+    if is_directory_account(user):
+        raise RegisterRefused(str(DIRECTORY_PASSWORD))
     if membership is None:
         # The flag that forces the change lives on the membership: without one, a reset
         # password would stay in use.

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments import people, staffing
+from departments.directory import is_directory_account
 from departments.models import Department
 from departments.people_forms import ActiveForm, DepartmentForm, PersonFilterForm, PersonForm
 from evaluations import permissions
@@ -129,6 +130,8 @@ def _detail(
             "created": created,
             "changes": staffing.person_changes(person)[:200],
             "is_self": person.pk == request.user.pk,
+            "directory_account": is_directory_account(person),
+            "directory_password": people.DIRECTORY_PASSWORD,
         },
         status=status,
     )

@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 
 # Fonts and HarfBuzz's subsetter for PDFs, Chromium for browser tests, PostgreSQL for the
 # PostgreSQL test run, Redis for the RQ test run (scripts/with-redis.sh), poppler-utils for PDF
-# text checks, qpdf to check merged PDFs independently of pypdf, gettext for translations.
+# text checks, qpdf to check merged PDFs independently of pypdf, gettext for translations;
+# slapd for the directory sign-in tests (scripts/with-slapd.sh), and python-ldap's headers and a
+# compiler (pip builds python-ldap from source: it has no wheels).
 APT_PACKAGES=(
   chromium chromium-driver
   fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
   postgresql redis-server poppler-utils qpdf gettext
+  slapd ldap-utils libldap2-dev libsasl2-dev build-essential
 )
 PYTHON="${PYTHON:-python3}"
 if ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then

@@ -123,6 +123,9 @@ def evaluation_list(request: HttpRequest) -> HttpResponse:
             "export_kinds": KINDS.values(),
             "unread": unread_evaluation_ids(user=request.user),
             "notifications": unread_notifications(user=request.user)[:10],
+            # Signed in, but no department or role given yet (a new directory account).
+            "without_role": membership_of(request.user) is None
+            and not permissions.is_admin(request.user),
             **_due_context(request),
         },
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from lxml import html as lxml_html
@@ -16,7 +17,7 @@ from evaluations.core.evaluation_data import FormData
 from evaluations.importer.service import import_file
 from evaluations.models import Evaluation, Status
 from evaluations.templatetags.evaluation_format import points
-from tests.conftest import sample_path
+from tests.conftest import PASSWORD, client_for, sample_path
 from tests.factories import clean_form_data, make_evaluation
 
 pytestmark = pytest.mark.django_db
@@ -136,6 +137,18 @@ def test_it_lists_everything_for_finance_with_department_filter(
     page = client_finance.get(f"/evaluations/?department={dept_b.pk}").content.decode()
     assert evaluation_b.project_name in page
     assert evaluation.project_name not in page
+
+
+def test_it_tells_an_account_without_a_role_to_ask_for_one(evaluation, client_finance):
+    # A directory account's first sign-in creates it without department or role.
+    no_role = get_user_model().objects.create_user(username="newcomer", password=PASSWORD)
+    page = client_for(no_role).get("/evaluations/").content.decode()
+    assert "您的账号还没有分配部门和角色" in page
+    assert "还没有可以查看的自评表" in page
+    assert "可以新建一张" not in page
+    assert evaluation.project_name not in page
+    # Anyone with a role is not told so.
+    assert "还没有分配部门和角色" not in client_finance.get("/evaluations/").content.decode()
 
 
 def test_it_ignores_the_department_filter_for_staff(client_a, evaluation, dept_b, evaluation_b):

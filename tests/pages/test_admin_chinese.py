@@ -14,7 +14,11 @@ Technical names kept as they are: ``TECHNICAL``.
 from __future__ import annotations
 
 import datetime
+import json
+import os
 import re
+import subprocess
+import sys
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -27,11 +31,12 @@ from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from departments.models import Department, Membership, RegisterChange, Role
+from tests.conftest import PROJECT_DIR
 
 pytestmark = pytest.mark.django_db
 
 # Names that are the same in Chinese texts: protocols, the directory service, file formats.
-TECHNICAL = {"LDAP", "IP", "HTTP", "Accept", "GET", "POST", "SHA", "ID", "URL"}
+TECHNICAL = {"LDAP", "RQ", "IP", "HTTP", "Accept", "GET", "POST", "SHA", "ID", "URL"}
 TECHNICAL |= {"PDF", "Excel", "Word", "OFD", "JPEG", "PNG", "docx", "xlsx"}
 WORD = re.compile(r"[A-Za-z]+")
 # A background task's id (a UUID) is shown in its title: a value, not wording.
@@ -177,3 +182,43 @@ def test_the_user_add_page_points_to_the_people_page(chinese_admin):
     page = chinese_admin.get("/admin/auth/user/add/").content.decode()
     assert "保存后可以继续编辑该用户的其他信息。" in page
     assert "After you" not in page
+
+
+# What the admin index lists with TASKS_BACKEND=rq (django_rq installed), and the names of the
+# permissions migrate creates for it; read without a database (a superuser needs none).
+RQ_ADMIN_NAMES = """
+import json, django
+django.setup()
+from django.contrib import admin
+from django.contrib.auth.management import _get_all_permissions
+from django.contrib.auth.models import User
+from django.test import RequestFactory
+from django_rq.models import Dashboard
+request = RequestFactory().get("/admin/")
+request.user = User(username="root", is_superuser=True, is_staff=True, is_active=True)
+names = [str(Dashboard._meta.verbose_name)]
+names += [str(name) for _codename, name in _get_all_permissions(Dashboard._meta)]
+for app in admin.site.get_app_list(request):
+    names.append(str(app["name"]))
+    names += [str(model["name"]) for model in app["models"]]
+print(json.dumps({"names": names, "apps": [a["app_label"] for a in admin.site.get_app_list(request)]}))
+"""
+
+
+def test_the_rq_queue_reads_in_chinese_in_the_admin():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DJANGO_DEBUG="1", TASKS_BACKEND="rq")
+    result = subprocess.run(
+        [sys.executable, "-c", RQ_ADMIN_NAMES],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout.splitlines()[-1])
+    assert "django_rq" in listed["apps"]
+    assert "任务队列（RQ）" in listed["names"] and "队列状态" in listed["names"]
+    assert "进入队列状态页" in listed["names"]
+    assert english(" ".join(listed["names"])) == []
