@@ -16,7 +16,7 @@ extracts as before, and the outlines are the same. A font of any other kind (Tru
 name-keyed CFF, CIDs that differ from glyph ids) is subset as WeasyPrint does it.
 
 WeasyPrint's ``Font.subset`` is replaced once per process (``install``); outside
-``compact_fonts()`` it is WeasyPrint's own. tests/common/test_pdffonts.py checks the result
+``compact_fonts()`` it is WeasyPrint's own. tests/exports/test_pdf_size.py checks the result
 (size, text, rendering) on every upgrade of WeasyPrint.
 """
 
@@ -29,8 +29,6 @@ from contextvars import ContextVar
 from functools import cache
 from io import BytesIO
 from typing import Any
-
-from fontTools.ttLib import TTFont
 
 # Bump when what this module embeds changes: the PDF cache's key includes it.
 VERSION = "cff-compact-1"
@@ -124,6 +122,9 @@ def _keeps_cids(data: bytes, gids: list[int], glyph_count: int) -> bool:
 
     (HarfBuzz may add a few glyphs that those use; they keep their own CIDs.)
     """
+    # Imported when a PDF is made, as WeasyPrint is: it costs every web worker ~0.1 s.
+    from fontTools.ttLib import TTFont
+
     subset = TTFont(BytesIO(data))
     if not hasattr(subset["CFF "].cff.topDictIndex[0], "ROS"):
         return False
