@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark PDF rendering on the sample forms, in a throwaway SQLite database.
 
-Usage: .venv/bin/python scripts/bench_pdf.py [--repeat N]
+Usage: .venv/bin/python scripts/bench_pdf.py [--repeat N] [--sizes]
        .venv/bin/python scripts/bench_pdf.py --longest [--shape prose|lines|numbers] [--repeat N]
 
 Prints the median seconds and size per one-page form, the same for a bare WeasyPrint page
@@ -181,6 +181,7 @@ def main() -> int:
     parser.add_argument(
         "--longest", action="store_true", help="time the longest form the limits allow"
     )
+    parser.add_argument("--sizes", action="store_true", help="print each form's pages and PDF size")
     parser.add_argument(
         "--shape", choices=sorted(FILLERS), help="with --longest: only this shape of text"
     )
@@ -250,6 +251,11 @@ def main() -> int:
             timing = (time.perf_counter() - wall, time.process_time() - cpu)
             pages = len(PdfReader(BytesIO(data)).pages)
             (one_page if pages == 1 else longer).append(timing)
+            if args.sizes and _round == 0:
+                print(
+                    f"  {evaluation.year} {evaluation.project_name}: {pages} page(s), "
+                    f"{len(data) / 1e3:.1f} KB"
+                )
             if pages == 1:
                 sizes.append(len(data))
                 wall, cpu = time.perf_counter(), time.process_time()
