@@ -1,7 +1,8 @@
 """HTML to PDF with WeasyPrint, from the print stylesheet, fetching nothing but static files.
 
 Plumbing: it knows nothing of the forms. The form's PDF (exports/pdf.py) and the
-re-check report (rechecks/views.py) both render through ``render_html_pdf``.
+re-check report (rechecks/views.py) both render through ``render_html_pdf``, which embeds
+the Chinese font's compact subset (common/pdffonts.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from django.conf import settings
+
+from common import pdffonts
 
 if TYPE_CHECKING:
     from weasyprint import CSS, Document
@@ -68,6 +71,7 @@ def resources() -> tuple[CSS, FontConfiguration, Any]:
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
+    pdffonts.install()
     fetcher = _local_fetcher()
     font_config = FontConfiguration()
     css = CSS(filename=str(stylesheet_path()), font_config=font_config, url_fetcher=fetcher)
@@ -91,4 +95,5 @@ def render_html_pdf(
     )
     if finish is not None:
         finish(document)
-    return document.write_pdf(target)
+    with pdffonts.compact_fonts():
+        return document.write_pdf(target, finisher=pdffonts.bare_cff)

@@ -5,7 +5,8 @@ A PDF depends on the form (its content, state, dates and signatures, all of whic
 list, the published re-check, whether its year has a campaign, the approved targets of its
 due project, the department's name, the approver's name), on the settings it prints by
 (the local scoring rules, the re-check's quality threshold, the bureau's name PDF_AUTHOR),
-and on the print templates, stylesheet, fonts and WeasyPrint.
+and on the print templates, stylesheet, fonts, WeasyPrint and how its fonts are embedded
+(``common.pdffonts.VERSION``).
 ``print_key`` hashes all of it; the file is stored under ``pdf-cache/<form id>/<key>.pdf``
 in Django's default storage (never served directly: downloads go through views that check
 the user). Any write therefore makes the next download render again, without a list of
@@ -59,6 +60,7 @@ from django_tasks import task
 
 from campaigns.models import Campaign
 from common import pdf as printing
+from common import pdffonts
 from evaluations.mapping import approved_targets
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
 from evaluations.rules import current_rules
@@ -91,8 +93,8 @@ PRINT_TEMPLATES = (
 
 @lru_cache(maxsize=1)
 def layout_fingerprint() -> str:
-    """LAYOUT_VERSION, the print templates, the print stylesheet and WeasyPrint's version."""
-    digest = hashlib.sha256(f"{LAYOUT_VERSION}|{version('weasyprint')}".encode())
+    """LAYOUT_VERSION, the templates, the stylesheet, WeasyPrint's version, the font embedding."""
+    digest = hashlib.sha256(f"{LAYOUT_VERSION}|{version('weasyprint')}|{pdffonts.VERSION}".encode())
     paths: list[Path] = [printing.stylesheet_path()]
     for name in PRINT_TEMPLATES:
         origin = get_template(name).origin.name

@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from common import pdf as printing
+from common import pdffonts
 from evaluations.importer.service import import_file
 from evaluations.models import Evaluation, Status
 from evaluations.services import evaluation_create, evaluation_write
@@ -356,6 +357,13 @@ def test_the_layout_version_and_the_stylesheet_are_in_the_key(form, monkeypatch,
     monkeypatch.setattr(printing, "stylesheet_path", lambda: stylesheet)
     pdfcache.layout_fingerprint.cache_clear()
     assert pdfcache.print_key(form) not in (key, bumped)
+
+
+def test_how_fonts_are_embedded_is_in_the_key(form, monkeypatch):
+    key = pdfcache.print_key(form)
+    monkeypatch.setattr(pdffonts, "VERSION", pdffonts.VERSION + "-changed")
+    pdfcache.layout_fingerprint.cache_clear()
+    assert pdfcache.print_key(form) != key
 
 
 def test_an_unknown_form_has_no_key(form):
