@@ -139,5 +139,8 @@ FUNDING_ORDER = [
 ]
 
 # A source row that is a part ("其中：") of another source when the form has that one too:
-# 财政资金 / 其中：当年财政拨款 counts the appropriation once, inside 财政资金.
-FUNDING_PART_OF: dict[str, str] = {FundingKind.CURRENT_YEAR: FundingKind.FISCAL}
+# under 财政资金, 当年财政拨款 and 上年结转资金 are its parts and are counted once, inside it.
+FUNDING_PART_OF: dict[str, str] = {
+    FundingKind.CURRENT_YEAR: FundingKind.FISCAL,
+    FundingKind.CARRYOVER: FundingKind.FISCAL,
+}
