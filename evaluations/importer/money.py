@@ -79,6 +79,7 @@ _COLUMNS = {
     "预算执行率": "rate",
     "得分": "score",
 }
+_LABEL_ONLY = re.compile(r"^(?:项目资金)?(?:\((?:万元|元)\))?$")
 _RATE_LABELS = frozenset({"执行率", "预算执行率"})
 _AMOUNT_UNIT = re.compile(r"^(.*?)(万元|万|元)$")
 _PERCENT = re.compile(r"^(\d+)(?:\.(\d+))?%$")
@@ -294,6 +295,18 @@ def _read_rate(block: MoneyBlock, kind: str, cell: Cell) -> None:
         )
         return
     block.rates.append(_StatedRate(kind, stated[0], stated[1], snippet(cell.text), cell.line))
+
+
+def read_label_row(block: MoneyBlock, row: Row, norms: list[str]) -> bool:
+    """A row holding only the block's label (项目资金 / （元）) above its heading."""
+    cells = [(cell, n) for cell, n in zip(row.cells, norms, strict=True) if n]
+    if not cells or not all(_LABEL_ONLY.match(n) for _cell, n in cells):
+        return False
+    for cell, norm in cells:
+        unit = unit_of(norm)
+        if unit:
+            block.note_unit(unit, cell.line, snippet(cell.text))
+    return True
 
 
 def read_other_row(block: MoneyBlock, row: Row, norms: list[str]) -> bool:

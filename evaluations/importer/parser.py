@@ -331,6 +331,8 @@ class _Parser(_BodyReader):
         if state.section == "goal":
             self.goal_text(state, row, norms)
             return
+        if state.section in ("header", "funding") and money.read_label_row(state.money, row, norms):
+            return
         if state.section == "funding" and money.read_other_row(state.money, row, norms):
             return
         self.problem(row.line, _("无法识别的行：%(text)s") % {"text": row_snippet(cells)})

@@ -71,6 +71,17 @@ def test_it_converts_amounts_in_yuan_to_wan_and_says_so(name, unit_at, where):
     assert "四舍五入保留4位小数" in problem.message
 
 
+def test_it_reads_the_unit_of_a_label_on_a_row_above_the_heading():
+    text = (DATA / "variant-money-yuan.txt").read_text(encoding="utf-8")
+    # 项目资金 / （元） on a row of its own, the heading row below starting blank.
+    moved = text.replace("\t项目资金\n（元）\n\t\n", "\t项目资金\n（元）\n\n\t\n\t\n", 1)
+    assert moved != text
+    result = parse_text(moved)
+    (form,) = result.forms
+    assert form.funding_row("total").annual_budget == D("38.7665")
+    assert [(p.line, "已换算为万元" in p.message) for p in result.problems] == [(14, True)]
+
+
 def test_it_rounds_yuan_half_up_to_the_yuan_the_form_stores():
     assert to_wan(D("387664.62")) == D("38.7665")  # 38.766462
     assert to_wan(D("12335.38")) == D("1.2335")  # 1.233538
