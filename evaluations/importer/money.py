@@ -5,16 +5,19 @@ column heading (``全年预算数（万元）``), a unit line above the table (`
 ``金额单位：万元``) or an amount written with its unit (``12,000.00元``). Amounts in 元 are
 converted to 万元 by dividing by 10,000 and rounding half up to four decimals, the places
 ``FundingRow`` keeps (0.0001 万元 = 1 元): 387,664.62 元 is stored as 38.7665 万元, within half
-a yuan of what was written. A problem says that the form was converted. A stated execution
+a yuan of what was written. A problem says that the form was converted. Every unit said
+in one block (label, headings, unit line, amounts) must agree. A stated execution
 rate (执行率, on the total row or any other) is checked against its row's amounts after
 conversion: a problem when they differ by more than one unit of the rate's last digit.
 
 Unit not said. 万元 is assumed, as the national template prints it, unless an amount is
 ``YUAN_SUSPECT`` (10,000) or more. Read as 万元 that is 1亿元 or more for one project of one
 department, far above the project budgets of a county or prefecture department (the
-largest amount of the 48 sample forms is 1,550 万元); read as 元 it is 1万元 or more, the
-size of nearly every project. So a form published in 元 without saying so (387,664.62)
-is caught, and a real project of 1亿元 or more only has to write （万元） in its label.
+largest amount of the sample forms in sample_data/ is 300 万元); read as 元 it is 1万元 or
+more, the size of nearly every project. So a form published in 元 without saying so
+(387,664.62) is caught, and a real project of 1亿元 or more only has to write （万元） in its
+label. Below the threshold an amount in 元 cannot be told from one in 万元: a project of
+less than 1万元 in 元 would be read as 万元, which is why a stated unit is always preferred.
 
 Columns are found by their headings (年初预算数 / 全年预算数(A) / 调整后预算数 / 全年执行数(B) /
 预算执行数 / 执行率(B/A) / 分值 / 权重 / 得分 / 原因), never by position: a row under no
