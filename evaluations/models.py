@@ -21,6 +21,7 @@ from evaluations.core.fields import FUNDING, HEADER, INDICATOR, FundingKind
 
 # FUNDING_ORDER is re-exported: views and forms import it from here.
 from evaluations.core.fields import FUNDING_ORDER as FUNDING_ORDER
+from evaluations.core.fields import FUNDING_STANDARD as FUNDING_STANDARD
 from evaluations.core.limits import LONG_TEXTS, SINGLE_LINE_TEXTS, TEXT_LIMITS
 from evaluations.history import describe_change
 from evaluations.mapping import form_data_from_models

@@ -4,9 +4,10 @@
 Usage: .venv/bin/python scripts/fuzz_import.py [--inputs 10000] [--seed 1] [--jobs 2]
        [--timeout 5] [--memory-limit 500] [--out DIR]
 
-Seeds are the sample text dumps (whole files and single forms) and workbooks and Word
-documents generated from the sample forms (exports.excel's export, with its flat
-sheet, and the official layout with merged cells in Word). Each input is one of them
+Seeds are the sample text dumps (whole files and single forms), the variant files of
+tests/data (variant-*: other templates' forms) and workbooks and Word documents generated
+from the sample forms (exports.excel's export, with its flat sheet, and the official
+layout with merged cells in Word). Each input is one of them
 mutated atheris/AFL-style: bytes flipped, set, inserted, deleted, duplicated or spliced
 from another seed, numbers swapped for boundary values; for .xlsx/.docx the mutation
 goes either into the raw archive or into one XML entry that is then zipped again, so
@@ -140,6 +141,10 @@ def seeds() -> list[tuple[str, bytes]]:
             if number % 4 == 0:
                 found.append((f"{path.stem}-{number}.txt", text[a:b].encode("utf-8")))
         forms += parse_text(data).forms
+    # The variants of other templates (tests/data): money in 元, headings by name, …
+    for path in sorted((BASE / "tests" / "data").glob("variant-*")):
+        if path.suffix in (".txt", ".xlsx", ".docx"):
+            found.append((path.name, path.read_bytes()))
     picked = [forms[0], forms[5], forms[12], forms[25]]
     for number, form in enumerate(picked):
         workbook = Workbook()

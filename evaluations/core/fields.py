@@ -101,6 +101,11 @@ class FundingKind(models.TextChoices):
     CURRENT_YEAR = "current_year", _("其中：当年财政拨款")
     CARRYOVER = "carryover", _("上年结转资金")
     OTHER = "other", _("其他资金")
+    # Rows of other provinces' templates: kept as the form writes them, printed only on the
+    # forms that have them.
+    FISCAL = "fiscal", _("财政资金")
+    SPECIAL_ACCOUNT = "special_account", _("财政专户管理资金")
+    UNIT = "unit", _("单位资金")
 
 
 # The funding rows as the history names them (the printed form's "其中：" is left out).
@@ -109,11 +114,33 @@ FUNDING_ROW_LABELS: dict[str, str | Promise] = {
     FundingKind.CURRENT_YEAR: _("当年财政拨款"),
     FundingKind.CARRYOVER: _("上年结转资金"),
     FundingKind.OTHER: _("其他资金"),
+    FundingKind.FISCAL: _("财政资金"),
+    FundingKind.SPECIAL_ACCOUNT: _("财政专户管理资金"),
+    FundingKind.UNIT: _("单位资金"),
 }
 
-FUNDING_ORDER = [
+# The national template's rows: the entry page and the paper form show them even blank.
+FUNDING_STANDARD = (
     FundingKind.TOTAL,
     FundingKind.CURRENT_YEAR,
     FundingKind.CARRYOVER,
     FundingKind.OTHER,
+)
+
+# Every kind in the order printed: the sources of other templates beside the standard ones.
+FUNDING_ORDER = [
+    FundingKind.TOTAL,
+    FundingKind.FISCAL,
+    FundingKind.CURRENT_YEAR,
+    FundingKind.CARRYOVER,
+    FundingKind.SPECIAL_ACCOUNT,
+    FundingKind.UNIT,
+    FundingKind.OTHER,
 ]
+
+# A source row that is a part ("其中：") of another source when the form has that one too:
+# under 财政资金, 当年财政拨款 and 上年结转资金 are its parts and are counted once, inside it.
+FUNDING_PART_OF: dict[str, str] = {
+    FundingKind.CURRENT_YEAR: FundingKind.FISCAL,
+    FundingKind.CARRYOVER: FundingKind.FISCAL,
+}

@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from evaluations.core import fields
 from evaluations.core.evaluation_data import FormData, FundingData
-from evaluations.core.fields import FUNDING_ORDER, FundingKind
+from evaluations.core.fields import FUNDING_ORDER, FUNDING_STANDARD, FundingKind
 from evaluations.core.formats import format_money, format_percent, format_points
 from evaluations.core.grades import grade
 from evaluations.core.scoring import Finding, ScoreResult
@@ -399,7 +399,7 @@ def _funding_rows(form_data: FormData, every_kind: bool) -> list[FundingData]:
     rows = list(form_data.funding)
     if every_kind:
         known = {row.kind for row in rows}
-        rows += [FundingData(kind) for kind in FUNDING_ORDER if kind not in known]
+        rows += [FundingData(kind) for kind in FUNDING_STANDARD if kind not in known]
         order = {kind: i for i, kind in enumerate(FUNDING_ORDER)}
         rows.sort(key=lambda row: order.get(row.kind, len(order)))
     elif not any(row.kind == FundingKind.TOTAL for row in rows):
@@ -423,8 +423,8 @@ def form_layout(
 
     ``result`` adds the execution rate, the computed notes and the findings per row;
     the comments (per 1-based indicator position, per funding kind) are hung on their
-    rows as given. ``every_funding_kind`` lists all four funding rows (the entry form)
-    instead of the rows the form has. ``signature`` adds the signature block below the
+    rows as given. ``every_funding_kind`` lists the four standard funding rows (the entry
+    form) beside the rows the form has, instead of only those. ``signature`` adds the signature block below the
     table (section SIGNATURE). ``with_grade`` (default) narrows the total to column 8 and
     puts the computed total's grade (等级：优) in column 9; the entry form, which scores while
     typing, and a form not handed in (a draft, 部门审核, 已退回: no result yet) leave it out.

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_noop
 
 from evaluations.core import formats
 from evaluations.core.approvals import missing_targets, with_approved_targets
-from evaluations.core.evaluation_data import FormData, IndicatorData
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
+from evaluations.core.fields import FUNDING_PART_OF
 from evaluations.core.values import (
     LESS_IS_BETTER,
     ParsedValue,
@@ -340,7 +341,7 @@ def funding_totals(
             None if "annual_budget" in unread else total.annual_budget,
             None if "executed" in unread else total.executed,
         )
-    sources = [row for row in form_data.funding if row.kind != FUNDING_TOTAL]
+    sources = _source_rows(form_data)
     kinds = _source_kinds(form_data, unreadable)
 
     def column_sum(column: str) -> Decimal | None:
@@ -349,6 +350,16 @@ def funding_totals(
         return _sum_or_none(getattr(row, column) for row in sources)
 
     return column_sum("annual_budget"), column_sum("executed")
+
+
+def _source_rows(form_data: FormData) -> list[FundingData]:
+    """The rows the total is the sum of: every source, a part of another present one aside."""
+    kinds = {row.kind for row in form_data.funding}
+    return [
+        row
+        for row in form_data.funding
+        if row.kind != FUNDING_TOTAL and FUNDING_PART_OF.get(row.kind) not in kinds
+    ]
 
 
 def _source_kinds(form_data: FormData, unreadable: Collection[str]) -> set[str]:
@@ -674,7 +685,7 @@ def _funds_not_summed(
     form_data: FormData, rules: ScoringRules, unknown: frozenset[str] = frozenset()
 ) -> list[Finding]:
     total = form_data.funding_row(FUNDING_TOTAL)
-    sources = [row for row in form_data.funding if row.kind != FUNDING_TOTAL]
+    sources = _source_rows(form_data)
     if total is None or not sources:
         return []
     kinds = {FUNDING_TOTAL, *_source_kinds(form_data, unknown)}

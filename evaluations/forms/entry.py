@@ -43,7 +43,7 @@ from evaluations.core.values import (
 )
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
 from evaluations.mapping import form_data_from_cleaned, initial_from_form_data
-from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind
+from evaluations.models import FUNDING_ORDER, FUNDING_STANDARD, Evaluation, FundingKind
 from evaluations.rules import current_rules
 
 INDICATOR_PREFIX = "ind"
@@ -319,9 +319,19 @@ class FundingForm(forms.Form):
 def funding_forms(
     data: Any = None, initial: dict[str, dict[str, str]] | None = None
 ) -> list[FundingForm]:
-    """The four funding rows in the official order."""
+    """The four standard funding rows and any other the form has, in the official order.
+
+    A row of another template (财政资金 …) is kept when the stored form has it (``initial``)
+    or the page posted it back: saving the page never drops an imported row.
+    """
     initial = initial or {}
-    return [FundingForm(data, kind=kind, initial=initial.get(kind)) for kind in FUNDING_ORDER]
+    posted = {key.split("-")[1] for key in (data or {}) if key.startswith("funding-")}
+    kinds = [
+        kind
+        for kind in FUNDING_ORDER
+        if kind in FUNDING_STANDARD or kind in initial or kind in posted
+    ]
+    return [FundingForm(data, kind=kind, initial=initial.get(kind)) for kind in kinds]
 
 
 def _choices(names: list[str], current: str) -> list[tuple[str, str]]:

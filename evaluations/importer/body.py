@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from common.translation import _
-from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
+from evaluations.core.evaluation_data import FormData, IndicatorData
 from evaluations.core.grades import is_grade_text
 from evaluations.importer.cells import (
     _PLACEHOLDERS,
@@ -18,9 +18,9 @@ from evaluations.importer.cells import (
     parse_number,
     snippet,
 )
+from evaluations.importer.money import MoneyBlock, read_row
 from evaluations.importer.results import Problem
 from evaluations.importer.sections import (
-    _DEFAULT_FUNDING,
     _DEFAULT_INDICATOR_WIDTH,
     _DEFAULT_INDICATORS,
     indicator_column,
@@ -34,7 +34,7 @@ class _FormState:
     form: FormData
     section: str = "header"  # header, funding, goal, indicators, done
     has_title: bool = True
-    funding_columns: list[str | None] | None = None
+    money: MoneyBlock = field(default_factory=MoneyBlock)
     goal_columns: tuple[int | None, int | None, int] | None = None
     indicator_columns: dict[str, int] | None = None
     indicator_width: int = _DEFAULT_INDICATOR_WIDTH
@@ -56,36 +56,7 @@ class _BodyReader:
     # -- funding
 
     def funding_row(self, state: _FormState, row: Row, label_at: int, kind: str) -> None:
-        form = state.form
-        if form.funding_row(kind) is not None:
-            self.problem(
-                row.line,
-                _("重复的资金行“%(label)s”，未读取。")
-                % {"label": snippet(row.cells[label_at].text)},
-            )
-            return
-        columns = state.funding_columns
-        if columns is None:
-            columns = _DEFAULT_FUNDING
-            if "funding" not in state.default_layout_reported:
-                state.default_layout_reported.add("funding")
-                self.problem(
-                    row.line, _("资金表缺少表头（年初预算数、全年预算数……），按标准列序读取。")
-                )
-        funding = FundingData(kind=kind, line=row.line)
-        for column, cell in zip(columns, row.cells[label_at + 1 :], strict=False):
-            if column is None or column == "rate":
-                continue
-            if column in ("weight", "score") and kind != "total":
-                continue  # only the total row carries the execution weight and score
-            value = self.number(cell)
-            if column == "weight":
-                form.execution_weight = value
-            elif column == "score":
-                form.execution_score = value
-            else:
-                setattr(funding, column, value)
-        form.funding.append(funding)
+        read_row(state.money, state.form, row, label_at, kind)
 
     def number(self, cell: Cell) -> Decimal | None:
         value, ok = parse_number(cell.text)

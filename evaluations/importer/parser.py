@@ -9,17 +9,16 @@ from django.conf import settings
 
 from common.translation import _
 from evaluations.core.evaluation_data import FormData
+from evaluations.importer import money
 from evaluations.importer.body import _BodyReader, _FormState
 from evaluations.importer.cells import Row, clean_cell, label_key, row_snippet, snippet
 from evaluations.importer.results import Problem
 from evaluations.importer.sections import (
     _ATTACHMENT,
-    _FUNDING_COLUMNS,
     _HEADER_LABELS,
     _YEAR_ANYWHERE,
     _YEAR_CELL,
     find_title,
-    funding_header,
     funding_kind_of,
     indicator_header,
     is_goal_header,
@@ -55,6 +54,7 @@ class _Parser(_BodyReader):
         self.reported_forms = 0  # forms dropped or skipped, each with its own problem
         self.started_forms = 0
         self.max_forms = settings.IMPORT_MAX_FORMS_PER_FILE
+        self.pending_units: list[tuple[str, int, str]] = []  # 单位：元 above the next form
 
     # -- form boundaries
 
@@ -67,6 +67,8 @@ class _Parser(_BodyReader):
         self.state = _FormState(
             form=FormData(line=line, execution_weight=None), has_title=has_title
         )
+        self.state.money.units += self.pending_units
+        self.pending_units = []
         return self.state
 
     def close_form(self) -> None:
@@ -88,6 +90,12 @@ class _Parser(_BodyReader):
                 line,
                 _("此处开始的自评表缺少%(missing)s，未导入。") % {"missing": "、".join(missing)},
             )
+            self.reported_forms += 1
+            return
+        money_problems, money_read = money.finish(state.money, form)
+        self.problems += money_problems
+        if not money_read:
+            self.problems.append(money.not_imported(form))
             self.reported_forms += 1
             return
         missing = []
@@ -145,6 +153,17 @@ class _Parser(_BodyReader):
             return
         state = self.state
         section = state.section if state else None
+        if section != "indicators":
+            units, row, norms = money.unit_lines(row, norms)
+            if units:
+                # 单位：元 between the title and the table, or above the title of the next form.
+                if state is None or section == "done":
+                    self.pending_units += units
+                else:
+                    state.money.units += units
+                if not any(norms):
+                    return
+            cells = row.cells
 
         if section == "indicators":
             if self.header_tokens(row, norms, strict=True):
@@ -283,17 +302,9 @@ class _Parser(_BodyReader):
 
     def body_row(self, state: _FormState, row: Row, norms: list[str]) -> None:
         cells = row.cells
-        if (
-            sum(
-                1
-                for n in norms
-                if n in _FUNDING_COLUMNS
-                and _FUNDING_COLUMNS[n] in ("initial_budget", "annual_budget", "executed")
-            )
-            >= 2
-        ):
+        if money.is_money_header(norms):
             state.section = "funding"
-            state.funding_columns = funding_header(norms)
+            money.read_header(state.money, row, norms)
             return
         for i, norm in enumerate(norms[:3]):
             kind = funding_kind_of(norm)
@@ -319,6 +330,10 @@ class _Parser(_BodyReader):
             return
         if state.section == "goal":
             self.goal_text(state, row, norms)
+            return
+        if state.section in ("header", "funding") and money.read_label_row(state.money, row, norms):
+            return
+        if state.section == "funding" and money.read_other_row(state.money, row, norms):
             return
         self.problem(row.line, _("无法识别的行：%(text)s") % {"text": row_snippet(cells)})
 

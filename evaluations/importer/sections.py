@@ -52,21 +52,6 @@ def next_value(cells: list[Cell], norms: list[str], i: int) -> tuple[int, str]:
 
 # ---------------------------------------------------------------- column maps
 
-_FUNDING_COLUMNS = {
-    "年初预算数": "initial_budget",
-    "年初预算": "initial_budget",
-    "全年预算数": "annual_budget",
-    "全年预算": "annual_budget",
-    "调整后预算数": "annual_budget",
-    "全年执行数": "executed",
-    "执行数": "executed",
-    "实际执行数": "executed",
-    "分值": "weight",
-    "执行率": "rate",
-    "得分": "score",
-}
-_DEFAULT_FUNDING = ["initial_budget", "annual_budget", "executed", "weight", "rate", "score"]
-
 _INDICATOR_COLUMNS = {
     "一级指标": "level1",
     "二级指标": "level2",
@@ -129,12 +114,26 @@ def indicator_column(norm: str) -> str | None:
     return None
 
 
+_OTHER_SOURCES = {
+    "财政资金": "fiscal",
+    "财政专户管理资金": "special_account",
+    "财政专户资金": "special_account",
+    "单位资金": "unit",
+    "单位自有资金": "unit",
+}
+
+
 def funding_kind_of(norm: str) -> str | None:
     """Return the funding row kind a label cell names, if any."""
     if len(norm) > 15:
         return None
     if "资金总额" in norm or norm in ("合计", "总计"):
         return "total"
+    # Other templates' sources, by their exact label: an indicator named "财政资金到位率"
+    # must stay an indicator.
+    source = _OTHER_SOURCES.get(norm.removeprefix("其中").lstrip(":").rstrip(":"))
+    if source:
+        return source
     if "财政拨款" in norm:
         return "current_year"
     if "上年结转" in norm or "结转资金" in norm:
@@ -145,12 +144,6 @@ def funding_kind_of(norm: str) -> str | None:
 
 
 # ---------------------------------------------------------------- body rows
-
-
-def funding_header(norms: list[str]) -> list[str | None]:
-    """Return the funding field of each cell from the first column name on."""
-    start = next(i for i, n in enumerate(norms) if n in _FUNDING_COLUMNS)
-    return [_FUNDING_COLUMNS.get(n) for n in norms[start:]]
 
 
 def is_goal_header(norms: list[str]) -> bool:

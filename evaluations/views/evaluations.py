@@ -24,7 +24,7 @@ from departments.models import Department
 from departments.roles import membership_of
 from evaluations import due_evaluations, permissions, rules, selectors, services
 from evaluations.core.categories import level2_choices
-from evaluations.core.evaluation_data import FormData
+from evaluations.core.evaluation_data import FormData, FundingData
 from evaluations.core.formats import format_points
 from evaluations.core.layout import Signature, finding_json, form_layout
 from evaluations.core.scoring import ScoreResult, evaluate, format_percent
@@ -295,7 +295,8 @@ def _render_form(
             inputs[f"funding.{funding_form.kind}.{name}"] = funding_form[name]
     context: dict[str, Any] = {
         "layout": form_layout(
-            FormData(),
+            # The rows of the form's own funding kinds as well as the standard four.
+            FormData(funding=[FundingData(kind=f.kind) for f in forms.funding]),
             result,
             every_funding_kind=True,
             signature=signature_of(evaluation) if evaluation is not None else Signature(),

@@ -654,6 +654,18 @@ def test_funds_not_summed_in_the_executed_column() -> None:
     )
 
 
+def test_the_parts_of_fiscal_funds_are_counted_once_inside_them() -> None:
+    # 财政资金 100 = 当年财政拨款 80 + 上年结转资金 20; with 单位资金 the total is 110 (not 210).
+    sources = [("fiscal", "100", "100"), ("current_year", "80", "80"), ("carryover", "20", "20")]
+    form = make_form(budget="110", executed="110", sources=[*sources, ("unit", "10", "10")])
+    result = evaluate(form)
+    assert result.codes == []
+    # Without the total row, the execution rate comes from the same sum.
+    form = make_form(with_total_row=False, sources=[*sources, ("unit", "10", "0")])
+    result = evaluate(form)
+    assert (result.annual_budget, result.executed) == (D("110"), D("100"))
+
+
 def test_funds_not_summed_needs_values_to_compare() -> None:
     form = make_form(sources=[("current_year", None, None), ("carryover", None, None)])
     assert evaluate(form).findings == []

@@ -668,11 +668,17 @@ def test_it_reports_a_file_cut_in_the_middle_of_a_character() -> None:
     assert_problems_well_formed(result, cut.count(b"\n") + 1)
 
 
-def test_it_reads_a_number_cut_in_half_as_a_problem_with_its_line() -> None:
+def test_it_skips_a_form_whose_amount_is_cut_in_half_and_says_where() -> None:
     text = seed("000").decode("utf-8").replace("\t57.55\n\t10\n", "\t57.\n\t10\n", 1)
     result = parse_text(text)
-    assert form_at(result, 2).funding_row("total").executed is None
-    assert [(p.line, "57." in p.message) for p in result.problems] == [(29, True)]
+    # Money that cannot be read is never imported as a blank: the form waits for a fix.
+    assert [f.line for f in result.forms if f.line == 2] == []
+    assert len(result.forms) == 9
+    assert [(p.line, "57." in p.message, "全年执行数" in p.message) for p in result.problems] == [
+        (29, True, True),
+        (2, False, False),
+    ]
+    assert "未导入" in result.problems[1].message
 
 
 def drop_lines(lines: list[str], *numbers: int) -> str:
@@ -700,12 +706,11 @@ def test_it_reports_forms_with_rows_missing() -> None:
     assert form.indicators[0].weight == D(15)
     assert [p.line for p in result.problems] == [339]
 
-    # No funding header: read with the standard columns, and reported.
+    # No funding header: which column is which is not guessed; the form is not imported.
     result = parse_text(drop_lines(lines, *range(254, 262)))
-    form = form_at(result, 242)
-    total = form.funding_row("total")
-    assert (total.annual_budget, form.execution_score) == (D("9.24"), D(10))
-    assert [p.line for p in result.problems] == [263]
+    assert [f.line for f in result.forms if f.line == 242] == []
+    assert [p.line for p in result.problems] == [263, 242]
+    assert "表头" in result.problems[0].message and "未导入" in result.problems[1].message
 
     # No 总分 row: the form is returned without a total, and reported.
     result = parse_text(drop_lines(lines, *range(429, 433)))
