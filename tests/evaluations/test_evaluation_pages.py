@@ -573,7 +573,9 @@ def test_it_refuses_users_without_a_department(db, django_user_model):
     assert client.get("/evaluations/new/").status_code == 403
     assert client.get("/evaluations/import/").status_code == 403
     page = client.get("/evaluations/").content.decode()
-    assert "还没有自评表" in page
+    assert "您的账号还没有分配部门和角色" in page
+    assert "还没有可以查看的自评表。" in page
+    assert "可以新建一张" not in page
 
 
 # --- copy to next year ---------------------------------------------------------------------
