@@ -30,7 +30,7 @@ from evaluations.core.evaluation_data import ApprovedTarget, FormData, FundingDa
 from evaluations.core.fields import FundingKind
 from evaluations.core.scoring import with_computed_totals
 from evaluations.models import Evaluation, EventAction, Status
-from evaluations.rules import current_rules
+from evaluations.rules import rules_for_year
 from evaluations.services import evaluation_create
 from evaluations.signature import person_name
 
@@ -216,7 +216,7 @@ def due_form_data(
         **profile_signature(user),
     )
     # As on the web form: the stated execution score and total are what the rules give.
-    return with_computed_totals(data, current_rules())
+    return with_computed_totals(data, rules_for_year(project.campaign.year))
 
 
 class DueStartRefused(PermissionDenied):

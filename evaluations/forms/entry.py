@@ -44,7 +44,7 @@ from evaluations.core.values import (
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
 from evaluations.mapping import form_data_from_cleaned, initial_from_form_data
 from evaluations.models import FUNDING_ORDER, Evaluation, FundingKind
-from evaluations.rules import current_rules
+from evaluations.rules import rules_for_year
 
 INDICATOR_PREFIX = "ind"
 # Fields whose refusal makes the value unknown to scoring (see EvaluationForms.unreadable).
@@ -547,7 +547,9 @@ class EvaluationForms:
             }
         self.unreadable = frozenset(unreadable)
         # Totals are never typed on the web form: the form states what the rules give.
-        return with_computed_totals(data, current_rules(), unreadable=self.unreadable)
+        # Scored by the rules of the year the page says (its campaign's rule set).
+        rules = rules_for_year(data.year)
+        return with_computed_totals(data, rules, unreadable=self.unreadable)
 
     def understood(self) -> list[str]:
         """How leniently read numbers were taken, one line each ("第2行分值“10分”按 10 填写").

@@ -195,7 +195,8 @@ def _score(
         data = with_stored_approvals(data, stored)
         data.due = stored.due
     # What was typed but refused is unknown to the rules, not blank: no findings from it.
-    return evaluate(data, rules.current_rules(), unreadable=forms.unreadable)
+    # The rules of the year's campaign: what saving the page would score it with.
+    return evaluate(data, rules.rules_for_year(data.year), unreadable=forms.unreadable)
 
 
 def _attach_approvals(forms: EvaluationForms, evaluation: Evaluation | None) -> None:
@@ -596,7 +597,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The form read-only, in the official layout, with its findings."""
     evaluation = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True)
     form_data = evaluation.as_form_data()
-    result = evaluate(form_data, rules.current_rules())
+    result = evaluate(form_data, rules.rules_for(evaluation))
     notifications_mark_read(user=request.user, evaluation=evaluation)
     return render(
         request,
