@@ -31,7 +31,7 @@ from evaluations.core import layout
 from evaluations.core.evaluation_data import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.models import Evaluation, Status
-from evaluations.rules import RulesCache, rules_for_year
+from evaluations.rules import RulesCache, current_rules
 from evaluations.signature import signature_of
 
 # Sheet of one row per indicator; the importer skips it.
@@ -75,7 +75,8 @@ def form_grid(
     Figures are written as numbers (Excel formats them); texts as displayed. With
     ``signature`` the signature block follows the table; ``with_grade`` as in ``form_layout``.
     """
-    result = result or evaluate(form_data, rules_for_year(form_data.year))
+    # Form data not stored (a stored form comes with its result): the national rules.
+    result = result or evaluate(form_data, current_rules())
     sheet = layout.form_layout(form_data, result, signature=signature, with_grade=with_grade)
     cells = [
         GridCell(1, 1, sheet.title, TITLE, cols=layout.COLUMNS),

@@ -25,7 +25,7 @@ from evaluations.core.evaluation_data import FormData
 from evaluations.core.layout import Cell, Layout, Signature, form_layout
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.models import HANDED_IN, Evaluation, Status
-from evaluations.rules import rules_for_year
+from evaluations.rules import current_rules
 
 if TYPE_CHECKING:
     from weasyprint import Document
@@ -481,7 +481,8 @@ def form_pdf(
     signature: Signature | None = None,
 ) -> bytes:
     """PDF of form data that is not (or not yet) stored."""
-    result = result or evaluate(form_data, rules_for_year(form_data.year))
+    # Form data not stored (a stored form comes with its result): the national rules.
+    result = result or evaluate(form_data, current_rules())
     html = render_to_string(
         TEMPLATE,
         form_context(
