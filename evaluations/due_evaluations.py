@@ -205,6 +205,7 @@ def due_form_data(
                 annual_budget=project.annual_budget,
             )
         )
+    rules = rules_for_year(project.campaign.year)
     data = FormData(
         year=project.campaign.year,
         project_name=project.project_name,
@@ -213,10 +214,12 @@ def due_form_data(
         funding=funding,
         indicators=indicators,
         unit_head=unit_head,
+        # The weight of budget execution the campaign's rule set gives (10 or 20).
+        execution_weight=rules.execution_weight,
         **profile_signature(user),
     )
     # As on the web form: the stated execution score and total are what the rules give.
-    return with_computed_totals(data, rules_for_year(project.campaign.year))
+    return with_computed_totals(data, rules)
 
 
 class DueStartRefused(PermissionDenied):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -599,13 +600,21 @@ def evaluation_forms(
     )
 
 
-def blank_initial(*, year: int | None = None, template: str = DEFAULT_TEMPLATE) -> dict[str, Any]:
-    """Initial values of a new blank form: ``year`` and the template's standard rows.
+_TEN = Decimal(10)
+
+
+def blank_initial(
+    *,
+    year: int | None = None,
+    template: str = DEFAULT_TEMPLATE,
+    execution_weight: Decimal = _TEN,
+) -> dict[str, Any]:
+    """Initial values of a new blank form: ``year``, the execution weight and standard rows.
 
     The rows carry their categories only (standard_rows): the clerk types the indicators
     into them, and a row left untouched is dropped on save.
     """
-    header: dict[str, Any] = {"execution_weight": "10"}
+    header: dict[str, Any] = {"execution_weight": f"{execution_weight.normalize():f}"}
     if year is not None:
         header["year"] = year
     return {

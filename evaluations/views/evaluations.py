@@ -461,7 +461,10 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
     else:
         # A blank form: the open campaign's year and the standard rows of the template.
         campaign = open_campaign()
-        initial = blank_initial(year=campaign.year if campaign is not None else None)
+        year = campaign.year if campaign is not None else None
+        # The weight of budget execution the year's rule set gives (10 or 20).
+        weight = rules.rules_for_year(year).execution_weight
+        initial = blank_initial(year=year, execution_weight=weight)
     if own is not None:
         # The filler signs the form: their name and phone from their profile.
         initial["header"].update(due_evaluations.profile_signature(request.user))

@@ -9,6 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from lxml import html as lxml_html
 
 from campaigns.models import Campaign
 from evaluations.core.rulesets import BANDS_50, EXECUTION_20, NATIONAL, PRESETS
@@ -226,3 +227,9 @@ def test_the_administrator_edits_a_rule_set_into_a_new_version(client_admin, adm
     assert newest.scoring_rules() == replace(PRESETS[EXECUTION_20].rules, execution_rate_cap=True)
     # Version 1 is as it was: the forms scored with it keep it.
     assert rule_set.versions.get(number=1).scoring_rules() == PRESETS[EXECUTION_20].rules
+
+
+def test_a_new_form_starts_with_the_execution_weight_of_the_campaigns_rule_set(client_a):
+    campaign_with(EXECUTION_20, year=date.today().year)
+    page = lxml_html.fromstring(client_a.get("/evaluations/new/").content)
+    assert page.xpath('//input[@name="execution_weight"]/@value') == ["20"]
