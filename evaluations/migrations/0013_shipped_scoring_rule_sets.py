@@ -71,19 +71,26 @@ def create(apps, schema_editor):
             description=item["description"],
             rules=item["rules"],
         )
-        versions.objects.create(
+        version = versions.objects.create(
             rule_set=rule_set,
             number=1,
             rules=item["rules"],
             fingerprint=item["fingerprint"],
             note="随系统提供",
         )
+        if item["code"] == "national":
+            # The forms stored so far were scored with the national rules.
+            evaluations = apps.get_model("evaluations", "Evaluation")
+            evaluations.objects.filter(scoring_rules_version=None).update(
+                scoring_rules_version=version
+            )
 
 
 def remove(apps, schema_editor):
     rule_sets = apps.get_model("evaluations", "ScoringRuleSet")
     versions = apps.get_model("evaluations", "ScoringRuleSetVersion")
     codes = [item["code"] for item in RULE_SETS]
+    apps.get_model("evaluations", "Evaluation").objects.update(scoring_rules_version=None)
     versions.objects.filter(rule_set__code__in=codes).delete()
     rule_sets.objects.filter(code__in=codes).delete()
 
