@@ -17,6 +17,7 @@ from campaigns.models import Campaign, DeadlineExtension
 from common.forms import XlsxUploadForm
 from departments.models import Department
 from evaluations.models import Evaluation
+from evaluations.rulesets import national_rule_set
 
 PDF_MAGIC = b"%PDF-"
 
@@ -50,12 +51,24 @@ class CampaignForm(forms.ModelForm):
             "requires_sign_off",
             "allow_unlisted",
             "is_open",
+            "scoring_rules",
         ]
         widgets = {
             "deadline": DateInput(format="%Y-%m-%d"),
             "notice": forms.Textarea(attrs={"rows": 6}),
             "notice_file": forms.ClearableFileInput(attrs={"accept": ".pdf,application/pdf"}),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out (a page or script that does not know the field): the national rule set.
+        self.fields["scoring_rules"].required = False
+        self.fields["scoring_rules"].empty_label = None
+
+    def clean_scoring_rules(self) -> Any:
+        return self.cleaned_data.get("scoring_rules") or (
+            self.instance.scoring_rules if self.instance.pk is not None else national_rule_set()
+        )
 
     def clean_year(self) -> Any:
         year = self.cleaned_data.get("year")

@@ -20,6 +20,7 @@ from departments.models import Department
 from evaluations.core.fields import FUNDING, HEADER, INDICATOR
 from evaluations.core.limits import TEXT_LIMITS
 from evaluations.modelfields import CLEAN, MONEY, NON_NEGATIVE, POINTS
+from evaluations.rulesets import ScoringRuleSet, national_rule_set_pk
 
 NOTICE_MAX_LENGTH = 5000
 PROJECT_CODE_MAX_LENGTH = 50
@@ -46,6 +47,14 @@ class Campaign(models.Model):
         help_text=_("不勾选时，部门只能为应评项目清单中的项目填报。"),
     )
     is_open = models.BooleanField(_("进行中"), default=True)
+    scoring_rules = models.ForeignKey(
+        ScoringRuleSet,
+        on_delete=models.PROTECT,
+        default=national_rule_set_pk,
+        related_name="campaigns",
+        verbose_name=_("评分规则"),
+        help_text=_("本年度自评表按此规则计分；已提交和已通过的表保留提交时的规则版本。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     created_by = models.ForeignKey(

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+# The scoring rule sets' pages (their own module: they edit, where this one only shows).
+from evaluations import rulesets_admin  # noqa: F401
 from evaluations.models import (
     Evaluation,
     EvaluationEvent,

@@ -30,7 +30,7 @@ from evaluations.core.evaluation_data import ApprovedTarget, FormData, FundingDa
 from evaluations.core.fields import FundingKind
 from evaluations.core.scoring import with_computed_totals
 from evaluations.models import Evaluation, EventAction, Status
-from evaluations.rules import current_rules
+from evaluations.rules import rules_for_year
 from evaluations.services import evaluation_create
 from evaluations.signature import person_name
 
@@ -205,6 +205,7 @@ def due_form_data(
                 annual_budget=project.annual_budget,
             )
         )
+    rules = rules_for_year(project.campaign.year)
     data = FormData(
         year=project.campaign.year,
         project_name=project.project_name,
@@ -213,10 +214,12 @@ def due_form_data(
         funding=funding,
         indicators=indicators,
         unit_head=unit_head,
+        # The weight of budget execution the campaign's rule set gives (10 or 20).
+        execution_weight=rules.execution_weight,
         **profile_signature(user),
     )
     # As on the web form: the stated execution score and total are what the rules give.
-    return with_computed_totals(data, current_rules())
+    return with_computed_totals(data, rules)
 
 
 class DueStartRefused(PermissionDenied):

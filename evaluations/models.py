@@ -27,6 +27,9 @@ from evaluations.history import describe_change
 from evaluations.mapping import form_data_from_models
 from evaluations.modelfields import CLEAN, MONEY, NON_NEGATIVE, POINTS
 
+# The rule-set models live in their own module; importing it registers them with the app.
+from evaluations.rulesets import ScoringRuleSetVersion
+
 
 class Status(models.TextChoices):
     DRAFT = "draft", _("草稿")
@@ -121,6 +124,16 @@ class Evaluation(models.Model):
     computed_total = models.DecimalField(_("总分（计算）"), null=True, blank=True, **POINTS)
     error_count = models.PositiveIntegerField(_("错误数"), default=0)
     warning_count = models.PositiveIntegerField(_("警告数"), default=0)
+    # The rule-set version those figures were computed with (None: not scored since rule
+    # sets were stored). A submitted or approved form keeps being scored with it.
+    scoring_rules_version = models.ForeignKey(
+        ScoringRuleSetVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("评分规则版本"),
+    )
 
     # Optimistic locking: bumped on every save; a save based on an older revision is refused.
     revision = models.PositiveIntegerField(_("版本号"), default=1)
@@ -309,6 +322,8 @@ class EventAction(models.TextChoices):
     SENT_FOR_SIGN_OFF = "sent_for_sign_off", _("提交部门审核")
     SIGNED_OFF = "signed_off", _("部门审核通过")
     DEPARTMENT_RETURNED = "department_returned", _("部门退回")
+    # recompute_scores --apply: the figures computed again with another rule-set version.
+    RESCORED = "rescored", _("重新计分")
 
 
 class EvaluationEvent(models.Model):

@@ -41,7 +41,8 @@ from evaluations.models import (
     Indicator,
     Notification,
 )
-from evaluations.rules import current_rules
+from evaluations.rules import scoring_version, version_rules, year_version
+from evaluations.rulesets import ScoringRuleSetVersion
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -50,8 +51,8 @@ if TYPE_CHECKING:
 
 
 def evaluation_score(*, evaluation: Evaluation) -> ScoreResult:
-    """Run the scoring engine on a stored evaluation."""
-    return evaluate(evaluation.as_form_data(), current_rules())
+    """Run the scoring engine on a stored evaluation, with the rules it is scored by."""
+    return evaluate(evaluation.as_form_data(), version_rules(scoring_version(evaluation)))
 
 
 _COMPUTED_FIELDS = [
@@ -60,10 +61,14 @@ _COMPUTED_FIELDS = [
     "computed_total",
     "error_count",
     "warning_count",
+    "scoring_rules_version",
 ]
 
 
-def _store_computed(evaluation: Evaluation, result: ScoreResult) -> None:
+def _store_computed(
+    evaluation: Evaluation, result: ScoreResult, version: ScoringRuleSetVersion
+) -> None:
+    evaluation.scoring_rules_version = version
     evaluation.computed_execution_rate = (
         result.execution_rate.quantize(Decimal("0.000001"))
         if result.execution_rate is not None
@@ -75,10 +80,17 @@ def _store_computed(evaluation: Evaluation, result: ScoreResult) -> None:
     evaluation.warning_count = len(result.warnings)
 
 
-def evaluation_recompute(*, evaluation: Evaluation) -> ScoreResult:
-    """Recompute and store the cached figures (execution rate, total, finding counts)."""
-    result = evaluation_score(evaluation=evaluation)
-    _store_computed(evaluation, result)
+def evaluation_recompute(
+    *, evaluation: Evaluation, version: ScoringRuleSetVersion | None = None
+) -> ScoreResult:
+    """Recompute and store the cached figures (execution rate, total, finding counts).
+
+    With the rules it is scored by, or with ``version`` (recompute_scores), which the form
+    then records.
+    """
+    version = version or scoring_version(evaluation)
+    result = evaluate(evaluation.as_form_data(), version_rules(version))
+    _store_computed(evaluation, result, version)
     evaluation.save(update_fields=_COMPUTED_FIELDS)
     return result
 
@@ -198,8 +210,10 @@ def evaluation_write(
     funding, indicators = form_rows(data)
     # Score the rows as they will be stored, then write everything once.
     stored = evaluation.form_data_with(funding, indicators)
-    result = evaluate(stored, current_rules())
-    _store_computed(evaluation, result)
+    # Written forms are the department's: scored with the year's rules in force.
+    version = year_version(evaluation.year)
+    result = evaluate(stored, version_rules(version))
+    _store_computed(evaluation, result, version)
     try:
         # A savepoint: two saves may pass the check above at once (PostgreSQL runs them
         # side by side); the loser gets the same message instead of a database error.

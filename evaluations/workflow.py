@@ -61,7 +61,7 @@ from evaluations.models import (
     ReviewComment,
     Status,
 )
-from evaluations.services import evaluation_score
+from evaluations.services import evaluation_recompute, evaluation_score
 from evaluations.signals import evaluation_transitioned
 
 if TYPE_CHECKING:
@@ -493,6 +493,17 @@ def _announce(transition: Transition, evaluation_id: int, from_status: str, to_s
     )
 
 
+# What recording the rule-set version on leaving the department may change.
+_SCORED_FIELDS = (
+    "scoring_rules_version_id",
+    "computed_execution_rate",
+    "computed_execution_score",
+    "computed_total",
+    "error_count",
+    "warning_count",
+)
+
+
 def transition_run(
     transition: Transition,
     *,
@@ -532,6 +543,10 @@ def transition_run(
             outcome.comments += found.comments
 
         from_status = ev.status
+        if ev.is_editable and transition.target not in (Status.DRAFT, Status.RETURNED):
+            # Leaving the department's hands: the form records the rule-set version it was
+            # checked with and keeps it (evaluations/rules.py).
+            evaluation_recompute(evaluation=ev)
         ev.status = transition.target
         now = timezone.now()
         for name in transition.sets:
@@ -559,7 +574,7 @@ def transition_run(
         )
     # The caller's copy shows the new state, as if it had been reloaded.
     evaluation.status = ev.status
-    for name in (*transition.sets, *transition.clears):
+    for name in (*transition.sets, *transition.clears, *_SCORED_FIELDS):
         setattr(evaluation, name, getattr(ev, name))
     return True
 

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 
 from evaluations.core.scoring import evaluate
 from evaluations.models import Evaluation
-from evaluations.rules import current_rules
+from evaluations.rules import rules_for
 from evaluations.signature import signature_of
 from exports import pdf
 from exports.evidence import evidence_listing
@@ -24,7 +24,7 @@ from rechecks.selectors import recheck_published
 def evaluation_context(evaluation: Evaluation) -> dict[str, Any]:
     """Template context of a stored evaluation: the form, then what is printed after it."""
     form = evaluation.as_form_data()
-    result = evaluate(form, current_rules())
+    result = evaluate(form, rules_for(evaluation))
     context = pdf.form_context(
         form,
         result,

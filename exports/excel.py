@@ -31,7 +31,7 @@ from evaluations.core import layout
 from evaluations.core.evaluation_data import FormData
 from evaluations.core.scoring import ScoreResult, evaluate
 from evaluations.models import Evaluation, Status
-from evaluations.rules import current_rules
+from evaluations.rules import RulesCache, current_rules
 from evaluations.signature import signature_of
 
 # Sheet of one row per indicator; the importer skips it.
@@ -75,6 +75,7 @@ def form_grid(
     Figures are written as numbers (Excel formats them); texts as displayed. With
     ``signature`` the signature block follows the table; ``with_grade`` as in ``form_layout``.
     """
+    # Form data not stored (a stored form comes with its result): the national rules.
     result = result or evaluate(form_data, current_rules())
     sheet = layout.form_layout(form_data, result, signature=signature, with_grade=with_grade)
     cells = [
@@ -256,14 +257,14 @@ def write_workbook(evaluations: Iterable[Evaluation], target: IO[bytes]) -> int:
     flat.freeze_panes = "A2"
     taken: set[str] = set()
     count = 0
-    rules = current_rules()
+    rules = RulesCache()
     # Whether each form is on its year's due list, without a query per form.
     years = campaign_years()
     for evaluation in evaluations:
         count += 1
         evaluation.year_has_campaign = evaluation.year in years  # type: ignore[attr-defined]
         form = evaluation.as_form_data()
-        result = evaluate(form, rules)
+        result = evaluate(form, rules.rules(evaluation))
         ws = wb.create_sheet(sheet_title(count, evaluation.project_name, taken), index=count - 1)
         write_form_sheet(
             ws,

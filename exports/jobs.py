@@ -51,7 +51,7 @@ from django_tasks_db.models import DBTaskResult
 from campaigns.models import DueTarget
 from campaigns.selectors import campaign_years
 from evaluations.models import Evaluation
-from evaluations.rules import current_rules
+from evaluations.rules import rules_fingerprints
 from evaluations.selectors import visible_evaluations
 from evaluations.storage import out_of_space, out_of_space_message, save_whole
 from evidence.models import EvidenceFile
@@ -121,10 +121,17 @@ def selection_key(evaluations: QuerySet[Evaluation]) -> str:
     Each form's row (every write bumps ``revision`` or ``updated_at``; its state and dates,
     the approver with ``approved_at``, its department's name), the evidence and published
     re-checks printed beside it, the due list's approved targets, the years with a campaign,
-    the scoring rules and the print layout: what exports/pdfcache.py's ``print_key`` covers form by form, in a few queries.
+    the scoring rules each form is scored with and the print layout: what exports/pdfcache.py's ``print_key`` covers form by form, in a few queries.
     """
     rows = evaluations.values_list(
-        "pk", "revision", "updated_at", "status", "submitted_at", "approved_at", "department__name"
+        "pk",
+        "revision",
+        "updated_at",
+        "status",
+        "submitted_at",
+        "approved_at",
+        "department__name",
+        "scoring_rules_version",
     )
     evidence = EvidenceFile.objects.filter(evaluation__in=evaluations.values("pk")).aggregate(
         count=Count("pk"), last=Max("pk"), ids=Sum("pk")
@@ -138,7 +145,7 @@ def selection_key(evaluations: QuerySet[Evaluation]) -> str:
     ).values_list("project_id", "position", "level1", "level2", "name", "target", "weight")
     parts = [
         layout_fingerprint(),
-        str(current_rules()),
+        rules_fingerprints(evaluations),
         settings.PDF_AUTHOR,
         sorted(campaign_years()),
         [list(row) for row in rows],

@@ -481,6 +481,7 @@ def form_pdf(
     signature: Signature | None = None,
 ) -> bytes:
     """PDF of form data that is not (or not yet) stored."""
+    # Form data not stored (a stored form comes with its result): the national rules.
     result = result or evaluate(form_data, current_rules())
     html = render_to_string(
         TEMPLATE,

@@ -4,9 +4,9 @@ A PDF depends on the form (its content, state, dates and signatures, all of whic
 ``revision`` or ``updated_at`` when written), on what is printed beside it (the evidence
 list, the published re-check, whether its year has a campaign, the approved targets of its
 due project, the department's name, the approver's name), on the settings it prints by
-(the local scoring rules, the re-check's quality threshold, the bureau's name PDF_AUTHOR),
-and on the print templates, stylesheet, fonts, WeasyPrint and how its fonts are embedded
-(``common.pdffonts.VERSION``).
+(the scoring rules the form is scored with, the re-check's quality threshold, the bureau's
+name PDF_AUTHOR), and on the print templates, stylesheet, fonts, WeasyPrint and how its
+fonts are embedded (``common.pdffonts.VERSION``).
 ``print_key`` hashes all of it; the file is stored under ``pdf-cache/<form id>/<key>.pdf``
 in Django's default storage (never served directly: downloads go through views that check
 the user). Any write therefore makes the next download render again, without a list of
@@ -61,9 +61,10 @@ from django_tasks import task
 from campaigns.models import Campaign
 from common import pdf as printing
 from common import pdffonts
+from evaluations.core.rulesets import rules_to_dict
 from evaluations.mapping import approved_targets
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
-from evaluations.rules import current_rules
+from evaluations.rules import rules_for
 from evaluations.storage import save_whole
 from exports import compose
 from exports.pdf import prints_quickly
@@ -172,12 +173,13 @@ def _printed_settings() -> dict:
 
 def print_key(evaluation: Evaluation) -> str:
     """A name for the form's printed state: equal keys print the same pages."""
-    rules = current_rules()
+    # The rules it is scored with: its campaign's rule set, or the version it recorded.
+    rules = rules_for(evaluation)
     stamp = _stamp(evaluation)
     parts = [
         layout_fingerprint(),
         evaluation.pk,
-        dataclasses.asdict(rules),
+        rules_to_dict(rules),
         _printed_settings(),
         {key: str(value) for key, value in stamp.items()},
         # The due list's approved targets the rows are compared with (批复 notes, warnings).

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from evaluations.models import Evaluation
-from evaluations.rules import current_rules
+from evaluations.rules import rules_for
 from rechecks.models import Recheck, RecheckStatus
 from rechecks.scoring import RecheckFigures, recheck_figures
 
@@ -33,7 +33,7 @@ def recheck_compute(recheck: Recheck) -> RecheckFigures:
         opinions={k: r.opinion for k, r in rows.items()},
         execution_score=recheck.execution_score,
         threshold=quality_threshold(),
-        rules=current_rules(),
+        rules=rules_for(recheck.evaluation),
     )
 
 

@@ -38,7 +38,7 @@ from evaluations import permissions
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from evaluations.core.scoring import funding_totals
 from evaluations.models import Evaluation, Status
-from evaluations.rules import current_rules
+from evaluations.rules import rules_for
 from evaluations.workflow import TransitionError, workflow_text
 from rechecks.models import (
     PickMethod,
@@ -72,7 +72,7 @@ def recheck_preview(
         opinions={},
         execution_score=execution_score,
         threshold=quality_threshold(),
-        rules=current_rules(),
+        rules=rules_for(recheck.evaluation),
     )
 
 

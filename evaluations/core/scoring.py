@@ -12,6 +12,7 @@ from django.utils.translation import gettext_noop
 
 from evaluations.core import formats
 from evaluations.core.approvals import missing_targets, with_approved_targets
+from evaluations.core.categories import DEFAULT_TEMPLATE
 from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
 from evaluations.core.fields import FUNDING_PART_OF
 from evaluations.core.values import (
@@ -139,9 +140,26 @@ def _standard_rate_caps() -> tuple[tuple[Decimal, Decimal], ...]:
     )
 
 
-@dataclass
+# How a missed "less is better" target (≤: a cost, a time limit) is scored, as a share of
+# its weight. National guidance: target / actual. Other systems: 1 − (actual − target) /
+# target, which reaches 0 at twice the target.
+LESS_RATIO = "ratio"
+LESS_LINEAR = "linear"
+LESS_IS_BETTER_FORMULAS = (LESS_RATIO, LESS_LINEAR)
+
+
+def _standard_bands() -> tuple[Decimal, Decimal]:
+    # Lower bounds of "achieved" and "partly achieved": 80–100%, 60–80%, 0–60% of the weight.
+    return (Decimal("0.8"), Decimal("0.6"))
+
+
+@dataclass(frozen=True)
 class ScoringRules:
-    """National defaults plus the switchable local rules (off by default)."""
+    """One rule set: national defaults plus the switchable local rules (off by default).
+
+    Stored, versioned rule sets (evaluations/rulesets.py) are this dataclass as data; the
+    scoring takes it as an argument and never looks anything up.
+    """
 
     over_achievement_deduction: bool = False
     over_achievement_threshold: Decimal = Decimal("0.30")
@@ -154,6 +172,10 @@ class ScoringRules:
     execution_weight: Decimal = Decimal(10)
     total_weight: Decimal = Decimal(100)
     tolerance: Decimal = Decimal("0.01")
+    less_is_better: str = LESS_RATIO
+    qualitative_bands: tuple[Decimal, Decimal] = field(default_factory=_standard_bands)
+    # The category lists (一级/二级指标) of new forms: a key of core/categories.TEMPLATES.
+    template: str = DEFAULT_TEMPLATE
 
     def rate_cap(self, rate: Decimal | None) -> Decimal | None:
         """Highest total allowed for this execution rate, or None when not capped."""
@@ -163,6 +185,22 @@ class ScoringRules:
             if rate < bound:
                 return cap
         return None
+
+    def qualitative_range(self, weight: Decimal, grade: str) -> tuple[Decimal, Decimal]:
+        """(lowest, highest) score of a qualitative indicator graded ``grade`` (rule 4)."""
+        achieved, partly = self.qualitative_bands
+        low, high = {
+            ACHIEVED: (achieved, _ONE),
+            PARTLY_ACHIEVED: (partly, achieved),
+            NOT_ACHIEVED: (_ZERO, partly),
+        }[grade]
+        return quantize2(weight * low), quantize2(weight * high)
+
+
+# The three grades of a qualitative indicator (rule 4).
+ACHIEVED = "achieved"
+PARTLY_ACHIEVED = "partly"
+NOT_ACHIEVED = "not"
 
 
 @dataclass
@@ -459,10 +497,17 @@ def _compare_numbers(result: IndicatorResult, ind: IndicatorData, rules: Scoring
     else:
         result.met = a <= t
         ratio = t / a if a != 0 else None
-        raw = None if result.met else (t / a if a > 0 else _ZERO)
+        raw = None if result.met else less_is_better_share(t, a, rules)
     result.achievement = _quantize4(ratio) if ratio is not None else None
     if raw is not None and ind.weight is not None:
         result.suggested_score = quantize2(_clamp(ind.weight * raw, ind.weight))
+
+
+def less_is_better_share(target: Decimal, actual: Decimal, rules: ScoringRules) -> Decimal:
+    """Share of the weight a missed ≤ target earns (actual > target), before clamping."""
+    if rules.less_is_better == LESS_LINEAR:
+        return _ONE - (actual - target) / target if target > 0 else _ZERO
+    return target / actual if actual > 0 else _ZERO
 
 
 def _compare_dates(result: IndicatorResult) -> None:

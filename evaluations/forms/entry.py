@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ from evaluations.core.values import (
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
 from evaluations.mapping import form_data_from_cleaned, initial_from_form_data
 from evaluations.models import FUNDING_ORDER, FUNDING_STANDARD, Evaluation, FundingKind
-from evaluations.rules import current_rules
+from evaluations.rules import rules_for_year
 
 INDICATOR_PREFIX = "ind"
 # Fields whose refusal makes the value unknown to scoring (see EvaluationForms.unreadable).
@@ -557,7 +558,9 @@ class EvaluationForms:
             }
         self.unreadable = frozenset(unreadable)
         # Totals are never typed on the web form: the form states what the rules give.
-        return with_computed_totals(data, current_rules(), unreadable=self.unreadable)
+        # Scored by the rules of the year the page says (its campaign's rule set).
+        rules = rules_for_year(data.year)
+        return with_computed_totals(data, rules, unreadable=self.unreadable)
 
     def understood(self) -> list[str]:
         """How leniently read numbers were taken, one line each ("第2行分值“10分”按 10 填写").
@@ -607,13 +610,21 @@ def evaluation_forms(
     )
 
 
-def blank_initial(*, year: int | None = None, template: str = DEFAULT_TEMPLATE) -> dict[str, Any]:
-    """Initial values of a new blank form: ``year`` and the template's standard rows.
+_TEN = Decimal(10)
+
+
+def blank_initial(
+    *,
+    year: int | None = None,
+    template: str = DEFAULT_TEMPLATE,
+    execution_weight: Decimal = _TEN,
+) -> dict[str, Any]:
+    """Initial values of a new blank form: ``year``, the execution weight and standard rows.
 
     The rows carry their categories only (standard_rows): the clerk types the indicators
     into them, and a row left untouched is dropped on save.
     """
-    header: dict[str, Any] = {"execution_weight": "10"}
+    header: dict[str, Any] = {"execution_weight": f"{execution_weight.normalize():f}"}
     if year is not None:
         header["year"] = year
     return {

@@ -27,7 +27,7 @@ from evaluations.importer.text import parse_text
 from evaluations.importer.xlsx import parse_xlsx
 from evaluations.mapping import json_number, report_json, with_keys_matched
 from evaluations.models import Evaluation, EventAction
-from evaluations.rules import current_rules
+from evaluations.rules import RulesCache
 from evaluations.services import (
     evaluation_create,
     evaluation_is_unchanged,
@@ -147,12 +147,16 @@ def import_file(
     read = list(parsed.forms)
     report.problems.extend(check_forms(parsed.forms))
     accepted = {id(form) for form in parsed.forms}
-    rules = current_rules()
+    # Each form is scored by its year's rules (the campaign's rule set), as saving it would.
+    rules = RulesCache()
     if not parsed.forms:
         report.readable = False
         report.failed = True
         report.forms = [
-            FormReport(form=form, result=evaluate(form, rules), action="skipped") for form in read
+            FormReport(
+                form=form, result=evaluate(form, rules.rules_of_year(form.year)), action="skipped"
+            )
+            for form in read
         ]
         if not report.problems:
             report.problems.append(Problem(line=1, message=_("文件中没有找到自评表。")))
@@ -164,11 +168,24 @@ def import_file(
             for form in read:
                 if id(form) not in accepted:
                     report.forms.append(
-                        FormReport(form=form, result=evaluate(form, rules), action="skipped")
+                        FormReport(
+                            form=form,
+                            result=evaluate(form, rules.rules_of_year(form.year)),
+                            action="skipped",
+                        )
                     )
                     continue
                 report.forms.append(
-                    _import_form(form, rules, report, seen, dry_run, user, department, name)
+                    _import_form(
+                        form,
+                        rules.rules_of_year(form.year),
+                        report,
+                        seen,
+                        dry_run,
+                        user,
+                        department,
+                        name,
+                    )
                 )
             if dry_run:
                 raise _Rollback

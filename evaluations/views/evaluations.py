@@ -198,7 +198,8 @@ def _score(
         data = with_stored_approvals(data, stored)
         data.due = stored.due
     # What was typed but refused is unknown to the rules, not blank: no findings from it.
-    return evaluate(data, rules.current_rules(), unreadable=forms.unreadable)
+    # The rules of the year's campaign: what saving the page would score it with.
+    return evaluate(data, rules.rules_for_year(data.year), unreadable=forms.unreadable)
 
 
 def _attach_approvals(forms: EvaluationForms, evaluation: Evaluation | None) -> None:
@@ -464,7 +465,10 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
     else:
         # A blank form: the open campaign's year and the standard rows of the template.
         campaign = open_campaign()
-        initial = blank_initial(year=campaign.year if campaign is not None else None)
+        year = campaign.year if campaign is not None else None
+        # The weight of budget execution the year's rule set gives (10 or 20).
+        weight = rules.rules_for_year(year).execution_weight
+        initial = blank_initial(year=year, execution_weight=weight)
     if own is not None:
         # The filler signs the form: their name and phone from their profile.
         initial["header"].update(due_evaluations.profile_signature(request.user))
@@ -600,7 +604,7 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The form read-only, in the official layout, with its findings."""
     evaluation = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True)
     form_data = evaluation.as_form_data()
-    result = evaluate(form_data, rules.current_rules())
+    result = evaluate(form_data, rules.rules_for(evaluation))
     notifications_mark_read(user=request.user, evaluation=evaluation)
     return render(
         request,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,10 +22,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
+from campaigns.models import Campaign
 from common import pdf as printing
 from common import pdffonts
+from evaluations.core.rulesets import EXECUTION_20
 from evaluations.importer.service import import_file
 from evaluations.models import Evaluation, Status
+from evaluations.rulesets import national_rule_set, rule_set_save, shipped_rule_set
 from evaluations.services import evaluation_create, evaluation_write
 from evaluations.workflow import (
     evaluation_approve,
@@ -318,6 +322,41 @@ def test_a_change_of_the_local_scoring_rules(form, staff_a, renders, settings, n
     rendered_again(
         staff_a, form, renders, lambda: setattr(settings, name, not getattr(settings, name))
     )
+
+
+def _cap_the_national_rules() -> None:
+    rule_set = national_rule_set()
+    rules = replace(rule_set.scoring_rules(), execution_rate_cap=True)
+    rule_set_save(rule_set=rule_set, rules=rules, user=None, note="按执行率封顶")
+
+
+def test_an_edit_of_the_campaigns_rule_set_for_a_form_still_written(form, staff_a, renders):
+    # A draft is scored with the newest version of its year's rule set: a new version prints.
+    rendered_again(staff_a, form, renders, _cap_the_national_rules)
+
+
+def test_a_change_of_the_campaigns_rule_set(form, staff_a, finance, renders):
+    campaign = Campaign.objects.create(year=form.year, title="自评", deadline=date(2022, 3, 31))
+    rendered_again(
+        staff_a,
+        form,
+        renders,
+        lambda: Campaign.objects.filter(pk=campaign.pk).update(
+            scoring_rules=shipped_rule_set(EXECUTION_20)
+        ),
+    )
+
+
+def test_an_edit_of_the_rule_set_leaves_an_approved_forms_pdf(form, staff_a, finance, renders):
+    evaluation_submit(evaluation=form, user=staff_a)
+    evaluation_approve(evaluation=form, user=finance)
+    download(staff_a, form)
+    key = pdfcache.print_key(form)
+    _cap_the_national_rules()
+    # The approved form keeps the version it was scored with: same key, nothing rendered.
+    assert pdfcache.print_key(form) == key
+    download(staff_a, form)
+    assert len(renders) == 1
 
 
 def test_a_change_of_the_recheck_quality_threshold(form, staff_a, renders, settings):

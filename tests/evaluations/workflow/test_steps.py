@@ -282,7 +282,7 @@ def test_it_recomputes_cached_figures_after_a_rule_change(dept_a, staff_a, setti
     assert evaluation.computed_total == Decimal("97.00")
     settings.SCORING_EXECUTION_RATE_CAP = True
     out = StringIO()
-    call_command("recompute_scores", stdout=out)
+    call_command("recompute_scores", "--apply", stdout=out)
     evaluation.refresh_from_db()
     assert evaluation.computed_total == Decimal("89.00")
     assert "已重新计算 1 张自评表，其中 1 张的结果有变化" in out.getvalue()

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evaluations", "0011_outgoing_mail"),
+        ("evaluations", "0013_shipped_scoring_rule_sets"),
     ]
 
     operations = [
