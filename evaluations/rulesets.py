@@ -148,6 +148,11 @@ def shipped_rule_set(code: str = NATIONAL) -> ScoringRuleSet:
     return rule_set
 
 
+def shipped_rule_sets() -> list[ScoringRuleSet]:
+    """Every rule set that ships with the application (made where a flush removed them)."""
+    return [shipped_rule_set(code) for code in PRESETS]
+
+
 def national_rule_set() -> ScoringRuleSet:
     """The national rule set: the default of every campaign."""
     return shipped_rule_set(NATIONAL)

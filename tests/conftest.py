@@ -140,3 +140,28 @@ def _empty_task_queue():
     from tests.tasks_helpers import empty_queue
 
     empty_queue()
+
+
+# What makes a test run in transactions of its own (pytest-django's own test): the tables are
+# emptied after it, the rows the data migrations wrote included.
+_TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.fixture(autouse=True)
+def _rows_the_migrations_wrote(request):
+    """A transactional test starts with the rows a migrated database always has.
+
+    The data migrations write the shipped scoring rule sets; the flush after a transactional
+    test removes them. The application would write them again on first use, but then in the
+    middle of the next test's first request (a write where the test holds the database
+    locked, or where four requests race), which a real database never sees.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        _TRANSACTIONAL_FIXTURES & set(request.fixturenames)
+    )
+    if transactional:
+        request.getfixturevalue("_django_db_helper")
+        from evaluations.rulesets import shipped_rule_sets
+
+        shipped_rule_sets()

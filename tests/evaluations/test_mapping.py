@@ -129,7 +129,10 @@ def post_body(initial: dict[str, Any]) -> dict[str, str]:
 
 
 def through_web_form(data: FormData, *, next_year: bool = False) -> FormData:
-    """FormData → the edit page's initial values → posted → cleaned → FormData."""
+    """FormData → the edit page's initial values → posted → cleaned → FormData.
+
+    Needs the database: the page scores by the rule set of the form's year.
+    """
     initial = mapping.initial_from_form_data(
         data, department_id=None, revision=3, next_year=next_year
     )
@@ -172,7 +175,7 @@ def test_every_entered_field_is_on_the_edit_page():
     assert pages["indicator"].fields["key"].widget.is_hidden
 
 
-def test_every_field_survives_each_direction():
+def test_every_field_survives_each_direction(db):
     data = distinct_form_data()
     # models
     assert content(through_models(data)) == content(data)
@@ -283,7 +286,7 @@ def test_every_sample_form_survives_the_models(sample_forms):
         assert content(through_models(keyed)) == content(keyed), data.line
 
 
-def test_every_sample_form_survives_the_edit_page(sample_forms):
+def test_every_sample_form_survives_the_edit_page(db, sample_forms):
     for data in sample_forms:
         keyed = _with_keys(through_models(_with_keys(data)))
         back = through_web_form(keyed)
@@ -308,7 +311,7 @@ def test_every_sample_form_survives_its_snapshot(sample_forms):
 # --- next year's copy ---------------------------------------------------------------------
 
 
-def test_next_years_copy_keeps_targets_and_weights_and_blanks_the_results():
+def test_next_years_copy_keeps_targets_and_weights_and_blanks_the_results(db):
     data = distinct_form_data()
     copy = through_web_form(data, next_year=True)
     assert copy.year == data.year + 1
