@@ -11,6 +11,7 @@ from common.translation import _
 from evaluations.core.evaluation_data import FormData
 from evaluations.importer.body import _BodyReader, _FormState
 from evaluations.importer.cells import Row, clean_cell, label_key, row_snippet, snippet
+from evaluations.importer.indicator_columns import level1_weight_problems
 from evaluations.importer.results import Problem
 from evaluations.importer.sections import (
     _ATTACHMENT,
@@ -90,6 +91,7 @@ class _Parser(_BodyReader):
             )
             self.reported_forms += 1
             return
+        self.problems.extend(level1_weight_problems(state.level1_weights, form.indicators))
         missing = []
         if not form.department:
             missing.append(_("主管部门"))
@@ -307,7 +309,7 @@ class _Parser(_BodyReader):
             return
         columns = indicator_header(norms)
         if columns is not None:
-            self.start_indicators(state, columns, len(cells))
+            self.start_indicators(state, columns, len(cells), header_norms=norms)
             return
         if is_total(norms):
             self.total_row(state, row, norms)
@@ -331,7 +333,7 @@ class _Parser(_BodyReader):
             return
         columns = indicator_header(norms)
         if columns is not None:
-            self.start_indicators(state, columns, len(row.cells))
+            self.start_indicators(state, columns, len(row.cells), header_norms=norms)
             return
         if not state.indicator_data_seen and self.is_header_continuation(state, norms):
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from evaluations.importer.cells import Cell, clean_cell
+from evaluations.importer.indicator_columns import SPLIT_TARGET_COLUMNS, column_name
 
 # ---------------------------------------------------------------- title and header
 
@@ -80,6 +81,8 @@ _INDICATOR_COLUMNS = {
     "实际": "actual",
     "完成值": "actual",
     "实际值": "actual",
+    "全年实际值": "actual",
+    "年初目标值": "target",
     "分值": "weight",
     "权重": "weight",
     "得分": "score",
@@ -122,9 +125,13 @@ _CATEGORY_LABELS = frozenset(
 
 def indicator_column(norm: str) -> str | None:
     """Return the indicator field a header cell names, if any."""
+    norm = column_name(norm)
     if norm in _INDICATOR_COLUMNS:
         return _INDICATOR_COLUMNS[norm]
-    if "偏差" in norm or "原因分析" in norm:
+    if norm in SPLIT_TARGET_COLUMNS:
+        return SPLIT_TARGET_COLUMNS[norm]
+    # 偏差原因分析及改进措施, 未完成原因分析, 未完成原因及拟采取的改进措施
+    if "偏差" in norm or "原因分析" in norm or ("原因" in norm and len(norm) <= 20):
         return "deviation"
     return None
 
