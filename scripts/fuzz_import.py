@@ -140,6 +140,11 @@ def seeds() -> list[tuple[str, bytes]]:
             if number % 4 == 0:
                 found.append((f"{path.stem}-{number}.txt", text[a:b].encode("utf-8")))
         forms += parse_text(data).forms
+    # Templates of other places (tests/data): split targets, weights in labels, rows around.
+    for pattern in ("variant-indicators-*", "variant-around-*", "variant-department-wide*"):
+        found += [
+            (path.name, path.read_bytes()) for path in sorted(BASE.glob(f"tests/data/{pattern}"))
+        ]
     picked = [forms[0], forms[5], forms[12], forms[25]]
     for number, form in enumerate(picked):
         workbook = Workbook()

@@ -9,6 +9,7 @@ from django.conf import settings
 
 from common.translation import _
 from evaluations.core.evaluation_data import FormData
+from evaluations.importer.around import around_items, read_around
 from evaluations.importer.body import _BodyReader, _FormState
 from evaluations.importer.cells import Row, clean_cell, label_key, row_snippet, snippet
 from evaluations.importer.indicator_columns import level1_weight_problems
@@ -23,6 +24,7 @@ from evaluations.importer.sections import (
     funding_header,
     funding_kind_of,
     indicator_header,
+    is_department_wide,
     is_goal_header,
     is_total,
     looks_like_form_content,
@@ -40,6 +42,19 @@ def too_many_forms() -> Problem:
     )
 
 
+def department_wide(title: str | None) -> str:
+    """Why a 部门整体支出绩效自评表 is not imported (``title``: as the file writes it)."""
+    if title is None:
+        return _(
+            "这是部门整体支出绩效自评表（有“年度目标1”这样带分值的年度目标），不是项目支出"
+            "绩效自评表：本系统只收项目支出绩效自评表，未导入。"
+        )
+    return _(
+        "“%(title)s”是部门整体支出绩效自评表，不是项目支出绩效自评表：本系统只收项目支出"
+        "绩效自评表，已跳过。"
+    ) % {"title": snippet(title)}
+
+
 class _TooManyForms(Exception):
     """More forms begin in the file than IMPORT_MAX_FORMS_PER_FILE: reading stops."""
 
@@ -55,6 +70,7 @@ class _Parser(_BodyReader):
         self.skipping_other_form = False
         self.reported_forms = 0  # forms dropped or skipped, each with its own problem
         self.started_forms = 0
+        self.department_wide_line: int | None = None  # a row only department-wide forms have
         self.max_forms = settings.IMPORT_MAX_FORMS_PER_FILE
 
     # -- form boundaries
@@ -128,6 +144,10 @@ class _Parser(_BodyReader):
             self.problems = [too_many_forms()]
             return
         self.close_form()
+        if not self.forms and not self.reported_forms and self.department_wide_line:
+            # No title, but goals weighted like 年度目标1:(80分): a department-wide form.
+            self.problem(self.department_wide_line, department_wide(None))
+            return
         if not self.forms and not self.reported_forms:
             self.problem(
                 first or 1,
@@ -146,6 +166,13 @@ class _Parser(_BodyReader):
         if self.skipping_other_form:
             return
         state = self.state
+        if state is None and self.department_wide_line is None:
+            if any(is_department_wide(n, title=False) for n in norms):
+                self.department_wide_line = row.line
+        around = around_items(row)
+        if around is not None:
+            self.problems.extend(read_around(around, state.form if state else None))
+            return
         section = state.section if state else None
 
         if section == "indicators":
@@ -174,15 +201,11 @@ class _Parser(_BodyReader):
 
     def title(self, row: Row, at: int, norms: list[str]) -> None:
         norm = norms[at]
-        if "部门整体" in norm:
+        if is_department_wide(norm, title=True):
             self.close_form()
             self.skipping_other_form = True
             self.reported_forms += 1
-            self.problem(
-                row.cells[at].line,
-                _("“%(title)s”不是项目支出绩效自评表，已跳过。")
-                % {"title": snippet(row.cells[at].text)},
-            )
+            self.problem(row.cells[at].line, department_wide(row.cells[at].text))
             return
         line = row.cells[at].line
         state = self.state

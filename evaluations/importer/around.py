@@ -1,0 +1,126 @@
+"""Rows around the table: signature rows, report numbers, summaries and footnotes.
+
+Templates of other places print lines above and below the form's table. What the form
+has a place for is read there (填报人, 联系电话, 单位负责人 of the signature block); the
+rest (报表编号, 部门：…, 公开14表, 项目负责人及电话, 项目基本情况, 评价结论, 存在问题,
+改进措施, 填报日期, 注：…) is reported as not read with its line, never put into another
+field. A row is claimed only when each of its cells is such a label or a label's value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from common.translation import _
+from evaluations.core.evaluation_data import FormData
+from evaluations.importer.cells import Row, clean_cell, label_key, snippet
+from evaluations.importer.results import Problem
+
+# Labels of the signature block the form stores, and its field.
+_READ = {
+    "填报人": "filler_name",
+    "联系电话": "filler_phone",
+    "单位负责人": "unit_head",
+}
+# Short labels the form has no place for; their values are reported, not read.
+_NOT_READ = (
+    "项目负责人及电话",
+    "项目负责人及联系电话",
+    "项目负责人",
+    "填报单位",
+    "填报日期",
+    "审核人",
+    "审核日期",
+    "审核单位",
+    "财务负责人",
+    "部门负责人",
+    "报表编号",
+    "表号",
+    "部门",
+    "单位名称",
+)
+# Labels of long text the form has no field for: the whole row is reported.
+_PROSE = (
+    "项目基本情况",
+    "项目概况",
+    "其他需要说明事项",
+    "其他需要说明的事项",
+    "其他说明",
+    "评价结论",
+    "自评结论",
+    "存在问题",
+    "存在的问题",
+    "主要问题",
+    "改进措施",
+    "改进建议",
+    "整改措施",
+)
+_LABELS = tuple(sorted((*_READ, *_NOT_READ), key=len, reverse=True))
+_LABEL_AT = re.compile(
+    "(" + "|".join(map(re.escape, _LABELS)) + r")(?:\((?:签字|签章|签名|盖章|公章)\))?:?"
+)
+_REPORT_NUMBER = re.compile(r"^公开\d+表$")
+_NOTE = re.compile(r"^(?:注|备注|说明)\d*:")
+
+
+@dataclass
+class AroundItem:
+    """One label found around the table, with its value as written."""
+
+    label: str
+    value: str
+    line: int
+
+
+def around_items(row: Row) -> list[AroundItem] | None:
+    """The labels and values of a row around the table, or None if the row is not one."""
+    cells = [(c, label_key(c.text)) for c in row.cells if c.text.strip()]
+    if not cells:
+        return None
+    first, first_key = cells[0]
+    if _REPORT_NUMBER.match(first_key) and len(cells) == 1:
+        return [AroundItem(first_key, "", first.line)]
+    prose = next((p for p in _PROSE if first_key in (p, p + ":")), None)
+    if prose is None and _NOTE.match(first_key):
+        prose = first_key.split(":", 1)[0]
+    if prose is not None:
+        # The label's own cell may hold the text after a colon ("注：…", "评价结论：…").
+        own = re.split("[:：]", clean_cell(first.text), maxsplit=1)
+        texts = [own[1].strip()] if len(own) > 1 else []
+        texts += [clean_cell(c.text) for c, _key in cells[1:]]
+        return [AroundItem(prose, "\n".join(t for t in texts if t), first.line)]
+    items: list[AroundItem] = []
+    for cell, key in cells:
+        found = list(_LABEL_AT.finditer(key))
+        if not found or found[0].start() != 0:
+            if items and not items[-1].value and not found:
+                items[-1].value = clean_cell(cell.text)
+                continue
+            return None
+        for at, match in enumerate(found):
+            end = found[at + 1].start() if at + 1 < len(found) else len(key)
+            if end > match.end() and not match.group(0).endswith(":"):
+                return None  # "部门协作机制": a name that starts like a label
+            items.append(AroundItem(match.group(1), key[match.end() : end], cell.line))
+    return items
+
+
+def read_around(items: list[AroundItem], form: FormData | None) -> list[Problem]:
+    """Put what the form has a place for into ``form``; a problem for everything else."""
+    problems = []
+    for item in items:
+        attr = _READ.get(item.label)
+        if attr is not None and form is not None:
+            if item.value:
+                setattr(form, attr, item.value)
+            continue
+        if not item.value and not _REPORT_NUMBER.match(item.label):
+            continue  # an empty label loses nothing
+        text = f"{item.label}：{item.value}" if item.value else item.label
+        if attr is not None:
+            message = _("“%(text)s”出现在自评表之外，不属于任何自评表，未读取。")
+        else:
+            message = _("“%(text)s”在本系统的自评表中没有对应栏目，未读取。")
+        problems.append(Problem(item.line, message % {"text": snippet(text, 40)}))
+    return problems
