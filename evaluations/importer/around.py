@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from common.translation import _
 from evaluations.core.evaluation_data import FormData
-from evaluations.importer.cells import Row, clean_cell, label_key, snippet
+from evaluations.importer.cells import Cell, Row, clean_cell, label_key, snippet
 from evaluations.importer.results import Problem
 
 # Labels of the signature block the form stores, and its field.
@@ -56,6 +56,8 @@ _PROSE = (
     "改进建议",
     "整改措施",
 )
+# Labels naming a person: a 联系电话 that follows one is that person's.
+_PEOPLE = frozenset({"填报人", "单位负责人", "项目负责人", "审核人", "财务负责人", "部门负责人"})
 _LABELS = tuple(sorted((*_READ, *_NOT_READ), key=len, reverse=True))
 _LABEL_AT = re.compile(
     "(" + "|".join(map(re.escape, _LABELS)) + r")(?:\((?:签字|签章|签名|盖章|公章)\))?:?"
@@ -103,24 +105,53 @@ def around_items(row: Row) -> list[AroundItem] | None:
             if end > match.end() and not match.group(0).endswith(":"):
                 return None  # "部门协作机制": a name that starts like a label
             items.append(AroundItem(match.group(1), key[match.end() : end], cell.line))
+    _name_phone_owners(items)
     return items
+
+
+def _name_phone_owners(items: list[AroundItem]) -> None:
+    """A 联系电话 after another person's name is that person's, not the filler's."""
+    person = ""
+    for item in items:
+        if item.label in _PEOPLE:
+            person = item.label
+        elif item.label == "联系电话" and person and person != "填报人":
+            item.label = _("%(person)s的联系电话") % {"person": person}
+
+
+def header_item(cell: Cell) -> AroundItem | None:
+    """A header cell the form has no place for (项目负责人及电话：…), if it is one."""
+    key = label_key(cell.text)
+    match = _LABEL_AT.match(key)
+    if match is None or match.group(1) in _READ:
+        return None
+    if match.end() < len(key) and not match.group(0).endswith(":"):
+        return None
+    return AroundItem(match.group(1), key[match.end() :], cell.line)
 
 
 def read_around(items: list[AroundItem], form: FormData | None) -> list[Problem]:
     """Put what the form has a place for into ``form``; a problem for everything else."""
     problems = []
     for item in items:
-        attr = _READ.get(item.label)
-        if attr is not None and form is not None:
-            if item.value:
-                setattr(form, attr, item.value)
-            continue
-        if not item.value and not _REPORT_NUMBER.match(item.label):
-            continue  # an empty label loses nothing
-        text = f"{item.label}：{item.value}" if item.value else item.label
-        if attr is not None:
-            message = _("“%(text)s”出现在自评表之外，不属于任何自评表，未读取。")
-        else:
-            message = _("“%(text)s”在本系统的自评表中没有对应栏目，未读取。")
-        problems.append(Problem(item.line, message % {"text": snippet(text, 40)}))
+        problem = read_item(item, form)
+        if problem is not None:
+            problems.append(problem)
     return problems
+
+
+def read_item(item: AroundItem, form: FormData | None) -> Problem | None:
+    """Read the item into ``form`` if it has a place there; else the problem saying so."""
+    attr = _READ.get(item.label)
+    if attr is not None and form is not None:
+        if item.value:
+            setattr(form, attr, item.value)
+        return None
+    if not item.value and not _REPORT_NUMBER.match(item.label):
+        return None  # an empty label loses nothing
+    text = f"{item.label}：{item.value}" if item.value else item.label
+    if attr is not None:
+        message = _("“%(text)s”出现在自评表之外，不属于任何自评表，未读取。")
+    else:
+        message = _("“%(text)s”在本系统的自评表中没有对应栏目，未读取。")
+    return Problem(item.line, message % {"text": snippet(text, 40)})

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from common.translation import _
 from evaluations.core.evaluation_data import FormData
-from evaluations.importer.around import around_items, read_around
+from evaluations.importer.around import around_items, header_item, read_around
 from evaluations.importer.body import _BodyReader, _FormState
 from evaluations.importer.cells import Row, clean_cell, label_key, row_snippet, snippet
 from evaluations.importer.indicator_columns import level1_weight_problems
@@ -296,6 +296,11 @@ class _Parser(_BodyReader):
                     i, value = next_value(cells, norms, i)
                 if value:
                     setattr(state.form, attr, value)
+            elif (item := header_item(cells[i])) is not None:
+                # 项目负责人及电话 beside 项目名称: said not read, with its value, once.
+                if not item.value:
+                    i, item.value = next_value(cells, norms, i)
+                self.problems.extend(read_around([item], None))
             else:
                 self.problem(
                     cells[i].line,

@@ -79,6 +79,17 @@ def test_it_combines_a_split_target_into_comparator_value_and_unit() -> None:
     assert codes(form) == []
 
 
+def test_a_split_target_keeps_a_nature_it_does_not_know_and_says_where() -> None:
+    text = (DATA / "variant-indicators-split-target.txt").read_text(encoding="utf-8")
+    # 养护里程: 指标性质 "约"; 路面完好率: the value already carries comparator and unit.
+    text = text.replace("\t≥\n\t120\n", "\t约\n\t120\n", 1)
+    text = text.replace("\t＞\n\t90\n\t%\n", "\t＞\n\t>90%\n\t%\n", 1)
+    result = parse_file(text.encode(), "variant.txt")
+    (form,) = result.forms
+    assert [i.target for i in form.indicators[:2]] == ["约120公里", ">90%"]
+    assert problems(result) == [(88, "指标性质“约”无法识别，按原文写在指标值前。")]
+
+
 def test_it_reads_a_split_target_under_merged_header_cells_of_a_workbook() -> None:
     result = read("variant-indicators-split-target.xlsx")
     (form,) = result.forms
@@ -209,9 +220,15 @@ def test_it_recognises_titles_of_other_templates_with_the_year_inside() -> None:
     result = read("variant-around-titles.txt")
     assert [(f.line, f.year, f.project_name) for f in result.forms] == [
         (1, 2022, "健康教育宣传"),
-        (121, 2023, "家庭医生签约服务"),
+        (128, 2023, "家庭医生签约服务"),
     ]
-    assert problems(result) == []
+    # A project lead and the phone after the name are the lead's: never the filler's.
+    assert [(f.filler_name, f.filler_phone) for f in result.forms] == [("", ""), ("", "")]
+    assert problems(result) == [
+        (7, f"“项目负责人及电话：王五 0994-1234567”{NOT_READ}"),
+        (123, f"“项目负责人：钱七”{NOT_READ}"),
+        (125, f"“项目负责人的联系电话：0994-5555555”{NOT_READ}"),
+    ]
 
 
 # ---------------------------------------------------------------- department-wide forms
