@@ -130,18 +130,27 @@ def header_item(cell: Cell) -> AroundItem | None:
     return AroundItem(match.group(1), key[match.end() :], cell.line)
 
 
-def read_around(items: list[AroundItem], form: FormData | None) -> list[Problem]:
-    """Put what the form has a place for into ``form``; a problem for everything else."""
+def read_around(
+    items: list[AroundItem], form: FormData | None, *, below_table: bool = False
+) -> list[Problem]:
+    """Put what the form has a place for into ``form``; a problem for everything else.
+
+    The signature block is read only below the table (``below_table``): a 联系电话 in the
+    header may be anyone's, and is never taken for the filler's.
+    """
     problems = []
     for item in items:
-        problem = read_item(item, form)
+        problem = read_item(item, form if below_table else None, in_form=form is not None)
         if problem is not None:
             problems.append(problem)
     return problems
 
 
-def read_item(item: AroundItem, form: FormData | None) -> Problem | None:
-    """Read the item into ``form`` if it has a place there; else the problem saying so."""
+def read_item(item: AroundItem, form: FormData | None, *, in_form: bool) -> Problem | None:
+    """Read the item into ``form`` if it has a place there; else the problem saying so.
+
+    ``in_form``: the row is inside a form (above its total row when ``form`` is None).
+    """
     attr = _READ.get(item.label)
     if attr is not None and form is not None:
         if item.value:
@@ -150,7 +159,9 @@ def read_item(item: AroundItem, form: FormData | None) -> Problem | None:
     if not item.value and not _REPORT_NUMBER.match(item.label):
         return None  # an empty label loses nothing
     text = f"{item.label}：{item.value}" if item.value else item.label
-    if attr is not None:
+    if attr is not None and in_form:
+        message = _("“%(text)s”不在表格下方的签字栏中，无法确定是谁的，未读取。")
+    elif attr is not None:
         message = _("“%(text)s”出现在自评表之外，不属于任何自评表，未读取。")
     else:
         message = _("“%(text)s”在本系统的自评表中没有对应栏目，未读取。")

@@ -171,7 +171,13 @@ class _Parser(_BodyReader):
                 self.department_wide_line = row.line
         around = around_items(row)
         if around is not None:
-            self.problems.extend(read_around(around, state.form if state else None))
+            self.problems.extend(
+                read_around(
+                    around,
+                    state.form if state else None,
+                    below_table=state is not None and state.section == "done",
+                )
+            )
             return
         section = state.section if state else None
 
@@ -300,7 +306,7 @@ class _Parser(_BodyReader):
                 # 项目负责人及电话 beside 项目名称: said not read, with its value, once.
                 if not item.value:
                     i, item.value = next_value(cells, norms, i)
-                self.problems.extend(read_around([item], None))
+                self.problems.extend(read_around([item], state.form))
             else:
                 self.problem(
                     cells[i].line,

@@ -15,7 +15,7 @@ _YEAR_ANYWHERE = re.compile(r"(\d{4})年")
 _TITLE = re.compile(r"绩效(?:目标)?自评表(?:\(\d{4}年度?\))?$")
 # The department-wide form (部门整体支出绩效自评表): its title, and its goal rows with a
 # weight ("年度目标1:(80分)") that no project form has.
-_DEPARTMENT_WIDE_TITLE = re.compile(r"(?:部门|单位|部门\(单位\))整体")
+_DEPARTMENT_WIDE_TITLE = re.compile(r"(?:部门|单位|部门\(单位\))整体(?:支出)?绩效")
 _DEPARTMENT_WIDE_GOAL = re.compile(r"^年度(?:绩效)?目标\d+")
 _ATTACHMENT = re.compile(r"^附(?:件|表)\d*[:]?$")
 _MAX_LABEL = 40

@@ -90,6 +90,30 @@ def test_a_split_target_keeps_a_nature_it_does_not_know_and_says_where() -> None
     assert problems(result) == [(88, "指标性质“约”无法识别，按原文写在指标值前。")]
 
 
+def test_it_reads_a_split_target_under_a_one_row_header() -> None:
+    text = (DATA / "variant-indicators-split-target.txt").read_text(encoding="utf-8")
+    one_row = text.replace("\t年度指标值\n", "\t指标性质\n\t指标值\n\t度量单位\n", 1)
+    one_row = one_row.replace(
+        "\t\n\t\n\t\n\t\n\t指标性质\n\t指标值\n\t度量单位\n\t\n\t\n\t\n\t\n\n", "", 1
+    )
+    # A project title that speaks of a unit's move (单位整体搬迁) is not a department-wide form.
+    one_row = one_row.replace(
+        "\t项目支出绩效自评表\n", "\t示例县单位整体搬迁项目支出绩效自评表\n", 1
+    )
+    result = parse_file(one_row.encode(), "variant.txt")
+    (form,) = result.forms
+    assert problems(result) == []
+    assert [i.target for i in form.indicators] == [
+        "≥120公里",
+        ">90%",
+        "2023年12月31日前",
+        "≤0.8万元/公里",
+        "有效改善",
+        "=1套",
+        "≥95%",
+    ]
+
+
 def test_it_reads_a_split_target_under_merged_header_cells_of_a_workbook() -> None:
     result = read("variant-indicators-split-target.xlsx")
     (form,) = result.forms
@@ -183,7 +207,8 @@ def test_it_reads_the_signature_row_and_reports_what_has_no_place() -> None:
         "示例县疾病预防控制中心",
     )
     assert (form.filler_name, form.filler_phone, form.unit_head) == ("李四", "0994-7654321", "赵六")
-    # Nothing of it is mixed into the goals or the indicators.
+    # Nothing of it is mixed into the goals or the indicators; the 联系电话 above the table
+    # may be the project lead's, so only the one in the signature row is the filler's.
     assert (form.goal_target, form.goal_actual) == ("签约5000人。", "签约5200人。")
     assert len(form.indicators) == 4
     assert form.stated_total == D("100.00")
@@ -192,13 +217,14 @@ def test_it_reads_the_signature_row_and_reports_what_has_no_place() -> None:
         (3, f"“报表编号：KJ14-2023”{NOT_READ}"),
         (5, f"“部门：示例县卫生健康委员会”{NOT_READ}"),
         (19, f"“项目负责人及电话：王五 0994-1234567”{NOT_READ}"),
-        (22, f"“项目基本情况：为全县居民提供家庭医生签约服务。”{NOT_READ}"),
-        (133, f"“评价结论：项目完成良好。”{NOT_READ}"),
-        (136, f"“存在问题：部分偏远村组签约率偏低。”{NOT_READ}"),
-        (139, f"“改进措施：增加巡回签约次数。”{NOT_READ}"),
-        (142, f"“其他需要说明事项：无”{NOT_READ}"),
-        (145, f"“填报日期：2024年3月1日”{NOT_READ}"),
-        (147, f"“注：预算执行率权重10分，产出指标50分，效益指标30分，满意度指标10分。”{NOT_READ}"),
+        (22, "“联系电话：0994-1111111”不在表格下方的签字栏中，无法确定是谁的，未读取。"),
+        (25, f"“项目基本情况：为全县居民提供家庭医生签约服务。”{NOT_READ}"),
+        (136, f"“评价结论：项目完成良好。”{NOT_READ}"),
+        (139, f"“存在问题：部分偏远村组签约率偏低。”{NOT_READ}"),
+        (142, f"“改进措施：增加巡回签约次数。”{NOT_READ}"),
+        (145, f"“其他需要说明事项：无”{NOT_READ}"),
+        (148, f"“填报日期：2024年3月1日”{NOT_READ}"),
+        (150, f"“注：预算执行率权重10分，产出指标50分，效益指标30分，满意度指标10分。”{NOT_READ}"),
     ]
     assert codes(form) == []
 
