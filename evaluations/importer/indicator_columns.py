@@ -71,8 +71,10 @@ def split_target_header(
     """
     if columns is None or "target" not in columns:
         return None
+    if "comparator" in columns or "unit" in columns:
+        return None  # split already: a repeated second row changes nothing
     parts = [n for n in norms if n]
-    if not any(n in SPLIT_TARGET_COLUMNS for n in parts):
+    if not is_split_header_row(norms):
         return None
     fields = []
     for norm in parts:
@@ -93,6 +95,14 @@ def split_target_header(
     for offset, field in enumerate(fields):
         moved[field] = parent + offset
     return moved, max(width + shift, max(moved.values()) + 1)
+
+
+def is_split_header_row(norms: list[str]) -> bool:
+    """Whether the row is the second header row of a split target (指标性质 / 指标值 / 度量单位)."""
+    parts = [n for n in norms if n]
+    return any(n in SPLIT_TARGET_COLUMNS for n in parts) and all(
+        n in SPLIT_TARGET_COLUMNS or n == "指标值" for n in parts
+    )
 
 
 def combined_target(nature: str, value: str, unit: str) -> tuple[str, str | None]:

@@ -90,6 +90,19 @@ def test_a_split_target_keeps_a_nature_it_does_not_know_and_says_where() -> None
     assert problems(result) == [(88, "指标性质“约”无法识别，按原文写在指标值前。")]
 
 
+def test_a_split_header_repeated_after_a_page_break_changes_nothing() -> None:
+    text = (DATA / "variant-indicators-split-target.txt").read_text(encoding="utf-8")
+    blocks = text.split("\n\n")
+    header = [i for i, b in enumerate(blocks) if "\t一级指标" in b][0]
+    # Both header rows again before the fourth indicator, as Word repeats them on a new page.
+    blocks[header + 5 : header + 5] = blocks[header : header + 2]
+    result = parse_file("\n\n".join(blocks).encode(), "variant.txt")
+    (form,) = result.forms
+    assert problems(result) == []
+    expected = read("variant-indicators-split-target.txt").forms[0]
+    assert rows(form) == rows(expected)
+
+
 def test_it_reads_a_split_target_under_a_one_row_header() -> None:
     text = (DATA / "variant-indicators-split-target.txt").read_text(encoding="utf-8")
     one_row = text.replace("\t年度指标值\n", "\t指标性质\n\t指标值\n\t度量单位\n", 1)
