@@ -22,7 +22,6 @@ from evaluations.importer.indicator_columns import (
     combined_target,
     hint_problem,
     is_ellipsis_row,
-    is_split_header_row,
     split_level1_weight,
     split_target_header,
 )
@@ -228,8 +227,8 @@ class _BodyReader:
 
     def indicator_row(self, state: _FormState, row: Row) -> None:
         norms = [label_key(c.text) for c in row.cells]
-        if is_ellipsis_row(norms) or is_split_header_row(norms):
-            return  # "……", or the second header row repeated after a page break
+        if is_ellipsis_row(norms):
+            return
         columns = state.indicator_columns or _DEFAULT_INDICATORS
         cells = self.aligned(state, row)
 
