@@ -83,7 +83,7 @@ def around_items(row: Row) -> list[AroundItem] | None:
     first, first_key = cells[0]
     if _REPORT_NUMBER.match(first_key) and len(cells) == 1:
         return [AroundItem(first_key, "", first.line)]
-    prose = next((p for p in _PROSE if first_key in (p, p + ":")), None)
+    prose = next((p for p in _PROSE if first_key == p or first_key.startswith(p + ":")), None)
     if prose is None and _NOTE.match(first_key):
         prose = first_key.split(":", 1)[0]
     if prose is not None:
@@ -93,11 +93,11 @@ def around_items(row: Row) -> list[AroundItem] | None:
         texts += [clean_cell(c.text) for c, _key in cells[1:]]
         return [AroundItem(prose, "\n".join(t for t in texts if t), first.line)]
     items: list[AroundItem] = []
-    for cell, key in cells:
+    for cell, key, text in _pieces(cells):
         found = list(_LABEL_AT.finditer(key))
         if not found or found[0].start() != 0:
             if items and not items[-1].value and not found:
-                items[-1].value = clean_cell(cell.text)
+                items[-1].value = text
                 continue
             return None
         for at, match in enumerate(found):
@@ -107,6 +107,19 @@ def around_items(row: Row) -> list[AroundItem] | None:
             items.append(AroundItem(match.group(1), key[match.end() : end], cell.line))
     _name_phone_owners(items)
     return items
+
+
+def _pieces(cells: list[tuple[Cell, str]]) -> list[tuple[Cell, str, str]]:
+    """(cell, key, text) of each piece: a cell that starts with a label and has no colon
+    ("填报人　张三　联系电话　…") is split at its spaces, so its labels and values come apart."""
+    pieces = []
+    for cell, key in cells:
+        words = cell.text.split()
+        if ":" in key or len(words) < 2 or not _LABEL_AT.fullmatch(label_key(words[0])):
+            pieces.append((cell, key, clean_cell(cell.text)))
+        else:
+            pieces += [(cell, label_key(word), word) for word in words]
+    return pieces
 
 
 def _name_phone_owners(items: list[AroundItem]) -> None:

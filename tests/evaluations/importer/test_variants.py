@@ -242,6 +242,20 @@ def test_it_reads_the_signature_row_and_reports_what_has_no_place() -> None:
     assert codes(form) == []
 
 
+def test_it_reads_a_signature_row_written_with_spaces_and_a_conclusion_in_one_cell() -> None:
+    text = (DATA / "variant-around-table.txt").read_text(encoding="utf-8")
+    text = text.replace(
+        "\t填报人：李四　　联系电话：0994-7654321　　单位负责人（签字）：赵六　　填报日期：2024年3月1日",
+        "\t填报人　李四　　联系电话　0994-7654321　　单位负责人（签字）　赵六",
+    )
+    text = text.replace("\t评价结论\n\t项目完成良好。", "\t评价结论：项目完成良好。")
+    result = parse_file(text.encode(), "variant.txt")
+    (form,) = result.forms
+    assert (form.filler_name, form.filler_phone, form.unit_head) == ("李四", "0994-7654321", "赵六")
+    assert (136, f"“评价结论：项目完成良好。”{NOT_READ}") in problems(result)
+    assert not any("填报日期" in message for _line, message in problems(result))
+
+
 @pytest.mark.django_db
 def test_an_imported_signature_row_is_stored_with_the_form() -> None:
     path = DATA / "variant-around-table.txt"
