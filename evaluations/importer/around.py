@@ -63,6 +63,10 @@ _LABEL_AT = re.compile(
     "(" + "|".join(map(re.escape, _LABELS)) + r")(?:\((?:签字|签章|签名|盖章|公章)\))?:?"
 )
 _REPORT_NUMBER = re.compile(r"^公开\d+表$")
+# First characters of every label above: most rows are told apart by their first cell's.
+_FIRST_CHARACTERS = frozenset(
+    label[0] for label in (*_LABELS, *_PROSE, "注", "备注", "说明", "公开")
+)
 _NOTE = re.compile(r"^(?:注|备注|说明)\d*:")
 
 
@@ -75,10 +79,13 @@ class AroundItem:
     line: int
 
 
-def around_items(row: Row) -> list[AroundItem] | None:
-    """The labels and values of a row around the table, or None if the row is not one."""
-    cells = [(c, label_key(c.text)) for c in row.cells if c.text.strip()]
-    if not cells:
+def around_items(row: Row, norms: list[str]) -> list[AroundItem] | None:
+    """The labels and values of a row around the table, or None if the row is not one.
+
+    ``norms``: the cells' ``label_key``, as the parser has them.
+    """
+    cells = [(c, n) for c, n in zip(row.cells, norms, strict=True) if n]
+    if not cells or cells[0][1][0] not in _FIRST_CHARACTERS:
         return None
     first, first_key = cells[0]
     if _REPORT_NUMBER.match(first_key) and len(cells) == 1:

@@ -169,7 +169,7 @@ class _Parser(_BodyReader):
         if state is None and self.department_wide_line is None:
             if any(is_department_wide(n, title=False) for n in norms):
                 self.department_wide_line = row.line
-        around = around_items(row)
+        around = around_items(row, norms)
         if around is not None:
             self.problems.extend(
                 read_around(
