@@ -115,7 +115,8 @@ def combined_target(nature: str, value: str, unit: str) -> tuple[str, str | None
         # Kept as written in front of the value: nothing the department wrote is dropped.
         comparator, unknown = nature, nature
     if not value:
-        return "", unknown if value or unit else None
+        # An unknown 指标性质 with no value may be the target itself, written one cell left.
+        return (f"{nature}{unit}", unknown) if unknown else ("", None)
     if parse_value(value).comparator or value.startswith(COMPARATORS):
         comparator = ""  # the value carries its own comparator
     if unit and value.endswith(unit):

@@ -14,6 +14,7 @@ import pytest
 from evaluations.core.evaluation_data import FormData
 from evaluations.core.scoring import evaluate
 from evaluations.core.values import parse_value
+from evaluations.importer.indicator_columns import combined_target
 from evaluations.importer.results import ParseResult
 from evaluations.importer.service import import_file, parse_file
 from evaluations.models import Evaluation
@@ -125,6 +126,24 @@ def test_it_reads_a_split_target_under_a_one_row_header() -> None:
         "=1套",
         "≥95%",
     ]
+
+
+@pytest.mark.parametrize(
+    ("nature", "value", "unit", "target", "unknown"),
+    [
+        ("≧", "95", "%", "≥95%", None),
+        ("═", "1", "套", "=1套", None),
+        ("＜", "3", "天", "<3天", None),
+        ("定性", "有效改善", "", "有效改善", None),
+        ("≤", "5%", "%", "≤5%", None),  # the value carries its unit already
+        ("≥", "", "%", "", None),  # nothing to compare against: no target
+        ("有效提升", "", "", "有效提升", "有效提升"),  # the target, one cell too far left
+    ],
+)
+def test_a_split_target_is_combined_as_a_one_column_target_reads(
+    nature: str, value: str, unit: str, target: str, unknown: str | None
+) -> None:
+    assert combined_target(nature, value, unit) == (target, unknown)
 
 
 def test_it_reads_a_split_target_under_merged_header_cells_of_a_workbook() -> None:
