@@ -18,6 +18,13 @@ from evaluations.importer.cells import (
     parse_number,
     snippet,
 )
+from evaluations.importer.indicator_columns import (
+    combined_target,
+    hint_problem,
+    is_ellipsis_row,
+    split_level1_weight,
+    split_target_header,
+)
 from evaluations.importer.money import MoneyBlock, read_row
 from evaluations.importer.results import Problem
 from evaluations.importer.sections import (
@@ -38,6 +45,9 @@ class _FormState:
     goal_columns: tuple[int | None, int | None, int] | None = None
     indicator_columns: dict[str, int] | None = None
     indicator_width: int = _DEFAULT_INDICATOR_WIDTH
+    indicator_header_norms: list[str] = field(default_factory=list)
+    # First levels whose label states a weight ("产出指标(70分)"): label -> (weight, line).
+    level1_weights: dict[str, tuple[Decimal, int | None]] = field(default_factory=dict)
     indicator_data_seen: bool = False
     level1: str = ""
     level2: str = ""
@@ -119,7 +129,12 @@ class _BodyReader:
     # -- indicators
 
     def start_indicators(
-        self, state: _FormState, columns: dict[str, int] | None, width: int, line: int | None = None
+        self,
+        state: _FormState,
+        columns: dict[str, int] | None,
+        width: int,
+        line: int | None = None,
+        header_norms: list[str] | None = None,
     ) -> None:
         state.section = "indicators"
         if columns is None:
@@ -135,10 +150,17 @@ class _BodyReader:
             return
         state.indicator_columns = columns
         state.indicator_width = max(width, max(columns.values()) + 1)
+        state.indicator_header_norms = header_norms or []
 
     @staticmethod
     def is_header_continuation(state: _FormState, norms: list[str]) -> bool:
         """Second header row (年度 / 指标值 split over two rows): fill missing columns, skip."""
+        split = split_target_header(
+            state.indicator_columns, state.indicator_header_norms, norms, state.indicator_width
+        )
+        if split is not None:
+            state.indicator_columns, state.indicator_width = split
+            return True
         found = [(i, indicator_column(n)) for i, n in enumerate(norms) if n]
         if not found or any(column is None for _i, column in found):
             return False
@@ -175,6 +197,9 @@ class _BodyReader:
         return pad + cells
 
     def indicator_row(self, state: _FormState, row: Row) -> None:
+        norms = [label_key(c.text) for c in row.cells]
+        if is_ellipsis_row(norms):
+            return
         columns = state.indicator_columns or _DEFAULT_INDICATORS
         cells = self.aligned(state, row)
 
@@ -186,15 +211,23 @@ class _BodyReader:
             found = cell(column)
             return found.text if found else ""
 
-        level1 = category_label(text("level1"))
+        level1, stated_weight = split_level1_weight(category_label(text("level1")))
         level2 = category_label(text("level2"))
+        if stated_weight is not None:
+            state.level1_weights.setdefault(level1, (stated_weight, row.line))
         if level1:
             if level1 != state.level1:
                 state.level2 = ""  # a new first level does not inherit the old second level
             state.level1 = level1
         if level2:
             state.level2 = level2
+        hint = hint_problem(row, norms)
+        if hint is not None:
+            # Its 一级/二级 labels still head the rows below; the row itself is not read.
+            self.problems.append(hint)
+            return
 
+        # "指标1：" before a name stays: the samples store it so, and a re-import must match.
         name = clean_cell(text("name"))
         weight_cell, score_cell = cell("weight"), cell("score")
         weight = self.number(weight_cell) if weight_cell else None
@@ -208,12 +241,20 @@ class _BodyReader:
         if not state.level1:
             self.problem(row.line, _("指标“%(name)s”没有一级指标。") % {"name": snippet(name)})
         deviation = clean_cell(text("deviation"))
+        target = clean_cell(text("target"))
+        if "comparator" in columns or "unit" in columns:
+            target, nature = combined_target(text("comparator"), text("target"), text("unit"))
+            if nature is not None:
+                self.problem(
+                    row.line,
+                    _("指标性质“%(nature)s”无法识别，按原文写在指标值前。") % {"nature": nature},
+                )
         state.form.indicators.append(
             IndicatorData(
                 level1=state.level1,
                 level2=state.level2,
                 name=name,
-                target=clean_cell(text("target")),
+                target=target,
                 actual=clean_cell(text("actual")),
                 weight=weight,
                 score=score,

@@ -10,8 +10,10 @@ from django.conf import settings
 from common.translation import _
 from evaluations.core.evaluation_data import FormData
 from evaluations.importer import money
+from evaluations.importer.around import around_items, header_item, read_around
 from evaluations.importer.body import _BodyReader, _FormState
 from evaluations.importer.cells import Row, clean_cell, label_key, row_snippet, snippet
+from evaluations.importer.indicator_columns import level1_weight_problems
 from evaluations.importer.results import Problem
 from evaluations.importer.sections import (
     _ATTACHMENT,
@@ -21,6 +23,7 @@ from evaluations.importer.sections import (
     find_title,
     funding_kind_of,
     indicator_header,
+    is_department_wide,
     is_goal_header,
     is_total,
     looks_like_form_content,
@@ -38,6 +41,19 @@ def too_many_forms() -> Problem:
     )
 
 
+def department_wide(title: str | None) -> str:
+    """Why a 部门整体支出绩效自评表 is not imported (``title``: as the file writes it)."""
+    if title is None:
+        return _(
+            "这是部门整体支出绩效自评表（有“年度目标1”这样带分值的年度目标），不是项目支出"
+            "绩效自评表：本系统只收项目支出绩效自评表，未导入。"
+        )
+    return _(
+        "“%(title)s”是部门整体支出绩效自评表，不是项目支出绩效自评表：本系统只收项目支出"
+        "绩效自评表，已跳过。"
+    ) % {"title": snippet(title)}
+
+
 class _TooManyForms(Exception):
     """More forms begin in the file than IMPORT_MAX_FORMS_PER_FILE: reading stops."""
 
@@ -53,6 +69,7 @@ class _Parser(_BodyReader):
         self.skipping_other_form = False
         self.reported_forms = 0  # forms dropped or skipped, each with its own problem
         self.started_forms = 0
+        self.department_wide_line: int | None = None  # a row only department-wide forms have
         self.max_forms = settings.IMPORT_MAX_FORMS_PER_FILE
         self.pending_units: list[tuple[str, int, str]] = []  # 单位：元 above the next form
 
@@ -98,6 +115,7 @@ class _Parser(_BodyReader):
             self.problems.append(money.not_imported(form))
             self.reported_forms += 1
             return
+        self.problems.extend(level1_weight_problems(state.level1_weights, form.indicators))
         missing = []
         if not form.department:
             missing.append(_("主管部门"))
@@ -134,6 +152,10 @@ class _Parser(_BodyReader):
             self.problems = [too_many_forms()]
             return
         self.close_form()
+        if not self.forms and not self.reported_forms and self.department_wide_line:
+            # No title, but goals weighted like 年度目标1:(80分): a department-wide form.
+            self.problem(self.department_wide_line, department_wide(None))
+            return
         if not self.forms and not self.reported_forms:
             self.problem(
                 first or 1,
@@ -152,6 +174,19 @@ class _Parser(_BodyReader):
         if self.skipping_other_form:
             return
         state = self.state
+        if state is None and self.department_wide_line is None:
+            if any(is_department_wide(n, title=False) for n in norms):
+                self.department_wide_line = row.line
+        around = around_items(row, norms)
+        if around is not None:
+            self.problems.extend(
+                read_around(
+                    around,
+                    state.form if state else None,
+                    below_table=state is not None and state.section == "done",
+                )
+            )
+            return
         section = state.section if state else None
         if section != "indicators":
             units, row, norms = money.unit_lines(row, norms)
@@ -191,15 +226,11 @@ class _Parser(_BodyReader):
 
     def title(self, row: Row, at: int, norms: list[str]) -> None:
         norm = norms[at]
-        if "部门整体" in norm:
+        if is_department_wide(norm, title=True):
             self.close_form()
             self.skipping_other_form = True
             self.reported_forms += 1
-            self.problem(
-                row.cells[at].line,
-                _("“%(title)s”不是项目支出绩效自评表，已跳过。")
-                % {"title": snippet(row.cells[at].text)},
-            )
+            self.problem(row.cells[at].line, department_wide(row.cells[at].text))
             return
         line = row.cells[at].line
         state = self.state
@@ -290,6 +321,11 @@ class _Parser(_BodyReader):
                     i, value = next_value(cells, norms, i)
                 if value:
                     setattr(state.form, attr, value)
+            elif (item := header_item(cells[i])) is not None:
+                # 项目负责人及电话 beside 项目名称: said not read, with its value, once.
+                if not item.value:
+                    i, item.value = next_value(cells, norms, i)
+                self.problems.extend(read_around([item], state.form))
             else:
                 self.problem(
                     cells[i].line,
@@ -318,7 +354,7 @@ class _Parser(_BodyReader):
             return
         columns = indicator_header(norms)
         if columns is not None:
-            self.start_indicators(state, columns, len(cells))
+            self.start_indicators(state, columns, len(cells), header_norms=norms)
             return
         if is_total(norms):
             self.total_row(state, row, norms)
@@ -346,7 +382,7 @@ class _Parser(_BodyReader):
             return
         columns = indicator_header(norms)
         if columns is not None:
-            self.start_indicators(state, columns, len(row.cells))
+            self.start_indicators(state, columns, len(row.cells), header_norms=norms)
             return
         if not state.indicator_data_seen and self.is_header_continuation(state, norms):
             return

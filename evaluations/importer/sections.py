@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 
 from evaluations.importer.cells import Cell, clean_cell
+from evaluations.importer.indicator_columns import SPLIT_TARGET_COLUMNS, column_name
 
 # ---------------------------------------------------------------- title and header
 
 _YEAR_CELL = re.compile(r"^(?:\((\d{4})年度?\)|(\d{4})年度)$")
 _YEAR_ANYWHERE = re.compile(r"(\d{4})年")
-_TITLE = re.compile(r"绩效自评表(?:\(\d{4}年度?\))?$")
+# 项目支出绩效自评表, 绩效目标自评表, 部门预算项目支出绩效自评表(2023年度), "<县>项目…".
+_TITLE = re.compile(r"绩效(?:目标)?自评表(?:\(\d{4}年度?\))?$")
+# The department-wide form (部门整体支出绩效自评表): its title, and its goal rows with a
+# weight ("年度目标1:(80分)") that no project form has.
+_DEPARTMENT_WIDE_TITLE = re.compile(r"(?:部门|单位|部门\(单位\))整体(?:支出)?绩效")
+_DEPARTMENT_WIDE_GOAL = re.compile(r"^年度(?:绩效)?目标\d+")
 _ATTACHMENT = re.compile(r"^附(?:件|表)\d*[:]?$")
 _MAX_LABEL = 40
 _HEADER_LABELS = (
@@ -35,6 +41,13 @@ def find_title(norms: list[str]) -> int | None:
             return i
         return None
     return None
+
+
+def is_department_wide(norm: str, *, title: bool) -> bool:
+    """Whether a title (or, with title False, any cell) belongs to a 部门整体支出绩效自评表."""
+    if title:
+        return bool(_DEPARTMENT_WIDE_TITLE.search(norm))
+    return bool(_DEPARTMENT_WIDE_GOAL.match(norm))
 
 
 def next_value(cells: list[Cell], norms: list[str], i: int) -> tuple[int, str]:
@@ -65,6 +78,8 @@ _INDICATOR_COLUMNS = {
     "实际": "actual",
     "完成值": "actual",
     "实际值": "actual",
+    "全年实际值": "actual",
+    "年初目标值": "target",
     "分值": "weight",
     "权重": "weight",
     "得分": "score",
@@ -107,9 +122,13 @@ _CATEGORY_LABELS = frozenset(
 
 def indicator_column(norm: str) -> str | None:
     """Return the indicator field a header cell names, if any."""
+    norm = column_name(norm)
     if norm in _INDICATOR_COLUMNS:
         return _INDICATOR_COLUMNS[norm]
-    if "偏差" in norm or "原因分析" in norm:
+    if norm in SPLIT_TARGET_COLUMNS:
+        return SPLIT_TARGET_COLUMNS[norm]
+    # 偏差原因分析及改进措施, 未完成原因分析, 未完成原因及拟采取的改进措施
+    if "偏差" in norm or "原因分析" in norm or ("原因" in norm and len(norm) <= 20):
         return "deviation"
     return None
 

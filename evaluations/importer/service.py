@@ -275,7 +275,7 @@ def _import_form(
         return FormReport(form=form_data, result=result, action="skipped")
     if existing is not None:
         stored = existing.as_form_data()
-        # Files carry no signature block: the names typed on the web stay.
+        # A file without a signature block (填报人, 联系电话, 单位负责人) keeps the names typed on the web.
         form_data = dataclasses.replace(
             form_data,
             **{

@@ -25,6 +25,7 @@ from common.xlsx import (
     sheet_limit_messages,
     sheet_values,
 )
+from evaluations.importer.indicator_columns import SPLIT_TARGET_COLUMNS
 from evaluations.importer.parser import too_many_forms
 from evaluations.importer.tables import Cell, ParseResult, Problem, Row, parse_rows
 
@@ -131,6 +132,10 @@ def _layout_problems(rows: list[Row], sheet: str, places: _Locations) -> list[Pr
             width = len(row.cells)
             continue
         if width is None:
+            continue
+        if any(t in SPLIT_TARGET_COLUMNS for t in texts):
+            # 年度指标值 split under a second header row: its parts are the table's columns.
+            width = len(row.cells)
             continue
         first = next((t for t in texts if t), "")
         if first.startswith("总分") or "绩效自评表" in first:
