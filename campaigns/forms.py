@@ -50,6 +50,7 @@ class CampaignForm(forms.ModelForm):
             "requires_sign_off",
             "allow_unlisted",
             "is_open",
+            "recheck_rules",
         ]
         widgets = {
             "deadline": DateInput(format="%Y-%m-%d"),

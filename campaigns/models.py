@@ -20,6 +20,7 @@ from departments.models import Department
 from evaluations.core.fields import FUNDING, HEADER, INDICATOR
 from evaluations.core.limits import TEXT_LIMITS
 from evaluations.modelfields import CLEAN, MONEY, NON_NEGATIVE, POINTS
+from rechecks.models import national_rule_set_pk
 
 NOTICE_MAX_LENGTH = 5000
 PROJECT_CODE_MAX_LENGTH = 50
@@ -46,6 +47,16 @@ class Campaign(models.Model):
         help_text=_("不勾选时，部门只能为应评项目清单中的项目填报。"),
     )
     is_open = models.BooleanField(_("进行中"), default=True)
+    recheck_rules = models.ForeignKey(
+        "rechecks.RecheckRuleSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        default=national_rule_set_pk,
+        related_name="campaigns",
+        verbose_name=_("复核口径"),
+        help_text=_("财政复核和提交前检查所依据的复核口径。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     created_by = models.ForeignKey(

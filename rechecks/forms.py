@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from evaluations.core.fields import HEADER, INDICATOR
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
+from rechecks.models import RecheckRule, RecheckRuleSet, RuleEffect
 from rechecks.scoring import RecheckFigures
 
 SCORE = {"max_digits": 7, "decimal_places": 2, "min_value": Decimal("0"), "required": False}
@@ -77,3 +78,48 @@ def initial_for(figures: RecheckFigures, opinion: str) -> dict:
         initial[f"score_{r.key}"] = r.recheck
         initial[f"opinion_{r.key}"] = r.opinion
     return initial
+
+
+class RuleSetForm(forms.ModelForm):
+    """A rule set's name and what its checks ask for."""
+
+    class Meta:
+        model = RecheckRuleSet
+        fields = ["name", "description", "requires_evidence", "execution_threshold"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class RuleForm(forms.ModelForm):
+    """One rule of a set; the code is unique within the set."""
+
+    class Meta:
+        model = RecheckRule
+        fields = ["code", "wording", "effect", "percentages", "position", "active", "blocks"]
+        widgets = {"wording": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, rule_set: RecheckRuleSet, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.rule_set = rule_set
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        taken = RecheckRule.objects.filter(rule_set=self.instance.rule_set, code=code)
+        if taken.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("本口径中已有此编号。"))
+        return code
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("effect") == RuleEffect.PERCENT and not (data.get("percentages") or "").strip():
+            self.add_error("percentages", _("按分值比例扣分的口径须填写扣分比例。"))
+        return data
+
+
+class RuleSetCopyForm(forms.Form):
+    name = forms.CharField(label=_("新口径名称"), max_length=100)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if RecheckRuleSet.objects.filter(name=name).exists():
+            raise forms.ValidationError(_("已有同名的复核口径。"))
+        return name

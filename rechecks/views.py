@@ -19,9 +19,17 @@ from departments.models import Department
 from evaluations import permissions
 from evaluations.core.grades import grade as grade_of
 from evaluations.models import Evaluation
-from rechecks import selectors, services
-from rechecks.forms import DrawForm, RecheckForm, initial_for, new_seed
-from rechecks.models import Recheck, RecheckStatus, Sample
+from rechecks import rule_sets, selectors, services
+from rechecks.forms import (
+    DrawForm,
+    RecheckForm,
+    RuleForm,
+    RuleSetCopyForm,
+    RuleSetForm,
+    initial_for,
+    new_seed,
+)
+from rechecks.models import Recheck, RecheckRule, RecheckRuleSet, RecheckStatus, Sample
 
 
 def _finance(request: HttpRequest) -> None:
@@ -257,3 +265,72 @@ def recheck_report(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(render_html_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="recheck-{year}-{department.pk}.pdf"'
     return response
+
+
+# --- the rule sets (复核口径) ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_set_list(request: HttpRequest) -> HttpResponse:
+    """The rule sets, which campaigns use them; POST copies one into a new set."""
+    _finance(request)
+    copy_form = RuleSetCopyForm(request.POST or None)
+    if request.method == "POST" and copy_form.is_valid():
+        source = get_object_or_404(RecheckRuleSet, pk=parse_id(request.POST.get("source")) or 0)
+        copy = rule_sets.rule_set_copy(
+            rule_set=source, name=copy_form.cleaned_data["name"], user=request.user
+        )
+        messages.success(request, _("已复制为新的复核口径。"))
+        return redirect("rechecks:rule_set", rule_set_pk=copy.pk)
+    sets = RecheckRuleSet.objects.prefetch_related("campaigns").order_by("pk")
+    return render(
+        request,
+        "rechecks/rule_sets.html",
+        {"rule_sets": sets, "copy_form": copy_form},
+        status=400 if copy_form.is_bound and not copy_form.is_valid() else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_set_detail(request: HttpRequest, rule_set_pk: int) -> HttpResponse:
+    """One set: its settings (POST saves them), its rules, its history."""
+    _finance(request)
+    rule_set = get_object_or_404(RecheckRuleSet, pk=rule_set_pk)
+    form = RuleSetForm(request.POST or None, instance=RecheckRuleSet.objects.get(pk=rule_set_pk))
+    if request.method == "POST" and form.is_valid():
+        if rule_sets.rule_set_update(rule_set=rule_set, user=request.user, data=form.cleaned_data):
+            messages.success(request, _("复核口径已保存。"))
+        return redirect("rechecks:rule_set", rule_set_pk=rule_set_pk)
+    return render(
+        request,
+        "rechecks/rule_set.html",
+        {
+            "rule_set": rule_set,
+            "form": form,
+            "rules": rule_set.rules.all(),
+            "changes": rule_set.changes.select_related("actor"),
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, rule_set_pk: int, rule_pk: int | None = None) -> HttpResponse:
+    """Add a rule to a set, or change one; a failed form keeps what was typed."""
+    _finance(request)
+    rule_set = get_object_or_404(RecheckRuleSet, pk=rule_set_pk)
+    rule = get_object_or_404(RecheckRule, pk=rule_pk, rule_set=rule_set) if rule_pk else None
+    form = RuleForm(request.POST or None, instance=rule, rule_set=rule_set)
+    if request.method == "POST" and form.is_valid():
+        rule_sets.rule_save(rule_set=rule_set, user=request.user, rule=form.instance)
+        messages.success(request, _("复核口径条目已保存。"))
+        return redirect("rechecks:rule_set", rule_set_pk=rule_set_pk)
+    return render(
+        request,
+        "rechecks/rule_edit.html",
+        {"rule_set": rule_set, "rule": rule, "form": form},
+        status=400 if form.is_bound else 200,
+    )

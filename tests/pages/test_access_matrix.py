@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from campaigns.models import Campaign
 from departments.models import Membership, Role
 from evaluations.workflow import evaluation_submit
+from rechecks.models import NATIONAL_RULE_SET, RecheckRule
 from tests.conftest import make_user
 from tests.evidence.test_evidence import evidence_on
 from tests.exports.test_export_pages import finished_job
@@ -99,7 +100,16 @@ SCOPED_ROUTES = {
 
 # The bureau's re-check (/rechecks/): finance only, 404 to everyone else, the admin included
 # (tests/rechecks/test_rechecks.py). The pages of one re-check are addressed by the form's pk.
-RECHECK_ROUTES = {"rechecks:list", "rechecks:draw", "rechecks:report"}
+RECHECK_ROUTES = {
+    "rechecks:list",
+    "rechecks:draw",
+    "rechecks:report",
+    # The re-check rule sets (复核口径), addressed by the national set and its rule 1.
+    "rechecks:rule_sets",
+    "rechecks:rule_set",
+    "rechecks:rule_new",
+    "rechecks:rule_edit",
+}
 SCOPED_ROUTES |= RECHECK_ROUTES
 EVALUATION_ROUTES |= {
     "rechecks:pick",
@@ -163,7 +173,15 @@ def url_of(
         # The people page's account: department A's filler (the matrix's "owner").
         .replace("<id:person_pk>", str(person_pk))
         .replace("<id:department_pk>", str(department_pk))
+        .replace("<id:rule_set_pk>", str(_national_rules()[0]))
+        .replace("<id:rule_pk>", str(_national_rules()[1]))
     )
+
+
+def _national_rules() -> tuple[int, int]:
+    """(pk of the national re-check rule set, pk of its rule 1): shipped by a migration."""
+    rule = RecheckRule.objects.get(rule_set__name=NATIONAL_RULE_SET, code="1")
+    return rule.rule_set_id, rule.pk
 
 
 def test_it_classifies_every_route():
@@ -360,6 +378,11 @@ EXPECTED.update(
         "rechecks:start": finance_only((405, 404), (405, 404)),
         "rechecks:complete": finance_only((405, 404), (405, 404)),
         "rechecks:preview": finance_only((405, 404), (405, 404)),
+        # The matrix's POST names no rule set, rule or copy: the form again, refused.
+        "rechecks:rule_sets": finance_only((404, 404), (200, 400)),
+        "rechecks:rule_set": finance_only((404, 404), (200, 400)),
+        "rechecks:rule_new": finance_only((404, 404), (200, 400)),
+        "rechecks:rule_edit": finance_only((404, 404), (200, 400)),
     }
 )
 # Undelivered mail (/mail/): finance and the administrator, 404 to everyone else. The pk
