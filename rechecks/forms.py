@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from evaluations.core.fields import HEADER, INDICATOR
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
 from rechecks.models import RecheckRule, RecheckRuleSet, RuleEffect
-from rechecks.scoring import RecheckFigures
+from rechecks.scoring import RecheckFigures, RowEntry, RuleChoice
 
 SCORE = {"max_digits": 7, "decimal_places": 2, "min_value": Decimal("0"), "required": False}
 
@@ -29,7 +29,11 @@ class DrawForm(forms.Form):
 
 
 class RecheckForm(forms.Form):
-    """Per indicator row (by key) a score and an opinion; the execution score; the opinion."""
+    """Per indicator row (by key) a score, the rule it was chosen by, and an opinion.
+
+    A row scored by a rule takes the score the rule gives its weight and self score (the
+    page fills it in; a different score posted with the rule is replaced): the rule decides.
+    """
 
     opinion = forms.CharField(
         label=_("总体复核意见"),
@@ -38,12 +42,19 @@ class RecheckForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, figures: RecheckFigures, **kwargs) -> None:
+    def __init__(
+        self, *args, figures: RecheckFigures, choices: list[RuleChoice] = (), **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.figures = figures
+        self.choices = {c.value: c for c in choices}
+        options = [("", _("手工评分"))] + [(c.value, c.label) for c in choices]
         for row in figures.rows:
             self.fields[f"score_{row.key}"] = forms.DecimalField(
                 label=INDICATOR["score"].label, max_value=row.weight, **SCORE
+            )
+            self.fields[f"rule_{row.key}"] = forms.ChoiceField(
+                label=_("复核口径"), required=False, choices=options
             )
             self.fields[f"opinion_{row.key}"] = forms.CharField(
                 label=_("复核意见"), required=False, max_length=COMMENT_MAX_LENGTH
@@ -55,9 +66,23 @@ class RecheckForm(forms.Form):
             **SCORE,
         )
 
-    def rows(self) -> dict[str, tuple[Decimal | None, str]]:
+    def clean(self) -> dict:
+        data = super().clean()
+        for row in self.figures.rows:
+            choice = self.choices.get(data.get(f"rule_{row.key}") or "")
+            if choice is not None:
+                data[f"score_{row.key}"] = choice.score(row.weight, row.own)
+                self.errors.pop(f"score_{row.key}", None)
+        return data
+
+    def rows(self) -> dict[str, RowEntry]:
+        data = self.cleaned_data
         return {
-            r.key: (self.cleaned_data[f"score_{r.key}"], self.cleaned_data[f"opinion_{r.key}"])
+            r.key: RowEntry(
+                score=data[f"score_{r.key}"],
+                opinion=data[f"opinion_{r.key}"],
+                rule=self.choices.get(data[f"rule_{r.key}"] or ""),
+            )
             for r in self.figures.rows
         }
 
@@ -67,9 +92,27 @@ class RecheckForm(forms.Form):
         scores = {r.key: data.get(f"score_{r.key}") for r in self.figures.rows}
         return scores, data.get("execution_score")
 
+    def typed_opinions(self) -> dict[str, str]:
+        """After is_valid(): the row opinions as typed (for the reasons still missing)."""
+        return {r.key: self.cleaned_data.get(f"opinion_{r.key}") or "" for r in self.figures.rows}
+
+    def mark_missing_reasons(self, keys: list[str]) -> None:
+        """Mark each row's opinion that must state the reason for its deduction."""
+        for key in keys:
+            self.add_error(f"opinion_{key}", _("扣分须说明理由（注明依据的复核口径）。"))
+
     def row_fields(self):
-        """(figures, score field, opinion field) per row, for the template."""
-        return [(r, self[f"score_{r.key}"], self[f"opinion_{r.key}"]) for r in self.figures.rows]
+        """(figures, score field, rule field, opinion field, rule options) per row."""
+        return [
+            (
+                r,
+                self[f"score_{r.key}"],
+                self[f"rule_{r.key}"],
+                self[f"opinion_{r.key}"],
+                [(c, c.score(r.weight, r.own)) for c in self.choices.values()],
+            )
+            for r in self.figures.rows
+        ]
 
 
 def initial_for(figures: RecheckFigures, opinion: str) -> dict:
@@ -77,6 +120,7 @@ def initial_for(figures: RecheckFigures, opinion: str) -> dict:
     for r in figures.rows:
         initial[f"score_{r.key}"] = r.recheck
         initial[f"opinion_{r.key}"] = r.opinion
+        initial[f"rule_{r.key}"] = r.rule.value if r.rule is not None else ""
     return initial
 
 

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.recheck_list, name="list"),
     path("draw/", views.recheck_draw, name="draw"),
     path("report/", views.recheck_report, name="report"),
+    path("report.xlsx", views.recheck_report_xlsx, name="report_xlsx"),
     path("rules/", views.rule_set_list, name="rule_sets"),
     path("rules/<id:rule_set_pk>/", views.rule_set_detail, name="rule_set"),
     path("rules/<id:rule_set_pk>/new/", views.rule_edit, name="rule_new"),

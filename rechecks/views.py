@@ -19,7 +19,7 @@ from departments.models import Department
 from evaluations import permissions
 from evaluations.core.grades import grade as grade_of
 from evaluations.models import Evaluation
-from rechecks import rule_sets, selectors, services
+from rechecks import report, rule_sets, selectors, services
 from rechecks.forms import (
     DrawForm,
     RecheckForm,
@@ -119,7 +119,7 @@ def recheck_pick(request: HttpRequest, pk: int) -> HttpResponse:
 def _recheck(pk: int) -> Recheck:
     return get_object_or_404(
         Recheck.objects.select_related("evaluation__department", "sample").prefetch_related(
-            "rows", "events__actor"
+            "rows__rule", "events__actor"
         ),
         evaluation_id=pk,
     )
@@ -130,7 +130,19 @@ def _form(request: HttpRequest, recheck: Recheck, figures) -> RecheckForm:
     return RecheckForm(
         request.POST if request.method == "POST" else None,
         figures=figures,
+        choices=selectors.rule_choices(recheck),
         initial=initial_for(figures, recheck.opinion),
+    )
+
+
+def _typed(recheck: Recheck, form: RecheckForm):
+    """The figures of what the page holds (after is_valid()), reasons included."""
+    scores, execution_score = form.typed_scores()
+    return services.recheck_preview(
+        recheck,
+        scores=scores,
+        execution_score=execution_score,
+        opinions=form.typed_opinions(),
     )
 
 
@@ -201,6 +213,7 @@ def recheck_complete(request: HttpRequest, pk: int) -> HttpResponse:
             services.recheck_complete(recheck=recheck, user=request.user, **_values(form))
         except services.TransitionError as exc:
             messages.error(request, exc.message)
+            form.mark_missing_reasons([r.key for r in _typed(recheck, form).reasons_missing])
         else:
             messages.success(request, _("复核已完成，部门现在可以看到复核结果和意见。"))
             return redirect("rechecks:detail", pk=pk)
@@ -215,10 +228,13 @@ def recheck_preview(request: HttpRequest, pk: int) -> JsonResponse:
     """The re-check total and differences of the scores as typed, by the engine (JSON)."""
     _finance(request)
     recheck = _recheck(pk)
-    form = RecheckForm(request.POST, figures=selectors.recheck_compute(recheck))
+    form = RecheckForm(
+        request.POST,
+        figures=selectors.recheck_compute(recheck),
+        choices=selectors.rule_choices(recheck),
+    )
     form.is_valid()  # a wrong box counts as blank here; the page marks it
-    scores, execution_score = form.typed_scores()
-    figures = services.recheck_preview(recheck, scores=scores, execution_score=execution_score)
+    figures = _typed(recheck, form)
     return JsonResponse(
         {
             "total": str(figures.total),
@@ -228,6 +244,9 @@ def recheck_preview(request: HttpRequest, pk: int) -> JsonResponse:
             "execution": str(figures.recheck_execution or ""),
             "execution_difference": str(figures.execution_difference),
             "rows": {r.key: str(r.difference) for r in figures.rows},
+            "percents": {r.key: str(r.deduction_percent) for r in figures.rows if r.deducted},
+            "scores": {r.key: str(r.recheck) for r in figures.rows if r.recheck is not None},
+            "reasons_missing": [r.key for r in figures.reasons_missing],
             "invalid": sorted(form.errors),
         }
     )
@@ -257,13 +276,36 @@ def recheck_report(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     department = get_object_or_404(Department, pk=parse_id(request.GET.get("department")) or 0)
     rechecks = selectors.rechecks_for_year(year).filter(evaluation__department=department)
-    entries = [(rc, selectors.recheck_compute(rc)) for rc in rechecks.prefetch_related("rows")]
+    entries = [
+        (rc, selectors.recheck_compute(rc)) for rc in rechecks.prefetch_related("rows__rule")
+    ]
+    year_deductions = report.year_deductions(year)
     html = render_to_string(
         "rechecks/report_pdf.html",
-        {"year": year, "department": department, "entries": entries},
+        {
+            "year": year,
+            "department": department,
+            "entries": entries,
+            "deductions": [d for d in year_deductions if d.department == department.name],
+            "rule_counts": report.counts_by_rule(year_deductions, department.name),
+        },
     )
     response = HttpResponse(render_html_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="recheck-{year}-{department.pk}.pdf"'
+    return response
+
+
+@login_required
+@require_GET
+def recheck_report_xlsx(request: HttpRequest) -> HttpResponse:
+    """The year's deductions with their rules, and their counts by rule per department (.xlsx)."""
+    _finance(request)
+    year = _year(request)
+    response = HttpResponse(
+        report.report_xlsx(year),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="recheck-{year}.xlsx"'
     return response
 
 

@@ -49,6 +49,7 @@ from evaluations.workflow import (
     warning_key,
 )
 from exports.models import ExportJob, State
+from rechecks.scoring import RowEntry
 from rechecks.services import COMPLETE, START, recheck_pick, recheck_save, recheck_transition_run
 from tests.a11y import axe_results, format_violations, unnamed_controls
 from tests.browser import click, full_page_screenshot, sign_in, wait_for
@@ -213,7 +214,7 @@ def build_site(dept_a, staff_a, head_a, finance) -> Site:
     recheck_save(
         recheck=done,
         user=finance,
-        rows={first.key: (D("8"), "佐证不足")},
+        rows={first.key: RowEntry(D("8"), "佐证不足")},
         execution_score=None,
         opinion="第一项指标缺少佐证，扣分。",
     )

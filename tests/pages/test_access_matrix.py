@@ -15,11 +15,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from campaigns.models import Campaign
 from departments.models import Membership, Role
 from evaluations.workflow import evaluation_submit
-from rechecks.models import NATIONAL_RULE_SET, RecheckRule
 from tests.conftest import make_user
 from tests.evidence.test_evidence import evidence_on
 from tests.exports.test_export_pages import finished_job
 from tests.factories import make_evaluation
+from tests.rechecks.national import national_rule_set
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +104,7 @@ RECHECK_ROUTES = {
     "rechecks:list",
     "rechecks:draw",
     "rechecks:report",
+    "rechecks:report_xlsx",
     # The re-check rule sets (复核口径), addressed by the national set and its rule 1.
     "rechecks:rule_sets",
     "rechecks:rule_set",
@@ -180,7 +181,7 @@ def url_of(
 
 def _national_rules() -> tuple[int, int]:
     """(pk of the national re-check rule set, pk of its rule 1): shipped by a migration."""
-    rule = RecheckRule.objects.get(rule_set__name=NATIONAL_RULE_SET, code="1")
+    rule = national_rule_set().rules.get(code="1")
     return rule.rule_set_id, rule.pk
 
 
@@ -372,6 +373,7 @@ EXPECTED.update(
         "rechecks:draw": finance_only((405, 404), (405, 302)),
         # Without ?department= there is no report to print.
         "rechecks:report": finance_only((404, 405), (404, 405)),
+        "rechecks:report_xlsx": finance_only((404, 405), (200, 405)),
         # Picking a form that is not approved is refused back to the list.
         "rechecks:pick": finance_only((405, 404), (405, 302)),
         "rechecks:detail": finance_only((404, 404), (404, 404)),
