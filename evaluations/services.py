@@ -41,6 +41,7 @@ from evaluations.models import (
     Indicator,
     Notification,
 )
+from evaluations.recheck_context import with_recheck_context
 from evaluations.rules import current_rules
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ if TYPE_CHECKING:
 
 def evaluation_score(*, evaluation: Evaluation) -> ScoreResult:
     """Run the scoring engine on a stored evaluation."""
-    return evaluate(evaluation.as_form_data(), current_rules())
+    form_data = with_recheck_context(evaluation, evaluation.as_form_data())
+    return evaluate(form_data, current_rules())
 
 
 _COMPUTED_FIELDS = [
@@ -198,7 +200,7 @@ def evaluation_write(
     funding, indicators = form_rows(data)
     # Score the rows as they will be stored, then write everything once.
     stored = evaluation.form_data_with(funding, indicators)
-    result = evaluate(stored, current_rules())
+    result = evaluate(with_recheck_context(evaluation, stored), current_rules())
     _store_computed(evaluation, result)
     try:
         # A savepoint: two saves may pass the check above at once (PostgreSQL runs them

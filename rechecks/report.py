@@ -6,11 +6,12 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Count
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from common.xlsx import set_text, workbook_bytes, write_headers
-from rechecks.models import Recheck, RecheckStatus
+from rechecks.models import Recheck, RecheckRow, RecheckStatus, RuleEffect
 from rechecks.scoring import RecheckFigures
 from rechecks.selectors import recheck_compute, rechecks_for_year
 
@@ -152,3 +153,34 @@ def report_xlsx(year: int) -> bytes:
             counts.cell(row=r, column=c).value = counter[code]
         counts.cell(row=r, column=len(codes) + 2).value = sum(counter.values())
     return workbook_bytes(workbook)
+
+
+@dataclass(frozen=True)
+class RuleBroken:
+    """A rule the department's forms were deducted by, and how often (every year so far)."""
+
+    code: str
+    wording: str
+    count: int
+
+
+def rules_broken_most(department_id: int, *, limit: int = 5) -> list[RuleBroken]:
+    """The rules the department's re-checked forms were deducted by most, most first.
+
+    Rows of completed re-checks that cite a rule which deducts (not 不扣分), every year.
+    """
+    rows = (
+        RecheckRow.objects.filter(
+            recheck__evaluation__department_id=department_id,
+            recheck__status=RecheckStatus.DONE,
+            rule__isnull=False,
+        )
+        .exclude(rule__effect=RuleEffect.NONE)
+        .values("rule__code", "rule__wording")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "rule__code")
+    )
+    return [
+        RuleBroken(code=r["rule__code"], wording=r["rule__wording"], count=r["count"])
+        for r in rows[:limit]
+    ]

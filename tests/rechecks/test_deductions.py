@@ -164,3 +164,28 @@ def test_the_report_counts_deductions_by_rule_per_department_and_for_the_year(
     assert table[0] == ["主管部门", "第1条", "第3条", "未引用复核口径", "合计"]
     assert table[-1] == ["全年合计", 3, 1, 1, 5]
     assert [dept_a.name, 2, 1, 0, 3] in table and [dept_b.name, 1, 0, 1, 2] in table
+
+
+@pytest.mark.django_db
+def test_the_department_sees_the_rules_its_forms_broke_most(
+    dept_a, dept_b, staff_a, staff_b, finance, client_finance
+):
+    r1, r3, r5 = rule("1"), rule("3"), rule("5")
+    a1 = approved(dept_a, staff_a, finance, "甲一")
+    a2 = approved(dept_a, staff_a, finance, "甲二")
+    b1 = approved(dept_b, staff_b, finance, "乙一")
+    # 不扣分 (rule 5) is no deduction; department B's deductions are not A's.
+    complete(
+        client_finance,
+        a1,
+        finance,
+        {0: str(r1.pk), 1: str(r1.pk), 2: str(r5.pk)},
+        {0: "无佐证", 1: "无佐证"},
+    )
+    complete(client_finance, a2, finance, {2: f"{r3.pk}:30"}, {2: "无法核实"})
+    complete(client_finance, b1, finance, {2: f"{r3.pk}:60", 3: f"{r3.pk}:30"}, {2: "x", 3: "y"})
+
+    page = client_for(staff_a).get(f"/evaluations/{a2.pk}/").content.decode()
+    section = page[page.index("本部门历次复核中扣分最多的复核口径") :]
+    assert section.index("第1条（2 项扣分）") < section.index("第3条（1 项扣分）")
+    assert "第5条" not in section[: section.index("</ol>")]
