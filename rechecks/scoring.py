@@ -39,13 +39,13 @@ class RuleChoice:
 
     @property
     def label(self) -> str:
-        """As the page shows it: 第3条 扣减分值的30%, 第1条 得0分, 第5条 不扣分."""
+        """As the page shows it: 第3条 扣分值的30%, 第1条 得0分, 第5条 不扣分."""
         return _("第%(code)s条 %(effect)s") % {"code": self.code, "effect": self.effect_text}
 
     @property
     def effect_text(self) -> str:
         if self.effect == RuleEffect.PERCENT:
-            return _("扣减分值的%(pct)d%%") % {"pct": self.percent or 0}
+            return _("扣分值的%(pct)d%%") % {"pct": self.percent or 0}
         if self.effect == RuleEffect.NONE:
             return _("不扣分")
         if self.effect == RuleEffect.ONCE:

@@ -66,6 +66,7 @@ _RATE_WORDS = re.compile(
 _CHANGE_WORDS = re.compile(r"(提升|提高|增加|增长|改善|减少|降低|下降)")
 # Names too short or too common to say a row was copied ("群众满意度" is on every form).
 _COPY_MIN_LENGTH = 8
+_MIN_NAME_LENGTH = 3
 # A deviation that admits a shortfall; "仍需加强" is an improvement measure, not a shortfall.
 _SHORTFALL = re.compile(
     r"(未完成|没有完成|未达到|未达标|未能|滞后|延迟|推迟|未按期|未按时|低于|差距)"
@@ -106,7 +107,10 @@ def recheck_checks(
     for index, (ind, category) in enumerate(rows):
         hits += _payment_as_quantity(index, ind)
         hits += _cost_more_is_better(index, ind, category)
-        hits += _hollow_target(index, ind)
+        # A satisfaction percentage measures itself; a name of one or two characters
+        # ("指标") is a placeholder, which says nothing about what is measured.
+        if not _is_satisfaction(ind, category) and len(norm(ind.name)) >= _MIN_NAME_LENGTH:
+            hits += _hollow_target(index, ind)
         hits += _copied(index, ind, category, context)
     hits += _full_marks(form_data, execution_rate, context)
     return [h for h in hits if h.rule not in context.inactive]
@@ -174,7 +178,8 @@ def _duplicates(rows: list[tuple[IndicatorData, str]]) -> list[Check]:
     """Rule 9: the same 三级指标 under 产出 and under 效益; the 效益 row is the one to go."""
     outputs: dict[str, int] = {}
     for index, (ind, category) in enumerate(rows):
-        if category in (_OUTPUT, _COST) and _named(ind):
+        # A name of one or two characters ("指标") is a placeholder, not an indicator.
+        if category in (_OUTPUT, _COST) and len(norm(ind.name)) >= _MIN_NAME_LENGTH:
             outputs.setdefault(norm(ind.name), index)
     hits = []
     for index, (ind, category) in enumerate(rows):

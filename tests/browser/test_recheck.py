@@ -242,5 +242,5 @@ def test_three_deductions_chosen_by_rule_the_total_follows_and_a_missing_reason_
     assert recheck.status == RecheckStatus.DONE and recheck.total == 78
     cited = {r.key: (r.rule.code, r.percent) for r in recheck.rows.exclude(rule=None)}
     assert cited == {keys[1]: ("1", None), keys[3]: ("3", 30), keys[6]: ("3", 60)}
-    assert "第3条 扣减分值的60%" in browser.page_source
+    assert "第3条 扣分值的60%" in browser.page_source
     full_page_screenshot(browser, artifacts_dir / "recheck-by-rule-done.png")

@@ -40,7 +40,7 @@ def test_a_rule_gives_the_score_of_its_effect(effect, percent, weight, own, expe
 
 
 def test_a_rule_is_shown_with_its_percentage():
-    assert choice(RuleEffect.PERCENT, 30).label == "第3条 扣减分值的30%"
+    assert choice(RuleEffect.PERCENT, 30).label == "第3条 扣分值的30%"
     assert choice(RuleEffect.ZERO).label == "第3条 得0分"
 
 
@@ -106,7 +106,7 @@ def test_completing_with_a_deduction_without_a_reason_is_refused_and_keeps_what_
 
     # The department sees each deduction with its rule and reason.
     page = client_for(staff_a).get(f"/evaluations/{ev.pk}/").content.decode()
-    assert "第3条 扣减分值的60%" in page and "指标无法核实" in page
+    assert "第3条 扣分值的60%" in page and "指标无法核实" in page
     assert "第1条 得0分" in page
 
 
