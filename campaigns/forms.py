@@ -52,6 +52,7 @@ class CampaignForm(forms.ModelForm):
             "allow_unlisted",
             "is_open",
             "scoring_rules",
+            "recheck_rules",
         ]
         widgets = {
             "deadline": DateInput(format="%Y-%m-%d"),

@@ -21,6 +21,7 @@ from evaluations.core.fields import FUNDING, HEADER, INDICATOR
 from evaluations.core.limits import TEXT_LIMITS
 from evaluations.modelfields import CLEAN, MONEY, NON_NEGATIVE, POINTS
 from evaluations.rulesets import ScoringRuleSet, national_rule_set_pk
+from rechecks.models import national_rule_set_pk as national_recheck_rule_set_pk
 
 NOTICE_MAX_LENGTH = 5000
 PROJECT_CODE_MAX_LENGTH = 50
@@ -54,6 +55,16 @@ class Campaign(models.Model):
         related_name="campaigns",
         verbose_name=_("评分规则"),
         help_text=_("本年度自评表按此规则计分；已提交和已通过的表保留提交时的规则版本。"),
+    )
+    recheck_rules = models.ForeignKey(
+        "rechecks.RecheckRuleSet",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        default=national_recheck_rule_set_pk,
+        related_name="campaigns",
+        verbose_name=_("复核口径"),
+        help_text=_("财政复核和提交前检查所依据的复核口径。"),
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

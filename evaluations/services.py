@@ -41,6 +41,7 @@ from evaluations.models import (
     Indicator,
     Notification,
 )
+from evaluations.recheck_context import with_recheck_context
 from evaluations.rules import scoring_version, version_rules, year_version
 from evaluations.rulesets import ScoringRuleSetVersion
 
@@ -52,7 +53,8 @@ if TYPE_CHECKING:
 
 def evaluation_score(*, evaluation: Evaluation) -> ScoreResult:
     """Run the scoring engine on a stored evaluation, with the rules it is scored by."""
-    return evaluate(evaluation.as_form_data(), version_rules(scoring_version(evaluation)))
+    form_data = with_recheck_context(evaluation, evaluation.as_form_data())
+    return evaluate(form_data, version_rules(scoring_version(evaluation)))
 
 
 _COMPUTED_FIELDS = [
@@ -212,7 +214,7 @@ def evaluation_write(
     stored = evaluation.form_data_with(funding, indicators)
     # Written forms are the department's: scored with the year's rules in force.
     version = year_version(evaluation.year)
-    result = evaluate(stored, version_rules(version))
+    result = evaluate(with_recheck_context(evaluation, stored), version_rules(version))
     _store_computed(evaluation, result, version)
     try:
         # A savepoint: two saves may pass the check above at once (PostgreSQL runs them

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from evaluations.core.fields import HEADER, INDICATOR
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
-from rechecks.scoring import RecheckFigures
+from rechecks.models import RecheckRule, RecheckRuleSet, RuleEffect
+from rechecks.scoring import RecheckFigures, RowEntry, RuleChoice
 
 SCORE = {"max_digits": 7, "decimal_places": 2, "min_value": Decimal("0"), "required": False}
 
@@ -28,7 +29,11 @@ class DrawForm(forms.Form):
 
 
 class RecheckForm(forms.Form):
-    """Per indicator row (by key) a score and an opinion; the execution score; the opinion."""
+    """Per indicator row (by key) a score, the rule it was chosen by, and an opinion.
+
+    A row scored by a rule takes the score the rule gives its weight and self score (the
+    page fills it in; a different score posted with the rule is replaced): the rule decides.
+    """
 
     opinion = forms.CharField(
         label=_("总体复核意见"),
@@ -37,12 +42,19 @@ class RecheckForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, figures: RecheckFigures, **kwargs) -> None:
+    def __init__(
+        self, *args, figures: RecheckFigures, choices: list[RuleChoice] = (), **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.figures = figures
+        self.choices = {c.value: c for c in choices}
+        options = [("", _("手工评分"))] + [(c.value, c.label) for c in choices]
         for row in figures.rows:
             self.fields[f"score_{row.key}"] = forms.DecimalField(
                 label=INDICATOR["score"].label, max_value=row.weight, **SCORE
+            )
+            self.fields[f"rule_{row.key}"] = forms.ChoiceField(
+                label=_("复核口径"), required=False, choices=options
             )
             self.fields[f"opinion_{row.key}"] = forms.CharField(
                 label=_("复核意见"), required=False, max_length=COMMENT_MAX_LENGTH
@@ -54,9 +66,23 @@ class RecheckForm(forms.Form):
             **SCORE,
         )
 
-    def rows(self) -> dict[str, tuple[Decimal | None, str]]:
+    def clean(self) -> dict:
+        data = super().clean()
+        for row in self.figures.rows:
+            choice = self.choices.get(data.get(f"rule_{row.key}") or "")
+            if choice is not None:
+                data[f"score_{row.key}"] = choice.score(row.weight, row.own)
+                self.errors.pop(f"score_{row.key}", None)
+        return data
+
+    def rows(self) -> dict[str, RowEntry]:
+        data = self.cleaned_data
         return {
-            r.key: (self.cleaned_data[f"score_{r.key}"], self.cleaned_data[f"opinion_{r.key}"])
+            r.key: RowEntry(
+                score=data[f"score_{r.key}"],
+                opinion=data[f"opinion_{r.key}"],
+                rule=self.choices.get(data[f"rule_{r.key}"] or ""),
+            )
             for r in self.figures.rows
         }
 
@@ -66,9 +92,27 @@ class RecheckForm(forms.Form):
         scores = {r.key: data.get(f"score_{r.key}") for r in self.figures.rows}
         return scores, data.get("execution_score")
 
+    def typed_opinions(self) -> dict[str, str]:
+        """After is_valid(): the row opinions as typed (for the reasons still missing)."""
+        return {r.key: self.cleaned_data.get(f"opinion_{r.key}") or "" for r in self.figures.rows}
+
+    def mark_missing_reasons(self, keys: list[str]) -> None:
+        """Mark each row's opinion that must state the reason for its deduction."""
+        for key in keys:
+            self.add_error(f"opinion_{key}", _("扣分须说明理由（注明依据的复核口径）。"))
+
     def row_fields(self):
-        """(figures, score field, opinion field) per row, for the template."""
-        return [(r, self[f"score_{r.key}"], self[f"opinion_{r.key}"]) for r in self.figures.rows]
+        """(figures, score field, rule field, opinion field, rule options) per row."""
+        return [
+            (
+                r,
+                self[f"score_{r.key}"],
+                self[f"rule_{r.key}"],
+                self[f"opinion_{r.key}"],
+                [(c, c.score(r.weight, r.own)) for c in self.choices.values()],
+            )
+            for r in self.figures.rows
+        ]
 
 
 def initial_for(figures: RecheckFigures, opinion: str) -> dict:
@@ -76,4 +120,50 @@ def initial_for(figures: RecheckFigures, opinion: str) -> dict:
     for r in figures.rows:
         initial[f"score_{r.key}"] = r.recheck
         initial[f"opinion_{r.key}"] = r.opinion
+        initial[f"rule_{r.key}"] = r.rule.value if r.rule is not None else ""
     return initial
+
+
+class RuleSetForm(forms.ModelForm):
+    """A rule set's name and what its checks ask for."""
+
+    class Meta:
+        model = RecheckRuleSet
+        fields = ["name", "description", "requires_evidence", "execution_threshold"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class RuleForm(forms.ModelForm):
+    """One rule of a set; the code is unique within the set."""
+
+    class Meta:
+        model = RecheckRule
+        fields = ["code", "wording", "effect", "percentages", "position", "active", "blocks"]
+        widgets = {"wording": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, rule_set: RecheckRuleSet, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.rule_set = rule_set
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        taken = RecheckRule.objects.filter(rule_set=self.instance.rule_set, code=code)
+        if taken.exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(_("本口径中已有此编号。"))
+        return code
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("effect") == RuleEffect.PERCENT and not (data.get("percentages") or "").strip():
+            self.add_error("percentages", _("按分值比例扣分的口径须填写扣分比例。"))
+        return data
+
+
+class RuleSetCopyForm(forms.Form):
+    name = forms.CharField(label=_("新口径名称"), max_length=100)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if RecheckRuleSet.objects.filter(name=name).exists():
+            raise forms.ValidationError(_("已有同名的复核口径。"))
+        return name

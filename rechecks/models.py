@@ -2,12 +2,147 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from evaluations.modelfields import POINTS
 from evaluations.models import Evaluation
+
+NATIONAL_RULE_SET = "全国通用复核口径"
+
+
+def parse_percentages(text: str) -> list[int]:
+    """ "30,60,100" -> [30, 60, 100]; full-width commas and spaces allowed; ValueError if bad."""
+    parts = [p.strip() for p in text.replace("，", ",").replace("、", ",").split(",")]
+    values = [int(p) for p in parts if p]
+    if any(not 0 < v <= 100 for v in values):
+        raise ValueError(text)
+    return values
+
+
+def validate_percentages(text: str) -> None:
+    try:
+        parse_percentages(text)
+    except ValueError as exc:
+        raise ValidationError(
+            _("扣分比例应为 1 到 100 的整数，用逗号分隔，如 30,60,100。")
+        ) from exc
+
+
+class RuleEffect(models.TextChoices):
+    """What a re-check rule does to an indicator's score."""
+
+    ZERO = "zero", _("该指标得0分")
+    PERCENT = "percent", _("按分值比例扣分")
+    NONE = "none", _("不扣分")
+    ONCE = "once", _("重复设置只计一次，其余得0分")
+
+
+class RecheckRuleSet(models.Model):
+    """A published set of re-check rules (复核口径) that finance edits; a campaign picks one."""
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    description = models.TextField(_("说明"), blank=True)
+    # Rule 1 (佐证) is checked at submission only where the campaign asks for evidence.
+    requires_evidence = models.BooleanField(
+        _("要求上传佐证材料"),
+        default=False,
+        help_text=_("勾选后，提交前检查每个指标是否有佐证材料（复核口径第1条）。"),
+    )
+    execution_threshold = models.DecimalField(
+        _("执行率预警线（%）"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("90"),
+        help_text=_("执行率低于此值而全部指标满分的，提交前提示。"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("复核口径")
+        verbose_name_plural = _("复核口径")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def national_rule_set_pk() -> int | None:
+    """The national default rule set's id: a new campaign's re-check rules."""
+    return (
+        RecheckRuleSet.objects.filter(name=NATIONAL_RULE_SET).values_list("pk", flat=True).first()
+    )
+
+
+class RecheckRule(models.Model):
+    """One rule of a set: its code, wording, and what it does to the score."""
+
+    rule_set = models.ForeignKey(
+        RecheckRuleSet, on_delete=models.CASCADE, related_name="rules", verbose_name=_("复核口径")
+    )
+    code = models.CharField(_("编号"), max_length=16)
+    wording = models.TextField(_("内容"))
+    effect = models.CharField(_("扣分方式"), max_length=16, choices=RuleEffect.choices)
+    # Percent rules only: the deductions finance may choose, by severity ("30,60,100").
+    percentages = models.CharField(
+        _("扣分比例（%）"),
+        max_length=50,
+        blank=True,
+        validators=[validate_percentages],
+        help_text=_("按分值比例扣分时填写，多个比例用逗号分隔，如 30,60,100。"),
+    )
+    position = models.PositiveSmallIntegerField(_("顺序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
+    # A check that anticipates this rule stops submission (an error) instead of a warning.
+    blocks = models.BooleanField(_("提交前必须改正"), default=False)
+
+    class Meta:
+        verbose_name = _("复核口径条目")
+        verbose_name_plural = _("复核口径条目")
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_set", "code"], name="recheck_rule_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return _("第%(code)s条") % {"code": self.code}
+
+    @property
+    def percent_list(self) -> list[int]:
+        """The percentages a PERCENT rule offers, in order; [] for the others."""
+        if self.effect != RuleEffect.PERCENT:
+            return []
+        return parse_percentages(self.percentages)
+
+
+class RecheckRuleChange(models.Model):
+    """One change to a rule set: who, when, what (the rule set's history)."""
+
+    rule_set = models.ForeignKey(
+        RecheckRuleSet, on_delete=models.CASCADE, related_name="changes", verbose_name=_("复核口径")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    code = models.CharField(_("编号"), max_length=16, blank=True)
+    detail = models.TextField(_("修改内容"))
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("复核口径修改记录")
+        verbose_name_plural = _("复核口径修改记录")
+
+    def __str__(self) -> str:
+        return self.detail
 
 
 class RecheckStatus(models.TextChoices):
@@ -114,6 +249,16 @@ class RecheckRow(models.Model):
     key = models.CharField(_("行标识"), max_length=32)
     score = models.DecimalField(_("得分（复核）"), null=True, blank=True, **POINTS)
     opinion = models.TextField(_("复核意见"), blank=True)
+    # The rule the score was chosen by (and its percentage for a percent rule); blank: typed.
+    rule = models.ForeignKey(
+        RecheckRule,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("复核口径"),
+    )
+    percent = models.PositiveSmallIntegerField(_("扣分比例（%）"), null=True, blank=True)
 
     class Meta:
         constraints = [

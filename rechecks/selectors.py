@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 
 from evaluations.models import Evaluation
 from evaluations.rules import rules_for
-from rechecks.models import Recheck, RecheckStatus
-from rechecks.scoring import RecheckFigures, recheck_figures
+from rechecks.models import Recheck, RecheckRow, RecheckRule, RecheckStatus
+from rechecks.rule_sets import rule_set_for_year
+from rechecks.scoring import RecheckFigures, RuleChoice, recheck_figures
 
 
 def quality_threshold() -> Decimal:
@@ -24,6 +25,37 @@ def quality_threshold() -> Decimal:
     return value
 
 
+def choice_of(rule: RecheckRule, percent: int | None = None) -> RuleChoice:
+    return RuleChoice(
+        rule_id=rule.pk,
+        code=rule.code,
+        wording=rule.wording,
+        effect=rule.effect,
+        percent=percent if rule.percent_list else None,
+    )
+
+
+def row_citation(row: RecheckRow) -> RuleChoice | None:
+    """The rule a stored row's score was chosen by (None: typed)."""
+    return choice_of(row.rule, row.percent) if row.rule_id is not None else None
+
+
+def rule_choices(recheck: Recheck) -> list[RuleChoice]:
+    """The rules a row may be scored by: the year's active rules, and any a row already cites."""
+    rule_set = rule_set_for_year(recheck.evaluation.year)
+    rules = list(rule_set.rules.filter(active=True)) if rule_set is not None else []
+    cited = [r.rule for r in recheck.rows.all() if r.rule_id is not None]
+    rules += [r for r in cited if r.pk not in {x.pk for x in rules}]
+    choices = []
+    for rule in rules:
+        percents = rule.percent_list
+        if percents:
+            choices += [choice_of(rule, p) for p in percents]
+        else:
+            choices.append(choice_of(rule))
+    return choices
+
+
 def recheck_compute(recheck: Recheck) -> RecheckFigures:
     """The department's figures beside finance's, computed by the scoring engine."""
     rows = {r.key: r for r in recheck.rows.all()}
@@ -34,6 +66,7 @@ def recheck_compute(recheck: Recheck) -> RecheckFigures:
         execution_score=recheck.execution_score,
         threshold=quality_threshold(),
         rules=rules_for(recheck.evaluation),
+        cited={k: c for k, r in rows.items() if (c := row_citation(r)) is not None},
     )
 
 
@@ -52,7 +85,7 @@ def recheck_published(evaluation: Evaluation) -> tuple[Recheck, RecheckFigures] 
     """
     recheck = (
         Recheck.objects.filter(evaluation=evaluation, status=RecheckStatus.DONE)
-        .prefetch_related("rows")
+        .prefetch_related("rows__rule")
         .first()
     )
     if recheck is None:

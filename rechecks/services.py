@@ -49,7 +49,7 @@ from rechecks.models import (
     RecheckStatus,
     Sample,
 )
-from rechecks.scoring import RecheckFigures, recheck_figures
+from rechecks.scoring import RecheckFigures, RowEntry, recheck_figures
 from rechecks.selectors import quality_threshold, recheck_compute
 
 if TYPE_CHECKING:
@@ -63,13 +63,17 @@ __all__ = ["TransitionError"]
 
 
 def recheck_preview(
-    recheck: Recheck, *, scores: dict[str, Decimal | None], execution_score: Decimal | None
+    recheck: Recheck,
+    *,
+    scores: dict[str, Decimal | None],
+    execution_score: Decimal | None,
+    opinions: dict[str, str] | None = None,
 ) -> RecheckFigures:
     """The figures finance's scores as typed would give (the page's live total); stores nothing."""
     return recheck_figures(
         recheck.evaluation.as_form_data(),
         scores=scores,
-        opinions={},
+        opinions=opinions or {},
         execution_score=execution_score,
         threshold=quality_threshold(),
         rules=rules_for(recheck.evaluation),
@@ -238,6 +242,12 @@ class RecheckTransition:
 def _has_opinion(recheck: Recheck) -> None:
     if not recheck.opinion.strip():
         raise TransitionError(_("请先填写总体复核意见，再完成复核。"))
+    missing = recheck_compute(recheck).reasons_missing
+    if missing:
+        raise TransitionError(
+            _("第%(rows)s行扣分未说明理由：每项扣分都须说明理由，注明依据的复核口径。")
+            % {"rows": "、".join(str(r.number) for r in missing)}
+        )
 
 
 START = RecheckTransition(
@@ -305,7 +315,7 @@ def recheck_save(
     *,
     recheck: Recheck,
     user: AbstractBaseUser,
-    rows: dict[str, tuple[Decimal | None, str]],
+    rows: dict[str, RowEntry],
     execution_score: Decimal | None,
     opinion: str,
 ) -> None:
@@ -321,7 +331,7 @@ def recheck_complete(
     *,
     recheck: Recheck,
     user: AbstractBaseUser,
-    rows: dict[str, tuple[Decimal | None, str]],
+    rows: dict[str, RowEntry],
     execution_score: Decimal | None,
     opinion: str,
 ) -> bool:
@@ -345,7 +355,7 @@ def recheck_complete(
 def _write(
     rc: Recheck,
     user: Any,
-    rows: dict[str, tuple[Decimal | None, str]],
+    rows: dict[str, RowEntry],
     execution_score: Decimal | None,
     opinion: str,
 ) -> None:
@@ -358,10 +368,12 @@ def _write(
     rc.execution_score = execution_score
     for row in rc.rows.all():
         if row.key in rows:
-            score, text = rows[row.key]
-            row.score = score
-            row.opinion = workflow_text(text, limit=COMMENT_MAX_LENGTH, what=_("复核意见"))
-            row.save(update_fields=["score", "opinion"])
+            entry = rows[row.key]
+            row.score = entry.score
+            row.opinion = workflow_text(entry.opinion, limit=COMMENT_MAX_LENGTH, what=_("复核意见"))
+            row.rule_id = entry.rule.rule_id if entry.rule is not None else None
+            row.percent = entry.rule.percent if entry.rule is not None else None
+            row.save(update_fields=["score", "opinion", "rule", "percent"])
     _store_figures(rc)
     rc.save()
     _event(

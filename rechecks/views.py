@@ -19,9 +19,17 @@ from departments.models import Department
 from evaluations import permissions
 from evaluations.core.grades import grade as grade_of
 from evaluations.models import Evaluation
-from rechecks import selectors, services
-from rechecks.forms import DrawForm, RecheckForm, initial_for, new_seed
-from rechecks.models import Recheck, RecheckStatus, Sample
+from rechecks import report, rule_sets, selectors, services
+from rechecks.forms import (
+    DrawForm,
+    RecheckForm,
+    RuleForm,
+    RuleSetCopyForm,
+    RuleSetForm,
+    initial_for,
+    new_seed,
+)
+from rechecks.models import Recheck, RecheckRule, RecheckRuleSet, RecheckStatus, Sample
 
 
 def _finance(request: HttpRequest) -> None:
@@ -111,7 +119,7 @@ def recheck_pick(request: HttpRequest, pk: int) -> HttpResponse:
 def _recheck(pk: int) -> Recheck:
     return get_object_or_404(
         Recheck.objects.select_related("evaluation__department", "sample").prefetch_related(
-            "rows", "events__actor"
+            "rows__rule", "events__actor"
         ),
         evaluation_id=pk,
     )
@@ -122,7 +130,19 @@ def _form(request: HttpRequest, recheck: Recheck, figures) -> RecheckForm:
     return RecheckForm(
         request.POST if request.method == "POST" else None,
         figures=figures,
+        choices=selectors.rule_choices(recheck),
         initial=initial_for(figures, recheck.opinion),
+    )
+
+
+def _typed(recheck: Recheck, form: RecheckForm):
+    """The figures of what the page holds (after is_valid()), reasons included."""
+    scores, execution_score = form.typed_scores()
+    return services.recheck_preview(
+        recheck,
+        scores=scores,
+        execution_score=execution_score,
+        opinions=form.typed_opinions(),
     )
 
 
@@ -193,6 +213,7 @@ def recheck_complete(request: HttpRequest, pk: int) -> HttpResponse:
             services.recheck_complete(recheck=recheck, user=request.user, **_values(form))
         except services.TransitionError as exc:
             messages.error(request, exc.message)
+            form.mark_missing_reasons([r.key for r in _typed(recheck, form).reasons_missing])
         else:
             messages.success(request, _("复核已完成，部门现在可以看到复核结果和意见。"))
             return redirect("rechecks:detail", pk=pk)
@@ -207,10 +228,13 @@ def recheck_preview(request: HttpRequest, pk: int) -> JsonResponse:
     """The re-check total and differences of the scores as typed, by the engine (JSON)."""
     _finance(request)
     recheck = _recheck(pk)
-    form = RecheckForm(request.POST, figures=selectors.recheck_compute(recheck))
+    form = RecheckForm(
+        request.POST,
+        figures=selectors.recheck_compute(recheck),
+        choices=selectors.rule_choices(recheck),
+    )
     form.is_valid()  # a wrong box counts as blank here; the page marks it
-    scores, execution_score = form.typed_scores()
-    figures = services.recheck_preview(recheck, scores=scores, execution_score=execution_score)
+    figures = _typed(recheck, form)
     return JsonResponse(
         {
             "total": str(figures.total),
@@ -220,6 +244,9 @@ def recheck_preview(request: HttpRequest, pk: int) -> JsonResponse:
             "execution": str(figures.recheck_execution or ""),
             "execution_difference": str(figures.execution_difference),
             "rows": {r.key: str(r.difference) for r in figures.rows},
+            "percents": {r.key: str(r.deduction_percent) for r in figures.rows if r.deducted},
+            "scores": {r.key: str(r.recheck) for r in figures.rows if r.recheck is not None},
+            "reasons_missing": [r.key for r in figures.reasons_missing],
             "invalid": sorted(form.errors),
         }
     )
@@ -249,11 +276,103 @@ def recheck_report(request: HttpRequest) -> HttpResponse:
     year = _year(request)
     department = get_object_or_404(Department, pk=parse_id(request.GET.get("department")) or 0)
     rechecks = selectors.rechecks_for_year(year).filter(evaluation__department=department)
-    entries = [(rc, selectors.recheck_compute(rc)) for rc in rechecks.prefetch_related("rows")]
+    entries = [
+        (rc, selectors.recheck_compute(rc)) for rc in rechecks.prefetch_related("rows__rule")
+    ]
+    year_deductions = report.year_deductions(year)
     html = render_to_string(
         "rechecks/report_pdf.html",
-        {"year": year, "department": department, "entries": entries},
+        {
+            "year": year,
+            "department": department,
+            "entries": entries,
+            "deductions": [d for d in year_deductions if d.department == department.name],
+            "rule_counts": report.counts_by_rule(year_deductions, department.name),
+        },
     )
     response = HttpResponse(render_html_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="recheck-{year}-{department.pk}.pdf"'
     return response
+
+
+@login_required
+@require_GET
+def recheck_report_xlsx(request: HttpRequest) -> HttpResponse:
+    """The year's deductions with their rules, and their counts by rule per department (.xlsx)."""
+    _finance(request)
+    year = _year(request)
+    response = HttpResponse(
+        report.report_xlsx(year),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="recheck-{year}.xlsx"'
+    return response
+
+
+# --- the rule sets (复核口径) ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_set_list(request: HttpRequest) -> HttpResponse:
+    """The rule sets, which campaigns use them; POST copies one into a new set."""
+    _finance(request)
+    copy_form = RuleSetCopyForm(request.POST or None)
+    if request.method == "POST" and copy_form.is_valid():
+        source = get_object_or_404(RecheckRuleSet, pk=parse_id(request.POST.get("source")) or 0)
+        copy = rule_sets.rule_set_copy(
+            rule_set=source, name=copy_form.cleaned_data["name"], user=request.user
+        )
+        messages.success(request, _("已复制为新的复核口径。"))
+        return redirect("rechecks:rule_set", rule_set_pk=copy.pk)
+    sets = RecheckRuleSet.objects.prefetch_related("campaigns").order_by("pk")
+    return render(
+        request,
+        "rechecks/rule_sets.html",
+        {"rule_sets": sets, "copy_form": copy_form},
+        status=400 if copy_form.is_bound and not copy_form.is_valid() else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_set_detail(request: HttpRequest, rule_set_pk: int) -> HttpResponse:
+    """One set: its settings (POST saves them), its rules, its history."""
+    _finance(request)
+    rule_set = get_object_or_404(RecheckRuleSet, pk=rule_set_pk)
+    form = RuleSetForm(request.POST or None, instance=RecheckRuleSet.objects.get(pk=rule_set_pk))
+    if request.method == "POST" and form.is_valid():
+        if rule_sets.rule_set_update(rule_set=rule_set, user=request.user, data=form.cleaned_data):
+            messages.success(request, _("复核口径已保存。"))
+        return redirect("rechecks:rule_set", rule_set_pk=rule_set_pk)
+    return render(
+        request,
+        "rechecks/rule_set.html",
+        {
+            "rule_set": rule_set,
+            "form": form,
+            "rules": rule_set.rules.all(),
+            "changes": rule_set.changes.select_related("actor"),
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, rule_set_pk: int, rule_pk: int | None = None) -> HttpResponse:
+    """Add a rule to a set, or change one; a failed form keeps what was typed."""
+    _finance(request)
+    rule_set = get_object_or_404(RecheckRuleSet, pk=rule_set_pk)
+    rule = get_object_or_404(RecheckRule, pk=rule_pk, rule_set=rule_set) if rule_pk else None
+    form = RuleForm(request.POST or None, instance=rule, rule_set=rule_set)
+    if request.method == "POST" and form.is_valid():
+        rule_sets.rule_save(rule_set=rule_set, user=request.user, rule=form.instance)
+        messages.success(request, _("复核口径条目已保存。"))
+        return redirect("rechecks:rule_set", rule_set_pk=rule_set_pk)
+    return render(
+        request,
+        "rechecks/rule_edit.html",
+        {"rule_set": rule_set, "rule": rule, "form": form},
+        status=400 if form.is_bound else 200,
+    )

@@ -151,7 +151,8 @@ _TRANSACTIONAL_FIXTURES = {"transactional_db", "live_server", "django_db_reset_s
 def _rows_the_migrations_wrote(request):
     """A transactional test starts with the rows a migrated database always has.
 
-    The data migrations write the shipped scoring rule sets; the flush after a transactional
+    The data migrations write the shipped scoring rule sets and the national re-check rules;
+    the flush after a transactional
     test removes them. The application would write them again on first use, but then in the
     middle of the next test's first request (a write where the test holds the database
     locked, or where four requests race), which a real database never sees.
@@ -163,5 +164,7 @@ def _rows_the_migrations_wrote(request):
     if transactional:
         request.getfixturevalue("_django_db_helper")
         from evaluations.rulesets import shipped_rule_sets
+        from tests.rechecks.national import national_rule_set
 
         shipped_rule_sets()
+        national_rule_set()

@@ -49,6 +49,27 @@ class ApprovedTarget:
     weight: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class RecheckContext:
+    """What the re-check rules' checks need beyond the form, read on the server.
+
+    Evidence, the other departments' forms of the year and the year's 复核口径 live outside
+    the form; without a context (an imported file, a new form) only the checks of the form
+    itself run (``core/recheck_checks.py``).
+    """
+
+    evidence_rows: frozenset[str] = frozenset()  # keys of indicator rows with a file
+    survey_rows: frozenset[str] = frozenset()  # keys of rows with a file marked as a survey
+    form_evidence: bool = False  # any file on the form
+    requires_evidence: bool = False  # the year's rule set asks for evidence (rule 1)
+    # Execution rate (fraction) below which every indicator at full marks is questioned.
+    execution_threshold: Decimal = Decimal("0.9")
+    # (三级指标, 年度指标值), normalised, of other departments' forms of the same year.
+    peer_rows: frozenset[tuple[str, str]] = frozenset()
+    inactive: frozenset[str] = frozenset()  # rule codes switched off: their checks do not run
+    blocking: frozenset[str] = frozenset()  # rule codes whose checks block submission
+
+
 @dataclass
 class FormData:
     """One 项目支出绩效自评表 as written: nothing here is computed."""
@@ -78,6 +99,8 @@ class FormData:
     # a posted page): rows are compared with them (TARGET_CHANGED, TARGET_MISSING). None:
     # the form has no due project, and its rows keep the approved values they carry.
     approved_targets: list[ApprovedTarget] | None = None
+    # Evidence, peers and the year's re-check rules (server-side); None: the form alone.
+    recheck: RecheckContext | None = None
     line: int | None = None  # source line of the title (imports only)
     sheet: str = ""  # the worksheet the form was read from (.xlsx imports only)
 

@@ -13,8 +13,9 @@ from django.utils.translation import gettext_noop
 from evaluations.core import formats
 from evaluations.core.approvals import missing_targets, with_approved_targets
 from evaluations.core.categories import DEFAULT_TEMPLATE
-from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
+from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData, RecheckContext
 from evaluations.core.fields import FUNDING_PART_OF
+from evaluations.core.recheck_checks import HINTS, recheck_checks
 from evaluations.core.values import (
     LESS_IS_BETTER,
     ParsedValue,
@@ -25,6 +26,8 @@ from evaluations.core.values import (
 
 ERROR = "error"
 WARNING = "warning"
+# Shown beside the row, asks for nothing at submission (the re-check rules' judgements).
+HINT = "hint"
 
 WEIGHTS_NOT_100 = "WEIGHTS_NOT_100"
 SCORE_EXCEEDS_WEIGHT = "SCORE_EXCEEDS_WEIGHT"
@@ -339,6 +342,7 @@ def evaluate(
     findings += _missing_target_findings(form_data)
     if form_data.due is False:
         findings.append(Finding(NOT_IN_DUE_LIST, WARNING, _("此项目不在本年度应评项目清单中。")))
+    findings += _recheck_findings(form_data, results, exact_rate)
 
     return ScoreResult(
         execution_rate=_quantize4(exact_rate) if exact_rate is not None else None,
@@ -925,6 +929,23 @@ def _missing_target_findings(form_data: FormData) -> list[Finding]:
         "rows": rows,
     }
     return [Finding(TARGET_MISSING, WARNING, message)]
+
+
+def _recheck_findings(
+    form_data: FormData, results: list[IndicatorResult], rate: Decimal | None
+) -> list[Finding]:
+    """The checkable re-check rules (core/recheck_checks.py) as findings."""
+    context = form_data.recheck or RecheckContext()
+    checks = recheck_checks(form_data, [r.category for r in results], rate)
+    return [
+        Finding(
+            c.code,
+            ERROR if c.rule in context.blocking else HINT if c.code in HINTS else WARNING,
+            c.message,
+            indicator=c.indicator,
+        )
+        for c in checks
+    ]
 
 
 def _has_text(text: str) -> bool:

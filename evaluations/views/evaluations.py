@@ -39,6 +39,7 @@ from evaluations.forms.entry import (
 )
 from evaluations.mapping import with_stored_approvals, with_trusted_keys
 from evaluations.models import Evaluation
+from evaluations.recheck_context import with_recheck_context
 from evaluations.review_selectors import (
     evaluation_open_comments,
     unread_evaluation_ids,
@@ -47,6 +48,7 @@ from evaluations.review_selectors import (
 from evaluations.services import notifications_mark_read
 from evaluations.signature import signature_of
 from exports.kinds import KINDS
+from rechecks.report import rules_broken_most
 from rechecks.selectors import recheck_published
 
 PAGE_SIZE = 50
@@ -197,6 +199,7 @@ def _score(
         data = with_trusted_keys(data, [row.key for row in stored.indicators])
         data = with_stored_approvals(data, stored)
         data.due = stored.due
+        data = with_recheck_context(evaluation, data)
     # What was typed but refused is unknown to the rules, not blank: no findings from it.
     # The rules of the year's campaign: what saving the page would score it with.
     return evaluate(data, rules.rules_for_year(data.year), unreadable=forms.unreadable)
@@ -603,8 +606,9 @@ def score_preview(request: HttpRequest) -> JsonResponse:
 def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The form read-only, in the official layout, with its findings."""
     evaluation = selectors.evaluation_get(user=request.user, pk=pk, with_rows=True)
-    form_data = evaluation.as_form_data()
+    form_data = with_recheck_context(evaluation, evaluation.as_form_data())
     result = evaluate(form_data, rules.rules_for(evaluation))
+    published = recheck_published(evaluation)
     notifications_mark_read(user=request.user, evaluation=evaluation)
     return render(
         request,
@@ -620,7 +624,11 @@ def evaluation_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 with_grade=evaluation.is_handed_in,
             ),
             "review": evaluation_open_comments(evaluation=evaluation),
-            # The bureau's re-check, once 已复核 (before that the department sees nothing).
-            "recheck_published": recheck_published(evaluation),
+            # The bureau's re-check, once 已复核 (before that the department sees nothing),
+            # and the rules the department's re-checked forms were deducted by most.
+            "recheck_published": published,
+            "rules_broken": (
+                rules_broken_most(evaluation.department_id) if published is not None else []
+            ),
         },
     )

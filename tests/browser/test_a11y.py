@@ -49,6 +49,7 @@ from evaluations.workflow import (
     warning_key,
 )
 from exports.models import ExportJob, State
+from rechecks.scoring import RowEntry
 from rechecks.services import COMPLETE, START, recheck_pick, recheck_save, recheck_transition_run
 from tests.a11y import axe_results, format_violations, unnamed_controls
 from tests.browser import click, full_page_screenshot, sign_in, wait_for
@@ -213,7 +214,7 @@ def build_site(dept_a, staff_a, head_a, finance) -> Site:
     recheck_save(
         recheck=done,
         user=finance,
-        rows={first.key: (D("8"), "佐证不足")},
+        rows={first.key: RowEntry(D("8"), "佐证不足")},
         execution_score=None,
         opinion="第一项指标缺少佐证，扣分。",
     )
@@ -599,7 +600,7 @@ def test_colour_is_never_the_only_signal(
     assert not browser.find_elements(By.CSS_SELECTOR, "circle.chart-line-approved")
     full_page_screenshot(browser, artifacts_dir / "a11y-colour-dashboard.png")
 
-    # Findings: a mark for the eye (✕ error, ! warning), a word for the ear.
+    # Findings: a mark for the eye (✕ error, ! warning, i hint), a word for the ear.
     def marks(selector: str) -> list[tuple[str, str]]:
         return browser.execute_script(
             "return Array.from(document.querySelectorAll(arguments[0])).map((el) =>"
@@ -612,7 +613,7 @@ def test_colour_is_never_the_only_signal(
     assert inline
     for content, text in inline:
         assert (
-            content.startswith('"!"')
+            content.startswith(('"!"', '"i"'))
             and "提示：" in text
             or content.startswith('"✕"')
             and "错误：" in text
@@ -621,7 +622,8 @@ def test_colour_is_never_the_only_signal(
     signed_in(browser, base, staff_a)
     browser.get(f"{base}/evaluations/{site.draft.pk}/")
     listed = marks(".detail-findings .finding")
-    assert {c.split(" /")[0] for c, _ in listed} == {'"✕"', '"!"'}, listed
+    kinds = {c.split(" /")[0] for c, _ in listed}
+    assert {'"✕"', '"!"'} <= kinds <= {'"✕"', '"!"', '"i"'}, listed
     for content, text in listed:
         assert ("错误：" if "✕" in content else "提示：") in text
     markers = marks(".official-table .finding-marker")

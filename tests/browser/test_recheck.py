@@ -18,6 +18,7 @@ from rechecks.services import START, recheck_pick, recheck_transition_run
 from tests.browser import click, full_page_screenshot, sign_in, wait_for
 from tests.conftest import PASSWORD
 from tests.factories import make_evaluation
+from tests.rechecks.national import national_rule_set
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -167,7 +168,10 @@ def test_the_recheck_total_follows_the_scores_typed_and_leaving_asks_first(
     # prompt on its own, so the test asks the page's handler, as the browser does.)
     assert leaving_asks(browser)
 
-    # Completing posts the page: no question, and everything typed is stored.
+    # Completing posts the page: no question, and everything typed is stored. Each
+    # deduction states its reason.
+    for key, reason in ((first, "佐证不足"), (sixth, "数量未达标")):
+        browser.find_element(By.NAME, f"opinion_{key}").send_keys(reason)
     browser.find_element(By.NAME, "opinion").send_keys("两项扣分。")
     browser.execute_script(
         "document.querySelector('form.recheck-form')"
@@ -179,3 +183,64 @@ def test_the_recheck_total_follows_the_scores_typed_and_leaving_asks_first(
     recheck.refresh_from_db()
     assert recheck.status == RecheckStatus.DONE and recheck.total == 84
     assert recheck.opinion == "两项扣分。"
+
+
+def test_three_deductions_chosen_by_rule_the_total_follows_and_a_missing_reason_refuses(
+    live_server, dept_a, staff_a, finance, browser, artifacts_dir
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    evaluation = make_evaluation(dept_a, staff_a, project_name="按口径扣分")
+    Evaluation.objects.filter(pk=evaluation.pk).update(
+        status=Status.APPROVED, approved_at=timezone.now()
+    )
+    recheck, _ = recheck_pick(evaluation=evaluation, user=finance)
+    recheck_transition_run(START, recheck=recheck, user=finance)
+    keys = {p: evaluation.indicators.get(position=p).key for p in (1, 3, 6)}
+    rules = {r.code: r for r in national_rule_set().rules.all()}
+
+    sign_in(browser, live_server.url, finance.username, PASSWORD)
+    browser.get(f"{live_server.url}/rechecks/{evaluation.pk}/")
+    total = browser.find_element(By.CSS_SELECTOR, '[data-recheck="total"]')
+    assert total.text == "100.00 优"
+
+    # Row 1 (10) by rule 1: 0; row 3 (10) by rule 3 at 30%: 7; row 6 (15) by rule 3 at 60%: 6.
+    chosen = ((1, str(rules["1"].pk), "0.00"), (3, f"{rules['3'].pk}:30", "7.00"))
+    chosen += ((6, f"{rules['3'].pk}:60", "6.00"),)
+    for position, value, score in chosen:
+        Select(browser.find_element(By.NAME, f"rule_{keys[position]}")).select_by_value(value)
+        box = browser.find_element(By.NAME, f"score_{keys[position]}")
+        assert box.get_attribute("value") == score
+    wait_for(browser, lambda d: total.text == "78.00 中")  # 100 - 10 - 3 - 9
+    percent = browser.find_element(By.CSS_SELECTOR, f'[data-row-percent="{keys[6]}"]')
+    wait_for(browser, lambda d: percent.text == "（60.00%）")
+    reason = browser.find_element(By.NAME, f"opinion_{keys[3]}")
+    wait_for(browser, lambda d: "is-invalid" in reason.get_attribute("class"))
+
+    # Reasons for two of the three: completing is refused, and the page keeps everything.
+    browser.find_element(By.NAME, f"opinion_{keys[1]}").send_keys("无佐证材料")
+    browser.find_element(By.NAME, f"opinion_{keys[6]}").send_keys("指标无法核实")
+    browser.find_element(By.NAME, "opinion").send_keys("三项扣分。")
+    click(browser, browser.find_element(By.XPATH, "//button[contains(., '完成复核')]"))
+    wait_for(browser, lambda d: "第3行扣分未说明理由" in d.page_source)
+    full_page_screenshot(browser, artifacts_dir / "recheck-by-rule-refused.png")
+    recheck.refresh_from_db()
+    assert recheck.status == RecheckStatus.IN_PROGRESS
+    select = Select(browser.find_element(By.NAME, f"rule_{keys[6]}"))
+    assert select.first_selected_option.get_attribute("value") == f"{rules['3'].pk}:60"
+    assert (
+        browser.find_element(By.NAME, f"opinion_{keys[1]}").get_attribute("value") == "无佐证材料"
+    )
+    assert browser.find_element(By.CSS_SELECTOR, '[data-recheck="total"]').text == "78.00 中"
+
+    # The third reason given: completed, each deduction stored with its rule.
+    browser.find_element(By.NAME, f"opinion_{keys[3]}").send_keys("达标率无计算口径")
+    click(browser, browser.find_element(By.XPATH, "//button[contains(., '完成复核')]"))
+    wait_for(browser, lambda d: "复核已完成" in d.page_source)
+    recheck.refresh_from_db()
+    assert recheck.status == RecheckStatus.DONE and recheck.total == 78
+    cited = {r.key: (r.rule.code, r.percent) for r in recheck.rows.exclude(rule=None)}
+    assert cited == {keys[1]: ("1", None), keys[3]: ("3", 30), keys[6]: ("3", 60)}
+    assert "第3条 扣分值的60%" in browser.page_source
+    full_page_screenshot(browser, artifacts_dir / "recheck-by-rule-done.png")

@@ -168,10 +168,11 @@ def test_it_shows_cached_figures_in_each_row(client_a, dept_a, staff_a):
     assert "草稿" in row
     assert "100" in row  # stated total
     assert "98.22" in row  # computed: 8.22 + 90
-    # Errors: stated execution score and total differ from the rules; the missing reason for
-    # the execution rate is a warning (EXECUTION_UNEXPLAINED).
+    # Errors: stated execution score and total differ from the rules. Warnings: the missing
+    # reason for the execution rate (EXECUTION_UNEXPLAINED), and every indicator at full
+    # marks with 82.21% spent (RECHECK_FULL_MARKS, re-check rule 3).
     assert 'text-bg-danger" title="错误">2<' in row
-    assert 'text-bg-warning" title="提示">1<' in row
+    assert 'text-bg-warning" title="提示">2<' in row
 
 
 def _stated_and_computed(page: str, evaluation: Evaluation) -> tuple[str, str]:

@@ -237,6 +237,7 @@ def test_evidence_added_and_deleted(form, staff_a, renders):
 
 def test_a_recheck_published(dept_a, staff_a, finance, renders):
     from rechecks import services
+    from rechecks.scoring import RowEntry
 
     ev = make_evaluation(dept_a, staff_a, project_name="复核项目")
     evaluation_submit(evaluation=ev, user=staff_a)
@@ -247,7 +248,7 @@ def test_a_recheck_published(dept_a, staff_a, finance, renders):
     services.recheck_save(
         recheck=recheck,
         user=finance,
-        rows={key: (Decimal(3), "佐证不足")},
+        rows={key: RowEntry(Decimal(3), "佐证不足")},
         execution_score=None,
         opinion="复核意见",
     )

@@ -19,6 +19,7 @@ from tests.conftest import make_user
 from tests.evidence.test_evidence import evidence_on
 from tests.exports.test_export_pages import finished_job
 from tests.factories import make_evaluation
+from tests.rechecks.national import national_rule_set
 
 pytestmark = pytest.mark.django_db
 
@@ -99,7 +100,17 @@ SCOPED_ROUTES = {
 
 # The bureau's re-check (/rechecks/): finance only, 404 to everyone else, the admin included
 # (tests/rechecks/test_rechecks.py). The pages of one re-check are addressed by the form's pk.
-RECHECK_ROUTES = {"rechecks:list", "rechecks:draw", "rechecks:report"}
+RECHECK_ROUTES = {
+    "rechecks:list",
+    "rechecks:draw",
+    "rechecks:report",
+    "rechecks:report_xlsx",
+    # The re-check rule sets (复核口径), addressed by the national set and its rule 1.
+    "rechecks:rule_sets",
+    "rechecks:rule_set",
+    "rechecks:rule_new",
+    "rechecks:rule_edit",
+}
 SCOPED_ROUTES |= RECHECK_ROUTES
 EVALUATION_ROUTES |= {
     "rechecks:pick",
@@ -163,7 +174,15 @@ def url_of(
         # The people page's account: department A's filler (the matrix's "owner").
         .replace("<id:person_pk>", str(person_pk))
         .replace("<id:department_pk>", str(department_pk))
+        .replace("<id:rule_set_pk>", str(_national_rules()[0]))
+        .replace("<id:rule_pk>", str(_national_rules()[1]))
     )
+
+
+def _national_rules() -> tuple[int, int]:
+    """(pk of the national re-check rule set, pk of its rule 1): shipped by a migration."""
+    rule = national_rule_set().rules.get(code="1")
+    return rule.rule_set_id, rule.pk
 
 
 def test_it_classifies_every_route():
@@ -354,12 +373,18 @@ EXPECTED.update(
         "rechecks:draw": finance_only((405, 404), (405, 302)),
         # Without ?department= there is no report to print.
         "rechecks:report": finance_only((404, 405), (404, 405)),
+        "rechecks:report_xlsx": finance_only((404, 405), (200, 405)),
         # Picking a form that is not approved is refused back to the list.
         "rechecks:pick": finance_only((405, 404), (405, 302)),
         "rechecks:detail": finance_only((404, 404), (404, 404)),
         "rechecks:start": finance_only((405, 404), (405, 404)),
         "rechecks:complete": finance_only((405, 404), (405, 404)),
         "rechecks:preview": finance_only((405, 404), (405, 404)),
+        # The matrix's POST names no rule set, rule or copy: the form again, refused.
+        "rechecks:rule_sets": finance_only((404, 404), (200, 400)),
+        "rechecks:rule_set": finance_only((404, 404), (200, 400)),
+        "rechecks:rule_new": finance_only((404, 404), (200, 400)),
+        "rechecks:rule_edit": finance_only((404, 404), (200, 400)),
     }
 )
 # Undelivered mail (/mail/): finance and the administrator, 404 to everyone else. The pk

@@ -409,7 +409,7 @@ def test_a_refused_completion_keeps_every_value_typed(
 def test_a_double_click_on_complete_completes_once(dept_a, staff_a, finance, client_finance):
     ev = approved(dept_a, staff_a, finance)
     recheck = in_progress(ev, finance)
-    data = page_values(ev, {0: "5"}, {}, "扣分。")
+    data = page_values(ev, {0: "5"}, {0: "佐证不足"}, "扣分。")
     for _ in range(2):
         assert client_finance.post(f"/rechecks/{ev.pk}/complete/", data).status_code == 302
     recheck.refresh_from_db()

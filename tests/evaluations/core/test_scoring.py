@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evaluations.core.evaluation_data import FormData, FundingData, IndicatorData
+from evaluations.core.recheck_checks import RECHECK_FULL_MARKS
 from evaluations.core.scoring import (
     CATEGORY_MISSING,
     CATEGORY_WEIGHTS_NOT_STANDARD,
@@ -538,7 +539,8 @@ def test_an_unexplained_execution_rate_is_a_warning_not_an_error() -> None:
     # DEVIATION_MISSING is an indicator rule (docs/domain.md); the funding block has no deviation
     # cell, so a low execution rate with no explanation anywhere asks for one at submission.
     result = evaluate(make_form(budget="100", executed="80", execution_score="8", total="98"))
-    assert result.codes == [EXECUTION_UNEXPLAINED]
+    # Every indicator at full marks with 80% spent is questioned too (re-check rule 3).
+    assert result.codes == [EXECUTION_UNEXPLAINED, RECHECK_FULL_MARKS]
     assert result.errors == []
     finding = result.findings[0]
     assert (finding.severity, finding.funding, finding.indicator) == (WARNING, "total", None)
@@ -555,7 +557,8 @@ def test_a_full_execution_rate_needs_no_explanation() -> None:
 def test_any_deviation_text_explains_the_execution_rate() -> None:
     rows = with_row(3, ind("有效改善", "有效改善", "30", level1="效益指标", deviation="资金结余"))
     result = evaluate(make_form(rows, budget="100", executed="80", execution_score="8", total="98"))
-    assert result.findings == []
+    # Explained; every indicator at full marks with 80% spent is still questioned (rule 3).
+    assert result.codes == [RECHECK_FULL_MARKS]
 
 
 def test_category_weights_not_standard() -> None:
@@ -769,7 +772,8 @@ def test_execution_rate_cap_local_rule(executed: str, cap: Decimal | None, compu
     result = evaluate(form, rules)
     assert result.total_cap == cap
     assert result.computed_total == D(computed)
-    assert result.findings == []
+    # Every indicator at full marks below 90% spent is questioned (re-check rule 3).
+    assert result.codes == [RECHECK_FULL_MARKS]
 
 
 def test_execution_rate_cap_is_off_by_default() -> None:
@@ -777,14 +781,14 @@ def test_execution_rate_cap_is_off_by_default() -> None:
     result = evaluate(make_form(rows, executed="45", execution_score="4.5", total="94.5"))
     assert result.total_cap is None
     assert result.computed_total == D("94.50")
-    assert result.findings == []
+    assert result.codes == [RECHECK_FULL_MARKS]  # full marks with 45% spent (rule 3)
 
 
 def test_capped_total_mismatch_names_the_cap() -> None:
     rules = ScoringRules(execution_rate_cap=True)
     rows = with_row(3, ind("有效改善", "有效改善", "30", level1="效益指标", deviation="资金结余"))
     result = evaluate(make_form(rows, executed="75", execution_score="7.5", total="97.5"), rules)
-    assert result.codes == [TOTAL_MISMATCH]
+    assert result.codes == [TOTAL_MISMATCH, RECHECK_FULL_MARKS]
     assert result.findings[0].message == (
         "总分填写 97.50，按规则应为 89.00（预算执行 7.50 + 指标得分 90.00），按执行率封顶 89 分"
     )

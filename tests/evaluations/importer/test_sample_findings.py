@@ -64,7 +64,19 @@ SAMPLE_FORMS = [
         "89.67",
         ["SCORE_DIFFERS_FROM_RULE"],
     ),
-    ("001", 456, "昌吉回族自治州国民经济和", 2021, 8, "90", "90", "95.28", "95.28", []),
+    # Every indicator at full marks with 52.76% of the budget spent (re-check rule 3).
+    (
+        "001",
+        456,
+        "昌吉回族自治州国民经济和",
+        2021,
+        8,
+        "90",
+        "90",
+        "95.28",
+        "95.28",
+        ["RECHECK_FULL_MARKS"],
+    ),
     (
         "001",
         611,
@@ -146,7 +158,19 @@ SAMPLE_FORMS = [
         ["EXECUTION_UNEXPLAINED"],
     ),
     ("001", 3119, "项目工作前期费（评审、验", 2021, 15, "90", "90", "100.00", "100.00", []),
-    ("001", 3343, "州本级应急物资（呼图壁县", 2021, 9, "90", "90", "97.67", "97.67", []),
+    # Every indicator at full marks with 76.73% spent (re-check rule 3).
+    (
+        "001",
+        3343,
+        "州本级应急物资（呼图壁县",
+        2021,
+        9,
+        "90",
+        "90",
+        "97.67",
+        "97.67",
+        ["RECHECK_FULL_MARKS"],
+    ),
     (
         "001",
         3508,
@@ -228,7 +252,8 @@ SAMPLE_FORMS = [
         "90",
         "100",
         "100.00",
-        ["CATEGORY_WEIGHTS_NOT_STANDARD"],
+        # Rows 6 and 7: "…服务功能逐步显现" / "…服务功能" at ≥70%, a rate of nothing named.
+        ["CATEGORY_WEIGHTS_NOT_STANDARD", "RECHECK_HOLLOW_TARGET", "RECHECK_HOLLOW_TARGET"],
     ),
     (
         "003",
@@ -240,7 +265,13 @@ SAMPLE_FORMS = [
         "90",
         "100",
         "190.00",
-        ["WEIGHTS_NOT_100", "CATEGORY_WEIGHTS_NOT_STANDARD", "TOTAL_MISMATCH"],
+        # Row 1: "达到编制规划要求" at ≥90%, a rate of nothing named.
+        [
+            "WEIGHTS_NOT_100",
+            "CATEGORY_WEIGHTS_NOT_STANDARD",
+            "TOTAL_MISMATCH",
+            "RECHECK_HOLLOW_TARGET",
+        ],
     ),
 ]
 
