@@ -88,7 +88,10 @@ class ScoringRuleSetVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rule_set} v{self.number}"
+        return _("%(rule_set)s 第 %(number)d 版") % {
+            "rule_set": self.rule_set,
+            "number": self.number,
+        }
 
     def scoring_rules(self) -> ScoringRules:
         """This version's rules as the scoring takes them."""

@@ -211,7 +211,9 @@ class ScoringRuleSetAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("当前版本"))
     def newest(self, rule_set: ScoringRuleSet) -> str:
         version = rule_set.versions.order_by("-number").first()
-        return f"v{version.number}" if version is not None else "—"
+        if version is None:
+            return "—"
+        return _("第 %(number)d 版") % {"number": version.number}
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Campaigns and forms point at rule sets and their versions: they are never deleted.

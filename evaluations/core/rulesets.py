@@ -39,8 +39,7 @@ PRESETS: dict[str, RuleSetPreset] = {
             description=(
                 "预算执行率 10 分；产出 50、效益 30、满意度 10；反向指标（≤）得分 = 分值 × "
                 "指标值 ÷ 实际值；定性指标 80–100% / 60–80% / 0–60%。"
-                "超额扣分与执行率封顶两项本地规则由设置 SCORING_OVER_ACHIEVEMENT_DEDUCTION、"
-                "SCORING_EXECUTION_RATE_CAP 开启。"
+                "超额扣分与执行率封顶两项本地规则由服务器设置开启（见部署文档）。"
             ),
             rules=ScoringRules(),
         ),

@@ -9,8 +9,7 @@ from django.db import migrations
 RULE_SETS = [{'code': 'national',
   'name': '全国通用规则',
   'description': '预算执行率 10 分；产出 50、效益 30、满意度 10；反向指标（≤）得分 = 分值 × 指标值 ÷ 实际值；定性指标 80–100% / '
-                 '60–80% / 0–60%。超额扣分与执行率封顶两项本地规则由设置 '
-                 'SCORING_OVER_ACHIEVEMENT_DEDUCTION、SCORING_EXECUTION_RATE_CAP 开启。',
+                 '60–80% / 0–60%。超额扣分与执行率封顶两项本地规则由服务器设置开启（见部署文档）。',
   'rules': {'execution_weight': '10',
             'category_weights': {'产出指标': '50', '效益指标': '30', '满意度指标': '10'},
             'total_weight': '100',

@@ -152,7 +152,7 @@ def test_recompute_scores_says_what_would_change_and_changes_only_when_asked(
     call_command("recompute_scores", "--year", "2021", stdout=out)
     text = out.getvalue()
     assert f"{draft.pk} 2021 {dept_a.name}“另一个项目”：总分 95.50 → 69.00" in text
-    assert "（全国通用规则 v1 → 全国通用规则 v2）" in text
+    assert "（全国通用规则 第 1 版 → 全国通用规则 第 2 版）" in text
     assert "已通过，未修改（加 --include-approved 才修改）" in text
     assert "未修改（加 --apply 才修改）" in text
     draft.refresh_from_db()
@@ -173,7 +173,7 @@ def test_recompute_scores_says_what_would_change_and_changes_only_when_asked(
     assert approved.status == Status.APPROVED
     event = EvaluationEvent.objects.get(evaluation=approved, action=EventAction.RESCORED)
     assert event.reason == (
-        "按评分规则“全国通用规则 v2”重新计分（原为“全国通用规则 v1”）：总分 95.50 → 69.00"
+        "按评分规则“全国通用规则 第 2 版”重新计分（原为“全国通用规则 第 1 版”）：总分 95.50 → 69.00"
     )
     assert "已重新计算 2 张自评表，其中 1 张的结果有变化。" in out.getvalue()
 

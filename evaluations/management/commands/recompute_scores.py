@@ -14,7 +14,7 @@ from evaluations.services import evaluation_recompute
 
 
 def _version_name(version: ScoringRuleSetVersion | None) -> str:
-    return f"{version.rule_set.name} v{version.number}" if version is not None else "—"
+    return str(version) if version is not None else "—"
 
 
 def _total(value: object) -> str:

@@ -214,7 +214,8 @@ def test_it_reads_the_rate_written_on_a_row_of_its_own():
         D("7.50"),
         D("97.50"),
     )
-    assert scored.codes == []
+    # Every indicator at full marks with three quarters spent: the re-check rules' warning.
+    assert scored.codes == ["RECHECK_FULL_MARKS"]
     assert result.problems == []
     text = (DATA / "variant-money-rate-row.txt").read_text(encoding="utf-8")
     wrong = parse_text(text.replace("\t75.00%\n", "\t57.00%\n", 1))
