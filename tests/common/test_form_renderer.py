@@ -13,12 +13,17 @@ from django.utils.translation import gettext_lazy
 
 from common.form_renderer import WidgetRenderer
 
-TRICKY = ['a "quoted" <b>bold</b> & \'single\'', mark_safe("<i>safe</i>"), "", "0", 0, None]
+TRICKY = ["a \"quoted\" <b>bold</b> & 'single'", mark_safe("<i>safe</i>"), "", "0", 0, None]
 VALUES = [*TRICKY, Decimal("12.50"), 2021, True, False, gettext_lazy("年度"), "多行\n文字"]
 ATTRS = [
     {},
     {"class": "form-control", "required": True, "disabled": False, "data-x": '"<&>"'},
-    {"aria-labelledby": "a b", "maxlength": 20, "data-safe": mark_safe("<x>"), "step": Decimal("0.01")},
+    {
+        "aria-labelledby": "a b",
+        "maxlength": 20,
+        "data-safe": mark_safe("<x>"),
+        "step": Decimal("0.01"),
+    },
 ]
 CHOICES = [
     ("", "—"),
@@ -72,7 +77,11 @@ def test_selects_are_written_as_django_writes_them(attrs) -> None:
 
 
 def test_other_widgets_still_go_through_their_templates() -> None:
-    widgets = [forms.CheckboxInput(), forms.RadioSelect(choices=CHOICES[:3]), forms.ClearableFileInput()]
+    widgets = [
+        forms.CheckboxInput(),
+        forms.RadioSelect(choices=CHOICES[:3]),
+        forms.ClearableFileInput(),
+    ]
     for widget in widgets:
         django, ours = both(widget, "a")
         assert ours == django
