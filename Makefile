@@ -62,5 +62,6 @@ migrations-check:
 	DJANGO_DEBUG=1 TASKS_BACKEND=rq $(MANAGE) makemigrations --check --dry-run
 
 ## Load benchmark (docs/benchmarks.md): 100,000 forms, 50 Locust users, gunicorn + db_worker, throwaway PostgreSQL.
+# BENCH_ARGS: e.g. "--pin 1:0" (gunicorn on core 1, the task worker on core 0), "--users 200".
 bench:
-	scripts/with-postgres.sh $(PY) scripts/bench_load.py
+	scripts/with-postgres.sh $(PY) scripts/bench_load.py $(BENCH_ARGS)

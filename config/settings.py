@@ -138,6 +138,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer with the plain inputs, text areas and selects written in Python
+# (the same HTML, without a template per widget: the entry page has 170 of them).
+FORM_RENDERER = "common.form_renderer.WidgetRenderer"
+
 WSGI_APPLICATION = "config.wsgi.application"
 
 VAR_DIR = Path(env_str("DJANGO_VAR_DIR", str(BASE_DIR / "var")))

@@ -21,9 +21,9 @@ class EvidenceUploadForm(forms.Form):
     caption = forms.CharField(label=_("说明"), max_length=200, required=False)
     row = forms.ChoiceField(label=_("所属行"), required=False)
 
-    def __init__(self, *args: object, evaluation: Evaluation, **kwargs: object) -> None:
+    def __init__(self, *args: object, rows: list[tuple[str, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["row"].choices = row_choices(evaluation)
+        self.fields["row"].choices = rows
 
 
 class BaseUploadFormSet(forms.BaseFormSet):
@@ -44,6 +44,7 @@ EvidenceUploadFormSet = forms.formset_factory(
 
 
 def upload_formset(evaluation: Evaluation, data=None, files=None) -> forms.BaseFormSet:  # noqa: ANN001
+    # The rows are read once for all the slots (row_choices() is a query).
     return EvidenceUploadFormSet(
-        data, files, prefix="evidence", form_kwargs={"evaluation": evaluation}
+        data, files, prefix="evidence", form_kwargs={"rows": row_choices(evaluation)}
     )

@@ -409,9 +409,17 @@ def production_env(port: int, static_root: str, var_dir: str, workers: int) -> d
 ACCESS_FORMAT = "%(m)s %(U)s?%(q)s %(s)s %(D)s"
 
 
-def start_server(env: dict[str, str], log: Path, access_log: Path) -> subprocess.Popen:
+def pinned(cpus: str | None) -> list[str]:
+    """``taskset -c CPUS`` before a command (it then runs on those cores only), or nothing."""
+    return ["taskset", "-c", cpus] if cpus else []
+
+
+def start_server(
+    env: dict[str, str], log: Path, access_log: Path, cpus: str | None = None
+) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     command = [
+        *pinned(cpus),
         str(gunicorn),
         "config.wsgi",
         "-c",
@@ -444,11 +452,13 @@ def start_server(env: dict[str, str], log: Path, access_log: Path) -> subprocess
     raise SystemExit("gunicorn did not answer /healthz within 60 s")
 
 
-def start_worker(env: dict[str, str], log: Path, nice: int) -> subprocess.Popen:
+def start_worker(
+    env: dict[str, str], log: Path, nice: int, cpus: str | None = None
+) -> subprocess.Popen:
     """The task worker beside gunicorn, so export jobs complete; ``nice`` lowers its CPU
     priority so that on a small machine the pages go first and exports take the rest."""
     return subprocess.Popen(
-        ["nice", "-n", str(nice), sys.executable, "manage.py", "db_worker"],
+        [*pinned(cpus), "nice", "-n", str(nice), sys.executable, "manage.py", "db_worker"],
         cwd=BASE,
         env=env,
         stdout=log.open("ab"),
@@ -678,7 +688,8 @@ def report(client: dict, server: dict, meta: dict) -> dict:
         f"{errors} errors; {meta['users']} users (think {meta['think_s']} s), "
         f"{meta['forms']} forms, {meta['workers']} gunicorn workers + 1 db_worker "
         f"(nice {meta['worker_nice']}), "
-        f"{meta['database']}, {meta['cpus']} CPUs"
+        + (f"pinned (gunicorn:db_worker cores {meta['pin']}), " if meta.get("pin") else "")
+        + f"{meta['database']}, {meta['cpus']} CPUs"
     )
     # CPU time is what a request costs whatever else runs; wall time is not.
     result["gunicorn_cpu_ms_per_request"] = round(
@@ -738,6 +749,12 @@ def main() -> None:
         help="weight of the export job among the tasks (list 30, detail 30, save 15, pdf 5, "
         "healthz 19); 0 leaves it out",
     )
+    parser.add_argument(
+        "--pin",
+        metavar="SERVER:WORKER",
+        help="run gunicorn and the db_worker on these cores (taskset -c), e.g. 1:0 — the "
+        "task worker on a machine of its own, as far as one machine can stand for two",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     parser.add_argument(
         "--seed-only", action="store_true", help="seed, then stop (to study the data: EXPLAIN)"
@@ -748,6 +765,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.departments = args.departments or args.users
+    server_cpus, _, worker_cpus = (args.pin or "").partition(":")
+    if args.pin and not (server_cpus and worker_cpus and shutil.which("taskset")):
+        raise SystemExit("--pin SERVER:WORKER needs both core lists (e.g. 1:0) and taskset")
     if args.departments < args.users:
         raise SystemExit("--departments must be at least --users (one department per user)")
     if not os.environ.get("DATABASE_URL") and not args.allow_sqlite:
@@ -806,8 +826,8 @@ def main() -> None:
     if collect.returncode:
         raise SystemExit(collect.stderr)
     access_log = work / "access.log"
-    server = start_server(env, work / "gunicorn.log", access_log)
-    worker = start_worker(env, work / "worker.log", args.worker_nice)
+    server = start_server(env, work / "gunicorn.log", access_log, server_cpus or None)
+    worker = start_worker(env, work / "worker.log", args.worker_nice, worker_cpus or None)
     PGIDS.update({server.pid: "gunicorn", worker.pid: "db_worker"})
     try:
         export = args.export_weight > 0 and exports_routed(port)
@@ -830,6 +850,7 @@ def main() -> None:
         "think_s": args.think,
         "workers": args.workers,
         "worker_nice": args.worker_nice,
+        "pin": args.pin or "",
         "cpus": os.cpu_count(),
         "database": database,
         "export": export,

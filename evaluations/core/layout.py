@@ -320,6 +320,21 @@ class Layout:
         return [row for row in self.section(FUNDING).rows if row.kind == "funding"]
 
 
+def heading_text(heading: Row, cell: Cell) -> str:
+    """The text of ``heading``'s cells in ``cell``'s column: the label a phone card gives it."""
+    return "".join(h.text for h in heading.cells if h.col == cell.col)
+
+
+def level_cells(section: Section, row: Row) -> list[Cell]:
+    """The 一级/二级指标 cells of ``section`` that cover ``row`` (merged ones cover several)."""
+    return [
+        cell
+        for other in section.rows
+        for cell in other.cells
+        if cell.name in ("level1", "level2") and cell.row <= row.number < cell.row + cell.rowspan
+    ]
+
+
 @dataclass
 class _Groups:
     """Rowspans of the 一级 and 二级指标 columns and the label each row shows."""

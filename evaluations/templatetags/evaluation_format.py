@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from evaluations.core import formats
-from evaluations.core.layout import FUNDING_COLUMNS, funding_headings
+from evaluations.core.layout import FUNDING_COLUMNS, funding_headings, heading_text, level_cells
 
 register = template.Library()
 
@@ -49,3 +49,15 @@ def funding_heading(col: int) -> str:
     headings = funding_headings()
     index = int(col) - min(FUNDING_COLUMNS.values())
     return headings[index] if 0 <= index < len(headings) else ""
+
+
+@register.filter
+def heading_of(cell: Any, heading: Any) -> str:
+    """``{{ cell|heading_of:heading }}``: the heading row's text above the cell's column."""
+    return heading_text(heading, cell)
+
+
+@register.filter
+def levels_of(row: Any, section: Any) -> list:
+    """``{% for cell in row|levels_of:section %}``: the 一级/二级指标 cells covering the row."""
+    return level_cells(section, row)

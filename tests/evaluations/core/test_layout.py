@@ -63,6 +63,37 @@ def test_the_layout_shows_the_continued_label_and_keeps_the_raw_value():
     assert sheet.cell("indicators.6.level1").rowspan == 2
 
 
+def test_a_phone_card_gets_the_merged_levels_that_cover_its_row():
+    form = clean_form_data()
+    form.indicators[1].level1 = ""
+    form.indicators[1].level2 = ""
+    sheet = L.form_layout(form, evaluate(form))
+    indicators = sheet.section(L.INDICATORS)
+    second = sheet.indicator_rows[1]
+    # Row 2 shows no level cell of its own: both are merged from row 1.
+    assert [(c.field, c.text) for c in L.level_cells(indicators, second)] == [
+        ("indicators.1.level1", "产出指标"),
+        ("indicators.1.level2", sheet.cell("indicators.1.level2").text),
+    ]
+    sixth = sheet.indicator_rows[5]
+    assert [c.field for c in L.level_cells(indicators, sixth)] == [
+        "indicators.6.level1",
+        "indicators.6.level2",
+    ]
+
+
+def test_a_phone_card_labels_each_value_with_its_column_heading():
+    form = clean_form_data()
+    sheet = L.form_layout(form, evaluate(form))
+    heading = sheet.section(L.INDICATORS).rows[0]
+    weight = sheet.cell("indicators.1.weight")
+    expected = next(h.text for h in heading.cells if h.col == weight.col)
+    assert L.heading_text(heading, weight) == expected == "分值"
+    funding_heading = sheet.section(L.FUNDING).rows[0]
+    executed = next(c for c in sheet.funding_rows[0].cells if c.field.endswith("executed"))
+    assert L.heading_text(funding_heading, executed) == "全年执行数"
+
+
 def test_the_grid_is_covered_exactly_once():
     form = clean_form_data()
     sheet = L.form_layout(form, evaluate(form))
