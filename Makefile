@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MO := locale/zh_Hans/LC_MESSAGES/django.mo
 
-.PHONY: setup run demo test test-sqlite test-postgres test-rq test-fast lint migrations-check bench clean
+.PHONY: setup run demo test test-sqlite test-postgres test-rq test-s3 test-fast lint migrations-check bench clean
 
 setup:
 	@scripts/setup.sh
@@ -18,9 +18,9 @@ run: setup
 	DJANGO_DEBUG=1 PY=$(PY) scripts/run-dev.sh $(HOST):$(PORT)
 
 ## Run the whole test suite: checks, SQLite, then a throwaway PostgreSQL, then the export-job
-## tests once more on a throwaway Redis with an RQ worker. Every test runs on PostgreSQL;
+## tests once more on a throwaway Redis with an RQ worker, the file tests on S3. Every test runs on PostgreSQL;
 ## the browser tests only there (tests/README.md says why).
-test: setup lint migrations-check test-sqlite test-postgres test-rq
+test: setup lint migrations-check test-sqlite test-postgres test-rq test-s3
 
 # The suite spreads over the machine's cores (pytest-xdist); PYTEST_WORKERS=0 runs it in
 # one process, as a debugger needs.
@@ -36,6 +36,13 @@ test-postgres:
 # Two processes at most: each has a Redis database of its own (config/settings_test.py).
 test-rq:
 	scripts/with-postgres.sh scripts/with-redis.sh $(PY) -m pytest -q -n 2 -m jobs
+
+# The tests that store and read files (marker `files`: evidence, the PDF cache, exports, import
+# previews, notices) on storages without local paths: in memory, then on a throwaway
+# S3-compatible server (scripts/with-s3.sh).
+test-s3: $(MO)
+	TEST_STORAGE=memory $(PYTEST) -m files
+	scripts/with-s3.sh $(PYTEST) -m files
 
 ## Quick loop while developing: SQLite, no browser tests and no slow ones (marker `slow`), on every core.
 test-fast: $(MO)

@@ -339,3 +339,32 @@ def test_healthz_detail_on_object_storage_has_no_free_space_to_watch(settings):
         "status": "ok",
         "storage": {"free_bytes": None, "min_free_bytes": 10**18, "low": False},
     }
+
+
+# --- saves on this machine's disk appear whole ------------------------------------------------
+
+
+class _Watched(ContentFile):
+    """Content that records, while it is being written, whether its name is visible yet."""
+
+    def __init__(self, name: str, seen: list[bool]) -> None:
+        super().__init__(b"")
+        self.target, self.seen = name, seen
+
+    def chunks(self, chunk_size=None):
+        for part in (b"%PDF-1.7\n", b"half ", b"of it\n%%EOF\n"):
+            self.seen.append(default_storage.exists(self.target))
+            yield part
+
+
+def test_a_file_saved_on_disk_is_visible_under_its_name_only_once_whole():
+    seen: list[bool] = []
+    name = default_storage.save("pdf-cache/1/key.pdf", _Watched("pdf-cache/1/key.pdf", seen))
+    assert name == "pdf-cache/1/key.pdf"
+    assert seen == [False, False, False]
+    with default_storage.open(name) as handle:
+        assert handle.read() == b"%PDF-1.7\nhalf of it\n%%EOF\n"
+    # A second file of the same name gets a name of its own; no temporary file stays.
+    other = default_storage.save(name, ContentFile(b"other"))
+    assert other != name and other.startswith("pdf-cache/1/key_")
+    assert files_under("pdf-cache") == sorted([name, other])

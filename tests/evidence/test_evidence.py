@@ -23,7 +23,7 @@ from tests.conftest import PROJECT_DIR, client_for
 from tests.factories import make_evaluation
 from tests.storage_helpers import stored_bytes, stored_names
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.files]
 
 MIB = 1024 * 1024
 
