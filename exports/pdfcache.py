@@ -22,8 +22,8 @@ through ``cached_pdf_name``; an approved form is rendered in the background when
 approval), so its first download is already cached.
 
 A printed state is rendered once however many processes of one machine ask for it at the
-same time: the render holds a lock file on that machine (``VAR_DIR/locks/pdf-cache/<form
-id>/<key>.lock``, an ``flock`` that a killed process releases); the others wait for it and
+same time: the render holds a lock file on that machine (``VAR_DIR/locks/pdf-<form id>-<key>.lock``, an
+``flock`` that a killed process releases); the others wait for it and
 read its file. Processes on different machines are not held back by each other: at worst
 two render the same PDF at once, and one copy is kept. Everything else lives in the default
 storage only (a local folder or an S3 bucket), so that every machine sees it: the PDFs, and
@@ -238,7 +238,7 @@ class KeptChanging(Exception):
 def _lock_path(evaluation: Evaluation, key: str) -> Path:
     """This machine's lock file of one printed state (never in the default storage, which
     may be an S3 bucket: a lock is a local file)."""
-    return Path(settings.VAR_DIR) / "locks" / CACHE_DIR / str(evaluation.pk) / f"{key}.lock"
+    return Path(settings.VAR_DIR) / "locks" / f"pdf-{evaluation.pk}-{key}.lock"
 
 
 @contextmanager
