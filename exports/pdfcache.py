@@ -22,15 +22,15 @@ through ``cached_pdf_name``; an approved form is rendered in the background when
 approval), so its first download is already cached.
 
 A printed state is rendered once however many processes of one machine ask for it at the
-same time: the render holds a lock file on that machine (``VAR_DIR/locks/pdf-<form id>-<key>.lock``, an
-``flock`` that a killed process releases); the others wait for it and
+same time: the render holds a lock file on that machine (``VAR_DIR/locks/pdf-<form
+id>-<key>.lock``, an ``flock`` that a killed process releases); the others wait for it and
 read its file. Processes on different machines are not held back by each other: at worst
 two render the same PDF at once, and one copy is kept. Everything else lives in the default
 storage only (a local folder or an S3 bucket), so that every machine sees it: the PDFs, and
-the marks of renders asked of the task worker (``pdf-cache/<form id>/.<key>.queued``). A download (``download_pdf``) renders only a form
-that prints quickly and waits only a few seconds for another render; anything longer is
-rendered by the task worker while the page waits (``pdf_ready``), so a web worker is never
-held for long by one PDF.
+the marks of renders asked of the task worker (``pdf-cache/<form id>/.<key>.queued``).
+A download (``download_pdf``) renders only a form that prints quickly and waits only a few
+seconds for another render; anything longer is rendered by the task worker while the page
+waits (``pdf_ready``), so a web worker is never held for long by one PDF.
 """
 
 from __future__ import annotations
