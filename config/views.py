@@ -55,7 +55,11 @@ def storage_health() -> dict:
     """
     free = free_bytes()
     minimum = settings.STORAGE_MIN_FREE_BYTES
-    return {"free_bytes": free, "min_free_bytes": minimum, "low": free is not None and free < minimum}
+    return {
+        "free_bytes": free,
+        "min_free_bytes": minimum,
+        "low": free is not None and free < minimum,
+    }
 
 
 @login_not_required
