@@ -476,7 +476,9 @@ def test_a_download_waits_a_few_seconds_for_another_render_then_shows_the_waitin
     with pdfcache._render_lock(form, pdfcache.print_key(form), wait=0):  # another render
         started = time.monotonic()
         response = client_for(staff_a).get(f"/evaluations/{form.pk}/pdf/")
-        assert time.monotonic() - started < 2
+        # Bounded by DOWNLOAD_WAIT, not by the render (held until the block ends); generous
+        # for the storage's round trips on a loaded machine (make test-s3).
+        assert time.monotonic() - started < 30
     assert response.status_code == 202
     assert "正在生成 PDF" in response.content.decode()
     assert not renders
