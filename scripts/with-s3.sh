@@ -15,13 +15,13 @@
 # in the server's memory, which suits a throwaway run) or check the signature's secret.
 set -euo pipefail
 
-cd "$(dirname "$0")/.."
-MOTO_SERVER="${MOTO_SERVER:-.venv/bin/moto_server}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+MOTO_SERVER="${MOTO_SERVER:-$root/.venv/bin/moto_server}"
 if [ ! -x "$MOTO_SERVER" ]; then
   echo "moto_server not found; run scripts/setup.sh first." >&2
   exit 1
 fi
-PY="${PY:-.venv/bin/python}"
+PY="$root/.venv/bin/python"
 
 workdir=$(mktemp -d /tmp/perfeval-s3.XXXXXX)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
