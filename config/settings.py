@@ -328,7 +328,7 @@ EXPORT_PARTS_IN_FLIGHT_PER_USER = env_int("EXPORT_PARTS_IN_FLIGHT_PER_USER", 2)
 # progress poll, a finished part or the hourly cleanup; the poll tries at most this often.
 EXPORT_QUEUE_RETRY_SECONDS = env_int("EXPORT_QUEUE_RETRY_SECONDS", 10)
 
-# Below this many free bytes on MEDIA_ROOT's file system, `/healthz?detail=1` answers 503
+# Below this many free bytes on the stored files' file system (none on S3), `/healthz?detail=1` answers 503
 # (uploads and exports start failing when the disk is full).
 STORAGE_MIN_FREE_BYTES = env_int("STORAGE_MIN_FREE_BYTES", 1024**3)
 
