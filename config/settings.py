@@ -206,7 +206,7 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
-# Several machines (docs/deployment.md, "More than one machine"): every stored file (evidence,
+# Several machines (docs/deployment.md, "Several machines", 3.): every stored file (evidence,
 # notices, exports, the PDF cache) goes to an S3-compatible bucket instead of MEDIA_ROOT.
 # Objects stay private (no ACL: the bucket's own policy, which must not be public) and are
 # only ever streamed through the application's views, which check the user; the storage's
@@ -328,8 +328,8 @@ EXPORT_PARTS_IN_FLIGHT_PER_USER = env_int("EXPORT_PARTS_IN_FLIGHT_PER_USER", 2)
 # progress poll, a finished part or the hourly cleanup; the poll tries at most this often.
 EXPORT_QUEUE_RETRY_SECONDS = env_int("EXPORT_QUEUE_RETRY_SECONDS", 10)
 
-# Below this many free bytes on the stored files' file system (none on S3), `/healthz?detail=1` answers 503
-# (uploads and exports start failing when the disk is full).
+# Below this many free bytes on the stored files' file system (none on S3), `/healthz?detail=1`
+# answers 503 (uploads and exports start failing when the disk is full).
 STORAGE_MIN_FREE_BYTES = env_int("STORAGE_MIN_FREE_BYTES", 1024**3)
 
 # Local scoring rules (docs/domain.md, scoring rule 7), off by default.
