@@ -5,7 +5,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 MO := locale/zh_Hans/LC_MESSAGES/django.mo
 
-.PHONY: setup run demo test test-sqlite test-postgres test-rq test-ldap test-fast lint migrations-check bench clean
+.PHONY: setup run demo test test-sqlite test-postgres test-rq test-ldap test-s3 test-memory-storage test-fast lint migrations-check bench clean
 
 setup:
 	@scripts/setup.sh
@@ -18,10 +18,10 @@ run: setup
 	DJANGO_DEBUG=1 PY=$(PY) scripts/run-dev.sh $(HOST):$(PORT)
 
 ## Run the whole test suite: checks, SQLite, then a throwaway PostgreSQL, then the export-job
-## tests once more on a throwaway Redis with an RQ worker, and the directory sign-in tests on a
-## throwaway slapd. Every test but those runs on PostgreSQL;
-## the browser tests only there (tests/README.md says why).
-test: setup lint migrations-check test-sqlite test-postgres test-rq test-ldap
+## tests once more on a throwaway Redis with an RQ worker, the directory sign-in tests on a
+## throwaway slapd, and the tests that store files on a throwaway S3 server. Every test runs
+## on PostgreSQL; the browser tests only there (tests/README.md says why).
+test: setup lint migrations-check test-sqlite test-postgres test-rq test-ldap test-s3
 
 # The suite spreads over the machine's cores (pytest-xdist); PYTEST_WORKERS=0 runs it in
 # one process, as a debugger needs.
@@ -42,6 +42,15 @@ test-rq:
 # Sign-in against a throwaway slapd (scripts/with-slapd.sh): the `ldap` tests, in one process.
 test-ldap: $(MO)
 	scripts/with-slapd.sh $(PY) -m pytest -q -m ldap
+
+# The tests that store and read files (marker `files`: evidence, the PDF cache, exports, import
+# previews, notices) on a throwaway S3-compatible server (scripts/with-s3.sh), where no
+# stored file has a local path. `make test-memory-storage` runs them with files in memory.
+test-s3: $(MO)
+	scripts/with-s3.sh $(PYTEST) -m "files and not browser"
+
+test-memory-storage: $(MO)
+	TEST_STORAGE=memory $(PYTEST) -m "files and not browser"
 
 ## Quick loop while developing: SQLite, no browser tests and no slow ones (marker `slow`), on every core.
 test-fast: $(MO)

@@ -236,7 +236,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # MEDIA_ROOT on this machine's disk; DJANGO_S3_BUCKET below puts it on object storage.
+    "default": {"BACKEND": "common.storage.WholeFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -247,6 +248,34 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "media/"
+# Several machines (docs/deployment.md, "Several machines", 3.): every stored file (evidence,
+# notices, exports, the PDF cache) goes to an S3-compatible bucket instead of MEDIA_ROOT.
+# Objects stay private (no ACL: the bucket's own policy, which must not be public) and are
+# only ever streamed through the application's views, which check the user; the storage's
+# signed URLs are not handed out. No overwriting: a second file of the same name (two
+# campaigns' "通知.pdf") gets a name of its own, as on disk.
+S3_BUCKET = env_str("DJANGO_S3_BUCKET")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            # Unset: AWS's own endpoint, region and credentials chain (instance role, ~/.aws).
+            "endpoint_url": env_str("DJANGO_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("DJANGO_S3_REGION") or None,
+            "access_key": env_str("DJANGO_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("DJANGO_S3_SECRET_ACCESS_KEY") or None,
+            # A key prefix, for a bucket shared with other applications.
+            "location": env_str("DJANGO_S3_PREFIX"),
+            # "path" for servers without a DNS name per bucket (MinIO, SeaweedFS, most on-premises).
+            "addressing_style": env_str("DJANGO_S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+        },
+    }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -342,8 +371,8 @@ EXPORT_PARTS_IN_FLIGHT_PER_USER = env_int("EXPORT_PARTS_IN_FLIGHT_PER_USER", 2)
 # progress poll, a finished part or the hourly cleanup; the poll tries at most this often.
 EXPORT_QUEUE_RETRY_SECONDS = env_int("EXPORT_QUEUE_RETRY_SECONDS", 10)
 
-# Below this many free bytes on MEDIA_ROOT's file system, `/healthz?detail=1` answers 503
-# (uploads and exports start failing when the disk is full).
+# Below this many free bytes on the stored files' file system (none on S3), `/healthz?detail=1`
+# answers 503 (uploads and exports start failing when the disk is full).
 STORAGE_MIN_FREE_BYTES = env_int("STORAGE_MIN_FREE_BYTES", 1024**3)
 
 # Local scoring rules (docs/domain.md, scoring rule 7), off by default.

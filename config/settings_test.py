@@ -38,6 +38,10 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# TEST_STORAGE=memory (make test-s3): stored files in memory, a storage without local paths
+# (its .path() raises), so that a code path assuming files on this machine's disk fails.
+if os.environ.get("TEST_STORAGE") == "memory":
+    STORAGES["default"] = {"BACKEND": "tests.storage_helpers.NoPathInMemoryStorage"}
 
 # Fast hashing for the many users tests create; production keeps PBKDF2.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -49,10 +49,17 @@ class HealthQuery(forms.Form):
 
 
 def storage_health() -> dict:
-    """Free bytes of MEDIA_ROOT's file system, and ``low`` under STORAGE_MIN_FREE_BYTES."""
+    """Free bytes of the stored files' file system, and ``low`` under STORAGE_MIN_FREE_BYTES.
+
+    On object storage ``free_bytes`` is null and never low: its quota is the provider's.
+    """
     free = free_bytes()
     minimum = settings.STORAGE_MIN_FREE_BYTES
-    return {"free_bytes": free, "min_free_bytes": minimum, "low": free < minimum}
+    return {
+        "free_bytes": free,
+        "min_free_bytes": minimum,
+        "low": free is not None and free < minimum,
+    }
 
 
 @login_not_required

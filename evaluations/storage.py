@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import shutil
+from datetime import datetime
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext as _
@@ -47,9 +47,34 @@ def save_whole(name: str, content: File) -> str:
         raise
 
 
-def free_bytes() -> int:
-    """Free bytes (for the application's user) of the file system holding MEDIA_ROOT."""
-    folder = Path(settings.MEDIA_ROOT)
+def modified_at(name: str) -> datetime | None:
+    """When the stored file was last written; None when there is no such file."""
+    try:
+        return default_storage.get_modified_time(name)
+    except FileNotFoundError:
+        return None
+    except Exception as error:
+        # S3 (django-storages) raises botocore's ClientError for a missing object.
+        if _status_of(error) == 404:
+            return None
+        raise
+
+
+def _status_of(error: Exception) -> int | None:
+    """The HTTP status an object storage answered with, when the error carries one."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return None
+    return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+
+
+def free_bytes() -> int | None:
+    """Free bytes (for the application's user) of the file system holding the stored files;
+    None on object storage (S3), which has no disk of ours to fill."""
+    try:
+        folder = Path(default_storage.path(""))
+    except NotImplementedError:
+        return None
     while not folder.exists() and folder != folder.parent:  # not created before the first file
         folder = folder.parent
     return shutil.disk_usage(folder).free

@@ -16,12 +16,14 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from evaluations.models import Evaluation
+from evaluations.storage import modified_at
 from evidence.models import EvidenceFile
 from exports.models import ExportJob
 from exports.pdfcache import CACHE_DIR
 
-# The PDF cache's working files (exports/pdfcache.py): a write in progress, a render's lock,
-# a render asked of the worker. None lives for more than minutes.
+# The PDF cache's working files: a write in progress (common/storage.py), a render asked of
+# the worker (exports/pdfcache.py), a render's lock (kept there by earlier versions). None
+# lives for more than minutes.
 _CACHE_WORKING = (".tmp", ".lock", ".queued")
 
 
@@ -56,10 +58,8 @@ def _walk(folder: str) -> Iterator[str]:
 
 
 def _old(name: str, cutoff: datetime) -> bool:
-    try:
-        return default_storage.get_modified_time(name) < cutoff
-    except FileNotFoundError:  # gone since it was listed
-        return False
+    written = modified_at(name)
+    return written is not None and written < cutoff  # None: gone since it was listed
 
 
 def _remove(name: str, tally: Removed, *, dry_run: bool) -> None:

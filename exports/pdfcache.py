@@ -22,13 +22,16 @@ through ``cached_pdf_name``; an approved form is rendered in the background when
 (``render_pdf`` task below, queued by exports/receivers.py when the workflow announces the
 approval), so its first download is already cached.
 
-A printed state is rendered once however many processes ask for it at the same time: the
-render holds a lock file beside the PDF (``pdf-cache/<form id>/.<key>.lock``, an ``flock``
-that every process sharing the media folder sees and that a killed process releases); the
-others wait for it and read its file. A download (``download_pdf``) renders only a form
-that prints quickly and waits only a few seconds for another render; anything longer is
-rendered by the task worker while the page waits (``pdf_ready``), so a web worker is never
-held for long by one PDF.
+A printed state is rendered once however many processes of one machine ask for it at the
+same time: the render holds a lock file on that machine (``VAR_DIR/locks/pdf-<form
+id>-<key>.lock``, an ``flock`` that a killed process releases); the others wait for it and
+read its file. Processes on different machines are not held back by each other: at worst
+two render the same PDF at once, and one copy is kept. Everything else lives in the default
+storage only (a local folder or an S3 bucket), so that every machine sees it: the PDFs, and
+the marks of renders asked of the task worker (``pdf-cache/<form id>/.<key>.queued``).
+A download (``download_pdf``) renders only a form that prints quickly and waits only a few
+seconds for another render; anything longer is rendered by the task worker while the page
+waits (``pdf_ready``), so a web worker is never held for long by one PDF.
 """
 
 from __future__ import annotations
@@ -39,11 +42,10 @@ import hashlib
 import json
 import logging
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
@@ -55,6 +57,7 @@ from django.core.files.storage import default_storage
 from django.db.models import CharField, Count, Exists, Max, OuterRef, Subquery, Sum
 from django.db.models.expressions import RawSQL
 from django.template.loader import get_template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -65,7 +68,7 @@ from evaluations.core.rulesets import rules_to_dict
 from evaluations.mapping import approved_targets
 from evaluations.models import Evaluation, EvaluationEvent, EventAction, Status
 from evaluations.rules import rules_for
-from evaluations.storage import save_whole
+from evaluations.storage import modified_at, save_whole
 from exports import compose
 from exports.pdf import prints_quickly
 from exports.queueing import enqueue
@@ -194,21 +197,12 @@ def cache_name(evaluation: Evaluation, key: str) -> str:
 
 
 def _store(name: str, data: bytes) -> None:
-    """Write the file so that no reader ever sees half of it."""
-    try:
-        path = Path(default_storage.path(name))
-    except NotImplementedError:  # a remote storage (S3): one upload is atomic
-        if not default_storage.exists(name):
-            save_whole(name, ContentFile(data))
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
-        raise
+    """Store the file; no reader ever sees half of it (a save appears whole: an upload on
+    S3, a hard link of a finished file on disk, common/storage.py)."""
+    if not default_storage.exists(name):
+        # Rendered on another machine meanwhile: this copy is stored under another name,
+        # which _drop_older deletes.
+        save_whole(name, ContentFile(data))
 
 
 def _drop_older(evaluation: Evaluation, keep: str) -> None:
@@ -245,12 +239,10 @@ class KeptChanging(Exception):
         self.message = self.args[0]
 
 
-def _local_path(name: str) -> Path:
-    """The file of a cache name on this machine (lock and queue marks live beside the PDFs)."""
-    try:
-        return Path(default_storage.path(name))
-    except NotImplementedError:  # a remote storage (S3): the marks stay on this machine
-        return Path(settings.VAR_DIR) / name
+def _lock_path(evaluation: Evaluation, key: str) -> Path:
+    """This machine's lock file of one printed state (never in the default storage, which
+    may be an S3 bucket: a lock is a local file)."""
+    return Path(settings.VAR_DIR) / "locks" / f"pdf-{evaluation.pk}-{key}.lock"
 
 
 @contextmanager
@@ -261,7 +253,7 @@ def _render_lock(evaluation: Evaluation, key: str, wait: float | None) -> Iterat
     that waited on the removed file sees that its file is no longer the one at the path and
     locks the path again.
     """
-    path = _local_path(f"{CACHE_DIR}/{evaluation.pk}/.{key}.lock")
+    path = _lock_path(evaluation, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = None if wait is None else time.monotonic() + wait
     while True:
@@ -351,23 +343,27 @@ def cached_pdf_bytes(evaluation: Evaluation, *, wait: float | None = None) -> by
 # --------------------------------------------------------------------------- downloads
 
 
-def _queued_mark(evaluation: Evaluation, key: str) -> Path:
-    return _local_path(f"{CACHE_DIR}/{evaluation.pk}/.{key}.queued")
+def _queued_mark(evaluation: Evaluation, key: str) -> str:
+    """The storage name of the mark of a render asked of the task worker: in the default
+    storage, so that the worker (on another machine) clears what a web server set."""
+    return f"{CACHE_DIR}/{evaluation.pk}/.{key}.queued"
+
+
+def _queued_lately(mark: str) -> bool:
+    written = modified_at(mark)
+    return written is not None and timezone.now() - written < timedelta(seconds=QUEUED_STALE)
 
 
 def _queue_render(evaluation: Evaluation, key: str) -> None:
     """Ask the task worker to render the PDF, unless it was asked already and is at it."""
     mark = _queued_mark(evaluation, key)
-    try:
-        if time.time() - mark.stat().st_mtime < QUEUED_STALE:
-            return
-    except FileNotFoundError:
-        pass
-    mark.parent.mkdir(parents=True, exist_ok=True)
-    mark.touch()
+    if _queued_lately(mark):
+        return
+    default_storage.delete(mark)  # a stale mark: written anew, not under another name
+    default_storage.save(mark, ContentFile(b""))
     if enqueue(render_pdf, evaluation.pk) is None:
         # Not asked after all: the next download asks again.
-        mark.unlink(missing_ok=True)
+        default_storage.delete(mark)
 
 
 def queue_missing_renders(*, since: datetime) -> int:
@@ -414,11 +410,7 @@ def pdf_ready(evaluation: Evaluation) -> dict[str, bool]:
     key = print_key(evaluation)
     if default_storage.exists(cache_name(evaluation, key)):
         return {"ready": True, "queued": False}
-    try:
-        queued = time.time() - _queued_mark(evaluation, key).stat().st_mtime < QUEUED_STALE
-    except FileNotFoundError:
-        queued = False
-    return {"ready": False, "queued": queued}
+    return {"ready": False, "queued": _queued_lately(_queued_mark(evaluation, key))}
 
 
 @task()
@@ -443,6 +435,11 @@ def render_queued(evaluation: Evaluation) -> None:
     try:
         cached_pdf_name(evaluation)
     finally:
-        folder = _local_path(f"{CACHE_DIR}/{evaluation.pk}")
-        for mark in folder.glob(".*.queued"):
-            mark.unlink(missing_ok=True)
+        folder = f"{CACHE_DIR}/{evaluation.pk}"
+        try:
+            _dirs, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            files = []
+        for name in files:
+            if name.startswith(".") and name.endswith(".queued"):
+                default_storage.delete(f"{folder}/{name}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = PROJECT_DIR / "sample_data"
 ARTIFACTS_DIR = PROJECT_DIR / "test-artifacts"
 PASSWORD = "pass-for-tests-1"
+# Storages that keep files in MEDIA_ROOT; any other has no local path (make test-s3).
+LOCAL_STORAGES = {
+    "common.storage.WholeFileSystemStorage",
+    "django.core.files.storage.FileSystemStorage",
+}
 
 # CI runs the property tests with fixed seeds and no time limit per example, so a busy
 # machine cannot make them flaky; locally they explore new examples on every run.
@@ -122,8 +128,21 @@ def artifacts_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path_factory):
-    """Every test stores files (the PDF cache, exports, evidence) in a folder of its own."""
+    """Every test stores files (the PDF cache, exports, evidence) in a folder of its own.
+
+    On a storage without folders on this machine (TEST_STORAGE=memory, S3 under
+    scripts/with-s3.sh): a fresh memory storage, or a key prefix of its own in the bucket.
+    """
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    default = settings.STORAGES["default"]
+    if default["BACKEND"] not in LOCAL_STORAGES:
+        options = dict(default.get("OPTIONS", {}))
+        if default["BACKEND"] == "storages.backends.s3.S3Storage":
+            options["location"] = f"tests/{uuid.uuid4().hex}"
+        # A changed STORAGES makes Django build the default storage anew.
+        settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
+        yield
+        return
     from django.core.files.storage import default_storage
 
     # The default storage reads MEDIA_ROOT when first used; forget what it cached.

@@ -143,6 +143,7 @@ def test_it_closes_and_reopens_a_campaign(client_finance, campaign):
 # --- the notice file -----------------------------------------------------------------------
 
 
+@pytest.mark.files
 def test_the_notice_file_must_be_a_pdf(client_finance, campaign):
     upload = SimpleUploadedFile("notice.pdf", b"<html>not a pdf</html>", "application/pdf")
     response = client_finance.post(
@@ -154,6 +155,7 @@ def test_the_notice_file_must_be_a_pdf(client_finance, campaign):
     assert not campaign.notice_file
 
 
+@pytest.mark.files
 def test_the_notice_file_is_bounded_by_the_setting(client_finance, campaign, settings):
     settings.CAMPAIGN_NOTICE_MAX_BYTES = 40
     upload = SimpleUploadedFile("notice.pdf", PDF, "application/pdf")
@@ -165,6 +167,7 @@ def test_the_notice_file_is_bounded_by_the_setting(client_finance, campaign, set
     assert not campaign.notice_file
 
 
+@pytest.mark.files
 def test_the_notice_file_is_served_as_a_download_to_those_with_a_role(
     client_finance, client_a, client_admin, campaign
 ):
@@ -525,6 +528,7 @@ def test_the_year_of_an_unused_campaign_can_be_corrected(client_finance, campaig
     assert campaign.year == 2025
 
 
+@pytest.mark.files
 def test_a_replaced_notice_file_is_deleted_once_the_change_is_committed(
     client_finance, campaign, django_capture_on_commit_callbacks
 ):

@@ -11,8 +11,10 @@ from __future__ import annotations
 import errno
 import os
 import time
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.base import ContentFile
@@ -20,28 +22,30 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.management import call_command
 from django.db.models import F
 from django.test import Client
+from django.utils import timezone
 
 from evaluations.models import Evaluation, Status
 from evidence.models import EvidenceFile
+from exports import cleanup, jobs, pdfcache
 from exports import compose as pdf_module
-from exports import jobs, pdfcache
 from exports.models import ExportJob, State
 from tests.conftest import PROJECT_DIR, client_for
 from tests.evidence.test_evidence import messages_of, pdf_bytes, upload
 from tests.export_helpers import pdf_pages, squash
 from tests.factories import make_evaluation
+from tests.storage_helpers import NoPathInMemoryStorage, stored_names
 from tests.tasks_helpers import run_worker
 
 FULL = "存储空间不足，请联系管理员"
 
 
-def files_under(folder: str) -> list[Path]:
-    root = Path(default_storage.path(folder))
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+def files_under(folder: str) -> list[str]:
+    """The stored names under ``folder``, temporary files included."""
+    return stored_names(folder)
 
 
-def fill_disk(monkeypatch, code: int = errno.ENOSPC) -> None:
-    """Storage saves write part of the file, then fail as a full disk does."""
+def _full_disk_save(code: int):
+    """A local-disk save that writes part of the file, then fails as a full disk does."""
 
     def save(self, name, content):
         path = Path(self.path(name))
@@ -49,20 +53,24 @@ def fill_disk(monkeypatch, code: int = errno.ENOSPC) -> None:
         path.write_bytes(next(iter(content.chunks()))[:10])
         raise OSError(code, os.strerror(code), str(path))
 
-    monkeypatch.setattr(FileSystemStorage, "_save", save)
+    return save
+
+
+def fill_disk(monkeypatch, code: int = errno.ENOSPC) -> None:
+    """Storage saves write part of the file, then fail as a full disk does."""
+    monkeypatch.setattr(FileSystemStorage, "_save", _full_disk_save(code))
 
 
 def fill_cache_disk(monkeypatch) -> None:
-    """The PDF cache's writes (its .tmp files) write part of the PDF, then fail: disk full."""
-    original = Path.write_bytes
+    """The PDF cache's saves write part of the PDF, then fail: disk full."""
+    original = FileSystemStorage._save
+    full = _full_disk_save(errno.ENOSPC)
 
-    def write_bytes(self, data):
-        if self.name.endswith(".tmp"):
-            original(self, data[:10])
-            raise OSError(errno.ENOSPC, "No space left on device", str(self))
-        return original(self, data)
+    def save(self, name, content):
+        cached_pdf = name.startswith("pdf-cache/") and ".pdf" in name
+        return (full if cached_pdf else original)(self, name, content)
 
-    monkeypatch.setattr(Path, "write_bytes", write_bytes)
+    monkeypatch.setattr(FileSystemStorage, "_save", save)
 
 
 @pytest.fixture
@@ -110,9 +118,7 @@ def test_an_upload_script_on_a_full_disk_keeps_the_page_and_the_other_files(
     ]
     kept = EvidenceFile.objects.get()
     assert kept.original_name == "a.pdf"
-    assert [
-        p.relative_to(default_storage.location).as_posix() for p in files_under("evidence")
-    ] == [kept.stored_name]
+    assert files_under("evidence") == [kept.stored_name]
 
 
 def _first_only(real, full):
@@ -220,19 +226,20 @@ def test_a_download_of_a_form_that_keeps_changing_waits_for_the_worker(
 # --- cleanup_storage ---------------------------------------------------------------------------
 
 
-def put(name: str, *, days_old: float) -> str:
-    """A file in the storage, last written ``days_old`` days ago."""
-    stored = default_storage.save(name, ContentFile(b"x" * 100))
-    past = time.time() - days_old * 86400
-    os.utime(default_storage.path(stored), (past, past))
-    return stored
+def put(name: str) -> str:
+    """A file in the storage, written now."""
+    return default_storage.save(name, ContentFile(b"x" * 100))
 
 
+@pytest.mark.files
 @pytest.mark.django_db
 def test_cleanup_removes_old_orphans_and_keeps_fresh_ones_and_every_referenced_file(
-    draft, staff_a, finance
+    draft, staff_a, finance, monkeypatch
 ):
-    kept_evidence = put(f"evidence/{draft.pk}/referenced", days_old=3)
+    # Object storage cannot back-date a file: the "old" files are written first, the fresh
+    # ones two seconds later (S3 keeps whole seconds), and the cleanup's clock is set so
+    # that a day ago falls between them.
+    kept_evidence = put(f"evidence/{draft.pk}/referenced")
     EvidenceFile.objects.create(
         evaluation=draft,
         original_name="合同.pdf",
@@ -242,31 +249,36 @@ def test_cleanup_removes_old_orphans_and_keeps_fresh_ones_and_every_referenced_f
         stored_name=kept_evidence,
         uploaded_by=staff_a,
     )
-    kept_export = put(f"exports/{finance.pk}/1-done.pdf", days_old=3)
+    kept_export = put(f"exports/{finance.pk}/1-done.pdf")
     ExportJob.objects.create(
         user=finance, year=2021, format="pdf", state=State.DONE, file=kept_export
     )
+    kept_current = put(f"pdf-cache/{draft.pk}/current.pdf")
+    orphans = {
+        put(f"evidence/{draft.pk}/no-row"),
+        put("evidence/999999/of-a-deleted-form"),
+        put(f"exports/{finance.pk}/3-no-job.pdf"),
+        put(f"pdf-cache/{draft.pk}/.old.deadbeef.tmp"),
+        put(f"pdf-cache/{draft.pk}/.old.1234abcd.queued"),
+        put("pdf-cache/999999/deleted-form.pdf"),
+    }
+    a_day_ago = timezone.now() + timedelta(seconds=1)
+    time.sleep(2.1)
     kept = {
         kept_evidence,
         kept_export,
-        put(f"evidence/{draft.pk}/fresh-upload", days_old=0.1),
-        put(f"exports/{finance.pk}/2-being-written.pdf", days_old=0.1),
-        put(f"pdf-cache/{draft.pk}/current.pdf", days_old=30),
-        put(f"pdf-cache/{draft.pk}/.current.1234abcd.tmp", days_old=0.1),
-        put(f"pdf-cache/{draft.pk}/.current.lock", days_old=0.1),
+        kept_current,
+        put(f"evidence/{draft.pk}/fresh-upload"),
+        put(f"exports/{finance.pk}/2-being-written.pdf"),
+        put(f"pdf-cache/{draft.pk}/.current.1234abcd.tmp"),
+        put(f"pdf-cache/{draft.pk}/.current.queued"),
     }
-    orphans = {
-        put(f"evidence/{draft.pk}/no-row", days_old=2),
-        put("evidence/999999/of-a-deleted-form", days_old=2),
-        put(f"exports/{finance.pk}/3-no-job.pdf", days_old=2),
-        put(f"pdf-cache/{draft.pk}/.old.deadbeef.tmp", days_old=2),
-        put(f"pdf-cache/{draft.pk}/.old.lock", days_old=2),
-        put("pdf-cache/999999/deleted-form.pdf", days_old=2),
-    }
+    monkeypatch.setattr(
+        cleanup, "timezone", SimpleNamespace(now=lambda: a_day_ago + timedelta(days=1))
+    )
 
     def present() -> set[str]:
-        root = Path(default_storage.location)
-        return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+        return {*stored_names("evidence"), *stored_names("exports"), *stored_names("pdf-cache")}
 
     assert present() == kept | orphans
     out = StringIO()
@@ -312,3 +324,47 @@ def test_healthz_detail_reports_free_space_and_answers_503_when_low(settings):
     assert low.json()["status"] == "error" and low.json()["storage"]["low"] is True
     # The load balancer's probe is not taken down by the disk.
     assert Client().get("/healthz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_healthz_detail_on_object_storage_has_no_free_space_to_watch(settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": f"{NoPathInMemoryStorage.__module__}.NoPathInMemoryStorage"},
+    }
+    settings.STORAGE_MIN_FREE_BYTES = 10**18
+    detail = Client().get("/healthz?detail=1")
+    assert detail.status_code == 200
+    assert detail.json() == {
+        "status": "ok",
+        "storage": {"free_bytes": None, "min_free_bytes": 10**18, "low": False},
+    }
+
+
+# --- saves on this machine's disk appear whole ------------------------------------------------
+
+
+class _Watched(ContentFile):
+    """Content that records, while it is being written, whether its name is visible yet."""
+
+    def __init__(self, name: str, seen: list[bool]) -> None:
+        super().__init__(b"")
+        self.target, self.seen = name, seen
+
+    def chunks(self, chunk_size=None):
+        for part in (b"%PDF-1.7\n", b"half ", b"of it\n%%EOF\n"):
+            self.seen.append(default_storage.exists(self.target))
+            yield part
+
+
+def test_a_file_saved_on_disk_is_visible_under_its_name_only_once_whole():
+    seen: list[bool] = []
+    name = default_storage.save("pdf-cache/1/key.pdf", _Watched("pdf-cache/1/key.pdf", seen))
+    assert name == "pdf-cache/1/key.pdf"
+    assert seen == [False, False, False]
+    with default_storage.open(name) as handle:
+        assert handle.read() == b"%PDF-1.7\nhalf of it\n%%EOF\n"
+    # A second file of the same name gets a name of its own; no temporary file stays.
+    other = default_storage.save(name, ContentFile(b"other"))
+    assert other != name and other.startswith("pdf-cache/1/key_")
+    assert files_under("pdf-cache") == sorted([name, other])

@@ -21,17 +21,11 @@ from evaluations.workflow import evaluation_submit
 from evidence.models import EvidenceFile
 from tests.conftest import PROJECT_DIR, client_for
 from tests.factories import make_evaluation
+from tests.storage_helpers import stored_bytes, stored_names
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.files]
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    """Stored files go to a folder of the test's own."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
 
 
 # --- real files ---------------------------------------------------------------------------
@@ -148,9 +142,7 @@ def draft(dept_a, staff_a):
 # --- accepted -----------------------------------------------------------------------------
 
 
-def test_it_accepts_a_pdf_a_png_and_a_docx_at_once_under_random_names(
-    client_a, draft, staff_a, media
-):
+def test_it_accepts_a_pdf_a_png_and_a_docx_at_once_under_random_names(client_a, draft, staff_a):
     key = draft.indicators.order_by("position")[2].key
     response = upload(
         client_a,
@@ -181,8 +173,8 @@ def test_it_accepts_a_pdf_a_png_and_a_docx_at_once_under_random_names(
     assert pdf.sha256 == hashlib.sha256(pdf_bytes()).hexdigest()
     for f in files.values():
         assert re.fullmatch(rf"evidence/{draft.pk}/[0-9a-f]{{32}}", f.stored_name)
-        assert (media / f.stored_name).exists()
-    assert (media / pdf.stored_name).read_bytes() == pdf_bytes()
+        assert default_storage.exists(f.stored_name)
+    assert stored_bytes(pdf.stored_name) == pdf_bytes()
 
 
 def test_it_checks_a_docx_spooled_to_a_temporary_file(client_a, draft, settings):
@@ -226,14 +218,12 @@ def test_it_cleans_the_original_name(client_a, draft):
         ("损坏.docx", b"PK\x03\x04" + b"\x00" * 100, "文件已损坏"),
     ],
 )
-def test_it_refuses_content_that_is_not_what_the_name_says(
-    client_a, draft, media, name, content, message
-):
+def test_it_refuses_content_that_is_not_what_the_name_says(client_a, draft, name, content, message):
     response = upload(client_a, draft, (name, content))
     assert response.status_code == 302
     assert any(message in m for m in messages_of(response)), messages_of(response)
     assert draft.evidence.count() == 0
-    assert not (media / "evidence").exists() or not any((media / "evidence").rglob("*"))
+    assert stored_names("evidence") == []
 
 
 @pytest.mark.parametrize(
@@ -243,7 +233,7 @@ def test_it_refuses_content_that_is_not_what_the_name_says(
         (30 * MIB, "文件的压缩比超过 100 倍（上限），可能是“压缩炸弹”，未读取。"),
     ],
 )
-def test_it_refuses_a_zip_bomb_named_docx(client_a, draft, media, xml_size, message):
+def test_it_refuses_a_zip_bomb_named_docx(client_a, draft, xml_size, message):
     data = _bombs().empty_paragraphs_docx(xml_size=xml_size)
     assert len(data) < 2 * MIB
     response = upload(client_a, draft, ("验收报告.docx", data))
@@ -258,14 +248,15 @@ def test_it_refuses_a_file_over_the_limit_naming_it(client_a, draft, settings):
     assert draft.evidence.count() == 0
 
 
-def test_it_refuses_a_file_over_the_form_limit(client_a, draft, settings, media):
+def test_it_refuses_a_file_over_the_form_limit(client_a, draft, settings):
     settings.EVIDENCE_MAX_FORM_BYTES = len(pdf_bytes()) * 2 + 10
     upload(client_a, draft, ("1.pdf", pdf_bytes()), ("2.pdf", pdf_bytes()))
     response = upload(client_a, draft, ("3.pdf", pdf_bytes()))
     assert any("每张表上限" in m and "3.pdf" in m for m in messages_of(response))
     assert sorted(draft.evidence.values_list("original_name", flat=True)) == ["1.pdf", "2.pdf"]
-    assert len(list((media / "evidence").rglob("*.*"))) == 0  # only random names, no leftovers
-    assert len([p for p in (media / "evidence").rglob("*") if p.is_file()]) == 2
+    stored = stored_names("evidence")
+    assert [name for name in stored if "." in name] == []  # only random names, no leftovers
+    assert len(stored) == 2
 
 
 def test_the_upload_script_gets_the_renewed_section_and_the_page_stays(client_a, draft):
@@ -419,21 +410,20 @@ def test_it_records_adding_and_removing_in_the_history(
 
 
 def test_it_removes_the_stored_file_after_the_delete_commits(
-    client_a, draft, media, django_capture_on_commit_callbacks
+    client_a, draft, django_capture_on_commit_callbacks
 ):
     upload(client_a, draft, ("合同.pdf", pdf_bytes()))
     evidence = draft.evidence.get()
-    path = media / evidence.stored_name
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         client_a.post(f"/evaluations/{draft.pk}/evidence/{evidence.pk}/delete/")
-    assert path.exists()  # not before the commit
+    assert default_storage.exists(evidence.stored_name)  # not before the commit
     assert draft.evidence.count() == 0
     for callback in callbacks:
         callback()
-    assert not path.exists()
+    assert not default_storage.exists(evidence.stored_name)
 
 
-def test_it_locks_files_once_submitted(client_a, draft, staff_a, media):
+def test_it_locks_files_once_submitted(client_a, draft, staff_a):
     upload(client_a, draft, ("合同.pdf", pdf_bytes()))
     evidence = draft.evidence.get()
     evaluation_submit(evaluation=draft, user=staff_a)
@@ -444,7 +434,7 @@ def test_it_locks_files_once_submitted(client_a, draft, staff_a, media):
     response = client_a.post(f"/evaluations/{draft.pk}/evidence/{evidence.pk}/delete/")
     assert messages_of(response)[-1] == locked
     assert list(draft.evidence.all()) == [evidence]
-    assert (media / evidence.stored_name).exists()
+    assert default_storage.exists(evidence.stored_name)
     assert draft.events.count() == events  # nothing recorded
 
 
@@ -510,7 +500,7 @@ def test_the_zip_puts_each_forms_files_in_a_folder_beside_its_pdf(client_a, draf
 
 
 def test_the_reviewer_sees_files_added_since_the_return(
-    client_a, client_finance, draft, staff_a, finance, media
+    client_a, client_finance, draft, staff_a, finance
 ):
     """A file added after a return is among the changes the review page lists."""
     from evaluations.services import evaluation_score
@@ -532,7 +522,7 @@ def test_the_reviewer_sees_files_added_since_the_return(
 
 
 def test_a_return_comment_can_point_at_a_file(
-    client_a, client_finance, draft, staff_a, dept_b, staff_b, media
+    client_a, client_finance, draft, staff_a, dept_b, staff_b
 ):
     """The reviewer comments on one file; the department reads it beside that file."""
     from evaluations.models import CommentTarget, ReviewComment, Status

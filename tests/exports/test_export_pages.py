@@ -32,7 +32,7 @@ from tests.conftest import client_for
 from tests.export_helpers import sample_forms, store
 from tests.tasks_helpers import run_worker
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.files]
 
 LIST = "/exports/"
 

@@ -43,7 +43,7 @@ from exports.models import ExportChunk, ExportJob, State
 from tests.factories import make_evaluation
 from tests.tasks_helpers import run_worker, uses_rq
 
-pytestmark = [pytest.mark.jobs, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.jobs, pytest.mark.files, pytest.mark.django_db(transaction=True)]
 
 NAMES = [f"导出测试项目{n:02d}" for n in range(1, 6)]
 

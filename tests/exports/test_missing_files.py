@@ -38,6 +38,9 @@ def text_of(response) -> str:
     return " ".join(lxml_html.fromstring(response.content).text_content().split())
 
 
+pytestmark = pytest.mark.files
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("inline", ["", "?inline=1"])
 def test_an_evidence_file_gone_from_storage_is_a_chinese_404_naming_file_and_form(

@@ -599,6 +599,7 @@ def test_it_refuses_files_larger_than_the_preview_quota(client_a, settings):
     assert not ImportUpload.objects.exists()
 
 
+@pytest.mark.files
 def test_it_drops_the_oldest_previews_of_the_user_to_stay_within_the_quota(
     client_a, staff_a, colleague_a, settings
 ):
@@ -624,6 +625,7 @@ def test_it_drops_the_oldest_previews_of_the_user_to_stay_within_the_quota(
     assert "导入预览已过期或不存在" in response.content.decode()
 
 
+@pytest.mark.files
 def test_it_refuses_to_store_more_than_the_quota(staff_a, settings):
     settings.IMPORT_PREVIEW_QUOTA = 10
     with pytest.raises(PreviewTooLarge):
@@ -631,6 +633,7 @@ def test_it_refuses_to_store_more_than_the_quota(staff_a, settings):
     assert not ImportUpload.objects.exists()
 
 
+@pytest.mark.files
 def test_it_keeps_a_preview_for_the_configured_lifetime(staff_a, settings):
     settings.IMPORT_PREVIEW_LIFETIME = 600
     before = timezone.now()
@@ -641,6 +644,7 @@ def test_it_keeps_a_preview_for_the_configured_lifetime(staff_a, settings):
     )
 
 
+@pytest.mark.files
 def test_it_purges_expired_previews_from_the_command(staff_a, colleague_a):
     old = upload_store(owner=staff_a, files=[("a.txt", b"x"), ("b.txt", b"y")])
     kept = upload_store(owner=colleague_a, files=[("c.txt", b"z")])
@@ -656,6 +660,7 @@ def test_it_purges_expired_previews_from_the_command(staff_a, colleague_a):
     assert out.getvalue().strip() == "已删除 0 个过期的导入预览文件。"
 
 
+@pytest.mark.files
 def test_it_claims_a_batch_once(staff_a, colleague_a):
     stored = upload_store(owner=staff_a, files=[("a.txt", b"x")])
     assert upload_claim(owner=colleague_a, batch=stored.batch).state is ClaimState.MISSING
@@ -664,6 +669,7 @@ def test_it_claims_a_batch_once(staff_a, colleague_a):
     assert upload_claim(owner=staff_a, batch=stored.batch).state is ClaimState.CONFIRMED
 
 
+@pytest.mark.files
 def test_it_tells_a_second_confirmation_that_the_first_is_importing(client_a, staff_a):
     page = client_a.post("/evaluations/import/", {"files": [upload("000")]}).content.decode()
     batch = batch_of(page)

@@ -38,6 +38,7 @@ def test_it_shows_the_upload_form_in_chinese(client_a, dept_a):
     assert "上传并预览" in page
 
 
+@pytest.mark.files
 def test_it_previews_without_writing_then_imports_on_confirm(client_a, staff_a, dept_a):
     response = client_a.post("/evaluations/import/", {"files": [sample_upload("000")]})
     page = response.content.decode()
@@ -148,6 +149,7 @@ def test_it_reports_an_unreadable_file_in_the_preview(client_a):
     assert "确认导入" in page and "disabled" in page
 
 
+@pytest.mark.files
 def test_it_refuses_to_confirm_someone_elses_batch(client_a, colleague_a):
     page = client_a.post("/evaluations/import/", {"files": [sample_upload("000")]}).content.decode()
     other = Client()
