@@ -18,10 +18,6 @@ from departments.models import Department
 from evaluations.core.categories import DEFAULT_TEMPLATE, TEMPLATE_LABELS
 from evaluations.core.evaluation_data import FormData
 from evaluations.core.fields import FUNDING, HEADER, INDICATOR, FundingKind
-
-# FUNDING_ORDER is re-exported: views and forms import it from here.
-from evaluations.core.fields import FUNDING_ORDER as FUNDING_ORDER
-from evaluations.core.fields import FUNDING_STANDARD as FUNDING_STANDARD
 from evaluations.core.limits import LONG_TEXTS, SINGLE_LINE_TEXTS, TEXT_LIMITS
 from evaluations.history import describe_change
 from evaluations.mapping import form_data_from_models

@@ -26,7 +26,7 @@ from evaluations.core.categories import (
     standard_rows,
 )
 from evaluations.core.evaluation_data import FormData
-from evaluations.core.fields import FUNDING, HEADER, INDICATOR
+from evaluations.core.fields import FUNDING, FUNDING_ORDER, FUNDING_STANDARD, HEADER, INDICATOR
 from evaluations.core.layout import FUNDING_COLUMNS, INDICATOR_COLUMNS
 from evaluations.core.limits import MAX_INDICATORS, SINGLE_LINE_TEXTS, TEXT_LIMITS
 from evaluations.core.scoring import (
@@ -44,7 +44,7 @@ from evaluations.core.values import (
 )
 from evaluations.importer.service import SUPPORTED_EXTENSIONS
 from evaluations.mapping import form_data_from_cleaned, initial_from_form_data
-from evaluations.models import FUNDING_ORDER, FUNDING_STANDARD, Evaluation, FundingKind
+from evaluations.models import Evaluation, FundingKind
 from evaluations.rules import rules_for_year
 
 INDICATOR_PREFIX = "ind"

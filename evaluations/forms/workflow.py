@@ -18,9 +18,10 @@ from django.utils.translation import gettext_lazy as _
 
 from common.http import StrictIntegerField, id_field, parse_integer, year_field
 from common.safetext import clean_text
+from evaluations.core.fields import FUNDING_ORDER
 from evaluations.core.layout import funding_label
 from evaluations.core.limits import COMMENT_MAX_LENGTH, REASON_MAX_LENGTH
-from evaluations.models import FUNDING_ORDER, Status
+from evaluations.models import Status
 
 MAX_PAGE = 10**9
 
