@@ -306,6 +306,9 @@ class Indicator(models.Model):
         ordering = ["position"]
         verbose_name = _("绩效指标")
         verbose_name_plural = _("绩效指标")
+        # The copied-indicator check (evaluations/recheck_context.py) looks a form's 三级指标
+        # up among the year's other forms on every save, preview and detail page.
+        indexes = [models.Index(fields=["name"], name="indicator_name")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(weight__gte=0), name="indicator_weight_non_negative"

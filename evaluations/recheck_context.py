@@ -48,6 +48,7 @@ def recheck_context(evaluation: Evaluation, form_data: FormData) -> RecheckConte
     peers = (
         Indicator.objects.filter(evaluation__year=evaluation.year, name__in=names)
         .exclude(evaluation__department_id=evaluation.department_id)
+        .order_by()
         .values_list("name", "target")
     )
     return RecheckContext(

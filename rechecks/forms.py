@@ -124,8 +124,20 @@ def initial_for(figures: RecheckFigures, opinion: str) -> dict:
     return initial
 
 
+# Bounds of the free texts finance types on the rule pages (the model's TextFields have none).
+RULE_SET_DESCRIPTION_MAX_LENGTH = 2000
+RULE_WORDING_MAX_LENGTH = 500
+
+
 class RuleSetForm(forms.ModelForm):
     """A rule set's name and what its checks ask for."""
+
+    description = forms.CharField(
+        label=_("说明"),
+        required=False,
+        max_length=RULE_SET_DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     class Meta:
         model = RecheckRuleSet
@@ -135,6 +147,12 @@ class RuleSetForm(forms.ModelForm):
 
 class RuleForm(forms.ModelForm):
     """One rule of a set; the code is unique within the set."""
+
+    wording = forms.CharField(
+        label=_("内容"),
+        max_length=RULE_WORDING_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     class Meta:
         model = RecheckRule

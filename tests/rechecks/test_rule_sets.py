@@ -7,6 +7,7 @@ import datetime
 import pytest
 
 from campaigns.models import Campaign
+from rechecks.forms import RULE_SET_DESCRIPTION_MAX_LENGTH, RULE_WORDING_MAX_LENGTH
 from rechecks.models import NATIONAL_RULE_SET, RecheckRule, RecheckRuleSet, RuleEffect
 from rechecks.rule_sets import rule_set_for_year
 
@@ -112,3 +113,34 @@ def test_only_finance_sees_the_rule_sets(client_a, client_admin):
     for client in (client_a, client_admin):
         assert client.get("/rechecks/rules/").status_code == 404
         assert client.post(f"/rechecks/rules/{rs.pk}/", {"name": "x"}).status_code == 404
+
+
+def test_a_rule_or_a_set_described_past_its_bound_is_refused_and_nothing_changes(client_finance):
+    rs = national()
+    rule = rs.rules.get(code="1")
+    response = client_finance.post(
+        f"/rechecks/rules/{rs.pk}/{rule.pk}/",
+        {
+            "code": "1",
+            "wording": "长" * (RULE_WORDING_MAX_LENGTH + 1),
+            "effect": rule.effect,
+            "percentages": rule.percentages,
+            "position": rule.position,
+            "active": "on",
+        },
+    )
+    assert response.status_code == 400
+    rule.refresh_from_db()
+    assert len(rule.wording) < RULE_WORDING_MAX_LENGTH
+    response = client_finance.post(
+        f"/rechecks/rules/{rs.pk}/",
+        {
+            "name": rs.name,
+            "description": "长" * (RULE_SET_DESCRIPTION_MAX_LENGTH + 1),
+            "execution_threshold": rs.execution_threshold,
+        },
+    )
+    assert response.status_code == 400
+    rs.refresh_from_db()
+    assert len(rs.description) <= RULE_SET_DESCRIPTION_MAX_LENGTH
+    assert not rs.changes.exists()
