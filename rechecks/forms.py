@@ -92,6 +92,13 @@ class RecheckForm(forms.Form):
         scores = {r.key: data.get(f"score_{r.key}") for r in self.figures.rows}
         return scores, data.get("execution_score")
 
+    def rule_texts(self) -> list[tuple[str, str]]:
+        """Each rule of the selects once, as (code, wording): the page's legend of 第N条."""
+        seen: dict[str, str] = {}
+        for choice in self.choices.values():
+            seen.setdefault(choice.code, choice.wording)
+        return list(seen.items())
+
     def typed_opinions(self) -> dict[str, str]:
         """After is_valid(): the row opinions as typed (for the reasons still missing)."""
         return {r.key: self.cleaned_data.get(f"opinion_{r.key}") or "" for r in self.figures.rows}

@@ -189,3 +189,19 @@ def test_the_department_sees_the_rules_its_forms_broke_most(
     section = page[page.index("本部门历次复核中扣分最多的复核口径") :]
     assert section.index("第1条（2 项扣分）") < section.index("第3条（1 项扣分）")
     assert "第5条" not in section[: section.index("</ol>")]
+
+
+@pytest.mark.django_db
+def test_the_page_spells_out_each_rule_its_selects_cite(dept_a, staff_a, finance, client_finance):
+    ev = approved(dept_a, staff_a, finance)
+    in_progress(ev, finance)
+    page = client_finance.get(f"/rechecks/{ev.pk}/").content.decode()
+    legend = page.split('class="small mb-2 recheck-rule-texts"', 1)[1].split("</details>", 1)[0]
+    for code in ("1", "3", "10"):
+        assert (
+            f'<dt class="col-sm-1">第{code}条</dt><dd class="col-sm-11 mb-1">{rule(code).wording}</dd>'
+            in legend
+        )
+    assert legend.count("<dt") == len(
+        {c.code for c in RecheckRule.objects.filter(rule_set__name=NATIONAL_RULE_SET, active=True)}
+    )
