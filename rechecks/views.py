@@ -13,7 +13,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.http import parse_id, parse_year
+from common.http import (
+    PDF_CONTENT_TYPE,
+    XLSX_CONTENT_TYPE,
+    content_disposition,
+    parse_id,
+    parse_year,
+)
 from common.pdf import render_html_pdf
 from departments.models import Department
 from evaluations import permissions
@@ -290,8 +296,11 @@ def recheck_report(request: HttpRequest) -> HttpResponse:
             "rule_counts": report.counts_by_rule(year_deductions, department.name),
         },
     )
-    response = HttpResponse(render_html_pdf(html), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="recheck-{year}-{department.pk}.pdf"'
+    response = HttpResponse(render_html_pdf(html), content_type=PDF_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition(
+        _("%(year)s年复核报告-%(department)s.pdf") % {"year": year, "department": department.name},
+        f"recheck-{year}-{department.pk}.pdf",
+    )
     return response
 
 
@@ -301,11 +310,10 @@ def recheck_report_xlsx(request: HttpRequest) -> HttpResponse:
     """The year's deductions with their rules, and their counts by rule per department (.xlsx)."""
     _finance(request)
     year = _year(request)
-    response = HttpResponse(
-        report.report_xlsx(year),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    response = HttpResponse(report.report_xlsx(year), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition(
+        _("%(year)s年复核扣分统计.xlsx") % {"year": year}, f"recheck-{year}.xlsx"
     )
-    response["Content-Disposition"] = f'attachment; filename="recheck-{year}.xlsx"'
     return response
 
 

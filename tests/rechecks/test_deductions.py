@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from io import BytesIO
+from urllib.parse import quote
 
 import pytest
 from openpyxl import load_workbook
@@ -151,8 +152,12 @@ def test_the_report_counts_deductions_by_rule_per_department_and_for_the_year(
 
     pdf = client_finance.get(f"/rechecks/report/?year=2021&department={dept_a.pk}")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    # Named in Chinese as every other download, with an ASCII name for old browsers.
+    assert f'filename="recheck-2021-{dept_a.pk}.pdf"' in pdf["Content-Disposition"]
+    assert quote(f"2021年复核报告-{dept_a.name}.pdf") in pdf["Content-Disposition"]
 
     response = client_finance.get("/rechecks/report.xlsx?year=2021")
+    assert quote("2021年复核扣分统计.xlsx") in response["Content-Disposition"]
     book = load_workbook(BytesIO(response.content))
     listed = [[c.value for c in row] for row in book.worksheets[0].iter_rows(min_row=2)]
     assert len(listed) == 5
